@@ -1,0 +1,66 @@
+package dev.kiln.spi.backend;
+
+import dev.kiln.spi.HostTensor;
+import dev.kiln.spi.ir.Graph;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * An opened backend: its devices, the transfer of tensors, the variables that live in it, and
+ * the compilation of graphs into {@link Executable}s. Obtain one with {@link Backends#open()}.
+ */
+public interface Backend extends AutoCloseable {
+  /** The provider's name. */
+  String name();
+
+  /** The devices this backend can run on; the first is the default. */
+  List<Device> devices();
+
+  /** The device that {@link #upload(HostTensor)} and default compilation use. */
+  default Device defaultDevice() {
+    return devices().get(0);
+  }
+
+  /** Copies a host tensor to the default device. */
+  default DeviceTensor upload(HostTensor tensor) {
+    return upload(tensor, defaultDevice());
+  }
+
+  /**
+   * Copies a host tensor to a device.
+   *
+   * @throws BackendException if the device is not this backend's or the dtype is unsupported
+   */
+  DeviceTensor upload(HostTensor tensor, Device device);
+
+  /**
+   * Copies a device tensor to the host.
+   *
+   * @throws BackendException if the tensor is closed or belongs to another backend
+   */
+  HostTensor download(DeviceTensor tensor);
+
+  /**
+   * Compiles a graph whose shapes are all known.
+   *
+   * @throws BackendException if the graph has unknown dimensions or an op this backend lacks
+   *     (naming the op, the node and the backend)
+   */
+  Executable compile(Graph graph, CompileOptions options);
+
+  /**
+   * Creates variable {@code id} holding a copy of {@code initial}, replacing any variable of that
+   * id.
+   */
+  Variable createVariable(String id, HostTensor initial);
+
+  /** The variable with this id, if it exists. */
+  Optional<Variable> variable(String id);
+
+  /** Deletes a variable; no-op if absent. */
+  void deleteVariable(String id);
+
+  /** Frees everything the backend holds. */
+  @Override
+  void close();
+}
