@@ -109,7 +109,9 @@ public final class GradientRules {
       case Op.SoftmaxCrossEntropy s -> {
         int a = x.get(0).shape().normalizeAxis(s.axis());
         Value gk = b.reshape(g0, keepAxis(x.get(0).shape(), a));
-        Value dLogits = b.mul(gk, b.sub(b.softmax(x.get(0), a), x.get(1)));
+        // softmax * sum(labels) - labels: the familiar softmax - labels only when labels sum to 1.
+        Value total = b.reduceSum(x.get(1), new int[] {a}, true);
+        Value dLogits = b.mul(gk, b.sub(b.mul(b.softmax(x.get(0), a), total), x.get(1)));
         Value dLabels = b.mul(gk, b.neg(b.logSoftmax(x.get(0), a)));
         yield List.of(dLogits, dLabels);
       }
