@@ -16,16 +16,19 @@ public final class Compare {
    * products: a few units in the last place per rounding, scaled by the sum's length.
    */
   public static double[] tolerance(DType dtype, double terms) {
-    double eps =
+    // Unit roundoff of each format, and the relative error allowed per result: a couple of ulps
+    // for the half formats (a kernel that computes in float32 and rounds once is within one), a
+    // generous margin for float32 transcendentals written as polynomial approximations.
+    double[] roundoffAndRtol =
         switch (dtype) {
-          case FLOAT64 -> 1e-13;
-          case FLOAT32 -> 2e-6;
-          case FLOAT16 -> 2e-3;
-          case BFLOAT16 -> 1.6e-2;
-          default -> 0;
+          case FLOAT64 -> new double[] {1.1e-16, 1e-12};
+          case FLOAT32 -> new double[] {6e-8, 1e-5};
+          case FLOAT16 -> new double[] {4.9e-4, 2.5e-3};
+          case BFLOAT16 -> new double[] {3.9e-3, 2e-2};
+          default -> new double[] {0, 0};
         };
-    // rtol: a few ulps per op; atol: the rounding of a sum of `terms` values of order one.
-    return new double[] {8 * eps, 4 * eps * Math.max(1, terms)};
+    // atol: the rounding of a sum of `terms` values of order one, in any summation order.
+    return new double[] {roundoffAndRtol[1], 4 * roundoffAndRtol[0] * Math.max(1, terms)};
   }
 
   /**
