@@ -9,7 +9,6 @@ import static dev.kiln.spi.ir.Rules.normalizeAxis;
 import static dev.kiln.spi.ir.Rules.requireFloat;
 import static dev.kiln.spi.ir.Rules.requireInteger;
 import static dev.kiln.spi.ir.Rules.requireNumeric;
-import static dev.kiln.spi.ir.Rules.requireRank;
 import static dev.kiln.spi.ir.Rules.sameDtype;
 import static dev.kiln.spi.ir.Rules.str;
 

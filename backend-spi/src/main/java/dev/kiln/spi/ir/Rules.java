@@ -52,12 +52,6 @@ final class Rules {
     }
   }
 
-  static void requireRank(String op, String what, TensorType t, int rank) {
-    if (t.rank() != rank) {
-      throw new ShapeError(op, what + " must have rank " + rank + " but received " + t);
-    }
-  }
-
   /** Numpy broadcasting of two shapes; an unknown dimension matches any size. */
   static Shape broadcast(String op, TensorType a, TensorType b) {
     Shape x = a.shape();
