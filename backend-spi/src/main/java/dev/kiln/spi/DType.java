@@ -3,10 +3,10 @@ package dev.kiln.spi;
 /**
  * The element types of Kiln tensors, with the promotion rules used when two types meet.
  *
- * <p>IR ops require their operands to share a dtype; {@link #promote} tells a front end which
- * type to cast both to first. The lattice follows numpy/JAX without weak types: {@code bool}
- * promotes to anything, integers promote to floats, two half-precision formats meet at {@code
- * float32}, and a signed and an unsigned integer meet at the smallest signed type holding both.
+ * <p>IR ops require their operands to share a dtype; {@link #promote} tells a front end which type
+ * to cast both to first. The lattice follows numpy/JAX without weak types: {@code bool} promotes to
+ * anything, integers promote to floats, two half-precision formats meet at {@code float32}, and a
+ * signed and an unsigned integer meet at the smallest signed type holding both.
  *
  * {@snippet :
  * DType t = DType.promote(DType.INT32, DType.FLOAT16); // FLOAT16

@@ -5,12 +5,12 @@ import java.util.Arrays;
 /**
  * A tensor in Java heap memory: the form in which data enters and leaves a backend.
  *
- * <p>Elements are stored row-major in a primitive array that matches the dtype: {@code float[]}
- * for float32, {@code double[]} for float64, {@code short[]} bit patterns for float16 and
- * bfloat16, {@code byte[]} for int8, uint8 and bool, {@code int[]} for int32 and {@code long[]}
- * for int64. Element access through {@link #getDouble} and {@link #setDouble} converts with the
- * dtype's rounding (round to nearest even for floats, wrap-around for integers, nonzero is true
- * for bool; a double stored into an integer dtype truncates toward zero and saturates).
+ * <p>Elements are stored row-major in a primitive array that matches the dtype: {@code float[]} for
+ * float32, {@code double[]} for float64, {@code short[]} bit patterns for float16 and bfloat16,
+ * {@code byte[]} for int8, uint8 and bool, {@code int[]} for int32 and {@code long[]} for int64.
+ * Element access through {@link #getDouble} and {@link #setDouble} converts with the dtype's
+ * rounding (round to nearest even for floats, wrap-around for integers, nonzero is true for bool; a
+ * double stored into an integer dtype truncates toward zero and saturates).
  *
  * {@snippet :
  * HostTensor x = HostTensor.of(Shape.of(2, 2), new float[] {1, 2, 3, 4});
@@ -118,8 +118,8 @@ public final class HostTensor {
   }
 
   /**
-   * The backing array, not a copy; its class depends on the dtype as described above. Backends
-   * use it to upload without an extra copy.
+   * The backing array, not a copy; its class depends on the dtype as described above. Backends use
+   * it to upload without an extra copy.
    */
   public Object array() {
     return data;

@@ -3,9 +3,8 @@ package dev.kiln.spi;
 import java.util.Arrays;
 
 /**
- * An immutable tensor shape. A dimension may be unknown ({@link #UNKNOWN}), as the batch
- * dimension is while a model is being defined; a graph compiled by a backend has only known
- * dimensions.
+ * An immutable tensor shape. A dimension may be unknown ({@link #UNKNOWN}), as the batch dimension
+ * is while a model is being defined; a graph compiled by a backend has only known dimensions.
  *
  * {@snippet :
  * Shape s = Shape.of(Shape.UNKNOWN, 28, 28, 1); // prints (None, 28, 28, 1)

@@ -29,8 +29,8 @@ public final class Autodiff {
    *
    * @return one gradient per {@code wrt}, shaped like it; zeros where the loss does not depend on
    *     it
-   * @throws IllegalArgumentException if the loss is not a floating-point scalar or a {@code wrt}
-   *     is not floating-point
+   * @throws IllegalArgumentException if the loss is not a floating-point scalar or a {@code wrt} is
+   *     not floating-point
    * @throws MissingGradientException if a node on the path has no gradient rule
    */
   public static List<Value> gradients(GraphBuilder b, Value loss, List<Value> wrt) {
@@ -52,7 +52,11 @@ public final class Autodiff {
     for (Value w : wrt) {
       if (!w.dtype().isFloating()) {
         throw new IllegalArgumentException(
-            "cannot differentiate with respect to " + w + ": " + w.type() + " is not floating-point");
+            "cannot differentiate with respect to "
+                + w
+                + ": "
+                + w.type()
+                + " is not floating-point");
       }
     }
     List<Node> nodes = b.nodes();
@@ -90,7 +94,11 @@ public final class Autodiff {
         throw e;
       } catch (RuntimeException e) {
         throw new IllegalStateException(
-            "the gradient rule of " + n.op().name() + " failed at node: " + GraphPrinter.describe(n), e);
+            "the gradient rule of "
+                + n.op().name()
+                + " failed at node: "
+                + GraphPrinter.describe(n),
+            e);
       }
       for (int k = 0; k < n.inputs().size(); k++) {
         Value in = n.inputs().get(k);

@@ -10,7 +10,6 @@ import dev.kiln.spi.ir.Op;
 import dev.kiln.spi.ir.Op.BinaryFn;
 import dev.kiln.spi.ir.Op.CompareFn;
 import dev.kiln.spi.ir.Op.PoolFn;
-import dev.kiln.spi.ir.Op.ReduceFn;
 import dev.kiln.spi.ir.Op.UnaryFn;
 import dev.kiln.spi.ir.Value;
 import java.util.ArrayList;
@@ -20,11 +19,11 @@ import java.util.List;
 
 /**
  * The gradient rule of every op, written with other ops: given a node and the cotangents of its
- * results, the cotangents of its operands ({@code null} where an operand has no gradient:
- * integers, bools, indices, seeds).
+ * results, the cotangents of its operands ({@code null} where an operand has no gradient: integers,
+ * bools, indices, seeds).
  *
- * <p>Rules that do not differentiate through an operand say so with {@code null}; ops with no
- * rule at all throw {@link MissingGradientException} naming the op and the node.
+ * <p>Rules that do not differentiate through an operand say so with {@code null}; ops with no rule
+ * at all throw {@link MissingGradientException} naming the op and the node.
  */
 public final class GradientRules {
   private GradientRules() {}
@@ -56,7 +55,9 @@ public final class GradientRules {
               unbroadcast(b, b.select(x.get(0), b.zerosLike(g0), g0), x.get(2).shape()));
       case Op.Cast c ->
           Collections.singletonList(
-              x.get(0).dtype().isFloating() && c.to().isFloating() ? b.cast(g0, x.get(0).dtype()) : null);
+              x.get(0).dtype().isFloating() && c.to().isFloating()
+                  ? b.cast(g0, x.get(0).dtype())
+                  : null);
       case Op.Reduce r -> List.of(reduce(b, r, x.get(0), y, g0));
       case Op.ArgReduce a -> nulls(1);
       case Op.MatMul m -> matmul(b, m, x.get(0), x.get(1), g0);
@@ -137,7 +138,12 @@ public final class GradientRules {
 
   static MissingGradientException missing(Node n, String why) {
     return new MissingGradientException(
-        "no gradient for op '" + n.op().name() + "': " + why + "; at node " + GraphPrinter.describe(n));
+        "no gradient for op '"
+            + n.op().name()
+            + "': "
+            + why
+            + "; at node "
+            + GraphPrinter.describe(n));
   }
 
   private static Value unary(GraphBuilder b, UnaryFn fn, Value x, Value y, Value g, Node n) {
@@ -159,8 +165,7 @@ public final class GradientRules {
       case COS -> b.neg(b.mul(g, b.unary(UnaryFn.SIN, x)));
       case TANH -> b.mul(g, b.sub(b.scalar(1, d), b.square(y)));
       case SIGMOID -> b.mul(g, b.mul(y, b.sub(b.scalar(1, d), y)));
-      case ERF ->
-          b.mul(g, b.mul(b.scalar(2 / Math.sqrt(Math.PI), d), b.exp(b.neg(b.square(x)))));
+      case ERF -> b.mul(g, b.mul(b.scalar(2 / Math.sqrt(Math.PI), d), b.exp(b.neg(b.square(x)))));
       case LOGICAL_NOT -> throw missing(n, "bool operands have no gradient");
     };
   }
@@ -229,7 +234,10 @@ public final class GradientRules {
         axes.add(i);
       }
     }
-    Value s = axes.isEmpty() ? g : b.reduceSum(g, axes.stream().mapToInt(Integer::intValue).toArray(), true);
+    Value s =
+        axes.isEmpty()
+            ? g
+            : b.reduceSum(g, axes.stream().mapToInt(Integer::intValue).toArray(), true);
     return b.reshape(s, shape);
   }
 
@@ -297,8 +305,8 @@ public final class GradientRules {
   }
 
   /**
-   * A strided slice is a gather per axis at {@code begin + i * stride}; its gradient scatters
-   * back axis by axis, which covers negative strides too.
+   * A strided slice is a gather per axis at {@code begin + i * stride}; its gradient scatters back
+   * axis by axis, which covers negative strides too.
    */
   private static Value stridedSliceGrad(GraphBuilder b, Op.StridedSlice s, Value x, Value g) {
     Value acc = g;
@@ -334,8 +342,8 @@ public final class GradientRules {
   }
 
   /**
-   * Emits the composite's decomposition from the same operands and differentiates through it:
-   * one rule for every composite whose hand-written rule would only repeat the primitives'.
+   * Emits the composite's decomposition from the same operands and differentiates through it: one
+   * rule for every composite whose hand-written rule would only repeat the primitives'.
    */
   private static List<Value> throughDecomposition(
       GraphBuilder b, Op.Composite c, List<Value> x, List<Value> g) {

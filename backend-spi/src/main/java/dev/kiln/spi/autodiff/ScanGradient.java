@@ -17,8 +17,8 @@ import java.util.List;
  *
  * <p>The reverse body needs the carry that entered each forward step. Rather than changing the
  * forward node, the rule emits a second forward scan whose body also returns its incoming carries
- * as per-step outputs: the forward pass runs twice, and nothing of the first is kept alive for
- * the backward pass.
+ * as per-step outputs: the forward pass runs twice, and nothing of the first is kept alive for the
+ * backward pass.
  */
 final class ScanGradient {
   private ScanGradient() {}

@@ -6,8 +6,8 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * An opened backend: its devices, the transfer of tensors, the variables that live in it, and
- * the compilation of graphs into {@link Executable}s. Obtain one with {@link Backends#open()}.
+ * An opened backend: its devices, the transfer of tensors, the variables that live in it, and the
+ * compilation of graphs into {@link Executable}s. Obtain one with {@link Backends#open()}.
  */
 public interface Backend extends AutoCloseable {
   /** The provider's name. */

@@ -9,8 +9,8 @@ import java.util.ServiceLoader;
 /**
  * Finds and opens backends.
  *
- * <p>Selection order: an explicit name in code; else the system property {@code kiln.backend};
- * else the environment variable {@code KILN_BACKEND}; else the available provider with the highest
+ * <p>Selection order: an explicit name in code; else the system property {@code kiln.backend}; else
+ * the environment variable {@code KILN_BACKEND}; else the available provider with the highest
  * priority. A name nobody provides, or a provider that is unavailable, is an error that lists what
  * was found and why each is unavailable.
  *
@@ -60,8 +60,7 @@ public final class Backends {
    * @param property the value of {@code kiln.backend}, or null
    * @param environment the value of {@code KILN_BACKEND}, or null
    * @param found the providers to choose from
-   * @throws BackendException if the named provider is absent or unavailable, or none is
-   *     available
+   * @throws BackendException if the named provider is absent or unavailable, or none is available
    */
   public static BackendProvider select(
       String explicit, String property, String environment, List<BackendProvider> found) {
@@ -78,7 +77,14 @@ public final class Backends {
           Availability a = p.availability();
           if (!a.available()) {
             throw new BackendException(
-                "Backend '" + name + "' (" + source + ") is not available: " + a.reason() + ". " + listing(found));
+                "Backend '"
+                    + name
+                    + "' ("
+                    + source
+                    + ") is not available: "
+                    + a.reason()
+                    + ". "
+                    + listing(found));
           }
           return p;
         }

@@ -24,8 +24,8 @@ public interface Executable extends AutoCloseable {
    *
    * @param inputs one tensor per graph input, with exactly the input's type
    * @return one new tensor per graph output; the caller closes them
-   * @throws BackendException if an input does not fit (naming it and both types) or a variable
-   *     the graph needs does not exist
+   * @throws BackendException if an input does not fit (naming it and both types) or a variable the
+   *     graph needs does not exist
    */
   List<DeviceTensor> run(List<DeviceTensor> inputs);
 

@@ -85,7 +85,13 @@ public final class ExecutableSupport {
                                       + ") but the backend has no variable of that id"));
               if (!v.type().equals(type)) {
                 throw new BackendException(
-                    backend + ": variable '" + id + "' is " + v.type() + " but the graph uses it as " + type);
+                    backend
+                        + ": variable '"
+                        + id
+                        + "' is "
+                        + v.type()
+                        + " but the graph uses it as "
+                        + type);
               }
             });
   }

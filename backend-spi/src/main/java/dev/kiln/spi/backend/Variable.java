@@ -4,9 +4,9 @@ import dev.kiln.spi.HostTensor;
 import dev.kiln.spi.TensorType;
 
 /**
- * A tensor that lives in a backend across runs, named by an id that graphs read and update
- * ({@code GraphBuilder.variable}, {@code GraphBuilder.update}). Every executable of the backend
- * that names the id shares it.
+ * A tensor that lives in a backend across runs, named by an id that graphs read and update ({@code
+ * GraphBuilder.variable}, {@code GraphBuilder.update}). Every executable of the backend that names
+ * the id shares it.
  */
 public interface Variable {
   /** The id graphs use. */

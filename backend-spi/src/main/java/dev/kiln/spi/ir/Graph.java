@@ -12,9 +12,9 @@ import java.util.Map;
  * passes, the backend variables it reads, the outputs it returns and the variable updates it
  * applies after a run.
  *
- * <p>Variable updates take effect together once the run has computed every output, so every read
- * in a run sees the values from before it. Build one with {@link GraphBuilder}; print it with
- * {@link #toString()}.
+ * <p>Variable updates take effect together once the run has computed every output, so every read in
+ * a run sees the values from before it. Build one with {@link GraphBuilder}; print it with {@link
+ * #toString()}.
  */
 public final class Graph {
   private final List<Node> nodes;

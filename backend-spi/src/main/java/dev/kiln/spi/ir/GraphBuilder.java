@@ -14,15 +14,14 @@ import dev.kiln.spi.ir.Op.PoolSpec;
 import dev.kiln.spi.ir.Op.ReduceFn;
 import dev.kiln.spi.ir.Op.UnaryFn;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
 /**
- * Builds a {@link Graph} one op at a time. Each method checks its operands with the op's shape
- * rule at once, so a bad shape fails where the op is added, naming the op and both shapes.
+ * Builds a {@link Graph} one op at a time. Each method checks its operands with the op's shape rule
+ * at once, so a bad shape fails where the op is added, naming the op and both shapes.
  *
  * {@snippet :
  * GraphBuilder b = new GraphBuilder();
@@ -325,8 +324,8 @@ public final class GraphBuilder {
   }
 
   /**
-   * {@code max(x, 0)} as a select on {@code x > 0}, so the gradient at exactly 0 is 0 (as
-   * Keras's), not the 0.5 a symmetric max rule would give.
+   * {@code max(x, 0)} as a select on {@code x > 0}, so the gradient at exactly 0 is 0 (as Keras's),
+   * not the 0.5 a symmetric max rule would give.
    */
   public Value relu(Value x) {
     Value zero = scalar(0, x.dtype());
@@ -347,7 +346,9 @@ public final class GraphBuilder {
 
   /** A reduction over {@code axes} (any order, negative allowed). */
   public Value reduce(ReduceFn fn, Value x, int[] axes, boolean keepDims) {
-    int[] ax = Rules.normalizeAxes("reduce_" + fn.name().toLowerCase(java.util.Locale.ROOT), axes, x.type());
+    int[] ax =
+        Rules.normalizeAxes(
+            "reduce_" + fn.name().toLowerCase(java.util.Locale.ROOT), axes, x.type());
     return emit1(new Op.Reduce(fn, ax, keepDims), x);
   }
 
@@ -377,7 +378,8 @@ public final class GraphBuilder {
 
   /** The index of the extreme along {@code axis}, as int32. */
   public Value argReduce(ArgFn fn, Value x, int axis, boolean keepDims) {
-    int a = Rules.normalizeAxis(fn.name().toLowerCase(java.util.Locale.ROOT), axis, x.rank(), x.type());
+    int a =
+        Rules.normalizeAxis(fn.name().toLowerCase(java.util.Locale.ROOT), axis, x.rank(), x.type());
     return emit1(new Op.ArgReduce(fn, a, keepDims, DType.INT32), x);
   }
 
@@ -516,11 +518,17 @@ public final class GraphBuilder {
    * @return the final carries, then the stacked per-step outputs
    */
   public List<Value> scan(
-      Graph body, List<Value> carries, List<Value> sequences, List<Value> constants, boolean reverse) {
+      Graph body,
+      List<Value> carries,
+      List<Value> sequences,
+      List<Value> constants,
+      boolean reverse) {
     if (!body.variables().isEmpty()) {
       throw new ShapeError(
           "scan",
-          "the body reads or writes variables " + body.variables().keySet() + "; pass them in as constants");
+          "the body reads or writes variables "
+              + body.variables().keySet()
+              + "; pass them in as constants");
     }
     int length;
     if (!sequences.isEmpty()) {
@@ -529,7 +537,8 @@ public final class GraphBuilder {
       }
       length = sequences.get(0).shape().dim(0);
     } else {
-      throw new ShapeError("scan", "needs at least one sequence; use scan(body, length, ...) otherwise");
+      throw new ShapeError(
+          "scan", "needs at least one sequence; use scan(body, length, ...) otherwise");
     }
     return scan(body, carries, sequences, constants, reverse, length);
   }

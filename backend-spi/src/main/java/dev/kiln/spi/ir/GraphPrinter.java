@@ -48,7 +48,12 @@ public final class GraphPrinter {
       }
     }
     for (Map.Entry<String, Value> u : g.updates().entrySet()) {
-      b.append(indent).append("  update ").append(u.getKey()).append(" = ").append(u.getValue()).append('\n');
+      b.append(indent)
+          .append("  update ")
+          .append(u.getKey())
+          .append(" = ")
+          .append(u.getValue())
+          .append('\n');
     }
     b.append(indent).append("  return");
     for (int i = 0; i < g.outputs().size(); i++) {

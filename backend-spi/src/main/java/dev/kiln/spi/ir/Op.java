@@ -24,15 +24,14 @@ import java.util.Locale;
 /**
  * An operation of the graph IR: its attributes and its shape rule.
  *
- * <p>Each op is a record holding its attributes; {@link #infer} checks the operand types and
- * gives the result types, failing with a {@link ShapeError} that names the op and the operands.
- * Gradient rules live in {@code dev.kiln.spi.autodiff.GradientRules}, reference semantics in the
- * test kit's float64 evaluator. Ops that implement {@link Composite} also carry a decomposition
- * into primitives, so a backend may run them either way.
+ * <p>Each op is a record holding its attributes; {@link #infer} checks the operand types and gives
+ * the result types, failing with a {@link ShapeError} that names the op and the operands. Gradient
+ * rules live in {@code dev.kiln.spi.autodiff.GradientRules}, reference semantics in the test kit's
+ * float64 evaluator. Ops that implement {@link Composite} also carry a decomposition into
+ * primitives, so a backend may run them either way.
  *
  * <p>Layouts are channels-last, as Keras's default: convolution input {@code [N, spatial...,
- * C_in]}, kernel {@code [spatial..., C_in / groups, C_out]}, output {@code [N, spatial...,
- * C_out]}.
+ * C_in]}, kernel {@code [spatial..., C_in / groups, C_out]}, output {@code [N, spatial..., C_out]}.
  */
 public sealed interface Op {
 
@@ -441,8 +440,8 @@ public sealed interface Op {
   }
 
   /**
-   * The index of the largest (smallest) element along {@code axis}, the first on ties, as int32
-   * or int64. No gradient.
+   * The index of the largest (smallest) element along {@code axis}, the first on ties, as int32 or
+   * int64. No gradient.
    */
   record ArgReduce(ArgFn fn, int axis, boolean keepDims, DType indexType) implements Op {
     @Override
@@ -492,7 +491,8 @@ public sealed interface Op {
       TensorType b = in.get(1);
       if (a.rank() < 2 || b.rank() < 2) {
         throw new ShapeError(
-            name(), "operands must have rank >= 2; received shapes " + a.shape() + " and " + b.shape());
+            name(),
+            "operands must have rank >= 2; received shapes " + a.shape() + " and " + b.shape());
       }
       int m = a.shape().dim(transposeA ? -1 : -2);
       int ka = a.shape().dim(transposeA ? -2 : -1);
@@ -513,7 +513,8 @@ public sealed interface Op {
                 + kb);
       }
       Shape batch =
-          broadcast(name(), new TensorType(d, batchOf(a.shape())), new TensorType(d, batchOf(b.shape())));
+          broadcast(
+              name(), new TensorType(d, batchOf(a.shape())), new TensorType(d, batchOf(b.shape())));
       int[] out = Arrays.copyOf(batch.dims(), batch.rank() + 2);
       out[batch.rank()] = m;
       out[batch.rank() + 1] = n;
@@ -613,7 +614,14 @@ public sealed interface Op {
       }
       if (cout % groups != 0) {
         throw new ShapeError(
-            op, "output channels " + cout + " must be divisible by groups " + groups + " (kernel " + w + ")");
+            op,
+            "output channels "
+                + cout
+                + " must be divisible by groups "
+                + groups
+                + " (kernel "
+                + w
+                + ")");
       }
       int[] out = new int[r + 2];
       out[0] = x.dim(0);
@@ -711,7 +719,13 @@ public sealed interface Op {
       Shape y = spec.outputShape(name(), x, in.get(1).shape());
       if (!y.isCompatibleWith(in.get(0).shape())) {
         throw new ShapeError(
-            name(), "dy " + in.get(0) + " does not match the forward output shape " + y + " for input " + x);
+            name(),
+            "dy "
+                + in.get(0)
+                + " does not match the forward output shape "
+                + y
+                + " for input "
+                + x);
       }
       return one(d, x);
     }
@@ -740,7 +754,13 @@ public sealed interface Op {
       Shape y = spec.outputShape(name(), in.get(0).shape(), filterShape);
       if (!y.isCompatibleWith(in.get(1).shape())) {
         throw new ShapeError(
-            name(), "dy " + in.get(1) + " does not match the forward output shape " + y + " for input " + in.get(0));
+            name(),
+            "dy "
+                + in.get(1)
+                + " does not match the forward output shape "
+                + y
+                + " for input "
+                + in.get(0));
       }
       return one(d, filterShape);
     }
@@ -777,7 +797,10 @@ public sealed interface Op {
       for (int i = 0; i < window.length; i++) {
         if (window[i] < 1 || strides[i] < 1) {
           throw new IllegalArgumentException(
-              "window and strides must be >= 1; received window=" + str(window) + " strides=" + str(strides));
+              "window and strides must be >= 1; received window="
+                  + str(window)
+                  + " strides="
+                  + str(strides));
         }
       }
     }
@@ -798,7 +821,12 @@ public sealed interface Op {
         if (o <= 0) {
           throw new ShapeError(
               op,
-              "the window " + str(window) + " does not fit the input " + x + " with padding " + padding);
+              "the window "
+                  + str(window)
+                  + " does not fit the input "
+                  + x
+                  + " with padding "
+                  + padding);
         }
         out[i + 1] = o;
       }
@@ -1008,7 +1036,14 @@ public sealed interface Op {
         if (begin[i] < 0 || size[i] < 0 || (d != Shape.UNKNOWN && begin[i] + size[i] > d)) {
           throw new ShapeError(
               name(),
-              "begin " + str(begin) + " with size " + str(size) + " is outside shape " + s + " on axis " + i);
+              "begin "
+                  + str(begin)
+                  + " with size "
+                  + str(size)
+                  + " is outside shape "
+                  + s
+                  + " on axis "
+                  + i);
         }
       }
       return one(in.get(0).dtype(), Shape.of(size));
@@ -1039,7 +1074,14 @@ public sealed interface Op {
       if (begin.length != s.rank() || end.length != s.rank() || strides.length != s.rank()) {
         throw new ShapeError(
             name(),
-            "begin " + str(begin) + ", end " + str(end) + " and strides " + str(strides) + " must have rank of " + s);
+            "begin "
+                + str(begin)
+                + ", end "
+                + str(end)
+                + " and strides "
+                + str(strides)
+                + " must have rank of "
+                + s);
       }
       int[] out = new int[s.rank()];
       for (int i = 0; i < out.length; i++) {
@@ -1056,7 +1098,16 @@ public sealed interface Op {
       if (!ok) {
         throw new ShapeError(
             name(),
-            "begin " + b + ", end " + e + ", stride " + st + " do not fit axis " + axis + " of " + s);
+            "begin "
+                + b
+                + ", end "
+                + e
+                + ", stride "
+                + st
+                + " do not fit axis "
+                + axis
+                + " of "
+                + s);
       }
       return st > 0 ? (e - b + st - 1) / st : (b - e + (-st) - 1) / (-st);
     }
@@ -1091,10 +1142,22 @@ public sealed interface Op {
         }
         for (int i = 0; i < s.rank(); i++) {
           if (i == a) {
-            out[i] = out[i] == Shape.UNKNOWN || s.dim(i) == Shape.UNKNOWN ? Shape.UNKNOWN : out[i] + s.dim(i);
+            out[i] =
+                out[i] == Shape.UNKNOWN || s.dim(i) == Shape.UNKNOWN
+                    ? Shape.UNKNOWN
+                    : out[i] + s.dim(i);
           } else if (!dimsAgree(out[i], s.dim(i))) {
             throw new ShapeError(
-                name(), "operand shapes " + first + " and " + s + " differ on axis " + i + " (concat axis " + a + ")");
+                name(),
+                "operand shapes "
+                    + first
+                    + " and "
+                    + s
+                    + " differ on axis "
+                    + i
+                    + " (concat axis "
+                    + a
+                    + ")");
           }
         }
       }
@@ -1119,12 +1182,14 @@ public sealed interface Op {
       arity(name(), in, 1);
       Shape s = in.get(0).shape();
       if (low.length != s.rank() || high.length != s.rank()) {
-        throw new ShapeError(name(), "low " + str(low) + " and high " + str(high) + " must have rank of " + s);
+        throw new ShapeError(
+            name(), "low " + str(low) + " and high " + str(high) + " must have rank of " + s);
       }
       int[] out = s.dims();
       for (int i = 0; i < out.length; i++) {
         if (low[i] < 0 || high[i] < 0) {
-          throw new ShapeError(name(), "padding must be >= 0; received low " + str(low) + " high " + str(high));
+          throw new ShapeError(
+              name(), "padding must be >= 0; received low " + str(low) + " high " + str(high));
         }
         if (out[i] != Shape.UNKNOWN) {
           out[i] += low[i] + high[i];
@@ -1262,12 +1327,12 @@ public sealed interface Op {
   /**
    * A loop over the leading axis of its sequences, as {@code jax.lax.scan}.
    *
-   * <p>Operands: {@code numCarries} initial carries, then {@code numSequences} sequences (each
-   * with leading axis {@code length}), then constants. The body graph takes the carries, one step
-   * of each sequence (the leading axis removed) and the constants, and returns the new carries
-   * (same types) followed by per-step outputs. The op returns the final carries followed by each
-   * per-step output stacked on a new leading axis. With {@code reverse} the steps run from the
-   * last index to the first, and outputs are stored at the index of their step.
+   * <p>Operands: {@code numCarries} initial carries, then {@code numSequences} sequences (each with
+   * leading axis {@code length}), then constants. The body graph takes the carries, one step of
+   * each sequence (the leading axis removed) and the constants, and returns the new carries (same
+   * types) followed by per-step outputs. The op returns the final carries followed by each per-step
+   * output stacked on a new leading axis. With {@code reverse} the steps run from the last index to
+   * the first, and outputs are stored at the index of their step.
    *
    * @param body the loop body
    * @param numCarries number of loop-carried values
@@ -1292,10 +1357,16 @@ public sealed interface Op {
       List<Value> params = body.inputs();
       if (in.size() != params.size()) {
         throw new ShapeError(
-            name(), "the body takes " + params.size() + " inputs but the scan has " + in.size() + " operands");
+            name(),
+            "the body takes "
+                + params.size()
+                + " inputs but the scan has "
+                + in.size()
+                + " operands");
       }
       if (numCarries + numSequences > in.size() || body.outputs().size() < numCarries) {
-        throw new ShapeError(name(), "inconsistent carry/sequence counts for " + in.size() + " operands");
+        throw new ShapeError(
+            name(), "inconsistent carry/sequence counts for " + in.size() + " operands");
       }
       if (length < 0) {
         throw new ShapeError(name(), "length must be >= 0; received " + length);
@@ -1308,11 +1379,20 @@ public sealed interface Op {
         if (i >= numCarries && i < numCarries + numSequences) {
           if (op.rank() == 0 || !dimsAgree(op.shape().dim(0), length)) {
             throw new ShapeError(
-                name(), "sequence operand " + (i - numCarries) + " " + op + " must have leading axis " + length);
+                name(),
+                "sequence operand "
+                    + (i - numCarries)
+                    + " "
+                    + op
+                    + " must have leading axis "
+                    + length);
           }
-          actual = new TensorType(op.dtype(), Shape.of(Arrays.copyOfRange(op.shape().dims(), 1, op.rank())));
+          actual =
+              new TensorType(
+                  op.dtype(), Shape.of(Arrays.copyOfRange(op.shape().dims(), 1, op.rank())));
         }
-        if (actual.dtype() != expected.dtype() || !actual.shape().isCompatibleWith(expected.shape())) {
+        if (actual.dtype() != expected.dtype()
+            || !actual.shape().isCompatibleWith(expected.shape())) {
           throw new ShapeError(
               name(), "operand " + i + " " + op + " does not fit the body input " + expected);
         }
@@ -1338,7 +1418,14 @@ public sealed interface Op {
 
     @Override
     public String attributes() {
-      return "carries=" + numCarries + ", sequences=" + numSequences + ", length=" + length + ", reverse=" + reverse;
+      return "carries="
+          + numCarries
+          + ", sequences="
+          + numSequences
+          + ", length="
+          + length
+          + ", reverse="
+          + reverse;
     }
   }
 
@@ -1438,8 +1525,8 @@ public sealed interface Op {
   }
 
   /**
-   * Cross-entropy of a probability distribution {@code labels} against {@code logits} along
-   * {@code axis}: {@code -sum(labels * log_softmax(logits))}; the axis is removed.
+   * Cross-entropy of a probability distribution {@code labels} against {@code logits} along {@code
+   * axis}: {@code -sum(labels * log_softmax(logits))}; the axis is removed.
    */
   record SoftmaxCrossEntropy(int axis) implements Composite {
     @Override
@@ -1453,7 +1540,9 @@ public sealed interface Op {
       DType d = sameDtype(name(), in);
       requireFloat(name(), in.get(0));
       if (!in.get(0).shape().isCompatibleWith(in.get(1).shape())) {
-        throw new ShapeError(name(), "logits " + in.get(0) + " and labels " + in.get(1) + " must have the same shape");
+        throw new ShapeError(
+            name(),
+            "logits " + in.get(0) + " and labels " + in.get(1) + " must have the same shape");
       }
       int a = normalizeAxis(name(), axis, in.get(0).rank(), in.get(0));
       return one(d, reducedShape(in.get(0).shape(), new int[] {a}, false));
@@ -1502,8 +1591,8 @@ public sealed interface Op {
 
   /**
    * Batch normalization with batch statistics: operands {@code (x, gamma, beta)}, the scale and
-   * offset of shape {@code (C,)} for {@code C = x.shape[axis]}; results {@code (y, mean,
-   * variance)} with the biased variance over every axis but {@code axis}.
+   * offset of shape {@code (C,)} for {@code C = x.shape[axis]}; results {@code (y, mean, variance)}
+   * with the biased variance over every axis but {@code axis}.
    */
   record BatchNormTraining(int axis, double epsilon) implements Composite {
     @Override
@@ -1520,7 +1609,13 @@ public sealed interface Op {
       for (int i = 1; i < 3; i++) {
         if (!in.get(i).shape().isCompatibleWith(c)) {
           throw new ShapeError(
-              name(), (i == 1 ? "gamma " : "beta ") + in.get(i) + " must have shape " + c + " for input " + in.get(0));
+              name(),
+              (i == 1 ? "gamma " : "beta ")
+                  + in.get(i)
+                  + " must have shape "
+                  + c
+                  + " for input "
+                  + in.get(0));
         }
       }
       return List.of(in.get(0), new TensorType(d, c), new TensorType(d, c));
@@ -1567,7 +1662,9 @@ public sealed interface Op {
       String[] names = {"mean ", "variance ", "gamma ", "beta "};
       for (int i = 1; i < 5; i++) {
         if (!in.get(i).shape().isCompatibleWith(c)) {
-          throw new ShapeError(name(), names[i - 1] + in.get(i) + " must have shape " + c + " for input " + in.get(0));
+          throw new ShapeError(
+              name(),
+              names[i - 1] + in.get(i) + " must have shape " + c + " for input " + in.get(0));
         }
       }
       return List.of(in.get(0));
@@ -1590,8 +1687,8 @@ public sealed interface Op {
   }
 
   /**
-   * Layer normalization over {@code axes}: operands {@code (x, gamma, beta)}, the scale and
-   * offset shaped like {@code x} on {@code axes}; biased variance.
+   * Layer normalization over {@code axes}: operands {@code (x, gamma, beta)}, the scale and offset
+   * shaped like {@code x} on {@code axes}; biased variance.
    */
   record LayerNorm(int[] axes, double epsilon) implements Composite {
     @Override
@@ -1609,7 +1706,13 @@ public sealed interface Op {
       for (int i = 1; i < 3; i++) {
         if (!in.get(i).shape().isCompatibleWith(p)) {
           throw new ShapeError(
-              name(), (i == 1 ? "gamma " : "beta ") + in.get(i) + " must have shape " + p + " for input " + in.get(0));
+              name(),
+              (i == 1 ? "gamma " : "beta ")
+                  + in.get(i)
+                  + " must have shape "
+                  + p
+                  + " for input "
+                  + in.get(0));
         }
       }
       return List.of(in.get(0));

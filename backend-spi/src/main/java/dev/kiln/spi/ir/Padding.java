@@ -4,8 +4,8 @@ import java.util.Arrays;
 
 /**
  * Spatial padding of a convolution or pooling op: {@code VALID} (none), {@code SAME} (as
- * TensorFlow: output size {@code ceil(in / stride)}, the odd pixel at the end) or explicit
- * {@code (low, high)} pairs per spatial axis.
+ * TensorFlow: output size {@code ceil(in / stride)}, the odd pixel at the end) or explicit {@code
+ * (low, high)} pairs per spatial axis.
  *
  * @param mode how the padding is chosen
  * @param low explicit padding before each spatial axis (only for {@link Mode#EXPLICIT})
@@ -42,7 +42,10 @@ public record Padding(Mode mode, int[] low, int[] high) {
     for (int i = 0; i < low.length; i++) {
       if (low[i] < 0 || high[i] < 0) {
         throw new IllegalArgumentException(
-            "Padding must be >= 0; received low=" + Arrays.toString(low) + " high=" + Arrays.toString(high));
+            "Padding must be >= 0; received low="
+                + Arrays.toString(low)
+                + " high="
+                + Arrays.toString(high));
       }
     }
   }

@@ -12,7 +12,8 @@ final class Rules {
 
   static void arity(String op, List<TensorType> in, int n) {
     if (in.size() != n) {
-      throw new ShapeError(op, "expects " + n + " operand(s) but received " + in.size() + ": " + in);
+      throw new ShapeError(
+          op, "expects " + n + " operand(s) but received " + in.size() + ": " + in);
     }
   }
 

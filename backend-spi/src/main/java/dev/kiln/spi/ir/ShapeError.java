@@ -1,8 +1,8 @@
 package dev.kiln.spi.ir;
 
 /**
- * A graph could not be built because an op's operands do not fit it. The message names the op
- * and the operands' types.
+ * A graph could not be built because an op's operands do not fit it. The message names the op and
+ * the operands' types.
  */
 public final class ShapeError extends IllegalArgumentException {
   private final String opName;

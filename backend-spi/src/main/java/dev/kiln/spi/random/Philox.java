@@ -2,13 +2,13 @@ package dev.kiln.spi.random;
 
 /**
  * The Philox4x32-10 counter-based generator (Salmon et al., SC'11) and the exact recipe by which
- * Kiln's random ops turn its output into numbers, so every backend and device draws the same
- * values from the same seed.
+ * Kiln's random ops turn its output into numbers, so every backend and device draws the same values
+ * from the same seed.
  *
- * <p>A seed is two int64 values {@code [key, counter]}. Element {@code i} of a uniform or
- * Bernoulli tensor takes 32-bit word {@code i % 4} of the block at counter {@code (i / 4, counter)};
- * element {@code i} of a normal tensor takes words {@code 2(i % 2)} and {@code 2(i % 2) + 1} of the
- * block at {@code (i / 2, counter)} through Box-Muller.
+ * <p>A seed is two int64 values {@code [key, counter]}. Element {@code i} of a uniform or Bernoulli
+ * tensor takes 32-bit word {@code i % 4} of the block at counter {@code (i / 4, counter)}; element
+ * {@code i} of a normal tensor takes words {@code 2(i % 2)} and {@code 2(i % 2) + 1} of the block
+ * at {@code (i / 2, counter)} through Box-Muller.
  */
 public final class Philox {
   private static final int M0 = 0xD2511F53;

@@ -27,7 +27,8 @@ class PhiloxTest {
     long counter = 0x03707344_13198a2eL;
     long key = 0x299f31d0_a4093822L;
     assertArrayEquals(
-        new int[] {0xd16cfe09, 0x94fdcceb, 0x5001e420, 0x24126ea1}, Philox.block(key, counter, block));
+        new int[] {0xd16cfe09, 0x94fdcceb, 0x5001e420, 0x24126ea1},
+        Philox.block(key, counter, block));
   }
 
   @Test
@@ -46,7 +47,8 @@ class PhiloxTest {
       nsum += z;
       nsumSq += z * z;
     }
-    // Standard errors: 0.29/sqrt(n) = 6.5e-4 for the uniform mean, 1/sqrt(n) = 2.2e-3 for the normal.
+    // Standard errors: 0.29/sqrt(n) = 6.5e-4 for the uniform mean, 1/sqrt(n) = 2.2e-3 for the
+    // normal.
     assertEquals(0.5, sum / n, 4e-3);
     assertEquals(1.0 / 12, sumSq / n - 0.25, 2e-3);
     assertEquals(0, nsum / n, 1e-2);

@@ -5,8 +5,8 @@ import dev.kiln.spi.HostTensor;
 import java.util.Arrays;
 
 /**
- * Compares a backend's tensor with the reference's: type first, then values, failing with the
- * first bad index, both values and the largest difference.
+ * Compares a backend's tensor with the reference's: type first, then values, failing with the first
+ * bad index, both values and the largest difference.
  */
 public final class Compare {
   private Compare() {}
@@ -38,7 +38,8 @@ public final class Compare {
   public static void assertClose(
       String what, HostTensor expected, HostTensor actual, double rtol, double atol) {
     if (!expected.type().equals(actual.type())) {
-      throw new AssertionError(what + ": expected type " + expected.type() + " but got " + actual.type());
+      throw new AssertionError(
+          what + ": expected type " + expected.type() + " but got " + actual.type());
     }
     double maxDiff = 0;
     int firstBad = -1;

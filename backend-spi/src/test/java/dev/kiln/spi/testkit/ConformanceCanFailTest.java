@@ -61,7 +61,9 @@ class ConformanceCanFailTest {
     @Override
     protected List<Buf> apply(Node n, List<Buf> x) {
       List<Buf> r = super.apply(n, x);
-      if (n.op() instanceof Op.Unary u && u.fn() == Op.UnaryFn.EXP && r.get(0).dtype() == dev.kiln.spi.DType.FLOAT16) {
+      if (n.op() instanceof Op.Unary u
+          && u.fn() == Op.UnaryFn.EXP
+          && r.get(0).dtype() == dev.kiln.spi.DType.FLOAT16) {
         double[] d = r.get(0).data().clone();
         for (int i = 0; i < d.length; i++) {
           d[i] = d[i] * (1 + 1.0 / 256);
@@ -132,8 +134,13 @@ class ConformanceCanFailTest {
     List<String> failed = failuresWith(new HalfPrecisionOffByOne());
     assertEquals(
         List.of("forward.exp.float16.7", "forward.exp.float16.33"),
-        failed.stream().filter(f -> f.startsWith("forward.exp.")).sorted(java.util.Comparator.reverseOrder()).toList(),
+        failed.stream()
+            .filter(f -> f.startsWith("forward.exp."))
+            .sorted(java.util.Comparator.reverseOrder())
+            .toList(),
         failed.toString());
-    assertTrue(Arrays.asList(failed.toArray()).stream().noneMatch(f -> f.toString().startsWith("forward.exp.float32")));
+    assertTrue(
+        Arrays.asList(failed.toArray()).stream()
+            .noneMatch(f -> f.toString().startsWith("forward.exp.float32")));
   }
 }

@@ -46,11 +46,11 @@ import org.junit.jupiter.api.TestInstance;
  * }
  *
  * <p>It checks every op's forward pass against the {@link ReferenceEvaluator} at awkward sizes and
- * in each supported dtype, every gradient against central finite differences in float64, and
- * whole training steps against the reference. A backend names the cases it knowingly skips in
- * one file on its test class path, {@value #SKIP_FILE}: {@code case.name.prefix* = reason}. A
- * skipped case is reported as aborted with its reason, never silently passed; a skip line that
- * matches no case fails the suite.
+ * in each supported dtype, every gradient against central finite differences in float64, and whole
+ * training steps against the reference. A backend names the cases it knowingly skips in one file on
+ * its test class path, {@value #SKIP_FILE}: {@code case.name.prefix* = reason}. A skipped case is
+ * reported as aborted with its reason, never silently passed; a skip line that matches no case
+ * fails the suite.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 public abstract class ConformanceSuite {
@@ -114,7 +114,9 @@ public abstract class ConformanceSuite {
   }
 
   private static boolean matches(String pattern, String name) {
-    return pattern.endsWith("*") ? name.startsWith(pattern.substring(0, pattern.length() - 1)) : name.equals(pattern);
+    return pattern.endsWith("*")
+        ? name.startsWith(pattern.substring(0, pattern.length() - 1))
+        : name.equals(pattern);
   }
 
   /** Every case name the suite runs, for the skip-file check. */
@@ -140,17 +142,20 @@ public abstract class ConformanceSuite {
 
   @TestFactory
   Stream<DynamicTest> forward() {
-    return OpCases.all().stream().map(c -> DynamicTest.dynamicTest(c.name(), () -> checkForward(c)));
+    return OpCases.all().stream()
+        .map(c -> DynamicTest.dynamicTest(c.name(), () -> checkForward(c)));
   }
 
   @TestFactory
   Stream<DynamicTest> gradients() {
-    return GradientCases.all().stream().map(c -> DynamicTest.dynamicTest(c.name(), () -> checkGradient(c)));
+    return GradientCases.all().stream()
+        .map(c -> DynamicTest.dynamicTest(c.name(), () -> checkGradient(c)));
   }
 
   @TestFactory
   Stream<DynamicTest> wholeGraphs() {
-    return WholeGraphs.all().stream().map(c -> DynamicTest.dynamicTest(c.name(), () -> checkTrainStep(c)));
+    return WholeGraphs.all().stream()
+        .map(c -> DynamicTest.dynamicTest(c.name(), () -> checkTrainStep(c)));
   }
 
   @Test
@@ -166,9 +171,13 @@ public abstract class ConformanceSuite {
       Graph read = r.output(r.variable(id, TensorType.of(DType.FLOAT32, 2))).build();
       try (Executable e = backend.compile(inc, CompileOptions.defaults());
           Executable e2 = backend.compile(read, CompileOptions.defaults())) {
-        assertEquals(1f, e.runHost(List.of()).get(0).toFloatArray()[0], "the first run reads the initial value");
+        assertEquals(
+            1f,
+            e.runHost(List.of()).get(0).toFloatArray()[0],
+            "the first run reads the initial value");
         assertEquals(2f, e.runHost(List.of()).get(0).toFloatArray()[0], "the update persists");
-        assertEquals(3f, e2.runHost(List.of()).get(0).toFloatArray()[0], "another executable sees it");
+        assertEquals(
+            3f, e2.runHost(List.of()).get(0).toFloatArray()[0], "another executable sees it");
         assertEquals(4f, backend.variable(id).orElseThrow().read().toFloatArray()[1]);
       }
     } finally {
@@ -229,7 +238,8 @@ public abstract class ConformanceSuite {
     Value x = b.input(TensorType.of(DType.FLOAT32, Shape.UNKNOWN, 3));
     BackendException ex =
         assertThrows(
-            BackendException.class, () -> backend.compile(b.output(b.neg(x)).build(), CompileOptions.defaults()));
+            BackendException.class,
+            () -> backend.compile(b.output(b.neg(x)).build(), CompileOptions.defaults()));
     assertTrue(ex.getMessage().contains("(None, 3)"), ex.getMessage());
   }
 
@@ -270,7 +280,8 @@ public abstract class ConformanceSuite {
     assertEquals(expected.size(), actual.size(), c.name() + ": number of outputs");
     for (int i = 0; i < expected.size(); i++) {
       double[] tol = Compare.tolerance(expected.get(i).dtype(), c.terms());
-      Compare.assertClose(c.name() + " output " + i, expected.get(i), actual.get(i), tol[0], tol[1]);
+      Compare.assertClose(
+          c.name() + " output " + i, expected.get(i), actual.get(i), tol[0], tol[1]);
     }
   }
 
@@ -351,7 +362,8 @@ public abstract class ConformanceSuite {
     }
   }
 
-  private static List<HostTensor> perturbed(List<HostTensor> inputs, int which, int flat, double value) {
+  private static List<HostTensor> perturbed(
+      List<HostTensor> inputs, int which, int flat, double value) {
     List<HostTensor> out = new ArrayList<>(inputs);
     HostTensor t = inputs.get(which).copy();
     t.setDouble(flat, value);
@@ -370,7 +382,12 @@ public abstract class ConformanceSuite {
         refVars.putAll(expected.updates());
         List<HostTensor> actual = e.runHost(batch);
         for (int o = 0; o < actual.size(); o++) {
-          Compare.assertClose(c.name() + " step " + s + " output " + o, expected.outputs().get(o), actual.get(o), 1e-4, 1e-5);
+          Compare.assertClose(
+              c.name() + " step " + s + " output " + o,
+              expected.outputs().get(o),
+              actual.get(o),
+              1e-4,
+              1e-5);
         }
       }
       for (Map.Entry<String, HostTensor> v : refVars.entrySet()) {

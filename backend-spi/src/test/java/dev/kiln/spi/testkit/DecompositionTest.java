@@ -4,8 +4,8 @@ import dev.kiln.spi.DType;
 import dev.kiln.spi.HostTensor;
 import dev.kiln.spi.TensorType;
 import dev.kiln.spi.ir.Graph;
-import dev.kiln.spi.ir.Rewrites;
 import dev.kiln.spi.ir.Op;
+import dev.kiln.spi.ir.Rewrites;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
@@ -44,7 +44,12 @@ class DecompositionTest {
                         double[] tol = Compare.tolerance(direct.get(i).dtype(), 4 * c.terms());
                         // Rounding after every primitive in float32 adds a few ulps per step.
                         double rtol = direct.get(i).dtype() == DType.FLOAT32 ? 1e-5 : 1e-11;
-                        Compare.assertClose(c.name() + " output " + i, direct.get(i), viaPrimitives.get(i), rtol, Math.max(tol[1], rtol));
+                        Compare.assertClose(
+                            c.name() + " output " + i,
+                            direct.get(i),
+                            viaPrimitives.get(i),
+                            rtol,
+                            Math.max(tol[1], rtol));
                       }
                     }));
   }
@@ -54,6 +59,7 @@ class DecompositionTest {
     for (TensorType t : c.inputs()) {
       types.add(new TensorType(DType.FLOAT64, t.shape()));
     }
-    return new OpCase(c.name().replace("float32", "float64") + ".f64", types, c.domains(), c.body(), c.terms());
+    return new OpCase(
+        c.name().replace("float32", "float64") + ".f64", types, c.domains(), c.body(), c.terms());
   }
 }

@@ -33,8 +33,8 @@ import java.util.function.BiFunction;
 
 /**
  * The forward cases of the conformance kit: every op at awkward sizes and in each dtype it
- * supports. Float32 runs every size; the other dtypes run a smaller set, since their kernels
- * share float32's loop structure and differ in load, store and arithmetic.
+ * supports. Float32 runs every size; the other dtypes run a smaller set, since their kernels share
+ * float32's loop structure and differ in load, store and arithmetic.
  */
 public final class OpCases {
   /** Lengths that hit every vector-body, vector-tail and scalar-tail combination. */
@@ -106,7 +106,10 @@ public final class OpCases {
   }
 
   static OpCase many(
-      String name, List<TensorType> types, List<Domain> doms, BiFunction<GraphBuilder, List<Value>, List<Value>> f) {
+      String name,
+      List<TensorType> types,
+      List<Domain> doms,
+      BiFunction<GraphBuilder, List<Value>, List<Value>> f) {
     return new OpCase("forward." + name, types, doms, f, 1);
   }
 
@@ -157,7 +160,14 @@ public final class OpCases {
 
   static void binary(List<OpCase> c) {
     BinaryFn[] numeric = {
-      BinaryFn.ADD, BinaryFn.SUB, BinaryFn.MUL, BinaryFn.DIV, BinaryFn.POW, BinaryFn.MAX, BinaryFn.MIN, BinaryFn.MOD
+      BinaryFn.ADD,
+      BinaryFn.SUB,
+      BinaryFn.MUL,
+      BinaryFn.DIV,
+      BinaryFn.POW,
+      BinaryFn.MAX,
+      BinaryFn.MIN,
+      BinaryFn.MOD
     };
     Shape[][] broadcasts = {
       {Shape.of(3, 1, 5), Shape.of(4, 1)},
@@ -190,7 +200,8 @@ public final class OpCases {
         }
       }
     }
-    for (BinaryFn fn : new BinaryFn[] {BinaryFn.LOGICAL_AND, BinaryFn.LOGICAL_OR, BinaryFn.LOGICAL_XOR}) {
+    for (BinaryFn fn :
+        new BinaryFn[] {BinaryFn.LOGICAL_AND, BinaryFn.LOGICAL_OR, BinaryFn.LOGICAL_XOR}) {
       BiFunction<GraphBuilder, List<Value>, List<Value>> f =
           (b, in) -> List.of(b.binary(fn, in.get(0), in.get(1)));
       for (int n : SIZES) {
@@ -207,7 +218,15 @@ public final class OpCases {
       for (int n : SIZES) {
         c.add(two(lower(fn), FLOAT32, Shape.of(n), Shape.of(n), Domain.COARSE, Domain.COARSE, f));
       }
-      c.add(two(lower(fn), FLOAT32, Shape.of(3, 1, 5), Shape.of(4, 1), Domain.COARSE, Domain.COARSE, f));
+      c.add(
+          two(
+              lower(fn),
+              FLOAT32,
+              Shape.of(3, 1, 5),
+              Shape.of(4, 1),
+              Domain.COARSE,
+              Domain.COARSE,
+              f));
       for (DType d : ALL) {
         if (d != FLOAT32) {
           c.add(two(lower(fn), d, Shape.of(33), Shape.of(33), Domain.COARSE, Domain.COARSE, f));
@@ -227,7 +246,8 @@ public final class OpCases {
     c.add(
         many(
             "select.float32.broadcast_4x1_3x1x5_scalar",
-            List.of(TensorType.of(BOOL, 4, 1), TensorType.of(FLOAT32, 3, 1, 5), TensorType.of(FLOAT32)),
+            List.of(
+                TensorType.of(BOOL, 4, 1), TensorType.of(FLOAT32, 3, 1, 5), TensorType.of(FLOAT32)),
             List.of(Domain.ANY, Domain.ANY, Domain.ANY),
             (b, in) -> List.of(b.select(in.get(0), in.get(1), in.get(2)))));
   }
@@ -272,7 +292,15 @@ public final class OpCases {
           int terms = count(r.shape(), r.axes());
           c.add(
               new OpCase(
-                      "forward.reduce_" + lower(fn) + "." + FLOAT32 + "." + tag(r.shape()) + ".axes" + axesTag(r.axes()) + (keep ? ".keep" : ""),
+                      "forward.reduce_"
+                          + lower(fn)
+                          + "."
+                          + FLOAT32
+                          + "."
+                          + tag(r.shape())
+                          + ".axes"
+                          + axesTag(r.axes())
+                          + (keep ? ".keep" : ""),
                       List.of(new TensorType(FLOAT32, r.shape())),
                       List.of(dom),
                       (b, in) -> List.of(b.reduce(fn, in.get(0), r.axes(), keep)),
@@ -290,7 +318,14 @@ public final class OpCases {
         Shape shape = fn == ReduceFn.PROD && d.isInteger() ? Shape.of(3, 4, 5) : r.shape();
         c.add(
             new OpCase(
-                    "forward.reduce_" + lower(fn) + "." + d + "." + tag(shape) + ".axes" + axesTag(r.axes()),
+                    "forward.reduce_"
+                        + lower(fn)
+                        + "."
+                        + d
+                        + "."
+                        + tag(shape)
+                        + ".axes"
+                        + axesTag(r.axes()),
                     List.of(new TensorType(d, shape)),
                     List.of(dd),
                     (b, in) -> List.of(b.reduce(fn, in.get(0), r.axes(), false)),
@@ -335,7 +370,14 @@ public final class OpCases {
 
   static void matmul(List<OpCase> c) {
     int[][] mkn = {
-      {1, 1, 1}, {3, 7, 16}, {17, 33, 7}, {16, 16, 16}, {33, 17, 3}, {7, 255, 3}, {2, 1023, 2}, {1, 17, 33}
+      {1, 1, 1},
+      {3, 7, 16},
+      {17, 33, 7},
+      {16, 16, 16},
+      {33, 17, 3},
+      {7, 255, 3},
+      {2, 1023, 2},
+      {1, 17, 33}
     };
     for (int[] s : mkn) {
       c.add(matmulCase(FLOAT32, Shape.of(s[0], s[1]), Shape.of(s[1], s[2]), false, false));
@@ -373,7 +415,10 @@ public final class OpCases {
   /** A convolution configuration shared by the forward, backward and gradient cases. */
   record ConvConfig(String tag, Shape x, Shape w, ConvSpec spec) {
     Shape y() {
-      return new Op.Conv(spec).infer(List.of(new TensorType(FLOAT32, x), new TensorType(FLOAT32, w))).get(0).shape();
+      return new Op.Conv(spec)
+          .infer(List.of(new TensorType(FLOAT32, x), new TensorType(FLOAT32, w)))
+          .get(0)
+          .shape();
     }
 
     int terms() {
@@ -387,14 +432,23 @@ public final class OpCases {
 
   static List<ConvConfig> convConfigs() {
     return List.of(
-        new ConvConfig("1d.valid", Shape.of(2, 17, 3), Shape.of(3, 3, 4), ConvSpec.simple(1, Padding.VALID)),
+        new ConvConfig(
+            "1d.valid", Shape.of(2, 17, 3), Shape.of(3, 3, 4), ConvSpec.simple(1, Padding.VALID)),
         new ConvConfig(
             "1d.same.stride2.dilation2",
             Shape.of(2, 17, 3),
             Shape.of(3, 3, 4),
             new ConvSpec(new int[] {2}, Padding.SAME, new int[] {2}, 1)),
-        new ConvConfig("2d.valid", Shape.of(2, 7, 7, 3), Shape.of(3, 3, 3, 5), ConvSpec.simple(2, Padding.VALID)),
-        new ConvConfig("2d.same", Shape.of(2, 7, 7, 3), Shape.of(3, 3, 3, 5), ConvSpec.simple(2, Padding.SAME)),
+        new ConvConfig(
+            "2d.valid",
+            Shape.of(2, 7, 7, 3),
+            Shape.of(3, 3, 3, 5),
+            ConvSpec.simple(2, Padding.VALID)),
+        new ConvConfig(
+            "2d.same",
+            Shape.of(2, 7, 7, 3),
+            Shape.of(3, 3, 3, 5),
+            ConvSpec.simple(2, Padding.SAME)),
         new ConvConfig(
             "2d.same.stride2",
             Shape.of(1, 16, 17, 4),
@@ -404,7 +458,11 @@ public final class OpCases {
             "2d.explicit.dilation",
             Shape.of(2, 9, 8, 2),
             Shape.of(3, 2, 2, 3),
-            new ConvSpec(new int[] {1, 2}, Padding.explicit(new int[] {2, 1}, new int[] {0, 3}), new int[] {2, 1}, 1)),
+            new ConvSpec(
+                new int[] {1, 2},
+                Padding.explicit(new int[] {2, 1}, new int[] {0, 3}),
+                new int[] {2, 1},
+                1)),
         new ConvConfig(
             "2d.groups2",
             Shape.of(1, 8, 8, 4),
@@ -415,8 +473,16 @@ public final class OpCases {
             Shape.of(2, 7, 9, 3),
             Shape.of(3, 3, 1, 6),
             new ConvSpec(new int[] {2, 1}, Padding.SAME, new int[] {1, 1}, 3)),
-        new ConvConfig("2d.pointwise", Shape.of(2, 5, 5, 33), Shape.of(1, 1, 33, 17), ConvSpec.simple(2, Padding.VALID)),
-        new ConvConfig("3d.valid", Shape.of(1, 5, 4, 5, 2), Shape.of(2, 2, 3, 2, 3), ConvSpec.simple(3, Padding.VALID)));
+        new ConvConfig(
+            "2d.pointwise",
+            Shape.of(2, 5, 5, 33),
+            Shape.of(1, 1, 33, 17),
+            ConvSpec.simple(2, Padding.VALID)),
+        new ConvConfig(
+            "3d.valid",
+            Shape.of(1, 5, 4, 5, 2),
+            Shape.of(2, 2, 3, 2, 3),
+            ConvSpec.simple(3, Padding.VALID)));
   }
 
   static void convolution(List<OpCase> c) {
@@ -457,17 +523,35 @@ public final class OpCases {
   /** A pooling configuration shared by the forward, backward and gradient cases. */
   record PoolConfig(String tag, Shape x, PoolSpec spec) {
     Shape y() {
-      return new Op.Pool(PoolFn.MAX, spec).infer(List.of(new TensorType(FLOAT32, x))).get(0).shape();
+      return new Op.Pool(PoolFn.MAX, spec)
+          .infer(List.of(new TensorType(FLOAT32, x)))
+          .get(0)
+          .shape();
     }
   }
 
   static List<PoolConfig> poolConfigs() {
     return List.of(
-        new PoolConfig("2d.2x2.valid", Shape.of(2, 7, 7, 3), new PoolSpec(new int[] {2, 2}, new int[] {2, 2}, Padding.VALID)),
-        new PoolConfig("2d.2x2.same", Shape.of(2, 7, 7, 3), new PoolSpec(new int[] {2, 2}, new int[] {2, 2}, Padding.SAME)),
-        new PoolConfig("2d.3x3.stride1.same", Shape.of(1, 6, 5, 17), new PoolSpec(new int[] {3, 3}, new int[] {1, 1}, Padding.SAME)),
-        new PoolConfig("1d.3.stride2", Shape.of(2, 17, 3), new PoolSpec(new int[] {3}, new int[] {2}, Padding.VALID)),
-        new PoolConfig("3d.2", Shape.of(1, 4, 5, 4, 2), new PoolSpec(new int[] {2, 2, 2}, new int[] {2, 2, 2}, Padding.SAME)));
+        new PoolConfig(
+            "2d.2x2.valid",
+            Shape.of(2, 7, 7, 3),
+            new PoolSpec(new int[] {2, 2}, new int[] {2, 2}, Padding.VALID)),
+        new PoolConfig(
+            "2d.2x2.same",
+            Shape.of(2, 7, 7, 3),
+            new PoolSpec(new int[] {2, 2}, new int[] {2, 2}, Padding.SAME)),
+        new PoolConfig(
+            "2d.3x3.stride1.same",
+            Shape.of(1, 6, 5, 17),
+            new PoolSpec(new int[] {3, 3}, new int[] {1, 1}, Padding.SAME)),
+        new PoolConfig(
+            "1d.3.stride2",
+            Shape.of(2, 17, 3),
+            new PoolSpec(new int[] {3}, new int[] {2}, Padding.VALID)),
+        new PoolConfig(
+            "3d.2",
+            Shape.of(1, 4, 5, 4, 2),
+            new PoolSpec(new int[] {2, 2, 2}, new int[] {2, 2, 2}, Padding.SAME)));
   }
 
   static void pooling(List<OpCase> c) {
@@ -489,7 +573,8 @@ public final class OpCases {
                 "max_pool_backward." + d + "." + pc.tag(),
                 List.of(new TensorType(d, pc.x()), new TensorType(d, pc.y())),
                 List.of(Domain.ANY, Domain.ANY),
-                (b, in) -> List.of(b.emit1(new Op.MaxPoolBackward(pc.spec()), in.get(0), in.get(1)))));
+                (b, in) ->
+                    List.of(b.emit1(new Op.MaxPoolBackward(pc.spec()), in.get(0), in.get(1)))));
         c.add(
             many(
                 "avg_pool_backward." + d + "." + pc.tag(),
@@ -504,63 +589,139 @@ public final class OpCases {
 
   static void shapeOps(List<OpCase> c) {
     for (DType d : ALL) {
-      c.add(many("reshape." + d + ".3x4x5_to_20x3", List.of(TensorType.of(d, 3, 4, 5)), List.of(Domain.ANY),
-          (b, in) -> List.of(b.reshape(in.get(0), Shape.of(20, 3)))));
-      c.add(many("transpose." + d + ".2x3x4.perm201", List.of(TensorType.of(d, 2, 3, 4)), List.of(Domain.ANY),
-          (b, in) -> List.of(b.transpose(in.get(0), 2, 0, 1))));
-      c.add(many("broadcast_to." + d + ".3x1_to_2x3x5", List.of(TensorType.of(d, 3, 1)), List.of(Domain.ANY),
-          (b, in) -> List.of(b.broadcastTo(in.get(0), Shape.of(2, 3, 5)))));
-      c.add(many("slice." + d + ".7x17", List.of(TensorType.of(d, 7, 17)), List.of(Domain.ANY),
-          (b, in) -> List.of(b.slice(in.get(0), new int[] {2, 3}, new int[] {4, 10}))));
-      c.add(many("strided_slice." + d + ".17x33", List.of(TensorType.of(d, 17, 33)), List.of(Domain.ANY),
-          (b, in) -> List.of(b.stridedSlice(in.get(0), new int[] {1, 2}, new int[] {16, 30}, new int[] {3, 5}))));
-      c.add(many("concat." + d + ".axis1", List.of(TensorType.of(d, 3, 1), TensorType.of(d, 3, 7), TensorType.of(d, 3, 16)),
-          List.of(Domain.ANY, Domain.ANY, Domain.ANY), (b, in) -> List.of(b.concat(1, in.get(0), in.get(1), in.get(2)))));
-      c.add(many("pad." + d + ".7x5", List.of(TensorType.of(d, 7, 5)), List.of(Domain.ANY),
-          (b, in) -> List.of(b.pad(in.get(0), new int[] {1, 2}, new int[] {3, 0}, 1))));
+      c.add(
+          many(
+              "reshape." + d + ".3x4x5_to_20x3",
+              List.of(TensorType.of(d, 3, 4, 5)),
+              List.of(Domain.ANY),
+              (b, in) -> List.of(b.reshape(in.get(0), Shape.of(20, 3)))));
+      c.add(
+          many(
+              "transpose." + d + ".2x3x4.perm201",
+              List.of(TensorType.of(d, 2, 3, 4)),
+              List.of(Domain.ANY),
+              (b, in) -> List.of(b.transpose(in.get(0), 2, 0, 1))));
+      c.add(
+          many(
+              "broadcast_to." + d + ".3x1_to_2x3x5",
+              List.of(TensorType.of(d, 3, 1)),
+              List.of(Domain.ANY),
+              (b, in) -> List.of(b.broadcastTo(in.get(0), Shape.of(2, 3, 5)))));
+      c.add(
+          many(
+              "slice." + d + ".7x17",
+              List.of(TensorType.of(d, 7, 17)),
+              List.of(Domain.ANY),
+              (b, in) -> List.of(b.slice(in.get(0), new int[] {2, 3}, new int[] {4, 10}))));
+      c.add(
+          many(
+              "strided_slice." + d + ".17x33",
+              List.of(TensorType.of(d, 17, 33)),
+              List.of(Domain.ANY),
+              (b, in) ->
+                  List.of(
+                      b.stridedSlice(
+                          in.get(0), new int[] {1, 2}, new int[] {16, 30}, new int[] {3, 5}))));
+      c.add(
+          many(
+              "concat." + d + ".axis1",
+              List.of(TensorType.of(d, 3, 1), TensorType.of(d, 3, 7), TensorType.of(d, 3, 16)),
+              List.of(Domain.ANY, Domain.ANY, Domain.ANY),
+              (b, in) -> List.of(b.concat(1, in.get(0), in.get(1), in.get(2)))));
+      c.add(
+          many(
+              "pad." + d + ".7x5",
+              List.of(TensorType.of(d, 7, 5)),
+              List.of(Domain.ANY),
+              (b, in) -> List.of(b.pad(in.get(0), new int[] {1, 2}, new int[] {3, 0}, 1))));
     }
     for (int n : SIZES) {
-      c.add(many("transpose.float32." + n + "x33", List.of(TensorType.of(FLOAT32, n, 33)), List.of(Domain.ANY),
-          (b, in) -> List.of(b.transpose(in.get(0), 1, 0))));
+      c.add(
+          many(
+              "transpose.float32." + n + "x33",
+              List.of(TensorType.of(FLOAT32, n, 33)),
+              List.of(Domain.ANY),
+              (b, in) -> List.of(b.transpose(in.get(0), 1, 0))));
     }
-    c.add(many("strided_slice.float32.17x33.negative_strides", List.of(TensorType.of(FLOAT32, 17, 33)), List.of(Domain.ANY),
-        (b, in) -> List.of(b.stridedSlice(in.get(0), new int[] {16, 32}, new int[] {-1, 3}, new int[] {-2, -3}))));
-    c.add(many("concat.float32.axis0", List.of(TensorType.of(FLOAT32, 1, 5), TensorType.of(FLOAT32, 16, 5)),
-        List.of(Domain.ANY, Domain.ANY), (b, in) -> List.of(b.concat(0, in.get(0), in.get(1)))));
-    c.add(many("reshape.float32.1023_to_3x11x31", List.of(TensorType.of(FLOAT32, 1023)), List.of(Domain.ANY),
-        (b, in) -> List.of(b.reshape(in.get(0), Shape.of(3, 11, 31)))));
+    c.add(
+        many(
+            "strided_slice.float32.17x33.negative_strides",
+            List.of(TensorType.of(FLOAT32, 17, 33)),
+            List.of(Domain.ANY),
+            (b, in) ->
+                List.of(
+                    b.stridedSlice(
+                        in.get(0), new int[] {16, 32}, new int[] {-1, 3}, new int[] {-2, -3}))));
+    c.add(
+        many(
+            "concat.float32.axis0",
+            List.of(TensorType.of(FLOAT32, 1, 5), TensorType.of(FLOAT32, 16, 5)),
+            List.of(Domain.ANY, Domain.ANY),
+            (b, in) -> List.of(b.concat(0, in.get(0), in.get(1)))));
+    c.add(
+        many(
+            "reshape.float32.1023_to_3x11x31",
+            List.of(TensorType.of(FLOAT32, 1023)),
+            List.of(Domain.ANY),
+            (b, in) -> List.of(b.reshape(in.get(0), Shape.of(3, 11, 31)))));
   }
 
   static void gatherScatter(List<OpCase> c) {
     for (DType d : ALL) {
       for (DType idx : new DType[] {INT32, INT64}) {
         // Indices run past both ends to check the clamping rule.
-        c.add(many("gather." + d + ".17x5.axis0." + idx, List.of(TensorType.of(d, 17, 5), TensorType.of(idx, 3, 4)),
-            List.of(Domain.ANY, Domain.ints(-2, 19)), (b, in) -> List.of(b.gather(in.get(0), in.get(1), 0))));
+        c.add(
+            many(
+                "gather." + d + ".17x5.axis0." + idx,
+                List.of(TensorType.of(d, 17, 5), TensorType.of(idx, 3, 4)),
+                List.of(Domain.ANY, Domain.ints(-2, 19)),
+                (b, in) -> List.of(b.gather(in.get(0), in.get(1), 0))));
       }
     }
-    c.add(many("gather.float32.4x17x5.axis1", List.of(TensorType.of(FLOAT32, 4, 17, 5), TensorType.of(INT32, 9)),
-        List.of(Domain.ANY, Domain.ints(0, 17)), (b, in) -> List.of(b.gather(in.get(0), in.get(1), 1))));
-    c.add(many("gather.float32.17x5.axis1.scalar_index", List.of(TensorType.of(FLOAT32, 17, 5), TensorType.of(INT32)),
-        List.of(Domain.ANY, Domain.ints(0, 5)), (b, in) -> List.of(b.gather(in.get(0), in.get(1), 1))));
+    c.add(
+        many(
+            "gather.float32.4x17x5.axis1",
+            List.of(TensorType.of(FLOAT32, 4, 17, 5), TensorType.of(INT32, 9)),
+            List.of(Domain.ANY, Domain.ints(0, 17)),
+            (b, in) -> List.of(b.gather(in.get(0), in.get(1), 1))));
+    c.add(
+        many(
+            "gather.float32.17x5.axis1.scalar_index",
+            List.of(TensorType.of(FLOAT32, 17, 5), TensorType.of(INT32)),
+            List.of(Domain.ANY, Domain.ints(0, 5)),
+            (b, in) -> List.of(b.gather(in.get(0), in.get(1), 1))));
     for (DType d : ALL) {
       if (d.isBool()) {
         continue;
       }
       // Repeated indices accumulate; indices out of range are dropped.
-      c.add(many("scatter_add." + d + ".17x5.axis0",
-          List.of(TensorType.of(d, 17, 5), TensorType.of(INT32, 33), TensorType.of(d, 33, 5)),
-          List.of(Domain.ANY, Domain.ints(-2, 19), Domain.ANY),
-          (b, in) -> List.of(b.scatterAdd(in.get(0), in.get(1), in.get(2), 0))).terms(8));
+      c.add(
+          many(
+                  "scatter_add." + d + ".17x5.axis0",
+                  List.of(
+                      TensorType.of(d, 17, 5), TensorType.of(INT32, 33), TensorType.of(d, 33, 5)),
+                  List.of(Domain.ANY, Domain.ints(-2, 19), Domain.ANY),
+                  (b, in) -> List.of(b.scatterAdd(in.get(0), in.get(1), in.get(2), 0)))
+              .terms(8));
     }
-    c.add(many("scatter_add.float32.4x17x5.axis1",
-        List.of(TensorType.of(FLOAT32, 4, 17, 5), TensorType.of(INT64, 3, 2), TensorType.of(FLOAT32, 4, 3, 2, 5)),
-        List.of(Domain.ANY, Domain.ints(0, 17), Domain.ANY),
-        (b, in) -> List.of(b.scatterAdd(in.get(0), in.get(1), in.get(2), 1))).terms(4));
+    c.add(
+        many(
+                "scatter_add.float32.4x17x5.axis1",
+                List.of(
+                    TensorType.of(FLOAT32, 4, 17, 5),
+                    TensorType.of(INT64, 3, 2),
+                    TensorType.of(FLOAT32, 4, 3, 2, 5)),
+                List.of(Domain.ANY, Domain.ints(0, 17), Domain.ANY),
+                (b, in) -> List.of(b.scatterAdd(in.get(0), in.get(1), in.get(2), 1)))
+            .terms(4));
     for (DType out : new DType[] {FLOAT32, INT32, BOOL}) {
       for (DType idx : new DType[] {INT32, INT64, UINT8}) {
-        c.add(many("one_hot." + idx + "_to_" + out + ".7x3.depth5", List.of(TensorType.of(idx, 7, 3)),
-            List.of(Domain.ints(-1, 7)), (b, in) -> List.of(b.oneHot(in.get(0), 5, out))));
+        c.add(
+            many(
+                "one_hot." + idx + "_to_" + out + ".7x3.depth5",
+                List.of(TensorType.of(idx, 7, 3)),
+                List.of(Domain.ints(-1, 7)),
+                (b, in) -> List.of(b.oneHot(in.get(0), 5, out))));
       }
     }
   }
@@ -570,30 +731,47 @@ public final class OpCases {
   static void sources(List<OpCase> c) {
     for (DType d : new DType[] {FLOAT32, INT32, INT64, FLOAT64}) {
       for (int axis : new int[] {0, 1}) {
-        c.add(many("iota." + d + ".3x17.axis" + axis, List.of(), List.of(),
-            (b, in) -> List.of(b.iota(TensorType.of(d, 3, 17), axis))));
+        c.add(
+            many(
+                "iota." + d + ".3x17.axis" + axis,
+                List.of(),
+                List.of(),
+                (b, in) -> List.of(b.iota(TensorType.of(d, 3, 17), axis))));
       }
     }
     for (int n : new int[] {1, 7, 1023}) {
       for (DType d : new DType[] {FLOAT32, FLOAT64}) {
-        c.add(random("random_uniform." + d + "." + n, (b, s) -> b.randomUniform(s, TensorType.of(d, n), -1, 3)));
-        c.add(random("random_normal." + d + "." + n, (b, s) -> b.randomNormal(s, TensorType.of(d, n), 0.5, 2)));
+        c.add(
+            random(
+                "random_uniform." + d + "." + n,
+                (b, s) -> b.randomUniform(s, TensorType.of(d, n), -1, 3)));
+        c.add(
+            random(
+                "random_normal." + d + "." + n,
+                (b, s) -> b.randomNormal(s, TensorType.of(d, n), 0.5, 2)));
       }
       for (DType d : new DType[] {BOOL, FLOAT32, INT32}) {
-        c.add(random("random_bernoulli." + d + "." + n, (b, s) -> b.randomBernoulli(s, TensorType.of(d, n), 0.3)));
+        c.add(
+            random(
+                "random_bernoulli." + d + "." + n,
+                (b, s) -> b.randomBernoulli(s, TensorType.of(d, n), 0.3)));
       }
     }
   }
 
   private static OpCase random(String name, BiFunction<GraphBuilder, Value, Value> f) {
     long[][] seeds = {{0, 0}, {42, 7}, {-1, Long.MAX_VALUE}};
-    return many(name, List.of(), List.of(), (b, in) -> {
-      List<Value> out = new ArrayList<>();
-      for (long[] s : seeds) {
-        out.add(f.apply(b, b.constant(HostTensor.of(Shape.of(2), s))));
-      }
-      return out;
-    });
+    return many(
+        name,
+        List.of(),
+        List.of(),
+        (b, in) -> {
+          List<Value> out = new ArrayList<>();
+          for (long[] s : seeds) {
+            out.add(f.apply(b, b.constant(HostTensor.of(Shape.of(2), s))));
+          }
+          return out;
+        });
   }
 
   // ---------------------------------------------------------------- scan
@@ -622,27 +800,62 @@ public final class OpCases {
   static void scan(List<OpCase> c) {
     for (boolean reverse : new boolean[] {false, true}) {
       for (int t : new int[] {1, 7}) {
-        c.add(many("scan.cumsum.float32.t" + t + (reverse ? ".reverse" : ""),
-            List.of(TensorType.of(FLOAT32, 3), TensorType.of(FLOAT32, t, 3)), List.of(Domain.ANY, Domain.ANY),
-            (b, in) -> b.scan(cumsumBody(FLOAT32, 3), List.of(in.get(0)), List.of(in.get(1)), List.of(), reverse)).terms(t));
+        c.add(
+            many(
+                    "scan.cumsum.float32.t" + t + (reverse ? ".reverse" : ""),
+                    List.of(TensorType.of(FLOAT32, 3), TensorType.of(FLOAT32, t, 3)),
+                    List.of(Domain.ANY, Domain.ANY),
+                    (b, in) ->
+                        b.scan(
+                            cumsumBody(FLOAT32, 3),
+                            List.of(in.get(0)),
+                            List.of(in.get(1)),
+                            List.of(),
+                            reverse))
+                .terms(t));
       }
     }
-    c.add(many("scan.rnn.float32.t5",
-        List.of(TensorType.of(FLOAT32, 2, 4), TensorType.of(FLOAT32, 5, 2, 3), TensorType.of(FLOAT32, 3, 4),
-            TensorType.of(FLOAT32, 4, 4), TensorType.of(FLOAT32, 4)),
-        List.of(Domain.ANY, Domain.ANY, Domain.range(-0.5, 0.5), Domain.range(-0.5, 0.5), Domain.ANY),
-        (b, in) -> b.scan(rnnBody(FLOAT32, 2, 3, 4), List.of(in.get(0)), List.of(in.get(1)),
-            List.of(in.get(2), in.get(3), in.get(4)), false)).terms(16));
+    c.add(
+        many(
+                "scan.rnn.float32.t5",
+                List.of(
+                    TensorType.of(FLOAT32, 2, 4),
+                    TensorType.of(FLOAT32, 5, 2, 3),
+                    TensorType.of(FLOAT32, 3, 4),
+                    TensorType.of(FLOAT32, 4, 4),
+                    TensorType.of(FLOAT32, 4)),
+                List.of(
+                    Domain.ANY,
+                    Domain.ANY,
+                    Domain.range(-0.5, 0.5),
+                    Domain.range(-0.5, 0.5),
+                    Domain.ANY),
+                (b, in) ->
+                    b.scan(
+                        rnnBody(FLOAT32, 2, 3, 4),
+                        List.of(in.get(0)),
+                        List.of(in.get(1)),
+                        List.of(in.get(2), in.get(3), in.get(4)),
+                        false))
+            .terms(16));
     // A scan with no carries and an integer carry alongside a float one.
-    c.add(many("scan.int_counter.int32.t4",
-        List.of(TensorType.of(INT32), TensorType.of(INT32, 4)), List.of(Domain.ints(0, 5), Domain.ints(-5, 5)),
-        (b, in) -> {
-          GraphBuilder body = new GraphBuilder();
-          Value k = body.input(TensorType.of(INT32));
-          Value x = body.input(TensorType.of(INT32));
-          Value next = body.add(k, x);
-          return b.scan(body.output(next, body.mul(next, x)).build(), List.of(in.get(0)), List.of(in.get(1)), List.of(), false);
-        }));
+    c.add(
+        many(
+            "scan.int_counter.int32.t4",
+            List.of(TensorType.of(INT32), TensorType.of(INT32, 4)),
+            List.of(Domain.ints(0, 5), Domain.ints(-5, 5)),
+            (b, in) -> {
+              GraphBuilder body = new GraphBuilder();
+              Value k = body.input(TensorType.of(INT32));
+              Value x = body.input(TensorType.of(INT32));
+              Value next = body.add(k, x);
+              return b.scan(
+                  body.output(next, body.mul(next, x)).build(),
+                  List.of(in.get(0)),
+                  List.of(in.get(1)),
+                  List.of(),
+                  false);
+            }));
   }
 
   // ---------------------------------------------------------------- composites
@@ -651,47 +864,120 @@ public final class OpCases {
     for (DType d : new DType[] {FLOAT32, FLOAT64, FLOAT16, BFLOAT16}) {
       int[] sizes = d == FLOAT32 ? SIZES : FEW;
       for (int n : sizes) {
-        c.add(many("softmax." + d + ".3x" + n, List.of(TensorType.of(d, 3, n)), List.of(Domain.range(-5, 5)),
-            (b, in) -> List.of(b.softmax(in.get(0), -1))).terms(n));
-        c.add(many("log_softmax." + d + ".3x" + n, List.of(TensorType.of(d, 3, n)), List.of(Domain.range(-5, 5)),
-            (b, in) -> List.of(b.logSoftmax(in.get(0), -1))).terms(n));
-        c.add(many("gelu." + d + "." + n, List.of(TensorType.of(d, n)), List.of(Domain.range(-4, 4)),
-            (b, in) -> List.of(b.gelu(in.get(0), false))));
-        c.add(many("gelu_tanh." + d + "." + n, List.of(TensorType.of(d, n)), List.of(Domain.range(-4, 4)),
-            (b, in) -> List.of(b.gelu(in.get(0), true))));
-        c.add(many("silu." + d + "." + n, List.of(TensorType.of(d, n)), List.of(Domain.range(-4, 4)),
-            (b, in) -> List.of(b.silu(in.get(0)))));
-        c.add(many("sigmoid_cross_entropy." + d + "." + n, List.of(TensorType.of(d, n), TensorType.of(d, n)),
-            List.of(Domain.range(-30, 30), Domain.range(0, 1)), (b, in) -> List.of(b.sigmoidCrossEntropy(in.get(0), in.get(1)))).terms(30));
-        c.add(many("softmax_cross_entropy." + d + ".4x" + n, List.of(TensorType.of(d, 4, n), TensorType.of(d, 4, n)),
-            List.of(Domain.range(-5, 5), Domain.range(0, 1)), (b, in) -> List.of(b.softmaxCrossEntropy(in.get(0), in.get(1), -1))).terms(5 * n));
+        c.add(
+            many(
+                    "softmax." + d + ".3x" + n,
+                    List.of(TensorType.of(d, 3, n)),
+                    List.of(Domain.range(-5, 5)),
+                    (b, in) -> List.of(b.softmax(in.get(0), -1)))
+                .terms(n));
+        c.add(
+            many(
+                    "log_softmax." + d + ".3x" + n,
+                    List.of(TensorType.of(d, 3, n)),
+                    List.of(Domain.range(-5, 5)),
+                    (b, in) -> List.of(b.logSoftmax(in.get(0), -1)))
+                .terms(n));
+        c.add(
+            many(
+                "gelu." + d + "." + n,
+                List.of(TensorType.of(d, n)),
+                List.of(Domain.range(-4, 4)),
+                (b, in) -> List.of(b.gelu(in.get(0), false))));
+        c.add(
+            many(
+                "gelu_tanh." + d + "." + n,
+                List.of(TensorType.of(d, n)),
+                List.of(Domain.range(-4, 4)),
+                (b, in) -> List.of(b.gelu(in.get(0), true))));
+        c.add(
+            many(
+                "silu." + d + "." + n,
+                List.of(TensorType.of(d, n)),
+                List.of(Domain.range(-4, 4)),
+                (b, in) -> List.of(b.silu(in.get(0)))));
+        c.add(
+            many(
+                    "sigmoid_cross_entropy." + d + "." + n,
+                    List.of(TensorType.of(d, n), TensorType.of(d, n)),
+                    List.of(Domain.range(-30, 30), Domain.range(0, 1)),
+                    (b, in) -> List.of(b.sigmoidCrossEntropy(in.get(0), in.get(1))))
+                .terms(30));
+        c.add(
+            many(
+                    "softmax_cross_entropy." + d + ".4x" + n,
+                    List.of(TensorType.of(d, 4, n), TensorType.of(d, 4, n)),
+                    List.of(Domain.range(-5, 5), Domain.range(0, 1)),
+                    (b, in) -> List.of(b.softmaxCrossEntropy(in.get(0), in.get(1), -1)))
+                .terms(5 * n));
       }
-      c.add(many("softmax." + d + ".7x5.axis0", List.of(TensorType.of(d, 7, 5)), List.of(Domain.range(-5, 5)),
-          (b, in) -> List.of(b.softmax(in.get(0), 0))).terms(7));
-      c.add(many("logsumexp." + d + ".3x7x5.axes1", List.of(TensorType.of(d, 3, 7, 5)), List.of(Domain.range(-5, 5)),
-          (b, in) -> List.of(b.logSumExp(in.get(0), new int[] {1}, false))).terms(7));
-      c.add(many("logsumexp." + d + ".3x7x5.axes0_2.keep", List.of(TensorType.of(d, 3, 7, 5)), List.of(Domain.range(-5, 5)),
-          (b, in) -> List.of(b.logSumExp(in.get(0), new int[] {0, 2}, true))).terms(15));
-      c.add(many("batch_norm_training." + d + ".4x5x5x3",
-          List.of(TensorType.of(d, 4, 5, 5, 3), TensorType.of(d, 3), TensorType.of(d, 3)),
-          List.of(Domain.ANY, Domain.ANY, Domain.ANY),
-          (b, in) -> b.batchNormTraining(in.get(0), in.get(1), in.get(2), -1, 1e-3)).terms(100));
-      c.add(many("batch_norm_inference." + d + ".4x5x3",
-          List.of(TensorType.of(d, 4, 5, 3), TensorType.of(d, 3), TensorType.of(d, 3), TensorType.of(d, 3), TensorType.of(d, 3)),
-          List.of(Domain.ANY, Domain.ANY, Domain.POSITIVE, Domain.ANY, Domain.ANY),
-          (b, in) -> List.of(b.batchNormInference(in.get(0), in.get(1), in.get(2), in.get(3), in.get(4), -1, 1e-3))).terms(4));
-      c.add(many("layer_norm." + d + ".3x7x17.last",
-          List.of(TensorType.of(d, 3, 7, 17), TensorType.of(d, 17), TensorType.of(d, 17)),
-          List.of(Domain.ANY, Domain.ANY, Domain.ANY),
-          (b, in) -> List.of(b.layerNorm(in.get(0), in.get(1), in.get(2), new int[] {-1}, 1e-5))).terms(34));
-      c.add(many("layer_norm." + d + ".3x7x17.axes1_2",
-          List.of(TensorType.of(d, 3, 7, 17), TensorType.of(d, 7, 17), TensorType.of(d, 7, 17)),
-          List.of(Domain.ANY, Domain.ANY, Domain.ANY),
-          (b, in) -> List.of(b.layerNorm(in.get(0), in.get(1), in.get(2), new int[] {1, 2}, 1e-5))).terms(240));
-      c.add(many("batch_norm_training." + d + ".7x2.axis0",
-          List.of(TensorType.of(d, 7, 2), TensorType.of(d, 7), TensorType.of(d, 7)),
-          List.of(Domain.ANY, Domain.ANY, Domain.ANY),
-          (b, in) -> b.batchNormTraining(in.get(0), in.get(1), in.get(2), 0, 1e-3)).terms(8));
+      c.add(
+          many(
+                  "softmax." + d + ".7x5.axis0",
+                  List.of(TensorType.of(d, 7, 5)),
+                  List.of(Domain.range(-5, 5)),
+                  (b, in) -> List.of(b.softmax(in.get(0), 0)))
+              .terms(7));
+      c.add(
+          many(
+                  "logsumexp." + d + ".3x7x5.axes1",
+                  List.of(TensorType.of(d, 3, 7, 5)),
+                  List.of(Domain.range(-5, 5)),
+                  (b, in) -> List.of(b.logSumExp(in.get(0), new int[] {1}, false)))
+              .terms(7));
+      c.add(
+          many(
+                  "logsumexp." + d + ".3x7x5.axes0_2.keep",
+                  List.of(TensorType.of(d, 3, 7, 5)),
+                  List.of(Domain.range(-5, 5)),
+                  (b, in) -> List.of(b.logSumExp(in.get(0), new int[] {0, 2}, true)))
+              .terms(15));
+      c.add(
+          many(
+                  "batch_norm_training." + d + ".4x5x5x3",
+                  List.of(TensorType.of(d, 4, 5, 5, 3), TensorType.of(d, 3), TensorType.of(d, 3)),
+                  List.of(Domain.ANY, Domain.ANY, Domain.ANY),
+                  (b, in) -> b.batchNormTraining(in.get(0), in.get(1), in.get(2), -1, 1e-3))
+              .terms(100));
+      c.add(
+          many(
+                  "batch_norm_inference." + d + ".4x5x3",
+                  List.of(
+                      TensorType.of(d, 4, 5, 3),
+                      TensorType.of(d, 3),
+                      TensorType.of(d, 3),
+                      TensorType.of(d, 3),
+                      TensorType.of(d, 3)),
+                  List.of(Domain.ANY, Domain.ANY, Domain.POSITIVE, Domain.ANY, Domain.ANY),
+                  (b, in) ->
+                      List.of(
+                          b.batchNormInference(
+                              in.get(0), in.get(1), in.get(2), in.get(3), in.get(4), -1, 1e-3)))
+              .terms(4));
+      c.add(
+          many(
+                  "layer_norm." + d + ".3x7x17.last",
+                  List.of(TensorType.of(d, 3, 7, 17), TensorType.of(d, 17), TensorType.of(d, 17)),
+                  List.of(Domain.ANY, Domain.ANY, Domain.ANY),
+                  (b, in) ->
+                      List.of(b.layerNorm(in.get(0), in.get(1), in.get(2), new int[] {-1}, 1e-5)))
+              .terms(34));
+      c.add(
+          many(
+                  "layer_norm." + d + ".3x7x17.axes1_2",
+                  List.of(
+                      TensorType.of(d, 3, 7, 17), TensorType.of(d, 7, 17), TensorType.of(d, 7, 17)),
+                  List.of(Domain.ANY, Domain.ANY, Domain.ANY),
+                  (b, in) ->
+                      List.of(b.layerNorm(in.get(0), in.get(1), in.get(2), new int[] {1, 2}, 1e-5)))
+              .terms(240));
+      c.add(
+          many(
+                  "batch_norm_training." + d + ".7x2.axis0",
+                  List.of(TensorType.of(d, 7, 2), TensorType.of(d, 7), TensorType.of(d, 7)),
+                  List.of(Domain.ANY, Domain.ANY, Domain.ANY),
+                  (b, in) -> b.batchNormTraining(in.get(0), in.get(1), in.get(2), 0, 1e-3))
+              .terms(8));
     }
   }
 }

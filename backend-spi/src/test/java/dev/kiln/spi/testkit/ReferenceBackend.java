@@ -19,9 +19,9 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * A backend that runs graphs with the {@link ReferenceEvaluator}: slow, exact, and the standard
- * the conformance kit holds real backends to. It is also what runs the IR demo until the native
- * engine lands.
+ * A backend that runs graphs with the {@link ReferenceEvaluator}: slow, exact, and the standard the
+ * conformance kit holds real backends to. It is also what runs the IR demo until the native engine
+ * lands.
  */
 public final class ReferenceBackend implements Backend {
   /** The provider's name. */

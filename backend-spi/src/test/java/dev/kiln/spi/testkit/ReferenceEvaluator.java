@@ -23,8 +23,8 @@ import java.util.Map;
  * operands' values and rounds its result to the result dtype (float32, half precision, integer
  * wrap-around), as a backend computing in that dtype would to within rounding.
  *
- * <p>Clarity over speed: every op is a loop over output (or input) indices. Integer values are
- * held as doubles, exact up to 2^53.
+ * <p>Clarity over speed: every op is a loop over output (or input) indices. Integer values are held
+ * as doubles, exact up to 2^53.
  */
 public class ReferenceEvaluator {
 
@@ -120,7 +120,8 @@ public class ReferenceEvaluator {
           out = apply(n, args);
         } catch (RuntimeException e) {
           throw new IllegalStateException(
-              "reference evaluation failed at " + GraphPrinter.describe(n) + ": " + e.getMessage(), e);
+              "reference evaluation failed at " + GraphPrinter.describe(n) + ": " + e.getMessage(),
+              e);
         }
       }
       for (int i = 0; i < out.size(); i++) {
@@ -176,7 +177,8 @@ public class ReferenceEvaluator {
       case Op.Softmax s -> List.of(softmax(s.axis(), t, x.get(0), false));
       case Op.LogSoftmax s -> List.of(softmax(s.axis(), t, x.get(0), true));
       case Op.LogSumExp l -> List.of(logSumExp(l.axes(), t, x.get(0)));
-      case Op.SoftmaxCrossEntropy s -> List.of(softmaxCrossEntropy(s.axis(), t, x.get(0), x.get(1)));
+      case Op.SoftmaxCrossEntropy s ->
+          List.of(softmaxCrossEntropy(s.axis(), t, x.get(0), x.get(1)));
       case Op.SigmoidCrossEntropy s -> List.of(sigmoidCrossEntropy(t, x.get(0), x.get(1)));
       case Op.BatchNormTraining bn -> batchNormTraining(bn, types, x);
       case Op.BatchNormInference bn -> List.of(batchNormInference(bn, t, x));
@@ -350,7 +352,10 @@ public class ReferenceEvaluator {
             case POW -> Math.pow(p, q);
             case MAX -> Double.isNaN(p) || Double.isNaN(q) ? Double.NaN : Math.max(p, q);
             case MIN -> Double.isNaN(p) || Double.isNaN(q) ? Double.NaN : Math.min(p, q);
-            case MOD -> integer ? (q == 0 ? 0 : Math.floorMod((long) p, (long) q)) : p - q * Math.floor(p / q);
+            case MOD ->
+                integer
+                    ? (q == 0 ? 0 : Math.floorMod((long) p, (long) q))
+                    : p - q * Math.floor(p / q);
             case LOGICAL_AND -> (p != 0 && q != 0) ? 1 : 0;
             case LOGICAL_OR -> (p != 0 || q != 0) ? 1 : 0;
             case LOGICAL_XOR -> ((p != 0) != (q != 0)) ? 1 : 0;
@@ -456,8 +461,7 @@ public class ReferenceEvaluator {
       boolean better =
           pos == 0
               || (!Double.isNaN(best[o])
-                  && (Double.isNaN(v)
-                      || (a.fn() == Op.ArgFn.ARGMAX ? v > best[o] : v < best[o])));
+                  && (Double.isNaN(v) || (a.fn() == Op.ArgFn.ARGMAX ? v > best[o] : v < best[o])));
       if (better) {
         best[o] = v;
         out[o] = pos;
@@ -831,12 +835,15 @@ public class ReferenceEvaluator {
     return acc;
   }
 
-  private List<Buf> batchNormTraining(Op.BatchNormTraining bn, List<TensorType> types, List<Buf> x) {
+  private List<Buf> batchNormTraining(
+      Op.BatchNormTraining bn, List<TensorType> types, List<Buf> x) {
     Buf in = x.get(0);
     int a = in.shape().normalizeAxis(bn.axis());
     double[] mean = channelStats(in, a, false, null);
     double[] var = channelStats(in, a, true, mean);
-    Buf y = normalizeChannels(types.get(0), in, a, mean, var, x.get(1).data(), x.get(2).data(), bn.epsilon());
+    Buf y =
+        normalizeChannels(
+            types.get(0), in, a, mean, var, x.get(1).data(), x.get(2).data(), bn.epsilon());
     double[] m = new double[mean.length];
     double[] v = new double[var.length];
     for (int i = 0; i < m.length; i++) {
@@ -854,7 +861,14 @@ public class ReferenceEvaluator {
   }
 
   private static Buf normalizeChannels(
-      TensorType t, Buf x, int axis, double[] mean, double[] var, double[] gamma, double[] beta, double eps) {
+      TensorType t,
+      Buf x,
+      int axis,
+      double[] mean,
+      double[] var,
+      double[] gamma,
+      double[] beta,
+      double eps) {
     int[] d = x.shape().dims();
     double[] out = new double[x.data().length];
     for (int f = 0; f < out.length; f++) {

@@ -33,8 +33,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestFactory;
 
 /**
- * Holds the reference evaluator to golden values from TensorFlow.js 4.22 (CPU backend), produced
- * by {@code src/test/golden/make-tfjs-golden.js}: convolution and pooling geometry, SAME padding,
+ * Holds the reference evaluator to golden values from TensorFlow.js 4.22 (CPU backend), produced by
+ * {@code src/test/golden/make-tfjs-golden.js}: convolution and pooling geometry, SAME padding,
  * rounding, floor division, clamping and masking rules are checked against an implementation
  * written by other people.
  */
@@ -53,52 +53,108 @@ class TfjsGoldenTest {
   }
 
   static {
-    graph("conv2d_valid", (b, x) -> List.of(b.conv(x.get(0), x.get(1), ConvSpec.simple(2, Padding.VALID))));
+    graph(
+        "conv2d_valid",
+        (b, x) -> List.of(b.conv(x.get(0), x.get(1), ConvSpec.simple(2, Padding.VALID))));
     ConvSpec same2 = conv(new int[] {2, 2}, Padding.SAME, new int[] {1, 1}, 1);
     graph("conv2d_same_stride2", (b, x) -> List.of(b.conv(x.get(0), x.get(1), same2)));
-    graph("conv2d_same_stride2_backprop_input",
+    graph(
+        "conv2d_same_stride2_backprop_input",
         (b, x) -> List.of(b.convBackpropInput(x.get(0), x.get(1), same2, Shape.of(1, 8, 9, 4))));
-    graph("conv2d_same_stride2_backprop_filter",
+    graph(
+        "conv2d_same_stride2_backprop_filter",
         (b, x) -> List.of(b.convBackpropFilter(x.get(0), x.get(1), same2, Shape.of(5, 5, 4, 3))));
-    graph("conv2d_dilation_2_1",
-        (b, x) -> List.of(b.conv(x.get(0), x.get(1), conv(new int[] {1, 1}, Padding.VALID, new int[] {2, 1}, 1))));
-    graph("conv2d_explicit_stride_1_2",
-        (b, x) -> List.of(b.conv(x.get(0), x.get(1),
-            conv(new int[] {1, 2}, Padding.explicit(new int[] {2, 1}, new int[] {0, 3}), new int[] {1, 1}, 1))));
-    graph("depthwise_same_stride_2_1",
-        (b, x) -> List.of(b.conv(x.get(0), x.get(1), conv(new int[] {2, 1}, Padding.SAME, new int[] {1, 1}, 3))));
-    graph("conv1d_same_stride2",
-        (b, x) -> List.of(b.conv(x.get(0), x.get(1), conv(new int[] {2}, Padding.SAME, new int[] {1}, 1))));
-    graph("conv3d_valid", (b, x) -> List.of(b.conv(x.get(0), x.get(1), ConvSpec.simple(3, Padding.VALID))));
+    graph(
+        "conv2d_dilation_2_1",
+        (b, x) ->
+            List.of(
+                b.conv(
+                    x.get(0),
+                    x.get(1),
+                    conv(new int[] {1, 1}, Padding.VALID, new int[] {2, 1}, 1))));
+    graph(
+        "conv2d_explicit_stride_1_2",
+        (b, x) ->
+            List.of(
+                b.conv(
+                    x.get(0),
+                    x.get(1),
+                    conv(
+                        new int[] {1, 2},
+                        Padding.explicit(new int[] {2, 1}, new int[] {0, 3}),
+                        new int[] {1, 1},
+                        1))));
+    graph(
+        "depthwise_same_stride_2_1",
+        (b, x) ->
+            List.of(
+                b.conv(
+                    x.get(0),
+                    x.get(1),
+                    conv(new int[] {2, 1}, Padding.SAME, new int[] {1, 1}, 3))));
+    graph(
+        "conv1d_same_stride2",
+        (b, x) ->
+            List.of(
+                b.conv(x.get(0), x.get(1), conv(new int[] {2}, Padding.SAME, new int[] {1}, 1))));
+    graph(
+        "conv3d_valid",
+        (b, x) -> List.of(b.conv(x.get(0), x.get(1), ConvSpec.simple(3, Padding.VALID))));
     PoolSpec p2 = new PoolSpec(new int[] {2, 2}, new int[] {2, 2}, Padding.SAME);
     PoolSpec p3 = new PoolSpec(new int[] {3, 3}, new int[] {1, 1}, Padding.SAME);
     graph("max_pool_2x2_same", (b, x) -> List.of(b.pool(PoolFn.MAX, x.get(0), p2)));
     graph("avg_pool_2x2_same", (b, x) -> List.of(b.pool(PoolFn.AVG, x.get(0), p2)));
-    graph("max_pool_2x2_same_backward", (b, x) -> List.of(b.emit1(new Op.MaxPoolBackward(p2), x.get(0), x.get(1))));
+    graph(
+        "max_pool_2x2_same_backward",
+        (b, x) -> List.of(b.emit1(new Op.MaxPoolBackward(p2), x.get(0), x.get(1))));
     PoolSpec v2 = new PoolSpec(new int[] {2, 2}, new int[] {2, 2}, Padding.VALID);
-    graph("avg_pool_2x2_valid_backward",
+    graph(
+        "avg_pool_2x2_valid_backward",
         (b, x) -> List.of(b.emit1(new Op.AvgPoolBackward(v2, Shape.of(2, 7, 7, 3)), x.get(0))));
     graph("max_pool_3x3_stride1_same", (b, x) -> List.of(b.pool(PoolFn.MAX, x.get(0), p3)));
     graph("avg_pool_3x3_stride1_same", (b, x) -> List.of(b.pool(PoolFn.AVG, x.get(0), p3)));
     graph("matmul_ta_tb", (b, x) -> List.of(b.matmul(x.get(0), x.get(1), true, true)));
-    graph("matmul_batched", (b, x) -> List.of(b.matmul(x.get(0), b.reshape(x.get(1), Shape.of(2, 1, 5, 6)))));
-    graph("reduce_sum_0_2", (b, x) -> List.of(b.reduce(ReduceFn.SUM, x.get(0), new int[] {0, 2}, false)));
-    graph("reduce_mean_1_keep", (b, x) -> List.of(b.reduce(ReduceFn.MEAN, x.get(0), new int[] {1}, true)));
-    graph("reduce_max_0_2", (b, x) -> List.of(b.reduce(ReduceFn.MAX, x.get(0), new int[] {0, 2}, false)));
-    graph("reduce_min_2", (b, x) -> List.of(b.reduce(ReduceFn.MIN, x.get(0), new int[] {2}, false)));
-    graph("reduce_prod_1", (b, x) -> List.of(b.reduce(ReduceFn.PROD, x.get(0), new int[] {1}, false)));
+    graph(
+        "matmul_batched",
+        (b, x) -> List.of(b.matmul(x.get(0), b.reshape(x.get(1), Shape.of(2, 1, 5, 6)))));
+    graph(
+        "reduce_sum_0_2",
+        (b, x) -> List.of(b.reduce(ReduceFn.SUM, x.get(0), new int[] {0, 2}, false)));
+    graph(
+        "reduce_mean_1_keep",
+        (b, x) -> List.of(b.reduce(ReduceFn.MEAN, x.get(0), new int[] {1}, true)));
+    graph(
+        "reduce_max_0_2",
+        (b, x) -> List.of(b.reduce(ReduceFn.MAX, x.get(0), new int[] {0, 2}, false)));
+    graph(
+        "reduce_min_2", (b, x) -> List.of(b.reduce(ReduceFn.MIN, x.get(0), new int[] {2}, false)));
+    graph(
+        "reduce_prod_1",
+        (b, x) -> List.of(b.reduce(ReduceFn.PROD, x.get(0), new int[] {1}, false)));
     graph("logsumexp_1", (b, x) -> List.of(b.logSumExp(x.get(0), new int[] {1}, false)));
     graph("argmax_1", (b, x) -> List.of(b.argReduce(ArgFn.ARGMAX, x.get(0), 1, false)));
     graph("softmax", (b, x) -> List.of(b.softmax(x.get(0), -1)));
     graph("log_softmax", (b, x) -> List.of(b.logSoftmax(x.get(0), -1)));
-    graph("softmax_cross_entropy", (b, x) -> List.of(b.softmaxCrossEntropy(x.get(0), x.get(1), -1)));
+    graph(
+        "softmax_cross_entropy", (b, x) -> List.of(b.softmaxCrossEntropy(x.get(0), x.get(1), -1)));
     graph("sigmoid_cross_entropy", (b, x) -> List.of(b.sigmoidCrossEntropy(x.get(0), x.get(1))));
-    graph("strided_slice_negative",
-        (b, x) -> List.of(b.stridedSlice(x.get(0), new int[] {16, 32}, new int[] {-1, 3}, new int[] {-2, -3})));
+    graph(
+        "strided_slice_negative",
+        (b, x) ->
+            List.of(
+                b.stridedSlice(
+                    x.get(0), new int[] {16, 32}, new int[] {-1, 3}, new int[] {-2, -3})));
     graph("pad_1_5", (b, x) -> List.of(b.pad(x.get(0), new int[] {1, 2}, new int[] {3, 0}, 1.5)));
     graph("gather_axis1", (b, x) -> List.of(b.gather(x.get(0), x.get(1), 1)));
-    graph("scatter_add_into_zeros",
-        (b, x) -> List.of(b.scatterAdd(b.fill(0, dev.kiln.spi.TensorType.of(DType.FLOAT32, 17, 5)), x.get(1), x.get(0), 0)));
+    graph(
+        "scatter_add_into_zeros",
+        (b, x) ->
+            List.of(
+                b.scatterAdd(
+                    b.fill(0, dev.kiln.spi.TensorType.of(DType.FLOAT32, 17, 5)),
+                    x.get(1),
+                    x.get(0),
+                    0)));
     graph("one_hot_5", (b, x) -> List.of(b.oneHot(x.get(0), 5, DType.INT32)));
     graph("round_half_even", (b, x) -> List.of(b.unary(Op.UnaryFn.ROUND, x.get(0))));
     graph("erf", (b, x) -> List.of(b.erf(x.get(0))));
@@ -107,10 +163,17 @@ class TfjsGoldenTest {
     graph("mod_float32", (b, x) -> List.of(b.binary(Op.BinaryFn.MOD, x.get(0), x.get(1))));
     graph("pow", (b, x) -> List.of(b.pow(x.get(0), x.get(1))));
     graph("cast_float32_to_int32", (b, x) -> List.of(b.cast(x.get(0), DType.INT32)));
-    graph("batch_norm_inference",
-        (b, x) -> List.of(b.batchNormInference(x.get(0), x.get(1), x.get(2), x.get(3), x.get(4), -1, 1e-3)));
-    graph("batch_norm_training", (b, x) -> b.batchNormTraining(x.get(0), x.get(1), x.get(2), -1, 1e-3));
-    graph("layer_norm_last", (b, x) -> List.of(b.layerNorm(x.get(0), x.get(1), x.get(2), new int[] {-1}, 1e-5)));
+    graph(
+        "batch_norm_inference",
+        (b, x) ->
+            List.of(
+                b.batchNormInference(x.get(0), x.get(1), x.get(2), x.get(3), x.get(4), -1, 1e-3)));
+    graph(
+        "batch_norm_training",
+        (b, x) -> b.batchNormTraining(x.get(0), x.get(1), x.get(2), -1, 1e-3));
+    graph(
+        "layer_norm_last",
+        (b, x) -> List.of(b.layerNorm(x.get(0), x.get(1), x.get(2), new int[] {-1}, 1e-5)));
   }
 
   static List<Golden> load() throws IOException {
@@ -143,7 +206,10 @@ class TfjsGoldenTest {
     String[] head = line.substring(0, line.indexOf(" : ")).split(" ");
     String[] values = line.substring(line.indexOf(" : ") + 3).trim().split(" ");
     DType d = DType.fromKerasName(head[1]);
-    int[] dims = head[2].equals("-") ? new int[0] : Stream.of(head[2].split(",")).mapToInt(Integer::parseInt).toArray();
+    int[] dims =
+        head[2].equals("-")
+            ? new int[0]
+            : Stream.of(head[2].split(",")).mapToInt(Integer::parseInt).toArray();
     double[] v = new double[values.length];
     for (int i = 0; i < v.length; i++) {
       v[i] = Double.parseDouble(values[i]);
@@ -157,7 +223,8 @@ class TfjsGoldenTest {
     for (Golden g : load()) {
       byName.put(g.name(), g);
     }
-    assertEquals(GRAPHS.keySet().stream().sorted().toList(), byName.keySet().stream().sorted().toList());
+    assertEquals(
+        GRAPHS.keySet().stream().sorted().toList(), byName.keySet().stream().sorted().toList());
   }
 
   @TestFactory
@@ -174,7 +241,8 @@ class TfjsGoldenTest {
                       for (HostTensor h : g.inputs()) {
                         in.add(b.input(h.type()));
                       }
-                      Graph graph = b.output(GRAPHS.get(g.name()).apply(b, in).toArray(Value[]::new)).build();
+                      Graph graph =
+                          b.output(GRAPHS.get(g.name()).apply(b, in).toArray(Value[]::new)).build();
                       List<HostTensor> actual = ref.run(graph, g.inputs());
                       assertEquals(g.outputs().size(), actual.size());
                       for (int i = 0; i < actual.size(); i++) {
@@ -182,7 +250,9 @@ class TfjsGoldenTest {
                         HostTensor a = actual.get(i);
                         // TF.js's argmax and one-hot give int32, as Kiln's do; its values are
                         // float32 computed in its own order, hence float32 tolerances.
-                        assertTrue(a.dtype() == expected.dtype(), g.name() + ": dtype " + a.dtype() + " vs " + expected.dtype());
+                        assertTrue(
+                            a.dtype() == expected.dtype(),
+                            g.name() + ": dtype " + a.dtype() + " vs " + expected.dtype());
                         Compare.assertClose(g.name() + " output " + i, expected, a, 2e-5, 5e-5);
                       }
                     }));

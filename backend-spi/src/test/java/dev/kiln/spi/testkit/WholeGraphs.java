@@ -10,9 +10,9 @@ import dev.kiln.spi.TensorType;
 import dev.kiln.spi.autodiff.Autodiff;
 import dev.kiln.spi.ir.Graph;
 import dev.kiln.spi.ir.GraphBuilder;
+import dev.kiln.spi.ir.Op.ConvSpec;
 import dev.kiln.spi.ir.Op.PoolFn;
 import dev.kiln.spi.ir.Op.PoolSpec;
-import dev.kiln.spi.ir.Op.ConvSpec;
 import dev.kiln.spi.ir.Padding;
 import dev.kiln.spi.ir.Value;
 import java.util.ArrayList;
@@ -22,8 +22,8 @@ import java.util.Map;
 import java.util.SplittableRandom;
 
 /**
- * Whole training steps as single graphs: forward, loss, autodiff and the optimizer update, with
- * the parameters in backend variables. The suite runs each a few times on the backend and on the
+ * Whole training steps as single graphs: forward, loss, autodiff and the optimizer update, with the
+ * parameters in backend variables. The suite runs each a few times on the backend and on the
  * reference and compares losses and final parameters.
  */
 public final class WholeGraphs {
@@ -114,14 +114,17 @@ public final class WholeGraphs {
       Value m = b.variable(mId, p.type());
       Value v = b.variable(vId, p.type());
       Value m2 = b.add(b.mul(b.scalar(beta1, FLOAT32), m), b.mul(b.scalar(1 - beta1, FLOAT32), g));
-      Value v2 = b.add(b.mul(b.scalar(beta2, FLOAT32), v), b.mul(b.scalar(1 - beta2, FLOAT32), b.square(g)));
+      Value v2 =
+          b.add(
+              b.mul(b.scalar(beta2, FLOAT32), v), b.mul(b.scalar(1 - beta2, FLOAT32), b.square(g)));
       Value step = b.div(b.mul(lrT, m2), b.add(b.sqrt(v2), b.scalar(1e-7, FLOAT32)));
       b.update(mId, m2).update(vId, v2).update(names[i], b.sub(p, step));
     }
     Graph g = b.output(loss).build();
     List<List<HostTensor>> batches = new ArrayList<>();
     for (int s = 0; s < 3; s++) {
-      batches.add(List.of(Domain.ANY.sample(TensorType.of(FLOAT32, 8, 12), rnd), labels(rnd, 8, 5)));
+      batches.add(
+          List.of(Domain.ANY.sample(TensorType.of(FLOAT32, 8, 12), rnd), labels(rnd, 8, 5)));
     }
     return new TrainStep("whole_graph.mlp_adam", g, vars, batches);
   }
@@ -142,14 +145,16 @@ public final class WholeGraphs {
       p.add(b.variable(e.getKey(), e.getValue().type()));
     }
     Value conv = b.relu(b.add(b.conv(x, p.get(0), ConvSpec.simple(2, Padding.SAME)), p.get(1)));
-    Value pooled = b.pool(PoolFn.MAX, conv, new PoolSpec(new int[] {2, 2}, new int[] {2, 2}, Padding.VALID));
+    Value pooled =
+        b.pool(PoolFn.MAX, conv, new PoolSpec(new int[] {2, 2}, new int[] {2, 2}, Padding.VALID));
     Value flat = b.reshape(pooled, Shape.of(4, 64));
     Value loss = sparseCrossEntropy(b, dense(b, flat, p.get(2), p.get(3)), y);
     sgd(b, vars, p, Autodiff.gradients(b, loss, p), 0.1);
     Graph g = b.output(loss).build();
     List<List<HostTensor>> batches = new ArrayList<>();
     for (int s = 0; s < 3; s++) {
-      batches.add(List.of(Domain.ANY.sample(TensorType.of(FLOAT32, 4, 8, 8, 1), rnd), labels(rnd, 4, 3)));
+      batches.add(
+          List.of(Domain.ANY.sample(TensorType.of(FLOAT32, 4, 8, 8, 1), rnd), labels(rnd, 4, 3)));
     }
     return new TrainStep("whole_graph.conv_sgd", g, vars, batches);
   }
@@ -175,13 +180,16 @@ public final class WholeGraphs {
     Graph g = b.output(loss, r.get(1)).build();
     List<List<HostTensor>> batches = new ArrayList<>();
     for (int s = 0; s < 3; s++) {
-      batches.add(List.of(Domain.ANY.sample(TensorType.of(FLOAT32, 6, 2, 3), rnd),
-          Domain.range(-0.9, 0.9).sample(TensorType.of(FLOAT32, 2, 4), rnd)));
+      batches.add(
+          List.of(
+              Domain.ANY.sample(TensorType.of(FLOAT32, 6, 2, 3), rnd),
+              Domain.range(-0.9, 0.9).sample(TensorType.of(FLOAT32, 2, 4), rnd)));
     }
     return new TrainStep("whole_graph.rnn_sgd", g, vars, batches);
   }
 
-  private static void sgd(GraphBuilder b, Map<String, HostTensor> vars, List<Value> p, List<Value> g, double lr) {
+  private static void sgd(
+      GraphBuilder b, Map<String, HostTensor> vars, List<Value> p, List<Value> g, double lr) {
     int i = 0;
     for (String id : vars.keySet()) {
       DType d = p.get(i).dtype();

@@ -1,0 +1,2 @@
+/** Counter-based random numbers that every backend reproduces exactly. */
+package dev.kiln.spi.random;
