@@ -1,0 +1,63 @@
+package dev.kiln.engine;
+
+import dev.kiln.spi.TensorType;
+import dev.kiln.spi.backend.BackendException;
+import dev.kiln.spi.backend.Device;
+import dev.kiln.spi.backend.DeviceTensor;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+
+/**
+ * A tensor in off-heap memory, 64-byte aligned, owned by its own arena: closing the tensor frees
+ * the memory. Shared arenas, because kernels read it from the engine's worker threads.
+ */
+final class NativeTensor implements DeviceTensor {
+  static final long ALIGNMENT = 64;
+
+  private final TensorType type;
+  private final Device device;
+  private final Arena arena;
+  private final MemorySegment segment;
+  private boolean closed;
+
+  NativeTensor(TensorType type, Device device) {
+    this.type = type;
+    this.device = device;
+    this.arena = Arena.ofShared();
+    this.segment = arena.allocate(Math.max(1, bytes(type)), ALIGNMENT);
+  }
+
+  static long bytes(TensorType t) {
+    return t.shape().size() * t.dtype().byteSize();
+  }
+
+  MemorySegment segment() {
+    if (closed) {
+      throw new BackendException("native: use of a closed tensor " + type);
+    }
+    return segment;
+  }
+
+  @Override
+  public TensorType type() {
+    return type;
+  }
+
+  @Override
+  public Device device() {
+    return device;
+  }
+
+  @Override
+  public void close() {
+    if (!closed) {
+      closed = true;
+      arena.close();
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "NativeTensor " + type + (closed ? " (closed)" : "");
+  }
+}

@@ -1,0 +1,162 @@
+package dev.kiln.engine;
+
+import dev.kiln.engine.cpu.Kernel;
+import dev.kiln.engine.cpu.Kernels;
+import dev.kiln.engine.plan.MemoryPlan;
+import dev.kiln.spi.backend.BackendException;
+import dev.kiln.spi.ir.Graph;
+import dev.kiln.spi.ir.GraphPrinter;
+import dev.kiln.spi.ir.Node;
+import dev.kiln.spi.ir.Op;
+import dev.kiln.spi.ir.Value;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * A graph compiled for the CPU: one kernel per live node, operands and results resolved to slots,
+ * planned buffers allocated once in the program's arena. Running it binds the inputs (and, at top
+ * level, the external outputs), reads variables from the backend, and runs the kernels in order;
+ * nothing is allocated per run.
+ */
+final class Program {
+  private final Graph graph;
+  private final NativeBackend backend;
+  private final MemorySegment[] slots;
+  private final Map<Value, Integer> slotOf = new HashMap<>();
+  private final Step[] steps;
+  private final int[] inputSlots;
+  private final String[] variableIds;
+  private final int[] variableSlots;
+  private final MemoryPlan plan;
+
+  private record Step(
+      Node node,
+      Kernel kernel,
+      int[] in,
+      int[] out,
+      MemorySegment[] inSeg,
+      MemorySegment[] outSeg) {}
+
+  Program(Graph graph, NativeBackend backend, Arena arena, Set<Value> external) {
+    this.graph = graph;
+    this.backend = backend;
+    this.plan = new MemoryPlan(graph, external, Kernels::inPlaceAllowed);
+    MemorySegment[] buffers = new MemorySegment[plan.bufferBytes.size()];
+    for (int i = 0; i < buffers.length; i++) {
+      buffers[i] = arena.allocate(Math.max(1, plan.bufferBytes.get(i)), NativeTensor.ALIGNMENT);
+    }
+    int count = 0;
+    for (Node n : graph.nodes()) {
+      for (Value v : n.outputs()) {
+        slotOf.put(v, count++);
+      }
+    }
+    slots = new MemorySegment[count];
+    plan.bufferOf.forEach((v, b) -> slots[slotOf.get(v)] = buffers[b]);
+    inputSlots = new int[graph.inputs().size()];
+    for (int i = 0; i < inputSlots.length; i++) {
+      inputSlots[i] = slotOf.get(graph.inputs().get(i));
+    }
+    List<Node> vars =
+        graph.nodes().stream().filter(n -> n.op() instanceof Op.VariableRead).toList();
+    variableIds = new String[vars.size()];
+    variableSlots = new int[vars.size()];
+    for (int i = 0; i < vars.size(); i++) {
+      variableIds[i] = ((Op.VariableRead) vars.get(i).op()).id();
+      variableSlots[i] = slotOf.get(vars.get(i).output());
+    }
+    steps =
+        plan.live.stream()
+            .filter(n -> !(n.op() instanceof Op.Parameter || n.op() instanceof Op.VariableRead))
+            .map(n -> step(n, arena))
+            .filter(s -> s != null)
+            .toArray(Step[]::new);
+  }
+
+  private Step step(Node n, Arena arena) {
+    if (n.op() instanceof Op.Constant c) {
+      MemorySegment seg =
+          arena.allocate(Math.max(1, MemoryPlan.bytes(n.output())), NativeTensor.ALIGNMENT);
+      NativeBackend.copyIn(c.value(), seg);
+      slots[slotOf.get(n.output())] = seg;
+      return null;
+    }
+    Kernel k;
+    if (n.op() instanceof Op.Scan s) {
+      k = new ScanKernel(s, n, backend, arena);
+    } else {
+      k = Kernels.of(n, backend.pool());
+    }
+    if (k == null) {
+      throw new BackendException(
+          "native: no CPU kernel for op '"
+              + n.op().name()
+              + "' at node "
+              + GraphPrinter.describe(n));
+    }
+    int[] in = n.inputs().stream().mapToInt(slotOf::get).toArray();
+    int[] out = n.outputs().stream().mapToInt(slotOf::get).toArray();
+    return new Step(n, k, in, out, new MemorySegment[in.length], new MemorySegment[out.length]);
+  }
+
+  /** The slot of a value, for binding. */
+  int slot(Value v) {
+    return slotOf.get(v);
+  }
+
+  /** Binds graph input {@code i}. */
+  void bindInput(int i, MemorySegment seg) {
+    slots[inputSlots[i]] = seg;
+  }
+
+  /** Binds the memory of an external value. */
+  void bind(Value v, MemorySegment seg) {
+    slots[slotOf.get(v)] = seg;
+  }
+
+  /** The memory of a value after a run. */
+  MemorySegment segment(Value v) {
+    return slots[slotOf.get(v)];
+  }
+
+  /** The graph compiled. */
+  Graph graph() {
+    return graph;
+  }
+
+  /** Planned bytes, for tests and benchmarks. */
+  long plannedBytes() {
+    return plan.totalBytes();
+  }
+
+  /** Values computed in place. */
+  int inPlaceCount() {
+    return plan.inPlace;
+  }
+
+  void run() {
+    for (int i = 0; i < variableIds.length; i++) {
+      MemorySegment seg = backend.variableSegment(variableIds[i]);
+      if (seg == null) {
+        throw new BackendException(
+            "native: the graph reads variable '"
+                + variableIds[i]
+                + "' but the backend has no variable of that id");
+      }
+      slots[variableSlots[i]] = seg;
+    }
+    for (Step s : steps) {
+      for (int i = 0; i < s.in.length; i++) {
+        s.inSeg[i] = slots[s.in[i]];
+      }
+      for (int i = 0; i < s.out.length; i++) {
+        s.outSeg[i] = slots[s.out[i]];
+      }
+      s.kernel.run(s.inSeg, s.outSeg);
+    }
+  }
+}

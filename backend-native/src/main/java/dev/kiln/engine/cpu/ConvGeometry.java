@@ -1,0 +1,76 @@
+package dev.kiln.engine.cpu;
+
+import dev.kiln.spi.Shape;
+import dev.kiln.spi.ir.Op;
+
+/**
+ * The index geometry of an N-D channels-last convolution, computed once per kernel: for every
+ * (output position, kernel tap) pair that lands inside the input, the input position. Kernels
+ * iterate the precomputed tap table instead of re-deriving padding and bounds.
+ */
+final class ConvGeometry {
+  final int batch;
+  final int inPositions;
+  final int outPositions;
+  final int taps;
+  final int cin;
+  final int cout;
+  final int groups;
+  final int cinG;
+  final int coutG;
+
+  /** For output position o and tap k: input position, or -1 in the padding. [o * taps + k]. */
+  final int[] inputAt;
+
+  ConvGeometry(Op.ConvSpec s, Shape x, Shape w, Shape y) {
+    int r = s.spatialRank();
+    int[] xd = x.dims();
+    int[] kd = w.dims();
+    int[] od = y.dims();
+    batch = xd[0];
+    cin = xd[r + 1];
+    cout = kd[r + 1];
+    groups = s.groups();
+    cinG = kd[r];
+    coutG = cout / groups;
+    int[] inSp = java.util.Arrays.copyOfRange(xd, 1, r + 1);
+    int[] outSp = java.util.Arrays.copyOfRange(od, 1, r + 1);
+    int[] kSp = java.util.Arrays.copyOfRange(kd, 0, r);
+    int[] lo = ScalarKernels.lowPadding(s.padding(), inSp, kSp, s.strides(), s.dilations());
+    inPositions = prod(inSp);
+    outPositions = prod(outSp);
+    taps = prod(kSp);
+    inputAt = new int[outPositions * taps];
+    int[] o = new int[r];
+    int[] k = new int[r];
+    for (int of = 0; of < outPositions; of++) {
+      unravel(of, outSp, o);
+      for (int kf = 0; kf < taps; kf++) {
+        unravel(kf, kSp, k);
+        int flat = 0;
+        boolean inside = true;
+        for (int a = 0; a < r; a++) {
+          int p = o[a] * s.strides()[a] - lo[a] + k[a] * s.dilations()[a];
+          inside &= p >= 0 && p < inSp[a];
+          flat = flat * inSp[a] + p;
+        }
+        inputAt[of * taps + kf] = inside ? flat : -1;
+      }
+    }
+  }
+
+  static int prod(int[] a) {
+    int p = 1;
+    for (int v : a) {
+      p *= v;
+    }
+    return p;
+  }
+
+  static void unravel(int flat, int[] dims, int[] idx) {
+    for (int i = dims.length - 1; i >= 0; i--) {
+      idx[i] = flat % dims[i];
+      flat /= dims[i];
+    }
+  }
+}

@@ -1,0 +1,46 @@
+package dev.kiln.engine.cpu;
+
+import dev.kiln.spi.ir.Node;
+import dev.kiln.spi.ir.Op;
+
+/**
+ * Picks each node's kernel: a vector kernel where one exists for the node's dtype and layout and
+ * SIMD is enabled, else the scalar twin.
+ */
+public final class Kernels {
+  private Kernels() {}
+
+  /** The kernel of {@code n}, or null if there is none (then compilation fails naming the op). */
+  public static Kernel of(Node n, CpuPool pool) {
+    if (Simd.ENABLED) {
+      Kernel k = VectorKernels.of(n, pool);
+      if (k != null) {
+        return k;
+      }
+    }
+    return ScalarKernels.of(n);
+  }
+
+  /** Composites with a kernel of their own; the rest run as their decomposition. */
+  public static boolean hasDirectKernel(Op.Composite c) {
+    return c instanceof Op.Softmax || c instanceof Op.LogSoftmax;
+  }
+
+  /**
+   * Whether {@code n}'s kernels, vector and scalar, read operand {@code k} at each position before
+   * writing the result there, so the result may share the operand's buffer.
+   */
+  public static boolean inPlaceAllowed(Node n, int k) {
+    return switch (n.op()) {
+      case Op.Unary u -> true;
+      case Op.Binary b -> true;
+      case Op.Select s -> k > 0;
+      case Op.Cast c -> true;
+      case Op.Reshape r -> true;
+      case Op.ScatterAdd s -> k == 0;
+      case Op.Softmax s -> true;
+      case Op.LogSoftmax s -> true;
+      default -> false;
+    };
+  }
+}
