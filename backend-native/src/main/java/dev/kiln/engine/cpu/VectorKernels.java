@@ -1,12 +1,504 @@
 package dev.kiln.engine.cpu;
 
+import dev.kiln.spi.DType;
+import dev.kiln.spi.Shape;
+import dev.kiln.spi.TensorType;
 import dev.kiln.spi.ir.Node;
+import dev.kiln.spi.ir.Op;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import java.util.Arrays;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
 
-/** Float32 kernels written with the Vector API; null where the scalar twin is the only kernel. */
+/**
+ * Float32 kernels written with the Vector API for the layouts that dominate training: contiguous
+ * elementwise ops, bias-style broadcasts, reductions over the last or the leading axes, softmax
+ * over the last axis, matmul and convolution through {@link Gemm}. Each has a scalar twin in {@link
+ * ScalarKernels}, which handles every other layout and dtype; null here means "use it".
+ *
+ * <p>Loops run the vector body over {@code loopBound(n)} elements and finish the tail with the same
+ * operation on scalars, so results do not depend on where the vector body ends.
+ */
 final class VectorKernels {
+  static final VectorSpecies<Float> S = VectorWidth.F32;
+  static final int V = S.length();
+  static final ByteOrder ORDER = ByteOrder.nativeOrder();
+  static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT;
+
+  /** Elementwise work below this many elements runs on the calling thread. */
+  static final int GRAIN = 1 << 15;
+
   private VectorKernels() {}
 
   static Kernel of(Node n, CpuPool pool) {
+    TensorType out = n.outputs().get(0).type();
+    boolean f32In = n.inputs().stream().allMatch(v -> v.dtype() == DType.FLOAT32);
+    return switch (n.op()) {
+      case Op.MatMul m when out.dtype() == DType.FLOAT32 ->
+          matmul(m, n.inputs().get(0).type(), n.inputs().get(1).type(), out, pool);
+      case Op.Conv c when out.dtype() == DType.FLOAT32 && c.spec().groups() == 1 ->
+          ConvGemm.forward(c.spec(), n.inputs().get(0).type(), n.inputs().get(1).type(), out, pool);
+      case Op.ConvBackpropInput c when out.dtype() == DType.FLOAT32 && c.spec().groups() == 1 ->
+          ConvGemm.backpropInput(
+              c.spec(), n.inputs().get(0).type(), n.inputs().get(1).type(), out, pool);
+      case Op.ConvBackpropFilter c when out.dtype() == DType.FLOAT32 && c.spec().groups() == 1 ->
+          ConvGemm.backpropFilter(
+              c.spec(), n.inputs().get(0).type(), n.inputs().get(1).type(), out, pool);
+      case Op.Unary u when out.dtype() == DType.FLOAT32 -> unary(u.fn(), out.shape().size(), pool);
+      case Op.Binary b when out.dtype() == DType.FLOAT32 && f32In ->
+          binary(b.fn(), n.inputs().get(0).shape(), n.inputs().get(1).shape(), out.shape(), pool);
+      case Op.Reduce r when out.dtype() == DType.FLOAT32 -> reduce(r, n.inputs().get(0).shape());
+      case Op.Softmax s when out.dtype() == DType.FLOAT32 && isLast(s.axis(), out) ->
+          softmax(out.shape(), false);
+      case Op.LogSoftmax s when out.dtype() == DType.FLOAT32 && isLast(s.axis(), out) ->
+          softmax(out.shape(), true);
+      case Op.BroadcastTo b when out.dtype() == DType.FLOAT32 ->
+          broadcastTo(n.inputs().get(0).shape(), out.shape());
+      default -> null;
+    };
+  }
+
+  private static boolean isLast(int axis, TensorType t) {
+    return t.shape().normalizeAxis(axis) == t.rank() - 1;
+  }
+
+  // ---------------------------------------------------------------- matmul
+
+  static Kernel matmul(Op.MatMul m, TensorType a, TensorType b, TensorType t, CpuPool pool) {
+    int r = t.rank();
+    int rows = t.shape().dim(r - 2);
+    int cols = t.shape().dim(r - 1);
+    int k = a.shape().dim(m.transposeA() ? -2 : -1);
+    Shape batch = Shape.of(Arrays.copyOf(t.shape().dims(), r - 2));
+    long[] sa =
+        Index.broadcastStrides(Shape.of(Arrays.copyOf(a.shape().dims(), a.rank() - 2)), batch);
+    long[] sb =
+        Index.broadcastStrides(Shape.of(Arrays.copyOf(b.shape().dims(), b.rank() - 2)), batch);
+    long aMat = (long) a.shape().dim(-1) * a.shape().dim(-2);
+    long bMat = (long) b.shape().dim(-1) * b.shape().dim(-2);
+    long batches = batch.size();
+    Gemm.Workspace ws = new Gemm.Workspace();
+    Index.Odometer od = new Index.Odometer(batch.dims(), sa, sb);
+    return (in, out) -> {
+      od.reset();
+      for (long bt = 0; bt < batches; bt++) {
+        Gemm.multiply(
+            pool,
+            ws,
+            rows,
+            cols,
+            k,
+            in[0],
+            od.offset[0] * aMat,
+            m.transposeA(),
+            in[1],
+            od.offset[1] * bMat,
+            m.transposeB(),
+            out[0],
+            bt * rows * cols,
+            cols,
+            false);
+        od.next();
+      }
+    };
+  }
+
+  // ---------------------------------------------------------------- elementwise
+
+  /** The Vector API operator of a unary function, or null where the scalar twin is used. */
+  private static VectorOperators.Unary vectorOp(Op.UnaryFn fn) {
+    return switch (fn) {
+      case NEG -> VectorOperators.NEG;
+      case ABS -> VectorOperators.ABS;
+      case EXP -> VectorOperators.EXP;
+      case EXPM1 -> VectorOperators.EXPM1;
+      case LOG -> VectorOperators.LOG;
+      case LOG1P -> VectorOperators.LOG1P;
+      case SQRT -> VectorOperators.SQRT;
+      case SIN -> VectorOperators.SIN;
+      case COS -> VectorOperators.COS;
+      case TANH -> VectorOperators.TANH;
+      default -> null;
+    };
+  }
+
+  static Kernel unary(Op.UnaryFn fn, long n, CpuPool pool) {
+    VectorOperators.Unary op = vectorOp(fn);
+    boolean composed =
+        fn == Op.UnaryFn.SQUARE
+            || fn == Op.UnaryFn.RECIPROCAL
+            || fn == Op.UnaryFn.RSQRT
+            || fn == Op.UnaryFn.SIGMOID;
+    if (op == null && !composed) {
+      return floatLoop(n, pool, v -> (float) ScalarKernels.unaryF(fn, v));
+    }
+    int len = (int) n;
+    return (in, out) ->
+        pool.parallelFor(
+            len,
+            GRAIN,
+            (from, to) -> {
+              MemorySegment x = in[0];
+              MemorySegment y = out[0];
+              int i = from;
+              int bound = from + S.loopBound(to - from);
+              for (; i < bound; i += V) {
+                FloatVector v = FloatVector.fromMemorySegment(S, x, (long) i * 4, ORDER);
+                apply(fn, op, v).intoMemorySegment(y, (long) i * 4, ORDER);
+              }
+              for (; i < to; i++) {
+                y.setAtIndex(F, i, (float) ScalarKernels.unaryF(fn, x.getAtIndex(F, i)));
+              }
+            });
+  }
+
+  private static FloatVector apply(Op.UnaryFn fn, VectorOperators.Unary op, FloatVector v) {
+    return switch (fn) {
+      case SQUARE -> v.mul(v);
+      case RECIPROCAL -> FloatVector.broadcast(S, 1f).div(v);
+      case RSQRT -> FloatVector.broadcast(S, 1f).div(v.sqrt());
+      case SIGMOID ->
+          FloatVector.broadcast(S, 1f).div(v.neg().lanewise(VectorOperators.EXP).add(1f));
+      default -> v.lanewise(op);
+    };
+  }
+
+  /**
+   * A float32 function applied element by element: the scalar path for functions with no vector
+   * form.
+   */
+  interface FloatFn {
+    float apply(float v);
+  }
+
+  static Kernel floatLoop(long n, CpuPool pool, FloatFn f) {
+    int len = (int) n;
+    return (in, out) ->
+        pool.parallelFor(
+            len,
+            GRAIN,
+            (from, to) -> {
+              for (int i = from; i < to; i++) {
+                out[0].setAtIndex(F, i, f.apply(in[0].getAtIndex(F, i)));
+              }
+            });
+  }
+
+  private static VectorOperators.Binary vectorOp(Op.BinaryFn fn) {
+    return switch (fn) {
+      case ADD -> VectorOperators.ADD;
+      case SUB -> VectorOperators.SUB;
+      case MUL -> VectorOperators.MUL;
+      case DIV -> VectorOperators.DIV;
+      case MAX -> VectorOperators.MAX;
+      case MIN -> VectorOperators.MIN;
+      default -> null;
+    };
+  }
+
+  /**
+   * Same-shape, scalar-operand and trailing-row ("bias") broadcasts of float32 operands; other
+   * broadcasts use the scalar twin. A row operand of length {@code cols} repeats every row.
+   */
+  static Kernel binary(Op.BinaryFn fn, Shape a, Shape b, Shape t, CpuPool pool) {
+    VectorOperators.Binary op = vectorOp(fn);
+    if (op == null) {
+      return null;
+    }
+    long n = t.size();
+    int ra = repeatPeriod(a, t);
+    int rb = repeatPeriod(b, t);
+    if (ra < 0 || rb < 0) {
+      return null;
+    }
+    int len = (int) n;
+    return (in, out) ->
+        pool.parallelFor(
+            len, GRAIN, (from, to) -> binaryRange(fn, op, in[0], ra, in[1], rb, out[0], from, to));
+  }
+
+  /**
+   * How an operand repeats across the output: its length when it is a trailing block that repeats
+   * (same shape: the whole output; scalar: 1; bias: the row), or -1 for other broadcasts.
+   */
+  static int repeatPeriod(Shape x, Shape t) {
+    long size = x.size();
+    if (size == t.size()) {
+      return (int) size;
+    }
+    if (size == 1) {
+      return 1;
+    }
+    // x broadcasts only along leading axes: its dims equal t's trailing dims, after dropping
+    // x's leading ones.
+    int[] xd = x.dims();
+    int first = 0;
+    while (first < xd.length && xd[first] == 1) {
+      first++;
+    }
+    int extra = t.rank() - (xd.length - first);
+    for (int i = first; i < xd.length; i++) {
+      if (xd[i] != t.dim(extra + i - first)) {
+        return -1;
+      }
+    }
+    return (int) size;
+  }
+
+  private static void binaryRange(
+      Op.BinaryFn fn,
+      VectorOperators.Binary op,
+      MemorySegment a,
+      int pa,
+      MemorySegment b,
+      int pb,
+      MemorySegment y,
+      int from,
+      int to) {
+    int i = from;
+    // Walk in runs where both operands are contiguous: a run ends at a period boundary.
+    while (i < to) {
+      int ia = i % pa;
+      int ib = i % pb;
+      int run = to - i;
+      if (pa > 1) {
+        run = Math.min(run, pa - ia);
+      }
+      if (pb > 1) {
+        run = Math.min(run, pb - ib);
+      }
+      int end = i + run;
+      int j = i;
+      if (pa == 1 || pb == 1) {
+        if (pa == 1 && pb == 1) {
+          float r = binaryF(fn, a.getAtIndex(F, 0), b.getAtIndex(F, 0));
+          for (; j < end; j++) {
+            y.setAtIndex(F, j, r);
+          }
+        } else if (pa == 1) {
+          FloatVector s = FloatVector.broadcast(S, a.getAtIndex(F, 0));
+          int bound = j + S.loopBound(end - j);
+          for (; j < bound; j += V) {
+            s.lanewise(op, FloatVector.fromMemorySegment(S, b, (long) (ib + j - i) * 4, ORDER))
+                .intoMemorySegment(y, (long) j * 4, ORDER);
+          }
+        } else {
+          FloatVector s = FloatVector.broadcast(S, b.getAtIndex(F, 0));
+          int bound = j + S.loopBound(end - j);
+          for (; j < bound; j += V) {
+            FloatVector.fromMemorySegment(S, a, (long) (ia + j - i) * 4, ORDER)
+                .lanewise(op, s)
+                .intoMemorySegment(y, (long) j * 4, ORDER);
+          }
+        }
+      } else {
+        int bound = j + S.loopBound(end - j);
+        for (; j < bound; j += V) {
+          FloatVector va = FloatVector.fromMemorySegment(S, a, (long) (ia + j - i) * 4, ORDER);
+          FloatVector vb = FloatVector.fromMemorySegment(S, b, (long) (ib + j - i) * 4, ORDER);
+          va.lanewise(op, vb).intoMemorySegment(y, (long) j * 4, ORDER);
+        }
+      }
+      for (; j < end; j++) {
+        float p = a.getAtIndex(F, pa == 1 ? 0 : ia + j - i);
+        float q = b.getAtIndex(F, pb == 1 ? 0 : ib + j - i);
+        y.setAtIndex(F, j, binaryF(fn, p, q));
+      }
+      i = end;
+    }
+  }
+
+  private static float binaryF(Op.BinaryFn fn, float p, float q) {
+    return switch (fn) {
+      case ADD -> p + q;
+      case SUB -> p - q;
+      case MUL -> p * q;
+      case DIV -> p / q;
+      case MAX -> Math.max(p, q);
+      case MIN -> Math.min(p, q);
+      default -> (float) ScalarKernels.binaryF(fn, p, q);
+    };
+  }
+
+  static Kernel broadcastTo(Shape x, Shape t) {
+    int period = repeatPeriod(x, t);
+    if (period < 0) {
+      return null;
+    }
+    long n = t.size();
+    long bytes = period * 4L;
+    return (in, out) -> {
+      if (period == 1) {
+        float v = in[0].getAtIndex(F, 0);
+        if (Float.floatToRawIntBits(v) == 0) {
+          out[0].asSlice(0, n * 4).fill((byte) 0);
+        } else {
+          FloatVector s = FloatVector.broadcast(S, v);
+          long i = 0;
+          for (; i + V <= n; i += V) {
+            s.intoMemorySegment(out[0], i * 4, ORDER);
+          }
+          for (; i < n; i++) {
+            out[0].setAtIndex(F, i, v);
+          }
+        }
+        return;
+      }
+      for (long at = 0; at < n * 4; at += bytes) {
+        MemorySegment.copy(in[0], 0, out[0], at, bytes);
+      }
+    };
+  }
+
+  // ---------------------------------------------------------------- reductions
+
+  /**
+   * Sum, mean, max and min over a trailing block of axes (rows) or a leading block (columns); other
+   * axis sets and prod use the scalar twin. Float32 sums accumulate in float32 vectors of partial
+   * sums, so the rounding error grows with the square root of the length, not linearly.
+   */
+  static Kernel reduce(Op.Reduce r, Shape x) {
+    if (r.fn() == Op.ReduceFn.PROD || r.axes().length == 0) {
+      return null;
+    }
+    int[] axes = r.axes();
+    boolean trailing = axes[axes.length - 1] == x.rank() - 1 && contiguous(axes);
+    boolean leading = axes[0] == 0 && contiguous(axes);
+    long reduced = 1;
+    for (int a : axes) {
+      reduced *= x.dim(a);
+    }
+    long kept = x.size() / Math.max(1, reduced);
+    Op.ReduceFn fn = r.fn();
+    if (trailing) {
+      int len = (int) reduced;
+      long rows = kept;
+      return (in, out) -> {
+        for (long row = 0; row < rows; row++) {
+          float v = reduceRow(fn, in[0], row * len, len);
+          out[0].setAtIndex(F, row, fn == Op.ReduceFn.MEAN ? v / len : v);
+        }
+      };
+    }
+    if (leading) {
+      int cols = (int) kept;
+      long rows = reduced;
+      return (in, out) -> {
+        MemorySegment y = out[0];
+        MemorySegment.copy(in[0], 0, y, 0, cols * 4L);
+        for (long row = 1; row < rows; row++) {
+          combineRow(fn, in[0], row * cols, y, cols);
+        }
+        if (fn == Op.ReduceFn.MEAN) {
+          float inv = 1f / rows;
+          for (int j = 0; j < cols; j++) {
+            y.setAtIndex(F, j, y.getAtIndex(F, j) * inv);
+          }
+        }
+      };
+    }
     return null;
+  }
+
+  private static boolean contiguous(int[] axes) {
+    for (int i = 1; i < axes.length; i++) {
+      if (axes[i] != axes[i - 1] + 1) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private static float reduceRow(Op.ReduceFn fn, MemorySegment x, long base, int len) {
+    boolean max = fn == Op.ReduceFn.MAX;
+    boolean min = fn == Op.ReduceFn.MIN;
+    float init = max ? Float.NEGATIVE_INFINITY : min ? Float.POSITIVE_INFINITY : 0f;
+    FloatVector acc = FloatVector.broadcast(S, init);
+    int i = 0;
+    int bound = S.loopBound(len);
+    for (; i < bound; i += V) {
+      FloatVector v = FloatVector.fromMemorySegment(S, x, (base + i) * 4, ORDER);
+      acc = max ? acc.max(v) : min ? acc.min(v) : acc.add(v);
+    }
+    float r =
+        acc.reduceLanes(
+            max ? VectorOperators.MAX : min ? VectorOperators.MIN : VectorOperators.ADD);
+    for (; i < len; i++) {
+      float v = x.getAtIndex(F, base + i);
+      r = max ? Math.max(r, v) : min ? Math.min(r, v) : r + v;
+    }
+    return r;
+  }
+
+  private static void combineRow(
+      Op.ReduceFn fn, MemorySegment x, long base, MemorySegment y, int cols) {
+    VectorOperators.Binary op =
+        fn == Op.ReduceFn.MAX
+            ? VectorOperators.MAX
+            : fn == Op.ReduceFn.MIN ? VectorOperators.MIN : VectorOperators.ADD;
+    int j = 0;
+    int bound = S.loopBound(cols);
+    for (; j < bound; j += V) {
+      FloatVector acc = FloatVector.fromMemorySegment(S, y, (long) j * 4, ORDER);
+      acc.lanewise(op, FloatVector.fromMemorySegment(S, x, (base + j) * 4, ORDER))
+          .intoMemorySegment(y, (long) j * 4, ORDER);
+    }
+    for (; j < cols; j++) {
+      float p = y.getAtIndex(F, j);
+      float q = x.getAtIndex(F, base + j);
+      y.setAtIndex(
+          F,
+          j,
+          fn == Op.ReduceFn.MAX ? Math.max(p, q) : fn == Op.ReduceFn.MIN ? Math.min(p, q) : p + q);
+    }
+  }
+
+  // ---------------------------------------------------------------- softmax
+
+  static Kernel softmax(Shape t, boolean log) {
+    int len = t.dim(-1);
+    long rows = t.size() / Math.max(1, len);
+    return (in, out) -> {
+      for (long row = 0; row < rows; row++) {
+        long base = row * len;
+        float max = reduceRow(Op.ReduceFn.MAX, in[0], base, len);
+        FloatVector m = FloatVector.broadcast(S, max);
+        FloatVector sum = FloatVector.zero(S);
+        int i = 0;
+        int bound = S.loopBound(len);
+        for (; i < bound; i += V) {
+          FloatVector e =
+              FloatVector.fromMemorySegment(S, in[0], (base + i) * 4, ORDER)
+                  .sub(m)
+                  .lanewise(VectorOperators.EXP);
+          sum = sum.add(e);
+          if (!log) {
+            e.intoMemorySegment(out[0], (base + i) * 4, ORDER);
+          }
+        }
+        float s = sum.reduceLanes(VectorOperators.ADD);
+        for (int j = i; j < len; j++) {
+          float e = (float) Math.exp(in[0].getAtIndex(F, base + j) - max);
+          s += e;
+          if (!log) {
+            out[0].setAtIndex(F, base + j, e);
+          }
+        }
+        if (log) {
+          float shift = max + (float) Math.log(s);
+          for (int j = 0; j < len; j++) {
+            out[0].setAtIndex(F, base + j, in[0].getAtIndex(F, base + j) - shift);
+          }
+        } else {
+          float inv = 1f / s;
+          for (int j = 0; j < len; j++) {
+            out[0].setAtIndex(F, base + j, out[0].getAtIndex(F, base + j) * inv);
+          }
+        }
+      }
+    };
   }
 }
