@@ -156,7 +156,13 @@ final class Program {
       for (int i = 0; i < s.out.length; i++) {
         s.outSeg[i] = slots[s.out[i]];
       }
-      s.kernel.run(s.inSeg, s.outSeg);
+      if (Profile.ENABLED) {
+        long t0 = System.nanoTime();
+        s.kernel.run(s.inSeg, s.outSeg);
+        Profile.record(s.node, System.nanoTime() - t0);
+      } else {
+        s.kernel.run(s.inSeg, s.outSeg);
+      }
     }
   }
 }

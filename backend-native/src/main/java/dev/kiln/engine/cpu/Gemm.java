@@ -27,7 +27,7 @@ final class Gemm {
    * an A broadcast in registers (19 of AVX-512's 32): enough FMAs in flight to hide their latency,
    * few enough that C2 does not spill.
    */
-  static final int MR = 8;
+  static final int MR = 6;
 
   static final int NR = 2 * V;
 
@@ -35,7 +35,7 @@ final class Gemm {
   static final int KC = 256;
 
   /** Row block: an A block of MC x KC floats fits in L2 with room for the B panels. */
-  static final int MC = 10 * MR;
+  static final int MC = 16 * MR;
 
   private Gemm() {}
 
@@ -106,6 +106,9 @@ final class Gemm {
     int panels = (n + NR - 1) / NR;
     MemorySegment bp = ws.bPack((long) panels * NR * KC);
     int rowBlocks = (m + MC - 1) / MC;
+    // Equal row blocks (a multiple of MR each), so threads get equal work: 128 rows become
+    // 2 x 66 rather than 96 + 32.
+    int mcEff = ((m + rowBlocks - 1) / rowBlocks + MR - 1) / MR * MR;
     // Enough tasks for every thread: split columns too when rows are few.
     int colGroups = Math.max(1, Math.min(panels, (pool.threads() + rowBlocks - 1) / rowBlocks));
     int tasks = rowBlocks * colGroups;
@@ -133,8 +136,8 @@ final class Gemm {
             for (int t = from; t < to; t++) {
               int rb = t / colGroups;
               int cg = t % colGroups;
-              int i0 = rb * MC;
-              int mc = Math.min(MC, m - i0);
+              int i0 = rb * mcEff;
+              int mc = Math.min(mcEff, m - i0);
               int jpFrom = panels * cg / colGroups;
               int jpTo = panels * (cg + 1) / colGroups;
               packA(a, aOff, ta, m, k, i0, mc, p0, kc, ap);
@@ -248,8 +251,6 @@ final class Gemm {
     FloatVector c30 = FloatVector.zero(S), c31 = FloatVector.zero(S);
     FloatVector c40 = FloatVector.zero(S), c41 = FloatVector.zero(S);
     FloatVector c50 = FloatVector.zero(S), c51 = FloatVector.zero(S);
-    FloatVector c60 = FloatVector.zero(S), c61 = FloatVector.zero(S);
-    FloatVector c70 = FloatVector.zero(S), c71 = FloatVector.zero(S);
     // Indices linear in the loop variable let C2 hoist the bounds checks out of the loop.
     for (long p = 0; p < kc; p++) {
       long bi = (bAt + p * NR) * 4;
@@ -275,12 +276,6 @@ final class Gemm {
       a = FloatVector.broadcast(S, ap.get(ValueLayout.JAVA_FLOAT, ai + 20));
       c50 = a.fma(b0, c50);
       c51 = a.fma(b1, c51);
-      a = FloatVector.broadcast(S, ap.get(ValueLayout.JAVA_FLOAT, ai + 24));
-      c60 = a.fma(b0, c60);
-      c61 = a.fma(b1, c61);
-      a = FloatVector.broadcast(S, ap.get(ValueLayout.JAVA_FLOAT, ai + 28));
-      c70 = a.fma(b0, c70);
-      c71 = a.fma(b1, c71);
     }
     // Stores written out here: passing vectors to a helper that C2 declines to inline (this
     // method is large) would box every accumulator.
@@ -290,8 +285,6 @@ final class Gemm {
     long r3 = (cAt + 3L * ldc) * 4;
     long r4 = (cAt + 4L * ldc) * 4;
     long r5 = (cAt + 5L * ldc) * 4;
-    long r6 = (cAt + 6L * ldc) * 4;
-    long r7 = (cAt + 7L * ldc) * 4;
     if (acc) {
       c00 = c00.add(FloatVector.fromMemorySegment(S, c, r0, ORDER));
       c01 = c01.add(FloatVector.fromMemorySegment(S, c, r0 + 4L * V, ORDER));
@@ -305,10 +298,6 @@ final class Gemm {
       c41 = c41.add(FloatVector.fromMemorySegment(S, c, r4 + 4L * V, ORDER));
       c50 = c50.add(FloatVector.fromMemorySegment(S, c, r5, ORDER));
       c51 = c51.add(FloatVector.fromMemorySegment(S, c, r5 + 4L * V, ORDER));
-      c60 = c60.add(FloatVector.fromMemorySegment(S, c, r6, ORDER));
-      c61 = c61.add(FloatVector.fromMemorySegment(S, c, r6 + 4L * V, ORDER));
-      c70 = c70.add(FloatVector.fromMemorySegment(S, c, r7, ORDER));
-      c71 = c71.add(FloatVector.fromMemorySegment(S, c, r7 + 4L * V, ORDER));
     }
     c00.intoMemorySegment(c, r0, ORDER);
     c01.intoMemorySegment(c, r0 + 4L * V, ORDER);
@@ -322,10 +311,6 @@ final class Gemm {
     c41.intoMemorySegment(c, r4 + 4L * V, ORDER);
     c50.intoMemorySegment(c, r5, ORDER);
     c51.intoMemorySegment(c, r5 + 4L * V, ORDER);
-    c60.intoMemorySegment(c, r6, ORDER);
-    c61.intoMemorySegment(c, r6 + 4L * V, ORDER);
-    c70.intoMemorySegment(c, r7, ORDER);
-    c71.intoMemorySegment(c, r7 + 4L * V, ORDER);
   }
 
   /** A partial tile: computed in full into a scratch tile, then the valid part copied out. */

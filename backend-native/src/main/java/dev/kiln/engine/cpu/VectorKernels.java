@@ -51,6 +51,13 @@ final class VectorKernels {
       case Op.Binary b when out.dtype() == DType.FLOAT32 && f32In ->
           binary(b.fn(), n.inputs().get(0).shape(), n.inputs().get(1).shape(), out.shape(), pool);
       case Op.Reduce r when out.dtype() == DType.FLOAT32 -> reduce(r, n.inputs().get(0).shape());
+      case Op.Compare c when f32In && F32MaskLoops.supported() ->
+          compare(c.fn(), n.inputs().get(0).shape(), n.inputs().get(1).shape(), out.shape(), pool);
+      case Op.Select s
+          when out.dtype() == DType.FLOAT32
+              && F32MaskLoops.supported()
+              && n.inputs().stream().allMatch(v -> v.shape().equals(out.shape())) ->
+          select(out.shape().size(), pool);
       case Op.Softmax s when out.dtype() == DType.FLOAT32 && isLast(s.axis(), out) ->
           softmax(out.shape(), false);
       case Op.LogSoftmax s when out.dtype() == DType.FLOAT32 && isLast(s.axis(), out) ->
@@ -108,62 +115,13 @@ final class VectorKernels {
 
   // ---------------------------------------------------------------- elementwise
 
-  /** The Vector API operator of a unary function, or null where the scalar twin is used. */
-  private static VectorOperators.Unary vectorOp(Op.UnaryFn fn) {
-    return switch (fn) {
-      case NEG -> VectorOperators.NEG;
-      case ABS -> VectorOperators.ABS;
-      case EXP -> VectorOperators.EXP;
-      case EXPM1 -> VectorOperators.EXPM1;
-      case LOG -> VectorOperators.LOG;
-      case LOG1P -> VectorOperators.LOG1P;
-      case SQRT -> VectorOperators.SQRT;
-      case SIN -> VectorOperators.SIN;
-      case COS -> VectorOperators.COS;
-      case TANH -> VectorOperators.TANH;
-      default -> null;
-    };
-  }
-
   static Kernel unary(Op.UnaryFn fn, long n, CpuPool pool) {
-    VectorOperators.Unary op = vectorOp(fn);
-    boolean composed =
-        fn == Op.UnaryFn.SQUARE
-            || fn == Op.UnaryFn.RECIPROCAL
-            || fn == Op.UnaryFn.RSQRT
-            || fn == Op.UnaryFn.SIGMOID;
-    if (op == null && !composed) {
+    if (!F32Loops.hasUnary(fn)) {
       return floatLoop(n, pool, v -> (float) ScalarKernels.unaryF(fn, v));
     }
     int len = (int) n;
     return (in, out) ->
-        pool.parallelFor(
-            len,
-            GRAIN,
-            (from, to) -> {
-              MemorySegment x = in[0];
-              MemorySegment y = out[0];
-              int i = from;
-              int bound = from + S.loopBound(to - from);
-              for (; i < bound; i += V) {
-                FloatVector v = FloatVector.fromMemorySegment(S, x, (long) i * 4, ORDER);
-                apply(fn, op, v).intoMemorySegment(y, (long) i * 4, ORDER);
-              }
-              for (; i < to; i++) {
-                y.setAtIndex(F, i, (float) ScalarKernels.unaryF(fn, x.getAtIndex(F, i)));
-              }
-            });
-  }
-
-  private static FloatVector apply(Op.UnaryFn fn, VectorOperators.Unary op, FloatVector v) {
-    return switch (fn) {
-      case SQUARE -> v.mul(v);
-      case RECIPROCAL -> FloatVector.broadcast(S, 1f).div(v);
-      case RSQRT -> FloatVector.broadcast(S, 1f).div(v.sqrt());
-      case SIGMOID ->
-          FloatVector.broadcast(S, 1f).div(v.neg().lanewise(VectorOperators.EXP).add(1f));
-      default -> v.lanewise(op);
-    };
+        pool.parallelFor(len, GRAIN, (from, to) -> F32Loops.unary(fn, in[0], out[0], from, to));
   }
 
   /**
@@ -187,25 +145,12 @@ final class VectorKernels {
             });
   }
 
-  private static VectorOperators.Binary vectorOp(Op.BinaryFn fn) {
-    return switch (fn) {
-      case ADD -> VectorOperators.ADD;
-      case SUB -> VectorOperators.SUB;
-      case MUL -> VectorOperators.MUL;
-      case DIV -> VectorOperators.DIV;
-      case MAX -> VectorOperators.MAX;
-      case MIN -> VectorOperators.MIN;
-      default -> null;
-    };
-  }
-
   /**
    * Same-shape, scalar-operand and trailing-row ("bias") broadcasts of float32 operands; other
    * broadcasts use the scalar twin. A row operand of length {@code cols} repeats every row.
    */
   static Kernel binary(Op.BinaryFn fn, Shape a, Shape b, Shape t, CpuPool pool) {
-    VectorOperators.Binary op = vectorOp(fn);
-    if (op == null) {
+    if (!F32Loops.hasBinary(fn)) {
       return null;
     }
     long n = t.size();
@@ -217,7 +162,7 @@ final class VectorKernels {
     int len = (int) n;
     return (in, out) ->
         pool.parallelFor(
-            len, GRAIN, (from, to) -> binaryRange(fn, op, in[0], ra, in[1], rb, out[0], from, to));
+            len, GRAIN, (from, to) -> binaryRange(fn, in[0], ra, in[1], rb, out[0], from, to));
   }
 
   /**
@@ -250,7 +195,6 @@ final class VectorKernels {
 
   private static void binaryRange(
       Op.BinaryFn fn,
-      VectorOperators.Binary op,
       MemorySegment a,
       int pa,
       MemorySegment b,
@@ -270,44 +214,19 @@ final class VectorKernels {
       if (pb > 1) {
         run = Math.min(run, pb - ib);
       }
-      int end = i + run;
-      int j = i;
-      if (pa == 1 || pb == 1) {
-        if (pa == 1 && pb == 1) {
-          float r = binaryF(fn, a.getAtIndex(F, 0), b.getAtIndex(F, 0));
-          for (; j < end; j++) {
-            y.setAtIndex(F, j, r);
-          }
-        } else if (pa == 1) {
-          FloatVector s = FloatVector.broadcast(S, a.getAtIndex(F, 0));
-          int bound = j + S.loopBound(end - j);
-          for (; j < bound; j += V) {
-            s.lanewise(op, FloatVector.fromMemorySegment(S, b, (long) (ib + j - i) * 4, ORDER))
-                .intoMemorySegment(y, (long) j * 4, ORDER);
-          }
-        } else {
-          FloatVector s = FloatVector.broadcast(S, b.getAtIndex(F, 0));
-          int bound = j + S.loopBound(end - j);
-          for (; j < bound; j += V) {
-            FloatVector.fromMemorySegment(S, a, (long) (ia + j - i) * 4, ORDER)
-                .lanewise(op, s)
-                .intoMemorySegment(y, (long) j * 4, ORDER);
-          }
+      if (pa == 1 && pb == 1) {
+        float r = binaryF(fn, a.getAtIndex(F, 0), b.getAtIndex(F, 0));
+        for (int j = i; j < i + run; j++) {
+          y.setAtIndex(F, j, r);
         }
+      } else if (pa == 1) {
+        F32Loops.binarySV(fn, a.getAtIndex(F, 0), b, ib, y, i, run);
+      } else if (pb == 1) {
+        F32Loops.binaryVS(fn, a, ia, b.getAtIndex(F, 0), y, i, run);
       } else {
-        int bound = j + S.loopBound(end - j);
-        for (; j < bound; j += V) {
-          FloatVector va = FloatVector.fromMemorySegment(S, a, (long) (ia + j - i) * 4, ORDER);
-          FloatVector vb = FloatVector.fromMemorySegment(S, b, (long) (ib + j - i) * 4, ORDER);
-          va.lanewise(op, vb).intoMemorySegment(y, (long) j * 4, ORDER);
-        }
+        F32Loops.binaryVV(fn, a, ia, b, ib, y, i, run);
       }
-      for (; j < end; j++) {
-        float p = a.getAtIndex(F, pa == 1 ? 0 : ia + j - i);
-        float q = b.getAtIndex(F, pb == 1 ? 0 : ib + j - i);
-        y.setAtIndex(F, j, binaryF(fn, p, q));
-      }
-      i = end;
+      i += run;
     }
   }
 
@@ -351,6 +270,26 @@ final class VectorKernels {
         MemorySegment.copy(in[0], 0, out[0], at, bytes);
       }
     };
+  }
+
+  static Kernel compare(Op.CompareFn fn, Shape a, Shape b, Shape t, CpuPool pool) {
+    boolean bScalar = b.size() == 1;
+    if (!a.equals(t) || !(bScalar || b.equals(t))) {
+      return null;
+    }
+    int len = (int) t.size();
+    return (in, out) ->
+        pool.parallelFor(
+            len,
+            GRAIN,
+            (from, to) -> F32MaskLoops.compare(fn, in[0], in[1], bScalar, out[0], from, to));
+  }
+
+  static Kernel select(long n, CpuPool pool) {
+    int len = (int) n;
+    return (in, out) ->
+        pool.parallelFor(
+            len, GRAIN, (from, to) -> F32MaskLoops.select(in[0], in[1], in[2], out[0], from, to));
   }
 
   // ---------------------------------------------------------------- reductions
@@ -435,24 +374,11 @@ final class VectorKernels {
 
   private static void combineRow(
       Op.ReduceFn fn, MemorySegment x, long base, MemorySegment y, int cols) {
-    VectorOperators.Binary op =
-        fn == Op.ReduceFn.MAX
-            ? VectorOperators.MAX
-            : fn == Op.ReduceFn.MIN ? VectorOperators.MIN : VectorOperators.ADD;
-    int j = 0;
-    int bound = S.loopBound(cols);
-    for (; j < bound; j += V) {
-      FloatVector acc = FloatVector.fromMemorySegment(S, y, (long) j * 4, ORDER);
-      acc.lanewise(op, FloatVector.fromMemorySegment(S, x, (base + j) * 4, ORDER))
-          .intoMemorySegment(y, (long) j * 4, ORDER);
-    }
-    for (; j < cols; j++) {
-      float p = y.getAtIndex(F, j);
-      float q = x.getAtIndex(F, base + j);
-      y.setAtIndex(
-          F,
-          j,
-          fn == Op.ReduceFn.MAX ? Math.max(p, q) : fn == Op.ReduceFn.MIN ? Math.min(p, q) : p + q);
+    if (fn == Op.ReduceFn.MAX || fn == Op.ReduceFn.MIN) {
+      Op.BinaryFn f = fn == Op.ReduceFn.MAX ? Op.BinaryFn.MAX : Op.BinaryFn.MIN;
+      F32Loops.binaryVV(f, y, 0, x, base, y, 0, cols);
+    } else {
+      F32Loops.binaryVV(Op.BinaryFn.ADD, y, 0, x, base, y, 0, cols);
     }
   }
 

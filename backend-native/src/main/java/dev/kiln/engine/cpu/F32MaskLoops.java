@@ -1,0 +1,154 @@
+package dev.kiln.engine.cpu;
+
+import dev.kiln.spi.ir.Op;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Float32 comparisons into bool bytes and selects on bool bytes, with one loop per comparison for
+ * the same reason as {@link F32Loops}. Bool lanes travel as a byte vector with as many lanes as the
+ * float vector, so a mask converts between the two without shuffles.
+ */
+final class F32MaskLoops {
+  static final VectorSpecies<Float> S = VectorWidth.F32;
+  static final int V = S.length();
+  static final VectorSpecies<Byte> B = VectorSpecies.of(byte.class, VectorShape.forBitSize(V * 8));
+  private static final ByteOrder O = ByteOrder.nativeOrder();
+  private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT;
+  private static final ByteVector ONES = ByteVector.broadcast(B, (byte) 1);
+
+  private F32MaskLoops() {}
+
+  /** True when the byte species exists for this float width (64 bits at least). */
+  static boolean supported() {
+    return V * 8 >= 64;
+  }
+
+  /**
+   * {@code y[i] = a[i] cmp b}, or {@code a[i] cmp b[i]} when {@code bScalar} is false; y holds
+   * bytes 0 or 1.
+   */
+  static void compare(
+      Op.CompareFn fn,
+      MemorySegment as,
+      MemorySegment bs,
+      boolean bScalar,
+      MemorySegment ys,
+      long from,
+      long to) {
+    long bound = from + S.loopBound(to - from);
+    float s = bScalar ? bs.getAtIndex(F, 0) : 0f;
+    FloatVector sv = FloatVector.broadcast(S, s);
+    switch (fn) {
+      case EQUAL -> {
+        long i = from;
+        for (; i < bound; i += V) {
+          FloatVector a = FloatVector.fromMemorySegment(S, as, i * 4, O);
+          FloatVector b = bScalar ? sv : FloatVector.fromMemorySegment(S, bs, i * 4, O);
+          VectorMask<Float> m = a.compare(VectorOperators.EQ, b);
+          ByteVector.zero(B).blend(ONES, m.cast(B)).intoMemorySegment(ys, i, O);
+        }
+        for (; i < to; i++) {
+          float p = as.getAtIndex(F, i);
+          float q = bScalar ? s : bs.getAtIndex(F, i);
+          ys.set(ValueLayout.JAVA_BYTE, i, (byte) (p == q ? 1 : 0));
+        }
+      }
+      case NOT_EQUAL -> {
+        long i = from;
+        for (; i < bound; i += V) {
+          FloatVector a = FloatVector.fromMemorySegment(S, as, i * 4, O);
+          FloatVector b = bScalar ? sv : FloatVector.fromMemorySegment(S, bs, i * 4, O);
+          VectorMask<Float> m = a.compare(VectorOperators.NE, b);
+          ByteVector.zero(B).blend(ONES, m.cast(B)).intoMemorySegment(ys, i, O);
+        }
+        for (; i < to; i++) {
+          float p = as.getAtIndex(F, i);
+          float q = bScalar ? s : bs.getAtIndex(F, i);
+          ys.set(ValueLayout.JAVA_BYTE, i, (byte) (p != q ? 1 : 0));
+        }
+      }
+      case LESS -> {
+        long i = from;
+        for (; i < bound; i += V) {
+          FloatVector a = FloatVector.fromMemorySegment(S, as, i * 4, O);
+          FloatVector b = bScalar ? sv : FloatVector.fromMemorySegment(S, bs, i * 4, O);
+          VectorMask<Float> m = a.compare(VectorOperators.LT, b);
+          ByteVector.zero(B).blend(ONES, m.cast(B)).intoMemorySegment(ys, i, O);
+        }
+        for (; i < to; i++) {
+          float p = as.getAtIndex(F, i);
+          float q = bScalar ? s : bs.getAtIndex(F, i);
+          ys.set(ValueLayout.JAVA_BYTE, i, (byte) (p < q ? 1 : 0));
+        }
+      }
+      case LESS_EQUAL -> {
+        long i = from;
+        for (; i < bound; i += V) {
+          FloatVector a = FloatVector.fromMemorySegment(S, as, i * 4, O);
+          FloatVector b = bScalar ? sv : FloatVector.fromMemorySegment(S, bs, i * 4, O);
+          VectorMask<Float> m = a.compare(VectorOperators.LE, b);
+          ByteVector.zero(B).blend(ONES, m.cast(B)).intoMemorySegment(ys, i, O);
+        }
+        for (; i < to; i++) {
+          float p = as.getAtIndex(F, i);
+          float q = bScalar ? s : bs.getAtIndex(F, i);
+          ys.set(ValueLayout.JAVA_BYTE, i, (byte) (p <= q ? 1 : 0));
+        }
+      }
+      case GREATER -> {
+        long i = from;
+        for (; i < bound; i += V) {
+          FloatVector a = FloatVector.fromMemorySegment(S, as, i * 4, O);
+          FloatVector b = bScalar ? sv : FloatVector.fromMemorySegment(S, bs, i * 4, O);
+          VectorMask<Float> m = a.compare(VectorOperators.GT, b);
+          ByteVector.zero(B).blend(ONES, m.cast(B)).intoMemorySegment(ys, i, O);
+        }
+        for (; i < to; i++) {
+          float p = as.getAtIndex(F, i);
+          float q = bScalar ? s : bs.getAtIndex(F, i);
+          ys.set(ValueLayout.JAVA_BYTE, i, (byte) (p > q ? 1 : 0));
+        }
+      }
+      case GREATER_EQUAL -> {
+        long i = from;
+        for (; i < bound; i += V) {
+          FloatVector a = FloatVector.fromMemorySegment(S, as, i * 4, O);
+          FloatVector b = bScalar ? sv : FloatVector.fromMemorySegment(S, bs, i * 4, O);
+          VectorMask<Float> m = a.compare(VectorOperators.GE, b);
+          ByteVector.zero(B).blend(ONES, m.cast(B)).intoMemorySegment(ys, i, O);
+        }
+        for (; i < to; i++) {
+          float p = as.getAtIndex(F, i);
+          float q = bScalar ? s : bs.getAtIndex(F, i);
+          ys.set(ValueLayout.JAVA_BYTE, i, (byte) (p >= q ? 1 : 0));
+        }
+      }
+    }
+  }
+
+  /** {@code y[i] = c[i] != 0 ? a[i] : b[i]} for float32 a, b and bool c of one shape. */
+  static void select(
+      MemorySegment cs, MemorySegment as, MemorySegment bs, MemorySegment ys, long from, long to) {
+    long bound = from + S.loopBound(to - from);
+    long i = from;
+    for (; i < bound; i += V) {
+      VectorMask<Float> m =
+          ByteVector.fromMemorySegment(B, cs, i, O).compare(VectorOperators.NE, (byte) 0).cast(S);
+      FloatVector a = FloatVector.fromMemorySegment(S, as, i * 4, O);
+      FloatVector b = FloatVector.fromMemorySegment(S, bs, i * 4, O);
+      b.blend(a, m).intoMemorySegment(ys, i * 4, O);
+    }
+    for (; i < to; i++) {
+      ys.setAtIndex(
+          F, i, cs.get(ValueLayout.JAVA_BYTE, i) != 0 ? as.getAtIndex(F, i) : bs.getAtIndex(F, i));
+    }
+  }
+}

@@ -1,0 +1,255 @@
+package dev.kiln.engine.cpu;
+
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.kiln.spi.DType;
+import dev.kiln.spi.Shape;
+import dev.kiln.spi.TensorType;
+import dev.kiln.spi.ir.GraphBuilder;
+import dev.kiln.spi.ir.Node;
+import dev.kiln.spi.ir.Op;
+import dev.kiln.spi.ir.Padding;
+import dev.kiln.spi.ir.Value;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.function.BiFunction;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.DynamicTest;
+import org.junit.jupiter.api.TestFactory;
+
+/**
+ * Every vector kernel against its scalar twin at sizes that put the vector body, the vector tail
+ * and the scalar tail in every combination, for 128- to 512-bit vectors (whichever width this JVM
+ * runs; the build runs the suite at the preferred width and at 256 bits).
+ */
+class VectorTwinTest {
+  static final int[] SIZES = {1, 3, 7, 15, 16, 17, 31, 33, 255, 1023, 4099};
+  static final CpuPool POOL = CpuPool.shared(2);
+
+  record Case(
+      String name,
+      List<TensorType> inputs,
+      BiFunction<GraphBuilder, List<Value>, Value> op,
+      double lo,
+      double hi) {}
+
+  static List<Case> cases() {
+    List<Case> c = new ArrayList<>();
+    for (int n : SIZES) {
+      TensorType v = TensorType.of(DType.FLOAT32, n);
+      for (Op.UnaryFn fn : Op.UnaryFn.values()) {
+        if (fn != Op.UnaryFn.LOGICAL_NOT) {
+          boolean positive =
+              fn == Op.UnaryFn.LOG
+                  || fn == Op.UnaryFn.LOG1P
+                  || fn == Op.UnaryFn.SQRT
+                  || fn == Op.UnaryFn.RSQRT;
+          c.add(
+              new Case(
+                  fn + "." + n,
+                  List.of(v),
+                  (b, x) -> b.unary(fn, x.get(0)),
+                  positive ? 0.1 : -3,
+                  3));
+        }
+      }
+      for (Op.BinaryFn fn :
+          List.of(
+              Op.BinaryFn.ADD,
+              Op.BinaryFn.SUB,
+              Op.BinaryFn.MUL,
+              Op.BinaryFn.DIV,
+              Op.BinaryFn.MAX,
+              Op.BinaryFn.MIN)) {
+        c.add(
+            new Case(
+                fn + ".same." + n,
+                List.of(v, v),
+                (b, x) -> b.binary(fn, x.get(0), x.get(1)),
+                0.5,
+                2));
+        c.add(
+            new Case(
+                fn + ".scalar_left." + n,
+                List.of(TensorType.of(DType.FLOAT32), v),
+                (b, x) -> b.binary(fn, x.get(0), x.get(1)),
+                0.5,
+                2));
+        c.add(
+            new Case(
+                fn + ".scalar_right." + n,
+                List.of(v, TensorType.of(DType.FLOAT32)),
+                (b, x) -> b.binary(fn, x.get(0), x.get(1)),
+                0.5,
+                2));
+        c.add(
+            new Case(
+                fn + ".bias." + n,
+                List.of(TensorType.of(DType.FLOAT32, 3, n), v),
+                (b, x) -> b.binary(fn, x.get(0), x.get(1)),
+                0.5,
+                2));
+      }
+      for (Op.CompareFn fn : Op.CompareFn.values()) {
+        c.add(
+            new Case(
+                fn + "." + n,
+                List.of(v, TensorType.of(DType.FLOAT32)),
+                (b, x) -> b.compare(fn, x.get(0), x.get(1)),
+                -1,
+                1));
+      }
+      c.add(
+          new Case(
+              "select." + n,
+              List.of(TensorType.of(DType.BOOL, n), v, v),
+              (b, x) -> b.select(x.get(0), x.get(1), x.get(2)),
+              0,
+              2));
+      for (Op.ReduceFn fn :
+          List.of(Op.ReduceFn.SUM, Op.ReduceFn.MEAN, Op.ReduceFn.MAX, Op.ReduceFn.MIN)) {
+        c.add(
+            new Case(
+                "reduce_rows." + fn + "." + n,
+                List.of(TensorType.of(DType.FLOAT32, 3, n)),
+                (b, x) -> b.reduce(fn, x.get(0), new int[] {1}, false),
+                -2,
+                2));
+        c.add(
+            new Case(
+                "reduce_cols." + fn + "." + n,
+                List.of(TensorType.of(DType.FLOAT32, 3, n)),
+                (b, x) -> b.reduce(fn, x.get(0), new int[] {0}, false),
+                -2,
+                2));
+      }
+      c.add(
+          new Case(
+              "softmax." + n,
+              List.of(TensorType.of(DType.FLOAT32, 2, n)),
+              (b, x) -> b.softmax(x.get(0), -1),
+              -5,
+              5));
+      c.add(
+          new Case(
+              "log_softmax." + n,
+              List.of(TensorType.of(DType.FLOAT32, 2, n)),
+              (b, x) -> b.logSoftmax(x.get(0), -1),
+              -5,
+              5));
+      c.add(
+          new Case(
+              "broadcast_scalar." + n,
+              List.of(TensorType.of(DType.FLOAT32)),
+              (b, x) -> b.broadcastTo(x.get(0), Shape.of(2, n)),
+              -1,
+              1));
+      if (n <= 255) {
+        c.add(
+            new Case(
+                "matmul." + n,
+                List.of(TensorType.of(DType.FLOAT32, n, 17), TensorType.of(DType.FLOAT32, 17, n)),
+                (b, x) -> b.matmul(x.get(0), x.get(1)),
+                -1,
+                1));
+        c.add(
+            new Case(
+                "matmul.ta_tb." + n,
+                List.of(TensorType.of(DType.FLOAT32, 33, n), TensorType.of(DType.FLOAT32, 7, 33)),
+                (b, x) -> b.matmul(x.get(0), x.get(1), true, true),
+                -1,
+                1));
+        c.add(
+            new Case(
+                "matmul.k." + n,
+                List.of(TensorType.of(DType.FLOAT32, 5, n), TensorType.of(DType.FLOAT32, n, 9)),
+                (b, x) -> b.matmul(x.get(0), x.get(1)),
+                -1,
+                1));
+      }
+    }
+    Op.ConvSpec same = new Op.ConvSpec(new int[] {2, 1}, Padding.SAME, new int[] {1, 2}, 1);
+    Op.ConvSpec valid = Op.ConvSpec.simple(2, Padding.VALID);
+    for (Op.ConvSpec s : List.of(same, valid)) {
+      TensorType x = TensorType.of(DType.FLOAT32, 2, 9, 8, 3);
+      TensorType w = TensorType.of(DType.FLOAT32, 3, 3, 3, 17);
+      TensorType y =
+          new TensorType(DType.FLOAT32, new Op.Conv(s).infer(List.of(x, w)).get(0).shape());
+      c.add(new Case("conv." + s, List.of(x, w), (b, v) -> b.conv(v.get(0), v.get(1), s), -1, 1));
+      c.add(
+          new Case(
+              "conv_backprop_input." + s,
+              List.of(y, w),
+              (b, v) -> b.convBackpropInput(v.get(0), v.get(1), s, x.shape()),
+              -1,
+              1));
+      c.add(
+          new Case(
+              "conv_backprop_filter." + s,
+              List.of(x, y),
+              (b, v) -> b.convBackpropFilter(v.get(0), v.get(1), s, w.shape()),
+              -1,
+              1));
+    }
+    return c;
+  }
+
+  @TestFactory
+  Stream<DynamicTest> vectorKernelsMatchTheirScalarTwins() {
+    return cases().stream().map(c -> DynamicTest.dynamicTest(c.name(), () -> check(c)));
+  }
+
+  private static void check(Case c) {
+    Assumptions.assumeTrue(Simd.ENABLED, "the Vector API is disabled or absent in this run");
+    GraphBuilder b = new GraphBuilder();
+    List<Value> in = new ArrayList<>();
+    for (TensorType t : c.inputs()) {
+      in.add(b.input(t));
+    }
+    Node node = c.op().apply(b, in).node();
+    Kernel vector = VectorKernels.of(node, POOL);
+    assertNotNull(vector, c.name() + ": expected a vector kernel");
+    Kernel scalar = ScalarKernels.of(node);
+    SplittableRandom rnd = new SplittableRandom(c.name().hashCode());
+    try (Arena arena = Arena.ofShared()) {
+      MemorySegment[] ins = new MemorySegment[in.size()];
+      for (int i = 0; i < ins.length; i++) {
+        TensorType t = c.inputs().get(i);
+        ins[i] = arena.allocate(Math.max(1, t.shape().size() * t.dtype().byteSize()), 64);
+        for (long e = 0; e < t.shape().size(); e++) {
+          Elem.set(t.dtype(), ins[i], e, c.lo() + (c.hi() - c.lo()) * rnd.nextDouble());
+        }
+      }
+      TensorType out = node.output().type();
+      long bytes = Math.max(1, out.shape().size() * out.dtype().byteSize());
+      MemorySegment ys = arena.allocate(bytes, 64);
+      MemorySegment yv = arena.allocate(bytes, 64);
+      scalar.run(ins, new MemorySegment[] {ys});
+      vector.run(ins, new MemorySegment[] {yv});
+      long terms =
+          Math.max(1, node.inputs().get(0).shape().size() / Math.max(1, out.shape().size()));
+      for (long e = 0; e < out.shape().size(); e++) {
+        double s = Elem.get(out.dtype(), ys, e);
+        double v = Elem.get(out.dtype(), yv, e);
+        double tol = 2e-6 * Math.max(1, Math.abs(s)) + 1e-6 * Math.sqrt(terms) * 4;
+        assertTrue(
+            Math.abs(s - v) <= tol || (Double.isNaN(s) && Double.isNaN(v)),
+            c.name()
+                + " at "
+                + e
+                + ": scalar "
+                + s
+                + ", vector "
+                + v
+                + " ("
+                + VectorWidth.bits()
+                + "-bit vectors)");
+      }
+    }
+  }
+}

@@ -1,0 +1,280 @@
+package dev.kiln.benchmarks;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * The end-to-end benchmark: one epoch of MNIST for the MLP (784-512-256-10, Adam, batch 128) and
+ * LeNet (batch 64), for Kiln and for each peer found (DL4J when built with {@code -Ppeers}, PyTorch
+ * when some {@code python3} imports torch), each in its own process so that peak memory is each
+ * one's own. Prints samples/second, peak RSS and the ratios Kiln/peer, and the time from JVM start
+ * to the first prediction of a small model.
+ *
+ * <p>Usage: {@code EndToEnd [--models mlp,lenet] [--peers kiln,dl4j,pytorch] [--steps N]}.
+ */
+public final class EndToEnd {
+  private EndToEnd() {}
+
+  public static void main(String[] args) throws Exception {
+    if (args.length > 0 && args[0].equals("--worker")) {
+      worker(args);
+      return;
+    }
+    List<String> models = List.of("mlp", "lenet");
+    List<String> peers = List.of("kiln", "dl4j", "pytorch");
+    String steps = "";
+    for (int i = 0; i < args.length; i++) {
+      switch (args[i]) {
+        case "--models" -> models = Arrays.asList(args[++i].split(","));
+        case "--peers" -> peers = Arrays.asList(args[++i].split(","));
+        case "--steps" -> steps = args[++i];
+        default ->
+            throw new IllegalArgumentException(
+                "unknown argument " + args[i] + "; see the class Javadoc");
+      }
+    }
+    Path data = Mnist.findDir();
+    System.out.println(
+        "MNIST from " + data + "; " + Runtime.getRuntime().availableProcessors() + " cores");
+    List<Result> results = new ArrayList<>();
+    for (String model : models) {
+      for (String peer : peers) {
+        Optional<Result> r =
+            switch (peer) {
+              case "kiln" -> java("kiln", model, steps, Map.of());
+              case "dl4j" ->
+                  dl4jAvailable()
+                      ? java("dl4j", model, steps, dl4jEnv())
+                      : skip("dl4j", "not built: add -Ppeers");
+              case "pytorch" -> pytorch(model, data, steps);
+              default -> throw new IllegalArgumentException("unknown peer " + peer);
+            };
+        r.ifPresent(results::add);
+        r.ifPresent(x -> System.out.println("  done: " + x.peer() + " " + x.model()));
+      }
+    }
+    printTable(results);
+    double startup = startup();
+    System.out.printf(
+        Locale.ROOT,
+        "%nKiln: JVM start to first prediction of a small model: %.2f s (best of 3, whole process)%n",
+        startup);
+  }
+
+  private static Optional<Result> skip(String peer, String why) {
+    System.out.println("  skipped " + peer + ": " + why);
+    return Optional.empty();
+  }
+
+  private static boolean dl4jAvailable() {
+    try {
+      Class.forName("dev.kiln.benchmarks.Dl4jWorker");
+      return true;
+    } catch (ClassNotFoundException e) {
+      return false;
+    }
+  }
+
+  /**
+   * DL4J's best settings here: two OpenMP threads, and OpenBLAS told the core type, because the
+   * OpenBLAS bundled with ND4J misdetects some virtualised CPUs and falls back to slow kernels.
+   */
+  private static Map<String, String> dl4jEnv() {
+    String core = System.getenv().getOrDefault("OPENBLAS_CORETYPE", "SKYLAKEX");
+    String threads = Integer.toString(Runtime.getRuntime().availableProcessors());
+    return Map.of(
+        "OPENBLAS_CORETYPE", core, "OMP_NUM_THREADS", threads, "OPENBLAS_NUM_THREADS", threads);
+  }
+
+  private static Optional<Result> java(
+      String peer, String model, String steps, Map<String, String> env)
+      throws IOException, InterruptedException {
+    String java = ProcessHandle.current().info().command().orElse("java");
+    List<String> cmd =
+        new ArrayList<>(
+            List.of(
+                java,
+                "--add-modules",
+                "jdk.incubator.vector",
+                "--enable-native-access=ALL-UNNAMED",
+                "--sun-misc-unsafe-memory-access=allow",
+                "-Xmx256m"));
+    cmd.addAll(
+        List.of(
+            "-cp",
+            System.getProperty("java.class.path"),
+            EndToEnd.class.getName(),
+            "--worker",
+            peer,
+            model,
+            steps));
+    return run(cmd, env);
+  }
+
+  private static Optional<Result> pytorch(String model, Path data, String steps)
+      throws IOException, InterruptedException {
+    Optional<String> python = torchPython();
+    if (python.isEmpty()) {
+      return skip("pytorch", "no python3 with torch (Debian: apt-get install python3-torch)");
+    }
+    Path script = Path.of("benchmarks/src/main/python/torch_peer.py");
+    if (!Files.exists(script)) {
+      script = Path.of("src/main/python/torch_peer.py");
+    }
+    List<String> cmd =
+        new ArrayList<>(List.of(python.get(), script.toString(), model, data.toString()));
+    if (!steps.isEmpty()) {
+      cmd.add(steps);
+    }
+    return run(cmd, Map.of());
+  }
+
+  private static Optional<String> torchPython() throws InterruptedException {
+    for (String p : List.of("python3", "/usr/bin/python3")) {
+      try {
+        Process pr = new ProcessBuilder(p, "-c", "import torch").redirectErrorStream(true).start();
+        pr.getInputStream().readAllBytes();
+        if (pr.waitFor() == 0) {
+          return Optional.of(p);
+        }
+      } catch (IOException e) {
+        // not installed under that name
+      }
+    }
+    return Optional.empty();
+  }
+
+  private static Optional<Result> run(List<String> cmd, Map<String, String> env)
+      throws IOException, InterruptedException {
+    ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
+    pb.environment().putAll(env);
+    Process p = pb.start();
+    Result result = null;
+    StringBuilder log = new StringBuilder();
+    try (BufferedReader r =
+        new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+      for (String line; (line = r.readLine()) != null; ) {
+        if (line.startsWith("RESULT\t")) {
+          result = Result.parse(line);
+        } else {
+          log.append("    | ").append(line).append('\n');
+        }
+      }
+    }
+    int exit = p.waitFor();
+    if (result == null || exit != 0) {
+      System.out.println(
+          "  FAILED (exit "
+              + exit
+              + "): "
+              + String.join(" ", cmd.subList(0, Math.min(3, cmd.size())))
+              + "\n"
+              + log);
+      return Optional.empty();
+    }
+    return Optional.of(result);
+  }
+
+  private static double startup() throws IOException, InterruptedException {
+    String java = ProcessHandle.current().info().command().orElse("java");
+    double best = Double.MAX_VALUE;
+    for (int i = 0; i < 3; i++) {
+      long t0 = System.nanoTime();
+      Process p =
+          new ProcessBuilder(
+                  java,
+                  "--add-modules",
+                  "jdk.incubator.vector",
+                  "--enable-native-access=ALL-UNNAMED",
+                  "-cp",
+                  System.getProperty("java.class.path"),
+                  EndToEnd.class.getName(),
+                  "--worker",
+                  "startup",
+                  "-",
+                  "")
+              .redirectErrorStream(true)
+              .start();
+      p.getInputStream().readAllBytes();
+      p.waitFor();
+      best = Math.min(best, (System.nanoTime() - t0) / 1e9);
+    }
+    return best;
+  }
+
+  private static void worker(String[] args) throws Exception {
+    String peer = args[1];
+    String model = args[2];
+    if (peer.equals("startup")) {
+      KilnWorker.firstPrediction();
+      return;
+    }
+    Mnist data = Mnist.train(Mnist.findDir());
+    if (args.length > 3 && !args[3].isEmpty()) {
+      int steps = Integer.parseInt(args[3]);
+      int batch = model.equals("mlp") ? 128 : 64;
+      int n = Math.min(data.count(), steps * batch);
+      data =
+          new Mnist(
+              Arrays.copyOf(data.images(), n * Mnist.PIXELS), Arrays.copyOf(data.labels(), n), n);
+    }
+    Result r =
+        switch (peer) {
+          case "kiln" -> KilnWorker.train("native", model, data);
+          case "dl4j" ->
+              (Result)
+                  Class.forName("dev.kiln.benchmarks.Dl4jWorker")
+                      .getDeclaredMethod("train", String.class, Mnist.class)
+                      .invoke(null, model, data);
+          default -> throw new IllegalArgumentException("unknown peer " + peer);
+        };
+    System.out.println(r.line());
+  }
+
+  private static void printTable(List<Result> results) {
+    System.out.println();
+    System.out.printf(
+        Locale.ROOT,
+        "%-6s %-14s %14s %14s %12s %14s%n",
+        "model",
+        "peer",
+        "samples/s",
+        "peak RSS MB",
+        "final loss",
+        "Kiln/peer");
+    for (Result r : results) {
+      Optional<Result> kiln =
+          results.stream()
+              .filter(k -> k.model().equals(r.model()) && k.peer().startsWith("kiln"))
+              .findFirst();
+      String ratio =
+          kiln.isPresent() && !r.peer().startsWith("kiln")
+              ? String.format(
+                  Locale.ROOT, "%.2fx", kiln.get().samplesPerSecond() / r.samplesPerSecond())
+              : "";
+      System.out.printf(
+          Locale.ROOT,
+          "%-6s %-14s %14.0f %14.0f %12.4f %14s%n",
+          r.model(),
+          r.peer(),
+          r.samplesPerSecond(),
+          r.peakRssMb(),
+          r.finalLoss(),
+          ratio);
+    }
+    System.out.println();
+    for (Result r : results) {
+      System.out.println("settings " + r.peer() + " " + r.model() + ": " + r.settings());
+    }
+  }
+}

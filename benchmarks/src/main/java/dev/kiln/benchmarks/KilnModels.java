@@ -1,0 +1,153 @@
+package dev.kiln.benchmarks;
+
+import dev.kiln.spi.DType;
+import dev.kiln.spi.HostTensor;
+import dev.kiln.spi.Shape;
+import dev.kiln.spi.TensorType;
+import dev.kiln.spi.autodiff.Autodiff;
+import dev.kiln.spi.backend.Backend;
+import dev.kiln.spi.ir.Graph;
+import dev.kiln.spi.ir.GraphBuilder;
+import dev.kiln.spi.ir.Op;
+import dev.kiln.spi.ir.Padding;
+import dev.kiln.spi.ir.Value;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+
+/**
+ * The benchmark models as IR train steps (forward, loss, autodiff and Adam in one graph), until the
+ * Keras API lands: the MNIST MLP 784-512-256-10 and LeNet (conv 20 5x5, max pool, conv 50 5x5, max
+ * pool, dense 500, dense 10), ReLU activations, softmax cross-entropy, Adam(1e-3).
+ */
+final class KilnModels {
+  private KilnModels() {}
+
+  private record Param(String id, Value value) {}
+
+  private static final class Builder {
+    final GraphBuilder b = new GraphBuilder();
+    final List<Param> params = new ArrayList<>();
+    final Backend backend;
+    final SplittableRandom rnd = new SplittableRandom(42);
+
+    Builder(Backend backend) {
+      this.backend = backend;
+    }
+
+    Value param(String id, int fanIn, int fanOut, int... dims) {
+      HostTensor init = HostTensor.zeros(DType.FLOAT32, Shape.of(dims));
+      if (fanIn > 0) {
+        double limit = Math.sqrt(6.0 / (fanIn + fanOut));
+        for (int i = 0; i < init.size(); i++) {
+          init.setDouble(i, (2 * rnd.nextDouble() - 1) * limit);
+        }
+      }
+      backend.createVariable(id, init);
+      Value v = b.variable(id, init.type());
+      params.add(new Param(id, v));
+      return v;
+    }
+
+    Value dense(String name, Value x, int units, boolean relu) {
+      int in = x.shape().dim(-1);
+      Value w = param(name + "/kernel", in, units, in, units);
+      Value bias = param(name + "/bias", 0, 0, units);
+      Value y = b.add(b.matmul(x, w), bias);
+      return relu ? b.relu(y) : y;
+    }
+
+    Value conv(String name, Value x, int filters, int size) {
+      int cin = x.shape().dim(-1);
+      Value k =
+          param(
+              name + "/kernel", size * size * cin, size * size * filters, size, size, cin, filters);
+      Value bias = param(name + "/bias", 0, 0, filters);
+      return b.relu(b.add(b.conv(x, k, Op.ConvSpec.simple(2, Padding.VALID)), bias));
+    }
+
+    Value pool(Value x) {
+      return b.pool(
+          Op.PoolFn.MAX, x, new Op.PoolSpec(new int[] {2, 2}, new int[] {2, 2}, Padding.VALID));
+    }
+
+    Graph trainStep(Value logits, Value labels) {
+      Value onehot = b.oneHot(labels, logits.shape().dim(-1), DType.FLOAT32);
+      Value loss = b.reduceMean(b.softmaxCrossEntropy(logits, onehot, -1), new int[] {0}, false);
+      List<Value> values = params.stream().map(Param::value).toList();
+      List<Value> grads = Autodiff.gradients(b, loss, values);
+      adam(grads);
+      return b.output(loss).build();
+    }
+
+    /** Adam as Keras computes it: bias correction folded into the learning rate. */
+    void adam(List<Value> grads) {
+      double lr = 1e-3;
+      double beta1 = 0.9;
+      double beta2 = 0.999;
+      backend.createVariable("adam/iterations", HostTensor.scalar(0));
+      Value t =
+          b.add(
+              b.variable("adam/iterations", TensorType.of(DType.FLOAT32)),
+              b.scalar(1, DType.FLOAT32));
+      b.update("adam/iterations", t);
+      Value one = b.scalar(1, DType.FLOAT32);
+      Value lrT =
+          b.div(
+              b.mul(
+                  b.scalar(lr, DType.FLOAT32),
+                  b.sqrt(b.sub(one, b.pow(b.scalar(beta2, DType.FLOAT32), t)))),
+              b.sub(one, b.pow(b.scalar(beta1, DType.FLOAT32), t)));
+      for (int i = 0; i < params.size(); i++) {
+        Param p = params.get(i);
+        Value g = grads.get(i);
+        backend.createVariable(p.id + "/m", HostTensor.zeros(DType.FLOAT32, p.value.shape()));
+        backend.createVariable(p.id + "/v", HostTensor.zeros(DType.FLOAT32, p.value.shape()));
+        Value m = b.variable(p.id + "/m", p.value.type());
+        Value v = b.variable(p.id + "/v", p.value.type());
+        Value m2 =
+            b.add(
+                b.mul(b.scalar(beta1, DType.FLOAT32), m),
+                b.mul(b.scalar(1 - beta1, DType.FLOAT32), g));
+        Value v2 =
+            b.add(
+                b.mul(b.scalar(beta2, DType.FLOAT32), v),
+                b.mul(b.scalar(1 - beta2, DType.FLOAT32), b.square(g)));
+        Value step = b.div(b.mul(lrT, m2), b.add(b.sqrt(v2), b.scalar(1e-7, DType.FLOAT32)));
+        b.update(p.id + "/m", m2).update(p.id + "/v", v2).update(p.id, b.sub(p.value, step));
+      }
+    }
+  }
+
+  /**
+   * The MLP train step for batches of {@code batch}; inputs (x [batch, 784], labels int32 [batch]).
+   */
+  static Graph mlp(Backend backend, int batch) {
+    Builder m = new Builder(backend);
+    Value x = m.b.input(TensorType.of(DType.FLOAT32, batch, Mnist.PIXELS));
+    Value y = m.b.input(TensorType.of(DType.INT32, batch));
+    Value h = m.dense("dense", x, 512, true);
+    h = m.dense("dense_1", h, 256, true);
+    return m.trainStep(m.dense("dense_2", h, 10, false), y);
+  }
+
+  /** The LeNet train step; inputs (x [batch, 28, 28, 1], labels int32 [batch]). */
+  static Graph lenet(Backend backend, int batch) {
+    Builder m = new Builder(backend);
+    Value x = m.b.input(TensorType.of(DType.FLOAT32, batch, 28, 28, 1));
+    Value y = m.b.input(TensorType.of(DType.INT32, batch));
+    Value h = m.pool(m.conv("conv2d", x, 20, 5));
+    h = m.pool(m.conv("conv2d_1", h, 50, 5));
+    h = m.b.reshape(h, Shape.of(batch, 4 * 4 * 50));
+    h = m.dense("dense", h, 500, true);
+    return m.trainStep(m.dense("dense_1", h, 10, false), y);
+  }
+
+  /** A small inference graph (784-64-10 softmax) for the time to first prediction. */
+  static Graph smallPredict(Backend backend) {
+    Builder m = new Builder(backend);
+    Value x = m.b.input(TensorType.of(DType.FLOAT32, 1, Mnist.PIXELS));
+    Value h = m.dense("small", x, 64, true);
+    return m.b.output(m.b.softmax(m.dense("small_1", h, 10, false), -1)).build();
+  }
+}

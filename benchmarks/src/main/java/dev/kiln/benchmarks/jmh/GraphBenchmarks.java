@@ -1,0 +1,105 @@
+package dev.kiln.benchmarks.jmh;
+
+import dev.kiln.spi.DType;
+import dev.kiln.spi.HostTensor;
+import dev.kiln.spi.TensorType;
+import dev.kiln.spi.backend.Backend;
+import dev.kiln.spi.backend.Backends;
+import dev.kiln.spi.backend.CompileOptions;
+import dev.kiln.spi.backend.DeviceTensor;
+import dev.kiln.spi.backend.Executable;
+import dev.kiln.spi.ir.GraphBuilder;
+import dev.kiln.spi.ir.Op;
+import dev.kiln.spi.ir.Padding;
+import dev.kiln.spi.ir.Value;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.concurrent.TimeUnit;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+
+/**
+ * Whole executables on the native backend: LeNet's second convolution forward and backward (batch
+ * 64, 12x12x20 input, 5x5x20x50 kernel), and an elementwise chain over 1M floats.
+ */
+@State(Scope.Benchmark)
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.MICROSECONDS)
+@Warmup(iterations = 3, time = 2)
+@Measurement(iterations = 5, time = 2)
+@Fork(
+    value = 1,
+    jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED"})
+public class GraphBenchmarks {
+  @Param({"conv2d_forward", "conv2d_backward", "elementwise_chain"})
+  String graph;
+
+  private Backend backend;
+  private Executable exe;
+  private List<DeviceTensor> inputs;
+
+  @Setup
+  public void setup() {
+    backend = Backends.open("native");
+    GraphBuilder b = new GraphBuilder();
+    Op.ConvSpec spec = Op.ConvSpec.simple(2, Padding.VALID);
+    switch (graph) {
+      case "conv2d_forward" -> {
+        Value x = b.input(TensorType.of(DType.FLOAT32, 64, 12, 12, 20));
+        Value w = b.input(TensorType.of(DType.FLOAT32, 5, 5, 20, 50));
+        b.output(b.conv(x, w, spec));
+      }
+      case "conv2d_backward" -> {
+        Value x = b.input(TensorType.of(DType.FLOAT32, 64, 12, 12, 20));
+        Value w = b.input(TensorType.of(DType.FLOAT32, 5, 5, 20, 50));
+        Value dy = b.input(TensorType.of(DType.FLOAT32, 64, 8, 8, 50));
+        b.output(
+            b.convBackpropInput(dy, w, spec, x.shape()),
+            b.convBackpropFilter(x, dy, spec, w.shape()));
+      }
+      case "elementwise_chain" -> {
+        Value x = b.input(TensorType.of(DType.FLOAT32, 1 << 20));
+        Value y =
+            b.tanh(b.add(b.mul(x, b.scalar(1.5, DType.FLOAT32)), b.scalar(0.25, DType.FLOAT32)));
+        b.output(b.mul(b.sigmoid(y), x));
+      }
+      default -> throw new IllegalArgumentException(graph);
+    }
+    var g = b.build();
+    exe = backend.compile(g, CompileOptions.defaults());
+    SplittableRandom rnd = new SplittableRandom(1);
+    inputs = new ArrayList<>();
+    for (TensorType t : g.inputTypes()) {
+      HostTensor h = HostTensor.zeros(t.dtype(), t.shape());
+      for (int i = 0; i < h.size(); i++) {
+        h.setDouble(i, rnd.nextDouble() - 0.5);
+      }
+      inputs.add(backend.upload(h));
+    }
+  }
+
+  @TearDown
+  public void tearDown() {
+    exe.close();
+    backend.close();
+  }
+
+  @Benchmark
+  public int run() {
+    List<DeviceTensor> out = exe.run(inputs);
+    int n = out.size();
+    out.forEach(DeviceTensor::close);
+    return n;
+  }
+}
