@@ -23,26 +23,39 @@ final class ConvGemm {
     return Arena.ofAuto().allocate(Math.max(4, floats * 4), 64);
   }
 
+  /**
+   * Builds the im2col rows of each image in a heap scratch from a heap copy of the image, then
+   * stores them with one bulk copy: per-element segment accesses (a bounds check each) made this
+   * the hot spot for one-channel inputs.
+   */
   private static void im2col(ConvGeometry g, MemorySegment x, MemorySegment col, CpuPool pool) {
     int row = g.taps * g.cin;
-    long runBytes = g.cin * 4L;
+    int imageFloats = g.inPositions * g.cin;
+    int blockFloats = g.outPositions * row;
     pool.parallelFor(
         g.batch,
         1,
         (from, to) -> {
+          float[] image = new float[imageFloats];
+          float[] block = new float[blockFloats];
           for (int n = from; n < to; n++) {
+            MemorySegment.copy(x, F, (long) n * imageFloats * 4, image, 0, imageFloats);
+            int dst = 0;
             for (int o = 0; o < g.outPositions; o++) {
-              long dst = ((long) n * g.outPositions + o) * row * 4;
-              for (int k = 0; k < g.taps; k++, dst += runBytes) {
+              for (int k = 0; k < g.taps; k++, dst += g.cin) {
                 int p = g.inputAt[o * g.taps + k];
                 if (p < 0) {
-                  col.asSlice(dst, runBytes).fill((byte) 0);
+                  java.util.Arrays.fill(block, dst, dst + g.cin, 0f);
+                } else if (g.cin < 8) {
+                  for (int c = 0; c < g.cin; c++) {
+                    block[dst + c] = image[p * g.cin + c];
+                  }
                 } else {
-                  MemorySegment.copy(
-                      x, ((long) n * g.inPositions + p) * runBytes, col, dst, runBytes);
+                  System.arraycopy(image, p * g.cin, block, dst, g.cin);
                 }
               }
             }
+            MemorySegment.copy(block, 0, col, F, (long) n * blockFloats * 4, blockFloats);
           }
         });
   }

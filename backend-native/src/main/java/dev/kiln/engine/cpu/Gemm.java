@@ -48,10 +48,15 @@ final class Gemm {
   private static final ThreadLocal<MemorySegment> A_PACK =
       ThreadLocal.withInitial(() -> Arena.ofAuto().allocate((long) MC * KC * 4, 64));
 
-  private static final ThreadLocal<float[]> TILE =
-      ThreadLocal.withInitial(() -> new float[MR * NR]);
-
   private static final ByteOrder ORDER = ByteOrder.nativeOrder();
+
+  /**
+   * A full MR x NR tile that partial tiles are computed into by the same micro-kernel: the packed
+   * panels are zero-padded, so only copying out the valid part differs. (A second, masked kernel
+   * was as large as the main one and C1 could not compile it, leaving it interpreted.)
+   */
+  private static final ThreadLocal<MemorySegment> EDGE_TILE =
+      ThreadLocal.withInitial(() -> Arena.ofAuto().allocate((long) MR * NR * 4, 64));
 
   /** Buffers that one multiplication needs across threads; reused from run to run. */
   static final class Workspace {
@@ -132,7 +137,7 @@ final class Gemm {
           grain,
           (from, to) -> {
             MemorySegment ap = A_PACK.get();
-            float[] tile = TILE.get();
+            MemorySegment tile = EDGE_TILE.get();
             for (int t = from; t < to; t++) {
               int rb = t / colGroups;
               int cg = t % colGroups;
@@ -150,19 +155,8 @@ final class Gemm {
                   if (mr == MR && nr == NR) {
                     kernel(kc, ap, (long) ir * kc, bp, (long) jp * NR * kc, c, cAt, ldc, acc);
                   } else {
-                    edge(
-                        kc,
-                        ap,
-                        (long) ir * kc,
-                        bp,
-                        (long) jp * NR * kc,
-                        c,
-                        cAt,
-                        ldc,
-                        acc,
-                        mr,
-                        nr,
-                        tile);
+                    kernel(kc, ap, (long) ir * kc, bp, (long) jp * NR * kc, tile, 0, NR, false);
+                    copyOut(tile, c, cAt, ldc, acc, mr, nr);
                   }
                 }
               }
@@ -204,7 +198,11 @@ final class Gemm {
     }
   }
 
-  /** Packs op(A)[i0:i0+mc, p0:p0+kc] as row panels of MR rows, each kc columns of MR floats. */
+  /**
+   * Packs op(A)[i0:i0+mc, p0:p0+kc] as row panels of MR rows, each kc columns of MR floats. Rows
+   * are read with bulk copies into a heap scratch and interleaved there; element-wise segment
+   * accesses cost a bounds check each and made packing the hot spot of small-k convolutions.
+   */
   private static void packA(
       MemorySegment a,
       long aOff,
@@ -216,20 +214,60 @@ final class Gemm {
       int p0,
       int kc,
       MemorySegment ap) {
-    for (int ir = 0; ir < mc; ir += MR) {
-      int base = ir * kc;
-      int mr = Math.min(MR, mc - ir);
+    float[] rows = PACK_ROWS.get();
+    float[] block = PACK_BLOCK.get();
+    if (ta) {
+      // op(A) = A^T: row p of A holds op(A)[i0:i0+mc, p] contiguously; one copy per p.
       for (int p = 0; p < kc; p++) {
-        int dst = base + p * MR;
-        for (int r = 0; r < MR; r++) {
-          float v = 0;
-          if (r < mr) {
-            int i = i0 + ir + r;
-            long idx = ta ? aOff + (long) (p0 + p) * m + i : aOff + (long) i * k + p0 + p;
-            v = a.getAtIndex(ValueLayout.JAVA_FLOAT, idx);
+        MemorySegment.copy(
+            a, ValueLayout.JAVA_FLOAT, (aOff + (long) (p0 + p) * m + i0) * 4, rows, p * mc, mc);
+      }
+    }
+    for (int ir = 0; ir < mc; ir += MR) {
+      int mr = Math.min(MR, mc - ir);
+      if (ta) {
+        for (int p = 0; p < kc; p++) {
+          int dst = p * MR;
+          int src = p * mc + ir;
+          for (int r = 0; r < MR; r++) {
+            block[dst + r] = r < mr ? rows[src + r] : 0f;
           }
-          ap.setAtIndex(ValueLayout.JAVA_FLOAT, dst + r, v);
         }
+      } else {
+        for (int r = 0; r < mr; r++) {
+          MemorySegment.copy(
+              a,
+              ValueLayout.JAVA_FLOAT,
+              (aOff + (long) (i0 + ir + r) * k + p0) * 4,
+              rows,
+              r * kc,
+              kc);
+        }
+        for (int p = 0; p < kc; p++) {
+          int dst = p * MR;
+          for (int r = 0; r < MR; r++) {
+            block[dst + r] = r < mr ? rows[r * kc + p] : 0f;
+          }
+        }
+      }
+      MemorySegment.copy(block, 0, ap, ValueLayout.JAVA_FLOAT, (long) ir * kc * 4, kc * MR);
+    }
+  }
+
+  private static final ThreadLocal<float[]> PACK_ROWS =
+      ThreadLocal.withInitial(() -> new float[MC * KC]);
+
+  private static final ThreadLocal<float[]> PACK_BLOCK =
+      ThreadLocal.withInitial(() -> new float[MR * KC]);
+
+  private static void copyOut(
+      MemorySegment tile, MemorySegment c, long cAt, int ldc, boolean acc, int mr, int nr) {
+    for (int r = 0; r < mr; r++) {
+      for (int j = 0; j < nr; j++) {
+        long idx = cAt + (long) r * ldc + j;
+        float v = tile.getAtIndex(ValueLayout.JAVA_FLOAT, (long) r * NR + j);
+        c.setAtIndex(
+            ValueLayout.JAVA_FLOAT, idx, acc ? v + c.getAtIndex(ValueLayout.JAVA_FLOAT, idx) : v);
       }
     }
   }
@@ -311,43 +349,5 @@ final class Gemm {
     c41.intoMemorySegment(c, r4 + 4L * V, ORDER);
     c50.intoMemorySegment(c, r5, ORDER);
     c51.intoMemorySegment(c, r5 + 4L * V, ORDER);
-  }
-
-  /** A partial tile: computed in full into a scratch tile, then the valid part copied out. */
-  private static void edge(
-      int kc,
-      MemorySegment ap,
-      long aAt,
-      MemorySegment bp,
-      long bAt,
-      MemorySegment c,
-      long cAt,
-      int ldc,
-      boolean acc,
-      int mr,
-      int nr,
-      float[] tile) {
-    java.util.Arrays.fill(tile, 0);
-    for (int p = 0; p < kc; p++) {
-      FloatVector b0 = FloatVector.fromMemorySegment(S, bp, (bAt + (long) p * NR) * 4, ORDER);
-      FloatVector b1 = FloatVector.fromMemorySegment(S, bp, (bAt + (long) p * NR + V) * 4, ORDER);
-      for (int r = 0; r < mr; r++) {
-        FloatVector a =
-            FloatVector.broadcast(
-                S, ap.getAtIndex(ValueLayout.JAVA_FLOAT, aAt + (long) p * MR + r));
-        a.fma(b0, FloatVector.fromArray(S, tile, r * NR)).intoArray(tile, r * NR);
-        a.fma(b1, FloatVector.fromArray(S, tile, r * NR + V)).intoArray(tile, r * NR + V);
-      }
-    }
-    for (int r = 0; r < mr; r++) {
-      for (int j = 0; j < nr; j++) {
-        long idx = cAt + (long) r * ldc + j;
-        float v = tile[r * NR + j];
-        if (acc) {
-          v += c.getAtIndex(ValueLayout.JAVA_FLOAT, idx);
-        }
-        c.setAtIndex(ValueLayout.JAVA_FLOAT, idx, v);
-      }
-    }
   }
 }
