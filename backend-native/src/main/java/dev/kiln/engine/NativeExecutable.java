@@ -74,6 +74,11 @@ final class NativeExecutable implements Executable {
     return backend;
   }
 
+  /** Fused elementwise chains in the compiled program. */
+  int fusedGroups() {
+    return program.fusedGroups();
+  }
+
   /** Bytes of the planned intermediate buffers. */
   long plannedBytes() {
     return program.plannedBytes();

@@ -32,6 +32,7 @@ final class Program {
   private final String[] variableIds;
   private final int[] variableSlots;
   private final MemoryPlan plan;
+  private final Fusion fusion;
 
   private record Step(
       Node node,
@@ -44,7 +45,8 @@ final class Program {
   Program(Graph graph, NativeBackend backend, Arena arena, Set<Value> external) {
     this.graph = graph;
     this.backend = backend;
-    this.plan = new MemoryPlan(graph, external, Kernels::inPlaceAllowed);
+    this.fusion = Fusion.plan(graph, backend.pool());
+    this.plan = new MemoryPlan(graph, external, Kernels::inPlaceAllowed, fusion.runsWith());
     MemorySegment[] buffers = new MemorySegment[plan.bufferBytes.size()];
     for (int i = 0; i < buffers.length; i++) {
       buffers[i] = arena.allocate(Math.max(1, plan.bufferBytes.get(i)), NativeTensor.ALIGNMENT);
@@ -72,6 +74,7 @@ final class Program {
     steps =
         plan.live.stream()
             .filter(n -> !(n.op() instanceof Op.Parameter || n.op() instanceof Op.VariableRead))
+            .filter(n -> !fusion.runsWith().containsKey(n))
             .map(n -> step(n, arena))
             .filter(s -> s != null)
             .toArray(Step[]::new);
@@ -86,6 +89,13 @@ final class Program {
       return null;
     }
     Kernel k;
+    Fusion.Group group = fusion.groupEndingAt(n);
+    if (group != null) {
+      int[] in = group.inputs().stream().mapToInt(slotOf::get).toArray();
+      int[] out = {slotOf.get(n.output())};
+      return new Step(
+          n, group.kernel(), in, out, new MemorySegment[in.length], new MemorySegment[1]);
+    }
     if (n.op() instanceof Op.Scan s) {
       k = new ScanKernel(s, n, backend, arena);
     } else {
@@ -131,6 +141,11 @@ final class Program {
   /** Planned bytes, for tests and benchmarks. */
   long plannedBytes() {
     return plan.totalBytes();
+  }
+
+  /** Fused elementwise chains. */
+  int fusedGroups() {
+    return (int) plan.live.stream().filter(n -> fusion.groupEndingAt(n) != null).count();
   }
 
   /** Values computed in place. */

@@ -56,160 +56,169 @@ final class F32Loops {
 
   /** {@code y[i] = fn(x[i])} for i in [from, to). */
   static void unary(Op.UnaryFn fn, MemorySegment xs, MemorySegment ys, long from, long to) {
-    long bound = from + S.loopBound(to - from);
+    unary(fn, xs, from, ys, from, to - from);
+  }
+
+  /** {@code y[yOff + i] = fn(x[xOff + i])} for i in [0, n). */
+  static void unary(
+      Op.UnaryFn fn, MemorySegment xs, long xOff, MemorySegment ys, long yOff, long n) {
+    long from = 0;
+    long to = n;
+    long bound = S.loopBound(n);
     switch (fn) {
       case NEG -> {
         long i = from;
         for (; i < bound; i += V) {
-          FloatVector x = FloatVector.fromMemorySegment(S, xs, i * 4, O);
-          x.neg().intoMemorySegment(ys, i * 4, O);
+          FloatVector x = FloatVector.fromMemorySegment(S, xs, (xOff + i) * 4, O);
+          x.neg().intoMemorySegment(ys, (yOff + i) * 4, O);
         }
         for (; i < to; i++) {
-          float v = xs.getAtIndex(F, i);
-          ys.setAtIndex(F, i, -v);
+          float v = xs.getAtIndex(F, xOff + i);
+          ys.setAtIndex(F, yOff + i, -v);
         }
       }
       case ABS -> {
         long i = from;
         for (; i < bound; i += V) {
-          FloatVector x = FloatVector.fromMemorySegment(S, xs, i * 4, O);
-          x.abs().intoMemorySegment(ys, i * 4, O);
+          FloatVector x = FloatVector.fromMemorySegment(S, xs, (xOff + i) * 4, O);
+          x.abs().intoMemorySegment(ys, (yOff + i) * 4, O);
         }
         for (; i < to; i++) {
-          float v = xs.getAtIndex(F, i);
-          ys.setAtIndex(F, i, Math.abs(v));
+          float v = xs.getAtIndex(F, xOff + i);
+          ys.setAtIndex(F, yOff + i, Math.abs(v));
         }
       }
       case EXP -> {
         long i = from;
         for (; i < bound; i += V) {
-          FloatVector x = FloatVector.fromMemorySegment(S, xs, i * 4, O);
-          x.lanewise(VectorOperators.EXP).intoMemorySegment(ys, i * 4, O);
+          FloatVector x = FloatVector.fromMemorySegment(S, xs, (xOff + i) * 4, O);
+          x.lanewise(VectorOperators.EXP).intoMemorySegment(ys, (yOff + i) * 4, O);
         }
         for (; i < to; i++) {
-          float v = xs.getAtIndex(F, i);
-          ys.setAtIndex(F, i, (float) Math.exp(v));
+          float v = xs.getAtIndex(F, xOff + i);
+          ys.setAtIndex(F, yOff + i, (float) Math.exp(v));
         }
       }
       case EXPM1 -> {
         long i = from;
         for (; i < bound; i += V) {
-          FloatVector x = FloatVector.fromMemorySegment(S, xs, i * 4, O);
-          x.lanewise(VectorOperators.EXPM1).intoMemorySegment(ys, i * 4, O);
+          FloatVector x = FloatVector.fromMemorySegment(S, xs, (xOff + i) * 4, O);
+          x.lanewise(VectorOperators.EXPM1).intoMemorySegment(ys, (yOff + i) * 4, O);
         }
         for (; i < to; i++) {
-          float v = xs.getAtIndex(F, i);
-          ys.setAtIndex(F, i, (float) Math.expm1(v));
+          float v = xs.getAtIndex(F, xOff + i);
+          ys.setAtIndex(F, yOff + i, (float) Math.expm1(v));
         }
       }
       case LOG -> {
         long i = from;
         for (; i < bound; i += V) {
-          FloatVector x = FloatVector.fromMemorySegment(S, xs, i * 4, O);
-          x.lanewise(VectorOperators.LOG).intoMemorySegment(ys, i * 4, O);
+          FloatVector x = FloatVector.fromMemorySegment(S, xs, (xOff + i) * 4, O);
+          x.lanewise(VectorOperators.LOG).intoMemorySegment(ys, (yOff + i) * 4, O);
         }
         for (; i < to; i++) {
-          float v = xs.getAtIndex(F, i);
-          ys.setAtIndex(F, i, (float) Math.log(v));
+          float v = xs.getAtIndex(F, xOff + i);
+          ys.setAtIndex(F, yOff + i, (float) Math.log(v));
         }
       }
       case LOG1P -> {
         long i = from;
         for (; i < bound; i += V) {
-          FloatVector x = FloatVector.fromMemorySegment(S, xs, i * 4, O);
-          x.lanewise(VectorOperators.LOG1P).intoMemorySegment(ys, i * 4, O);
+          FloatVector x = FloatVector.fromMemorySegment(S, xs, (xOff + i) * 4, O);
+          x.lanewise(VectorOperators.LOG1P).intoMemorySegment(ys, (yOff + i) * 4, O);
         }
         for (; i < to; i++) {
-          float v = xs.getAtIndex(F, i);
-          ys.setAtIndex(F, i, (float) Math.log1p(v));
+          float v = xs.getAtIndex(F, xOff + i);
+          ys.setAtIndex(F, yOff + i, (float) Math.log1p(v));
         }
       }
       case SQRT -> {
         long i = from;
         for (; i < bound; i += V) {
-          FloatVector x = FloatVector.fromMemorySegment(S, xs, i * 4, O);
-          x.sqrt().intoMemorySegment(ys, i * 4, O);
+          FloatVector x = FloatVector.fromMemorySegment(S, xs, (xOff + i) * 4, O);
+          x.sqrt().intoMemorySegment(ys, (yOff + i) * 4, O);
         }
         for (; i < to; i++) {
-          float v = xs.getAtIndex(F, i);
-          ys.setAtIndex(F, i, (float) Math.sqrt(v));
+          float v = xs.getAtIndex(F, xOff + i);
+          ys.setAtIndex(F, yOff + i, (float) Math.sqrt(v));
         }
       }
       case RSQRT -> {
         long i = from;
         for (; i < bound; i += V) {
-          FloatVector x = FloatVector.fromMemorySegment(S, xs, i * 4, O);
-          ONE.div(x.sqrt()).intoMemorySegment(ys, i * 4, O);
+          FloatVector x = FloatVector.fromMemorySegment(S, xs, (xOff + i) * 4, O);
+          ONE.div(x.sqrt()).intoMemorySegment(ys, (yOff + i) * 4, O);
         }
         for (; i < to; i++) {
-          float v = xs.getAtIndex(F, i);
-          ys.setAtIndex(F, i, (float) (1 / Math.sqrt(v)));
+          float v = xs.getAtIndex(F, xOff + i);
+          ys.setAtIndex(F, yOff + i, (float) (1 / Math.sqrt(v)));
         }
       }
       case SQUARE -> {
         long i = from;
         for (; i < bound; i += V) {
-          FloatVector x = FloatVector.fromMemorySegment(S, xs, i * 4, O);
-          x.mul(x).intoMemorySegment(ys, i * 4, O);
+          FloatVector x = FloatVector.fromMemorySegment(S, xs, (xOff + i) * 4, O);
+          x.mul(x).intoMemorySegment(ys, (yOff + i) * 4, O);
         }
         for (; i < to; i++) {
-          float v = xs.getAtIndex(F, i);
-          ys.setAtIndex(F, i, v * v);
+          float v = xs.getAtIndex(F, xOff + i);
+          ys.setAtIndex(F, yOff + i, v * v);
         }
       }
       case RECIPROCAL -> {
         long i = from;
         for (; i < bound; i += V) {
-          FloatVector x = FloatVector.fromMemorySegment(S, xs, i * 4, O);
-          ONE.div(x).intoMemorySegment(ys, i * 4, O);
+          FloatVector x = FloatVector.fromMemorySegment(S, xs, (xOff + i) * 4, O);
+          ONE.div(x).intoMemorySegment(ys, (yOff + i) * 4, O);
         }
         for (; i < to; i++) {
-          float v = xs.getAtIndex(F, i);
-          ys.setAtIndex(F, i, 1 / v);
+          float v = xs.getAtIndex(F, xOff + i);
+          ys.setAtIndex(F, yOff + i, 1 / v);
         }
       }
       case SIN -> {
         long i = from;
         for (; i < bound; i += V) {
-          FloatVector x = FloatVector.fromMemorySegment(S, xs, i * 4, O);
-          x.lanewise(VectorOperators.SIN).intoMemorySegment(ys, i * 4, O);
+          FloatVector x = FloatVector.fromMemorySegment(S, xs, (xOff + i) * 4, O);
+          x.lanewise(VectorOperators.SIN).intoMemorySegment(ys, (yOff + i) * 4, O);
         }
         for (; i < to; i++) {
-          float v = xs.getAtIndex(F, i);
-          ys.setAtIndex(F, i, (float) Math.sin(v));
+          float v = xs.getAtIndex(F, xOff + i);
+          ys.setAtIndex(F, yOff + i, (float) Math.sin(v));
         }
       }
       case COS -> {
         long i = from;
         for (; i < bound; i += V) {
-          FloatVector x = FloatVector.fromMemorySegment(S, xs, i * 4, O);
-          x.lanewise(VectorOperators.COS).intoMemorySegment(ys, i * 4, O);
+          FloatVector x = FloatVector.fromMemorySegment(S, xs, (xOff + i) * 4, O);
+          x.lanewise(VectorOperators.COS).intoMemorySegment(ys, (yOff + i) * 4, O);
         }
         for (; i < to; i++) {
-          float v = xs.getAtIndex(F, i);
-          ys.setAtIndex(F, i, (float) Math.cos(v));
+          float v = xs.getAtIndex(F, xOff + i);
+          ys.setAtIndex(F, yOff + i, (float) Math.cos(v));
         }
       }
       case TANH -> {
         long i = from;
         for (; i < bound; i += V) {
-          FloatVector x = FloatVector.fromMemorySegment(S, xs, i * 4, O);
-          x.lanewise(VectorOperators.TANH).intoMemorySegment(ys, i * 4, O);
+          FloatVector x = FloatVector.fromMemorySegment(S, xs, (xOff + i) * 4, O);
+          x.lanewise(VectorOperators.TANH).intoMemorySegment(ys, (yOff + i) * 4, O);
         }
         for (; i < to; i++) {
-          float v = xs.getAtIndex(F, i);
-          ys.setAtIndex(F, i, (float) Math.tanh(v));
+          float v = xs.getAtIndex(F, xOff + i);
+          ys.setAtIndex(F, yOff + i, (float) Math.tanh(v));
         }
       }
       case SIGMOID -> {
         long i = from;
         for (; i < bound; i += V) {
-          FloatVector x = FloatVector.fromMemorySegment(S, xs, i * 4, O);
-          ONE.div(x.neg().lanewise(VectorOperators.EXP).add(ONE)).intoMemorySegment(ys, i * 4, O);
+          FloatVector x = FloatVector.fromMemorySegment(S, xs, (xOff + i) * 4, O);
+          ONE.div(x.neg().lanewise(VectorOperators.EXP).add(ONE))
+              .intoMemorySegment(ys, (yOff + i) * 4, O);
         }
         for (; i < to; i++) {
-          float v = xs.getAtIndex(F, i);
-          ys.setAtIndex(F, i, (float) (1 / (1 + Math.exp(-v))));
+          float v = xs.getAtIndex(F, xOff + i);
+          ys.setAtIndex(F, yOff + i, (float) (1 / (1 + Math.exp(-v))));
         }
       }
       default -> throw new IllegalArgumentException("no vector loop for " + fn);

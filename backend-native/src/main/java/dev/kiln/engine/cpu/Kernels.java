@@ -21,6 +21,29 @@ public final class Kernels {
     return ScalarKernels.of(n);
   }
 
+  /**
+   * Whether elementwise chains are fused: only with {@code -Dkiln.native.fusion=true}. Measured on
+   * the MNIST MLP epoch (benchmarks/RESULTS.md), the tiled fused kernel is slower than the separate
+   * vector loops (3,767 vs 9,987 samples/s), so it stays off until that is understood.
+   */
+  public static boolean fusionEnabled() {
+    return Simd.ENABLED
+        && "true".equalsIgnoreCase(System.getProperty("kiln.native.fusion", "false"));
+  }
+
+  /** Whether a node can join a fused elementwise chain (float32, big enough to pay off). */
+  public static boolean fusable(Node n) {
+    return Simd.ENABLED
+        && FusedElementwise.fusable(n)
+        && n.output().shape().size() >= FusedElementwise.TILE;
+  }
+
+  /** The fused kernel of a chain. */
+  public static Kernel fused(
+      java.util.List<Node> chain, java.util.List<dev.kiln.spi.ir.Value> inputs, CpuPool pool) {
+    return new FusedElementwise(chain, inputs, pool);
+  }
+
   /** Composites with a kernel of their own; the rest run as their decomposition. */
   public static boolean hasDirectKernel(Op.Composite c) {
     return c instanceof Op.Softmax || c instanceof Op.LogSoftmax;

@@ -39,11 +39,26 @@ public final class MemoryPlan {
    * @param inPlaceOk whether a node may write its result over its operand {@code k}
    */
   public MemoryPlan(Graph g, Set<Value> external, InPlace inPlaceOk) {
+    this(g, external, inPlaceOk, Map.of());
+  }
+
+  /**
+   * Plans a graph in which some nodes run later than their place in the order: each node in {@code
+   * runsWith} runs together with the node it maps to (a fused group runs at its last node), so the
+   * values it reads stay alive until then.
+   */
+  public MemoryPlan(Graph g, Set<Value> external, InPlace inPlaceOk, Map<Node, Node> runsWith) {
     live = liveNodes(g);
+    Map<Node, Integer> position = new HashMap<>();
+    for (int i = 0; i < live.size(); i++) {
+      position.put(live.get(i), i);
+    }
     Map<Value, Integer> lastUse = new HashMap<>();
     for (int i = 0; i < live.size(); i++) {
+      Node runsAt = runsWith.getOrDefault(live.get(i), live.get(i));
+      int at = position.getOrDefault(runsAt, i);
       for (Value v : live.get(i).inputs()) {
-        lastUse.put(v, i);
+        lastUse.merge(v, at, Math::max);
       }
     }
     for (Value v : g.outputs()) {
@@ -139,7 +154,8 @@ public final class MemoryPlan {
     return t;
   }
 
-  private static List<Node> liveNodes(Graph g) {
+  /** The nodes that outputs and updates depend on, in order. */
+  public static List<Node> liveNodes(Graph g) {
     Set<Value> needed = new HashSet<>(g.outputs());
     needed.addAll(g.updates().values());
     List<Node> nodes = g.nodes();

@@ -42,8 +42,12 @@ import org.openjdk.jmh.annotations.Warmup;
     value = 1,
     jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED"})
 public class GraphBenchmarks {
-  @Param({"conv2d_forward", "conv2d_backward", "elementwise_chain"})
+  @Param({"conv2d_forward", "conv2d_backward", "elementwise_chain", "adam_update"})
   String graph;
+
+  /** Elementwise fusion off (the default) or on: the before and after of fusing chains. */
+  @Param({"false", "true"})
+  String fusion;
 
   private Backend backend;
   private Executable exe;
@@ -51,6 +55,7 @@ public class GraphBenchmarks {
 
   @Setup
   public void setup() {
+    System.setProperty("kiln.native.fusion", fusion);
     backend = Backends.open("native");
     GraphBuilder b = new GraphBuilder();
     Op.ConvSpec spec = Op.ConvSpec.simple(2, Padding.VALID);
@@ -73,6 +78,25 @@ public class GraphBenchmarks {
         Value y =
             b.tanh(b.add(b.mul(x, b.scalar(1.5, DType.FLOAT32)), b.scalar(0.25, DType.FLOAT32)));
         b.output(b.mul(b.sigmoid(y), x));
+      }
+      case "adam_update" -> {
+        // Adam's update of a 784x512 kernel: the chain that fusion targets.
+        int n = 784 * 512;
+        Value p = b.input(TensorType.of(DType.FLOAT32, n));
+        Value g = b.input(TensorType.of(DType.FLOAT32, n));
+        Value m = b.input(TensorType.of(DType.FLOAT32, n));
+        Value v = b.input(TensorType.of(DType.FLOAT32, n));
+        Value m2 =
+            b.add(b.mul(b.scalar(0.9, DType.FLOAT32), m), b.mul(b.scalar(0.1, DType.FLOAT32), g));
+        Value v2 =
+            b.add(
+                b.mul(b.scalar(0.999, DType.FLOAT32), v),
+                b.mul(b.scalar(0.001, DType.FLOAT32), b.square(g)));
+        Value step =
+            b.div(
+                b.mul(b.scalar(1e-3, DType.FLOAT32), m2),
+                b.add(b.sqrt(v2), b.scalar(1e-7, DType.FLOAT32)));
+        b.output(b.sub(p, step));
       }
       default -> throw new IllegalArgumentException(graph);
     }
