@@ -46,19 +46,21 @@ public final class EndToEnd {
                 "unknown argument " + args[i] + "; see the class Javadoc");
       }
     }
+    String stepArg = steps;
     Path data = Mnist.findDir();
     System.out.println(
         "MNIST from " + data + "; " + Runtime.getRuntime().availableProcessors() + " cores");
     List<Result> results = new ArrayList<>();
     for (String model : models) {
+      String m = model;
       for (String peer : peers) {
         Optional<Result> r =
             switch (peer) {
               case "kiln" ->
                   median(
-                      java("kiln", model, steps, Map.of()),
+                      java("kiln", m, stepArg, Map.of()),
                       repeat - 1,
-                      () -> java("kiln", model, steps, Map.of()));
+                      () -> java("kiln", m, stepArg, Map.of()));
               case "dl4j" ->
                   dl4jAvailable()
                       ? java("dl4j", model, steps, dl4jEnv())
@@ -153,7 +155,7 @@ public final class EndToEnd {
                 "jdk.incubator.vector",
                 "--enable-native-access=ALL-UNNAMED",
                 "--sun-misc-unsafe-memory-access=allow",
-                "-Xmx256m"));
+                "-Xmx128m"));
     cmd.addAll(
         List.of(
             "-cp",
