@@ -23,8 +23,8 @@ public final class Kernels {
 
   /**
    * Whether elementwise chains are fused: only with {@code -Dkiln.native.fusion=true}. Measured on
-   * the MNIST MLP epoch (benchmarks/RESULTS.md), the tiled fused kernel is slower than the separate
-   * vector loops (3,767 vs 9,987 samples/s), so it stays off until that is understood.
+   * the MNIST MLP epoch (benchmarks/RESULTS.md) fusion gains nothing end to end once the GEMMs
+   * dominate, so the default stays with the separately tested per-op kernels.
    */
   public static boolean fusionEnabled() {
     return Simd.ENABLED
