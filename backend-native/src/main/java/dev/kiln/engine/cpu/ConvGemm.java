@@ -18,6 +18,20 @@ final class ConvGemm {
 
   private ConvGemm() {}
 
+  /** Per-thread heap scratch for im2col, grown on demand and then reused run after run. */
+  private static final ThreadLocal<float[]> IMAGE = ThreadLocal.withInitial(() -> new float[0]);
+
+  private static final ThreadLocal<float[]> BLOCK = ThreadLocal.withInitial(() -> new float[0]);
+
+  private static float[] scratch(ThreadLocal<float[]> holder, int floats) {
+    float[] a = holder.get();
+    if (a.length < floats) {
+      a = new float[floats];
+      holder.set(a);
+    }
+    return a;
+  }
+
   private static MemorySegment colBuffer(ConvGeometry g) {
     long floats = (long) g.batch * g.outPositions * g.taps * g.cin;
     return Arena.ofAuto().allocate(Math.max(4, floats * 4), 64);
@@ -36,8 +50,8 @@ final class ConvGemm {
         g.batch,
         1,
         (from, to) -> {
-          float[] image = new float[imageFloats];
-          float[] block = new float[blockFloats];
+          float[] image = scratch(IMAGE, imageFloats);
+          float[] block = scratch(BLOCK, blockFloats);
           for (int n = from; n < to; n++) {
             MemorySegment.copy(x, F, (long) n * imageFloats * 4, image, 0, imageFloats);
             int dst = 0;
