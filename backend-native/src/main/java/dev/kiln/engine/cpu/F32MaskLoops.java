@@ -19,14 +19,22 @@ import jdk.incubator.vector.VectorSpecies;
 final class F32MaskLoops {
   static final VectorSpecies<Float> S = VectorWidth.F32;
   static final int V = S.length();
-  static final VectorSpecies<Byte> B = VectorSpecies.of(byte.class, VectorShape.forBitSize(V * 8));
+
+  /** The byte species with one lane per float lane; 64 bits is the smallest byte vector. */
+  static final VectorSpecies<Byte> B =
+      VectorSpecies.of(byte.class, VectorShape.forBitSize(Math.max(64, V * 8)));
+
   private static final ByteOrder O = ByteOrder.nativeOrder();
   private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT;
   private static final ByteVector ONES = ByteVector.broadcast(B, (byte) 1);
 
   private F32MaskLoops() {}
 
-  /** True when the byte species exists for this float width (64 bits at least). */
+  /**
+   * True when a byte vector with as many lanes as the float vector exists (at least 8 lanes: 256
+   * bits of floats). Callers check {@link VectorKernels#masksSupported()} before touching this
+   * class, whose constants need it.
+   */
   static boolean supported() {
     return V * 8 >= 64;
   }

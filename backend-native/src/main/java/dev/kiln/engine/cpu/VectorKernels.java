@@ -51,11 +51,11 @@ final class VectorKernels {
       case Op.Binary b when out.dtype() == DType.FLOAT32 && f32In ->
           binary(b.fn(), n.inputs().get(0).shape(), n.inputs().get(1).shape(), out.shape(), pool);
       case Op.Reduce r when out.dtype() == DType.FLOAT32 -> reduce(r, n.inputs().get(0).shape());
-      case Op.Compare c when f32In && F32MaskLoops.supported() ->
+      case Op.Compare c when f32In && masksSupported() ->
           compare(c.fn(), n.inputs().get(0).shape(), n.inputs().get(1).shape(), out.shape(), pool);
       case Op.Select s
           when out.dtype() == DType.FLOAT32
-              && F32MaskLoops.supported()
+              && masksSupported()
               && n.inputs().stream().allMatch(v -> v.shape().equals(out.shape())) ->
           select(out.shape().size(), pool);
       case Op.Softmax s when out.dtype() == DType.FLOAT32 && isLast(s.axis(), out) ->
@@ -66,6 +66,11 @@ final class VectorKernels {
           broadcastTo(n.inputs().get(0).shape(), out.shape());
       default -> null;
     };
+  }
+
+  /** Compare and select need a byte vector with as many lanes as floats: 8 lanes at least. */
+  static boolean masksSupported() {
+    return V >= 8;
   }
 
   private static boolean isLast(int axis, TensorType t) {
