@@ -47,6 +47,10 @@ final class VectorKernels {
       case Op.ConvBackpropFilter c when out.dtype() == DType.FLOAT32 && c.spec().groups() == 1 ->
           ConvGemm.backpropFilter(
               c.spec(), n.inputs().get(0).type(), n.inputs().get(1).type(), out, pool);
+      case Op.Pool p when out.dtype() == DType.FLOAT32 ->
+          PoolF32.forward(p.fn(), p.spec(), n.inputs().get(0).type(), pool);
+      case Op.MaxPoolBackward p when out.dtype() == DType.FLOAT32 ->
+          PoolF32.maxBackward(p.spec(), n.inputs().get(0).type(), pool);
       case Op.Unary u when out.dtype() == DType.FLOAT32 -> unary(u.fn(), out.shape().size(), pool);
       case Op.Binary b when out.dtype() == DType.FLOAT32 && f32In ->
           binary(b.fn(), n.inputs().get(0).shape(), n.inputs().get(1).shape(), out.shape(), pool);

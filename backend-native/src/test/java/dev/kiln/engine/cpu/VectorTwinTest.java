@@ -173,6 +173,31 @@ class VectorTwinTest {
                 1));
       }
     }
+    for (int ch : new int[] {1, 7, 16, 17, 33}) {
+      for (Padding pad : List.of(Padding.VALID, Padding.SAME)) {
+        Op.PoolSpec ps = new Op.PoolSpec(new int[] {2, 3}, new int[] {2, 2}, pad);
+        TensorType x = TensorType.of(DType.FLOAT32, 2, 7, 8, ch);
+        TensorType y =
+            new TensorType(
+                DType.FLOAT32, new Op.Pool(Op.PoolFn.MAX, ps).infer(List.of(x)).get(0).shape());
+        for (Op.PoolFn fn : Op.PoolFn.values()) {
+          c.add(
+              new Case(
+                  "pool." + fn + "." + pad + "." + ch,
+                  List.of(x),
+                  (b, v) -> b.pool(fn, v.get(0), ps),
+                  -1,
+                  1));
+        }
+        c.add(
+            new Case(
+                "max_pool_backward." + pad + "." + ch,
+                List.of(x, y),
+                (b, v) -> b.emit1(new Op.MaxPoolBackward(ps), v.get(0), v.get(1)),
+                -1,
+                1));
+      }
+    }
     Op.ConvSpec same = new Op.ConvSpec(new int[] {2, 1}, Padding.SAME, new int[] {1, 2}, 1);
     Op.ConvSpec valid = Op.ConvSpec.simple(2, Padding.VALID);
     for (Op.ConvSpec s : List.of(same, valid)) {
