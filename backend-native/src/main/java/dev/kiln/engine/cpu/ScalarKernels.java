@@ -7,6 +7,7 @@ import dev.kiln.spi.ir.Node;
 import dev.kiln.spi.ir.Op;
 import dev.kiln.spi.ir.Padding;
 import dev.kiln.spi.ir.Value;
+import dev.kiln.spi.math.SpecialFunctions;
 import dev.kiln.spi.random.Philox;
 import java.lang.foreign.MemorySegment;
 import java.util.List;
@@ -85,7 +86,7 @@ public final class ScalarKernels {
       case COS -> Math.cos(v);
       case TANH -> Math.tanh(v);
       case SIGMOID -> 1 / (1 + Math.exp(-v));
-      case ERF -> MathFns.erf(v);
+      case ERF -> SpecialFunctions.erf(v);
       case FLOOR -> Math.floor(v);
       case CEIL -> Math.ceil(v);
       case ROUND -> Math.rint(v);

@@ -10,6 +10,7 @@ import dev.kiln.spi.ir.Node;
 import dev.kiln.spi.ir.Op;
 import dev.kiln.spi.ir.Padding;
 import dev.kiln.spi.ir.Value;
+import dev.kiln.spi.math.SpecialFunctions;
 import dev.kiln.spi.random.Philox;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -299,33 +300,8 @@ public class ReferenceEvaluator {
     };
   }
 
-  /** The error function to about 1e-16 relative: Taylor series near 0, continued fraction far. */
   static double erf(double x) {
-    double ax = Math.abs(x);
-    if (ax < 2.5) {
-      double term = ax;
-      double sum = ax;
-      double x2 = ax * ax;
-      for (int n = 1; n < 200; n++) {
-        term *= -x2 / n;
-        double add = term / (2 * n + 1);
-        sum += add;
-        if (Math.abs(add) < 1e-17 * Math.abs(sum)) {
-          break;
-        }
-      }
-      return Math.copySign(2 / Math.sqrt(Math.PI) * sum, x);
-    }
-    if (ax > 6) {
-      return Math.copySign(1.0, x);
-    }
-    // erfc(x) = exp(-x^2)/sqrt(pi) * 1/(x + (1/2)/(x + 1/(x + (3/2)/(x + 2/(x + ...))))).
-    double f = ax;
-    for (int n = 60; n >= 1; n--) {
-      f = ax + (n / 2.0) / f;
-    }
-    double erfc = Math.exp(-ax * ax) / Math.sqrt(Math.PI) / f;
-    return Math.copySign(1 - erfc, x);
+    return SpecialFunctions.erf(x);
   }
 
   static double gelu(double v, boolean approximate) {

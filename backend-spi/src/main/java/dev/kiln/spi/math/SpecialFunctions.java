@@ -1,10 +1,23 @@
-package dev.kiln.engine.cpu;
+package dev.kiln.spi.math;
 
-/** Special functions the JDK's Math lacks. */
-public final class MathFns {
-  private MathFns() {}
+/**
+ * Special functions the JDK's {@link Math} lacks, in float64, shared by the reference evaluator and
+ * the backends so that every implementation of the IR's {@code erf} computes the same value.
+ *
+ * {@snippet :
+ * double e = SpecialFunctions.erf(1.0); // 0.8427007929497149
+ * }
+ */
+public final class SpecialFunctions {
+  private SpecialFunctions() {}
 
-  /** The error function to about 1e-16 relative: Taylor series near 0, continued fraction far. */
+  /**
+   * The error function, to about 1e-16 relative: its Taylor series for |x| < 2.5, the continued
+   * fraction of erfc beyond, exactly ±1 past 6.
+   *
+   * @param x any double; NaN gives NaN
+   * @return erf(x)
+   */
   public static double erf(double x) {
     double ax = Math.abs(x);
     if (ax < 2.5) {

@@ -1,0 +1,2 @@
+/** Special functions shared by the reference evaluator and the backends. */
+package dev.kiln.spi.math;
