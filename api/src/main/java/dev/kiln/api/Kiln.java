@@ -1,0 +1,74 @@
+package dev.kiln.api;
+
+import dev.kiln.spi.backend.Backend;
+import dev.kiln.spi.backend.Backends;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.SplittableRandom;
+
+/**
+ * Process-wide state of the api: the backend that models run on, the random seed, and the counters
+ * that give layers their Keras names ({@code dense}, {@code dense_1}, ...).
+ *
+ * {@snippet :
+ * Kiln.setRandomSeed(42); // same weights, same dropout masks, same shuffles, run after run
+ * }
+ */
+public final class Kiln {
+  private static Backend backend;
+  private static SplittableRandom random = new SplittableRandom(System.nanoTime());
+  private static final Map<String, Integer> NAMES = new HashMap<>();
+
+  private Kiln() {}
+
+  /**
+   * The backend all models use, opened on first use by {@link Backends#open()} (the {@code
+   * kiln.backend} property, the {@code KILN_BACKEND} variable, else the highest priority).
+   */
+  public static synchronized Backend backend() {
+    if (backend == null) {
+      backend = Backends.open();
+    }
+    return backend;
+  }
+
+  /** Makes {@code b} the backend of models built from now on. */
+  public static synchronized void useBackend(Backend b) {
+    backend = b;
+  }
+
+  /**
+   * Seeds every random choice the api makes: initializers, dropout, shuffling. As Keras's {@code
+   * keras.utils.set_random_seed}.
+   */
+  public static synchronized void setRandomSeed(long seed) {
+    random = new SplittableRandom(seed);
+  }
+
+  /** A new random stream split off the global one. */
+  public static synchronized SplittableRandom splitRandom() {
+    return random.split();
+  }
+
+  /** A fresh 64-bit seed from the global stream. */
+  public static synchronized long nextSeed() {
+    return random.nextLong();
+  }
+
+  /** A name unique in this session: {@code prefix}, then {@code prefix_1}, {@code prefix_2}, ... */
+  public static synchronized String uniqueName(String prefix) {
+    int n = NAMES.merge(prefix, 1, Integer::sum) - 1;
+    return n == 0 ? prefix : prefix + "_" + n;
+  }
+
+  /** Forgets the name counters, so the next Dense is {@code dense} again. */
+  public static synchronized void clearSession() {
+    NAMES.clear();
+  }
+
+  /** Converts CamelCase to snake_case by Keras's rule ({@code Conv2D} to {@code conv2d}). */
+  public static String snakeCase(String camel) {
+    String s = camel.replaceAll("(.)([A-Z][a-z]+)", "$1_$2");
+    return s.replaceAll("([a-z])([A-Z])", "$1_$2").toLowerCase(java.util.Locale.ROOT);
+  }
+}

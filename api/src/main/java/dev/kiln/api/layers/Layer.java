@@ -1,0 +1,456 @@
+package dev.kiln.api.layers;
+
+import dev.kiln.api.KerasTensor;
+import dev.kiln.api.Kiln;
+import dev.kiln.api.KilnException;
+import dev.kiln.api.Tensor;
+import dev.kiln.api.constraints.Constraint;
+import dev.kiln.api.initializers.Initializer;
+import dev.kiln.api.ops.Ops;
+import dev.kiln.api.regularizers.Regularizer;
+import dev.kiln.spi.DType;
+import dev.kiln.spi.Shape;
+import dev.kiln.spi.TensorType;
+import dev.kiln.spi.ir.GraphBuilder;
+import dev.kiln.spi.ir.Value;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * The base of every layer: a name, weights, and a {@code call} that emits ops.
+ *
+ * <p>A subclass checks its arguments in the constructor, creates its weights in {@link
+ * #build(List)} with {@link #addWeight}, and computes in {@link #call(Ops, Value)} (one input) or
+ * {@link #call(Ops, List)} (several). Calling the layer on {@link KerasTensor}s with {@link
+ * #apply(KerasTensor...)} builds it on first use, checks the input against its {@link InputSpec}
+ * and records the call, which is how Functional models are defined.
+ *
+ * {@snippet :
+ * class Scale extends Layer {
+ *   private Weight alpha;
+ *
+ *   protected void build(List<Shape> inputShapes) {
+ *     alpha = addWeight("alpha", new int[] {inputShapes.get(0).dim(-1)}, Initializers.ones(), true);
+ *   }
+ *
+ *   protected Value call(Ops ops, Value x) {
+ *     return ops.mul(x, ops.read(alpha));
+ *   }
+ * }
+ * }
+ */
+public abstract class Layer {
+  private static final AtomicInteger TENSORS = new AtomicInteger();
+
+  private String name;
+  private boolean trainable = true;
+  private boolean built;
+  private final List<Weight> weights = new ArrayList<>();
+  private final List<LayerCall> calls = new ArrayList<>();
+  private int[] batchInputShape;
+  private DType inputDtype = DType.FLOAT32;
+
+  /** The spec checked on every call, or null. Layers set it in the constructor or in build. */
+  protected InputSpec inputSpec;
+
+  /** Whether an input mask passes through to the output unchanged (elementwise layers). */
+  protected boolean supportsMasking;
+
+  /** A layer named by its class in snake case, made unique ({@code dense}, {@code dense_1}). */
+  protected Layer() {
+    String simple = getClass().getSimpleName();
+    this.name = Kiln.uniqueName(simple.isEmpty() ? "layer" : Kiln.snakeCase(simple));
+  }
+
+  // ---------------------------------------------------------------- what subclasses write
+
+  /**
+   * Creates the weights for these input shapes (the batch axis is {@link Shape#UNKNOWN}). Runs
+   * once, on the first call.
+   */
+  protected void build(List<Shape> inputShapes) {}
+
+  /**
+   * Computes the output of one input. Layers with one input override this.
+   *
+   * @throws UnsupportedOperationException if the layer takes several inputs
+   */
+  protected Value call(Ops ops, Value input) {
+    throw new UnsupportedOperationException(
+        "layer \"" + name + "\" (" + className() + ") must override call");
+  }
+
+  /** Computes the outputs; the default passes a single input to {@link #call(Ops, Value)}. */
+  protected List<Value> call(Ops ops, List<Value> inputs) {
+    if (inputs.size() != 1) {
+      throw new KilnException(
+          "Layer \""
+              + name
+              + "\" ("
+              + className()
+              + ") expects 1 input, but it received "
+              + inputs.size()
+              + " input tensors");
+    }
+    return List.of(call(ops, inputs.get(0)));
+  }
+
+  /**
+   * The layer's configuration with Keras's keys ({@code units}, {@code use_bias}). The base has
+   * {@code name}, {@code trainable} and {@code dtype}.
+   */
+  public Map<String, Object> getConfig() {
+    Map<String, Object> c = new LinkedHashMap<>();
+    c.put("name", name);
+    c.put("trainable", trainable);
+    c.put("dtype", "float32");
+    if (batchInputShape != null) {
+      List<Object> s = new ArrayList<>();
+      for (int d : batchInputShape) {
+        s.add(d == Shape.UNKNOWN ? null : d);
+      }
+      c.put("batch_input_shape", s);
+    }
+    return c;
+  }
+
+  /** Keras's class name for configs and summaries ({@code Dense}). */
+  public String className() {
+    String s = getClass().getSimpleName();
+    return s.isEmpty() ? "Layer" : s;
+  }
+
+  // ---------------------------------------------------------------- weights
+
+  /**
+   * Adds a float32 weight, initialized now.
+   *
+   * @param shape the weight's shape, fully known
+   */
+  protected Weight addWeight(String name, int[] shape, Initializer init, boolean trainable) {
+    return addWeight(name, shape, init, trainable, null, null);
+  }
+
+  /** Adds a float32 weight with a regularizer and a constraint (either may be null). */
+  protected Weight addWeight(
+      String name,
+      int[] shape,
+      Initializer init,
+      boolean trainable,
+      Regularizer regularizer,
+      Constraint constraint) {
+    Shape s = Shape.of(shape);
+    if (!s.isFullyKnown()) {
+      throw new KilnException(
+          "layer \"" + this.name + "\": weight '" + name + "' needs a known shape, not " + s);
+    }
+    Weight w =
+        new Weight(
+            name,
+            this.name + "/" + name,
+            init.initialize(s, DType.FLOAT32),
+            trainable && this.trainable,
+            regularizer,
+            constraint);
+    weights.add(w);
+    return w;
+  }
+
+  /** Every weight, trainable first, including those of nested layers. */
+  public List<Weight> weights() {
+    List<Weight> all = new ArrayList<>(trainableWeights());
+    all.addAll(nonTrainableWeights());
+    return all;
+  }
+
+  /** The weights the optimizer updates. */
+  public List<Weight> trainableWeights() {
+    List<Weight> out = new ArrayList<>();
+    for (Weight w : ownAndNestedWeights()) {
+      if (w.trainable() && !out.contains(w)) {
+        out.add(w);
+      }
+    }
+    return out;
+  }
+
+  /** The weights the optimizer leaves alone. */
+  public List<Weight> nonTrainableWeights() {
+    List<Weight> out = new ArrayList<>();
+    for (Weight w : ownAndNestedWeights()) {
+      if (!w.trainable() && !out.contains(w)) {
+        out.add(w);
+      }
+    }
+    return out;
+  }
+
+  /** This layer's own weights then those of the layers it contains, in creation order. */
+  protected List<Weight> ownAndNestedWeights() {
+    List<Weight> out = new ArrayList<>(weights);
+    for (Layer l : nestedLayers()) {
+      for (Weight w : l.ownAndNestedWeights()) {
+        if (!out.contains(w)) {
+          out.add(w);
+        }
+      }
+    }
+    return out;
+  }
+
+  /** Layers this one holds (a model's layers, a wrapper's inner layer). */
+  protected List<Layer> nestedLayers() {
+    return List.of();
+  }
+
+  /** The values of {@link #weights()}, in that order. */
+  public List<Tensor> getWeights() {
+    List<Tensor> out = new ArrayList<>();
+    for (Weight w : weights()) {
+      out.add(w.read());
+    }
+    return out;
+  }
+
+  /**
+   * Sets the values of {@link #weights()}, in that order.
+   *
+   * @throws IllegalArgumentException if the count or a shape differs, naming the weight
+   */
+  public void setWeights(List<Tensor> values) {
+    List<Weight> ws = weights();
+    if (values.size() != ws.size()) {
+      throw new IllegalArgumentException(
+          "layer \""
+              + name
+              + "\" has "
+              + ws.size()
+              + " weights but "
+              + values.size()
+              + " values were given");
+    }
+    for (int i = 0; i < ws.size(); i++) {
+      ws.get(i).assign(values.get(i));
+    }
+  }
+
+  /** The number of scalars in all weights. */
+  public long countParams() {
+    long n = 0;
+    for (Weight w : weights()) {
+      n += w.size();
+    }
+    return n;
+  }
+
+  // ---------------------------------------------------------------- properties
+
+  /** The layer's name. */
+  public String name() {
+    return name;
+  }
+
+  /** Renames the layer; do it before calling it. */
+  public Layer name(String newName) {
+    if (newName == null || newName.isEmpty() || newName.contains("/")) {
+      throw new IllegalArgumentException(
+          "a layer name must be non-empty and contain no '/'. Received: name=" + newName);
+    }
+    this.name = newName;
+    return this;
+  }
+
+  /** Whether the optimizer updates this layer's weights. */
+  public boolean trainable() {
+    return trainable;
+  }
+
+  /** Freezes ({@code false}) or unfreezes this layer and every layer inside it. */
+  public Layer setTrainable(boolean t) {
+    this.trainable = t;
+    for (Weight w : weights) {
+      w.setTrainable(t);
+    }
+    for (Layer l : nestedLayers()) {
+      l.setTrainable(t);
+    }
+    return this;
+  }
+
+  /** Whether {@link #build(List)} has run. */
+  public boolean built() {
+    return built;
+  }
+
+  /**
+   * Declares the input shape without the batch axis, as Keras's {@code input_shape}: a Sequential
+   * model whose first layer has one is built at once.
+   */
+  public Layer inputShape(int... shape) {
+    int[] b = new int[shape.length + 1];
+    b[0] = Shape.UNKNOWN;
+    System.arraycopy(shape, 0, b, 1, shape.length);
+    this.batchInputShape = b;
+    return this;
+  }
+
+  /** The batch input shape declared with {@link #inputShape}, or null. */
+  public int[] batchInputShape() {
+    return batchInputShape == null ? null : batchInputShape.clone();
+  }
+
+  /** The dtype of the declared input. */
+  public DType inputDtype() {
+    return inputDtype;
+  }
+
+  /** Sets the dtype of the declared input (int32 for token ids). */
+  public Layer inputDtype(DType dtype) {
+    this.inputDtype = dtype;
+    return this;
+  }
+
+  /** The calls on symbolic tensors so far. */
+  public List<LayerCall> calls() {
+    return Collections.unmodifiableList(calls);
+  }
+
+  /** The output of this layer's only call. */
+  public KerasTensor output() {
+    if (calls.size() != 1) {
+      throw new KilnException(
+          "layer \""
+              + name
+              + "\" has been called "
+              + calls.size()
+              + " times, so it has no single output; use calls()");
+    }
+    return calls.get(0).outputs().get(0);
+  }
+
+  // ---------------------------------------------------------------- calling
+
+  /**
+   * Calls the layer on symbolic tensors, recording the call; returns its single output.
+   *
+   * @throws KilnException if the inputs do not fit, naming the layer and the shapes
+   */
+  public KerasTensor apply(KerasTensor... inputs) {
+    List<KerasTensor> out = applyAll(List.of(inputs));
+    if (out.size() != 1) {
+      throw new KilnException(
+          "layer \"" + name + "\" has " + out.size() + " outputs; use applyAll to get them");
+    }
+    return out.get(0);
+  }
+
+  /** Calls the layer on a list of symbolic tensors (merging layers), returning all outputs. */
+  public List<KerasTensor> applyAll(List<KerasTensor> inputs) {
+    GraphBuilder b = new GraphBuilder();
+    Ops ops = new Ops(b, false, null);
+    List<Value> in = new ArrayList<>();
+    for (KerasTensor x : inputs) {
+      in.add(b.input(new TensorType(x.dtype(), x.shape())));
+    }
+    List<Value> out = trace(ops, in);
+    List<KerasTensor> result = new ArrayList<>();
+    int index = calls.size();
+    for (int i = 0; i < out.size(); i++) {
+      Value v = out.get(i);
+      result.add(
+          new KerasTensor(
+              v.shape(), v.dtype(), "keras_tensor_" + TENSORS.getAndIncrement(), this, index, i));
+    }
+    calls.add(new LayerCall(this, List.copyOf(inputs), List.copyOf(result)));
+    return result;
+  }
+
+  /**
+   * Checks, builds if needed, and emits the layer's ops for these inputs. Models call this while
+   * tracing; a failure names the layer and the input shapes.
+   */
+  public final List<Value> trace(Ops ops, List<Value> inputs) {
+    List<Shape> shapes = new ArrayList<>();
+    for (Value v : inputs) {
+      shapes.add(v.shape());
+    }
+    if (inputSpec != null) {
+      for (int i = 0; i < shapes.size(); i++) {
+        inputSpec.check(name, i, shapes.get(i));
+      }
+    }
+    if (!built) {
+      try {
+        build(shapes);
+      } catch (IllegalArgumentException e) {
+        throw failure(shapes, e);
+      }
+      built = true;
+      if (inputSpec != null) {
+        for (int i = 0; i < shapes.size(); i++) {
+          inputSpec.check(name, i, shapes.get(i));
+        }
+      }
+    }
+    List<Value> out;
+    try {
+      out = call(ops, inputs);
+    } catch (IllegalArgumentException e) {
+      throw failure(shapes, e);
+    }
+    if (supportsMasking && inputs.size() == 1 && out.size() == 1 && ops.mask(out.get(0)) == null) {
+      Value m = ops.mask(inputs.get(0));
+      if (m != null && out.get(0) != inputs.get(0)) {
+        ops.setMask(out.get(0), m);
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Records a call with no inputs that produced a tensor of this shape: how an {@code InputLayer}
+   * creates its symbolic tensor.
+   */
+  protected final KerasTensor recordSource(Shape shape, DType dtype) {
+    KerasTensor t =
+        new KerasTensor(
+            shape, dtype, "keras_tensor_" + TENSORS.getAndIncrement(), this, calls.size(), 0);
+    calls.add(new LayerCall(this, List.of(), List.of(t)));
+    built = true;
+    return t;
+  }
+
+  /** Marks the layer built, for layers whose weights come from elsewhere. */
+  protected void markBuilt() {
+    built = true;
+  }
+
+  private KilnException failure(List<Shape> shapes, RuntimeException e) {
+    if (e instanceof KilnException k) {
+      return k;
+    }
+    StringBuilder s = new StringBuilder();
+    for (int i = 0; i < shapes.size(); i++) {
+      s.append(i == 0 ? "" : ", ").append(shapes.get(i));
+    }
+    return new KilnException(
+        "Exception encountered when calling "
+            + className()
+            + ".call() of layer \""
+            + name
+            + "\" on inputs of shape "
+            + s
+            + ": "
+            + e.getMessage(),
+        e);
+  }
+
+  @Override
+  public String toString() {
+    return "<" + className() + " name=" + name + ", built=" + built + ">";
+  }
+}

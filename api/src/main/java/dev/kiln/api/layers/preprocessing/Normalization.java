@@ -1,0 +1,159 @@
+package dev.kiln.api.layers.preprocessing;
+
+import dev.kiln.api.KilnException;
+import dev.kiln.api.Tensor;
+import dev.kiln.api.initializers.Initializers;
+import dev.kiln.api.layers.Layer;
+import dev.kiln.api.layers.Weight;
+import dev.kiln.api.layers.core.Configs;
+import dev.kiln.api.ops.Ops;
+import dev.kiln.spi.Shape;
+import dev.kiln.spi.ir.Value;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Shifts and scales features to mean 0 and variance 1: {@code (x - mean) / max(sqrt(var), 1e-7)},
+ * with mean and variance per index of {@code axis} (default the last), given or learned from data
+ * by {@link #adapt}.
+ *
+ * {@snippet :
+ * Normalization norm = new Normalization();
+ * norm.adapt(trainX);             // mean and variance of each feature
+ * model.add(norm);
+ * }
+ */
+public final class Normalization extends Layer {
+  private final int axis;
+  private double[] givenMean;
+  private double[] givenVariance;
+  private Weight mean;
+  private Weight variance;
+
+  /** Normalizes each index of the last axis. */
+  public Normalization() {
+    this(-1);
+  }
+
+  /** Normalizes each index of {@code axis}. */
+  public Normalization(int axis) {
+    this.axis = axis;
+  }
+
+  /** Uses fixed statistics instead of {@link #adapt}. */
+  public Normalization(int axis, double[] mean, double[] variance) {
+    this(axis);
+    this.givenMean = mean.clone();
+    this.givenVariance = variance.clone();
+  }
+
+  /**
+   * Computes the mean and variance of each index of {@code axis} over everything else in {@code
+   * data} (samples along axis 0).
+   */
+  public void adapt(Tensor data) {
+    int r = data.rank();
+    int a = axis < 0 ? axis + r : axis;
+    if (a <= 0 || a >= r) {
+      throw new KilnException(
+          "Normalization \""
+              + name()
+              + "\": axis "
+              + axis
+              + " is out of range for data of shape "
+              + data.shape());
+    }
+    int features = data.shape().dim(a);
+    long inner = 1;
+    for (int i = a + 1; i < r; i++) {
+      inner *= data.shape().dim(i);
+    }
+    double[] sum = new double[features];
+    double[] sq = new double[features];
+    long count = data.size() / features;
+    double[] v = data.toDoubleArray();
+    for (int i = 0; i < v.length; i++) {
+      int f = (int) ((i / inner) % features);
+      sum[f] += v[i];
+    }
+    for (int f = 0; f < features; f++) {
+      sum[f] /= count;
+    }
+    for (int i = 0; i < v.length; i++) {
+      int f = (int) ((i / inner) % features);
+      double d = v[i] - sum[f];
+      sq[f] += d * d;
+    }
+    for (int f = 0; f < features; f++) {
+      sq[f] /= count;
+    }
+    givenMean = sum;
+    givenVariance = sq;
+    if (mean != null) {
+      mean.assign(stat(sum));
+      variance.assign(stat(sq));
+    }
+  }
+
+  private Tensor stat(double[] v) {
+    float[] f = new float[v.length];
+    for (int i = 0; i < v.length; i++) {
+      f[i] = (float) v[i];
+    }
+    return Tensor.of(f, statShape);
+  }
+
+  private int[] statShape;
+
+  @Override
+  protected void build(List<Shape> inputShapes) {
+    Shape s = inputShapes.get(0);
+    int a = axis < 0 ? axis + s.rank() : axis;
+    if (a <= 0 || a >= s.rank()) {
+      throw new IllegalArgumentException("axis " + axis + " is out of range for input shape " + s);
+    }
+    statShape = new int[s.rank()];
+    for (int i = 0; i < s.rank(); i++) {
+      statShape[i] = i == a ? s.dim(a) : 1;
+    }
+    mean = addWeight("mean", statShape, Initializers.zeros(), false);
+    variance = addWeight("variance", statShape, Initializers.ones(), false);
+    if (givenMean != null) {
+      if (givenMean.length != s.dim(a)) {
+        throw new IllegalArgumentException(
+            "the statistics have "
+                + givenMean.length
+                + " values but the input has "
+                + s.dim(a)
+                + " features on axis "
+                + axis);
+      }
+      mean.assign(stat(givenMean));
+      variance.assign(stat(givenVariance));
+    }
+  }
+
+  @Override
+  protected Value call(Ops ops, Value x) {
+    Value f = ops.toFloat(x);
+    Value std = ops.maximum(ops.sqrt(ops.read(variance)), 1e-7);
+    return ops.div(ops.sub(f, ops.read(mean)), std);
+  }
+
+  @Override
+  public Map<String, Object> getConfig() {
+    Map<String, Object> c = super.getConfig();
+    c.put("axis", axis);
+    c.put("invert", false);
+    c.put("mean", null);
+    c.put("variance", null);
+    return c;
+  }
+
+  /** From a Keras config. */
+  public static Normalization fromConfig(Map<String, Object> c) {
+    Normalization n = new Normalization(Configs.intOf(c, "axis", -1));
+    Configs.common(n, c);
+    return n;
+  }
+}
