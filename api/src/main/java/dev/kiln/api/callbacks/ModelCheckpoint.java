@@ -1,0 +1,94 @@
+package dev.kiln.api.callbacks;
+
+import dev.kiln.api.KilnException;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Saves the model's weights after each epoch, or only when the monitored value improves ({@code
+ * saveBestOnly}). The file path may hold Keras-style placeholders: {@code {epoch:02d}}, {@code
+ * {val_loss:.2f}}. Each write is atomic (a temporary file renamed over the target).
+ */
+public final class ModelCheckpoint extends Callback {
+  private static final Pattern FIELD = Pattern.compile("\\{([a-z_0-9]+)(?::([^}]*))?}");
+
+  private final String filepath;
+  private final String monitor;
+  private final boolean saveBestOnly;
+  private final boolean maximize;
+  private double best;
+
+  /** Saves every epoch to {@code filepath}. */
+  public ModelCheckpoint(String filepath) {
+    this(filepath, "val_loss", false, "auto");
+  }
+
+  /**
+   * Saves to {@code filepath}, only on improvement of {@code monitor} when {@code saveBestOnly}.
+   */
+  public ModelCheckpoint(String filepath, String monitor, boolean saveBestOnly, String mode) {
+    this.filepath = filepath;
+    this.monitor = monitor;
+    this.saveBestOnly = saveBestOnly;
+    this.maximize = Monitor.maximize(monitor, mode);
+  }
+
+  @Override
+  public void onTrainBegin(Map<String, Double> logs) {
+    best = maximize ? Double.NEGATIVE_INFINITY : Double.POSITIVE_INFINITY;
+  }
+
+  @Override
+  public void onEpochEnd(int epoch, Map<String, Double> logs) {
+    if (saveBestOnly) {
+      Double v = Monitor.value(logs, monitor, "ModelCheckpoint");
+      if (v == null || !Monitor.improved(v, best, 0, maximize)) {
+        return;
+      }
+      best = v;
+    }
+    Path p = Path.of(format(filepath, epoch + 1, logs));
+    try {
+      model.saveWeights(p);
+    } catch (IOException e) {
+      throw new KilnException("ModelCheckpoint could not write " + p + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** Fills {@code {epoch:02d}}-style fields from the epoch (1-based) and the logs. */
+  static String format(String path, int epoch, Map<String, Double> logs) {
+    Matcher m = FIELD.matcher(path);
+    StringBuilder sb = new StringBuilder();
+    while (m.find()) {
+      String key = m.group(1);
+      String spec = m.group(2) == null ? "" : m.group(2);
+      Object v = key.equals("epoch") ? (Object) epoch : logs.get(key);
+      String text;
+      if (v == null) {
+        throw new KilnException(
+            "ModelCheckpoint: the file path "
+                + path
+                + " names '"
+                + key
+                + "', which is not in the"
+                + " logs "
+                + logs.keySet());
+      } else if (spec.isEmpty()) {
+        text = v.toString();
+      } else {
+        String f = "%" + spec;
+        if (v instanceof Integer i && (spec.endsWith("f") || spec.endsWith("e"))) {
+          v = (double) i;
+        }
+        text = String.format(Locale.ROOT, f, v);
+      }
+      m.appendReplacement(sb, Matcher.quoteReplacement(text));
+    }
+    m.appendTail(sb);
+    return sb.toString();
+  }
+}
