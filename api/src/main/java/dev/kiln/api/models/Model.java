@@ -348,6 +348,36 @@ public class Model extends Layer {
     this.trainer = null;
   }
 
+  /**
+   * Configures training of a model with several outputs, with metrics per output keyed by the name
+   * of the layer that produces it (Keras's dict form).
+   *
+   * @throws KilnException if a key names no output, listing the output names
+   */
+  public void compile(
+      Optimizer optimizer,
+      List<Loss> losses,
+      List<Double> lossWeights,
+      Map<String, List<Object>> metricsByOutput) {
+    compile(optimizer, losses, lossWeights, List.of());
+    List<String> names = new ArrayList<>();
+    for (KerasTensor t : outputs) {
+      names.add(t.layer().name());
+    }
+    for (Map.Entry<String, List<Object>> e : metricsByOutput.entrySet()) {
+      int j = names.indexOf(e.getKey());
+      if (j < 0) {
+        throw new KilnException(
+            "metrics were given for output '" + e.getKey() + "' but the outputs are " + names);
+      }
+      for (Object m : e.getValue()) {
+        metrics
+            .get(j)
+            .add(m instanceof Metric given ? given : Metrics.get(m.toString(), losses.get(j)));
+      }
+    }
+  }
+
   /** The number of outputs (0 before a Sequential model is built). */
   protected int outputsCount() {
     return outputs.size();

@@ -54,6 +54,11 @@ final class Trainer {
     this.backend = Kiln.backend();
   }
 
+  /** How many compiled steps are cached (one per mode and input signature). */
+  int cacheSize() {
+    return cache.size();
+  }
+
   private int inputCount() {
     return model.inputs().size();
   }

@@ -140,7 +140,8 @@ class OptimizersTest {
 
   @Test
   void amsgradKeepsTheLargestVelocity() {
-    // lr 1 drives the gradient towards 0 within a few dozen steps; then Adam's velocity decays while
+    // lr 1 drives the gradient towards 0 within a few dozen steps; then Adam's velocity decays
+    // while
     // AMSGrad's stays at its maximum, so the trajectories part.
     double[][] ams = trajectory(new Adam(1).amsgrad(true), A, B, W0, 40);
     double[][] adam = trajectory(new Adam(1), A, B, W0, 40);

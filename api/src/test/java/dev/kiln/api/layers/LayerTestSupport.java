@@ -1,0 +1,108 @@
+package dev.kiln.api.layers;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.kiln.api.KerasTensor;
+import dev.kiln.api.Tensor;
+import dev.kiln.api.layers.core.Input;
+import dev.kiln.api.losses.Losses;
+import dev.kiln.api.models.Model;
+import dev.kiln.api.optimizers.SGD;
+import dev.kiln.spi.DType;
+import dev.kiln.spi.HostTensor;
+import dev.kiln.spi.Shape;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.function.Supplier;
+
+/**
+ * The {@code runLayerTest} helper: for a layer factory and input shapes it checks the config round
+ * trip (the registry rebuilds an equal config), the output shape and dtype, the weight count, and
+ * one training step (finite loss; trainable weights move).
+ */
+public final class LayerTestSupport {
+  private LayerTestSupport() {}
+
+  /** What {@link #runLayerTest} checks. */
+  public record Expect(int[] outputShape, int weights, boolean trainStep) {}
+
+  /** Random data of a shape (batch first); int32 ids in [0, 10) for int inputs. */
+  public static Tensor random(DType dtype, int[] shape, long seed) {
+    SplittableRandom r = new SplittableRandom(seed);
+    HostTensor h = HostTensor.zeros(dtype, Shape.of(shape));
+    for (int i = 0; i < h.size(); i++) {
+      h.setDouble(i, dtype == DType.INT32 ? r.nextInt(10) : r.nextDouble() * 2 - 1);
+    }
+    return Tensor.wrap(h);
+  }
+
+  /**
+   * Runs the checks.
+   *
+   * @param inputShapes per input, without the batch axis
+   * @param inputDtypes per input
+   */
+  public static Model runLayerTest(
+      Supplier<Layer> factory, List<int[]> inputShapes, List<DType> inputDtypes, Expect expect) {
+    Layer layer = factory.get();
+    Map<String, Object> config = layer.getConfig();
+    Layer copy = Layers.fromConfig(layer.className(), config);
+    Map<String, Object> again = copy.getConfig();
+    assertEquals(config, again, "config round trip of " + layer.className());
+
+    List<KerasTensor> ins = new ArrayList<>();
+    for (int i = 0; i < inputShapes.size(); i++) {
+      ins.add(Input.of(inputDtypes.get(i), inputShapes.get(i)));
+    }
+    List<KerasTensor> outs = layer.applyAll(ins);
+    KerasTensor out = outs.get(0);
+    int[] expected = new int[expect.outputShape().length + 1];
+    expected[0] = Shape.UNKNOWN;
+    System.arraycopy(expect.outputShape(), 0, expected, 1, expect.outputShape().length);
+    assertEquals(Shape.of(expected), out.shape(), "output shape of " + layer.className());
+    assertEquals(DType.FLOAT32, out.dtype(), "output dtype");
+    assertEquals(expect.weights(), layer.weights().size(), "weight count of " + layer.className());
+
+    Model model = Model.of(ins, List.of(out));
+    int batch = 3;
+    List<Tensor> xs = new ArrayList<>();
+    for (int i = 0; i < ins.size(); i++) {
+      int[] s = new int[inputShapes.get(i).length + 1];
+      s[0] = batch;
+      System.arraycopy(inputShapes.get(i), 0, s, 1, s.length - 1);
+      xs.add(random(inputDtypes.get(i), s, 7 + i));
+    }
+    int[] ys = expected.clone();
+    ys[0] = batch;
+    Tensor y = random(DType.FLOAT32, ys, 99);
+    Tensor pred = model.predict(xs, new dev.kiln.api.models.FitOptions().verbose(0)).get(0);
+    assertTrue(Arrays.equals(ys, pred.dims()), "predicted shape " + pred.shape());
+    if (expect.trainStep()) {
+      List<Tensor> before = layer.getWeights();
+      model.compile(new SGD(0.1), Losses.get("mse"));
+      double loss = model.trainOnBatch(xs.get(0), y).get("loss");
+      if (xs.size() == 1) {
+        assertTrue(Double.isFinite(loss), "loss after one step: " + loss);
+        List<Tensor> after = layer.getWeights();
+        for (int i = 0; i < before.size(); i++) {
+          if (layer.weights().get(i).trainable()) {
+            assertFalse(
+                before.get(i).equals(after.get(i)),
+                "weight " + layer.weights().get(i).path() + " did not change in a train step");
+          }
+        }
+      }
+    }
+    return model;
+  }
+
+  /** One float32 input. */
+  public static Model runLayerTest(Supplier<Layer> factory, int[] inputShape, Expect expect) {
+    return runLayerTest(factory, List.of(inputShape), List.of(DType.FLOAT32), expect);
+  }
+}
