@@ -506,14 +506,15 @@ final class Trainer {
   History fit(Dataset data, FitOptions o) {
     model.stopTraining = false;
     History history = new History();
-    List<Callback> cbs = new ArrayList<>();
-    cbs.add(history);
+    // As Keras orders them: the user's callbacks first (they may add to the logs), then the
+    // progress bar, then History.
+    List<Callback> cbs = new ArrayList<>(o.callbacks);
     ProgressBar bar = null;
     if (o.verbose > 0) {
       bar = new ProgressBar(o.verbose);
       cbs.add(bar);
     }
-    cbs.addAll(o.callbacks);
+    cbs.add(history);
     boolean batchMetrics = false;
     for (Callback c : cbs) {
       c.setModel(model);
