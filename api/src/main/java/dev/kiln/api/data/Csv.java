@@ -41,6 +41,17 @@ public final class Csv {
    *     missing label column
    */
   public static Data load(Path file, String labelColumn) throws IOException {
+    return load(file, labelColumn, null);
+  }
+
+  /**
+   * Reads {@code file} with column {@code labelColumn} as the labels and only {@code
+   * featureColumns} (in that order) as features; other columns (dates, notes) are ignored.
+   *
+   * @throws KilnException if a named column is missing, listing the columns there are
+   */
+  public static Data load(Path file, String labelColumn, List<String> featureColumns)
+      throws IOException {
     List<String> lines = Files.readAllLines(file, StandardCharsets.UTF_8);
     int first = 0;
     while (first < lines.size() && lines.get(first).isBlank()) {
@@ -57,6 +68,14 @@ public final class Csv {
     }
     List<String> names = new ArrayList<>(header);
     names.remove(label);
+    if (featureColumns != null) {
+      for (String f : featureColumns) {
+        if (!header.contains(f)) {
+          throw new KilnException(file + " has no column '" + f + "'; its columns are " + header);
+        }
+      }
+      names = List.copyOf(featureColumns);
+    }
     List<float[]> rows = new ArrayList<>();
     List<String> labels = new ArrayList<>();
     for (int i = first + 1; i < lines.size(); i++) {
@@ -75,13 +94,11 @@ public final class Csv {
                 + header.size());
       }
       float[] row = new float[names.size()];
-      for (int c = 0, k = 0; c < cells.size(); c++) {
-        if (c == label) {
-          labels.add(cells.get(c).trim());
-          continue;
-        }
+      labels.add(cells.get(label).trim());
+      for (int k = 0; k < names.size(); k++) {
+        int c = header.indexOf(names.get(k));
         try {
-          row[k++] = Float.parseFloat(cells.get(c).trim());
+          row[k] = Float.parseFloat(cells.get(c).trim());
         } catch (NumberFormatException e) {
           throw new KilnException(
               file
