@@ -1,0 +1,2 @@
+/** Activation functions by Keras name. */
+package dev.kiln.api.activations;

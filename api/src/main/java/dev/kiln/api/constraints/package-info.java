@@ -1,0 +1,2 @@
+/** Weight constraints applied after each optimizer update. */
+package dev.kiln.api.constraints;

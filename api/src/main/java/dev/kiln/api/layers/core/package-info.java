@@ -1,0 +1,2 @@
+/** Core layers: Input, Dense, Activation, Dropout, Embedding, Masking, Identity. */
+package dev.kiln.api.layers.core;

@@ -1,0 +1,2 @@
+/** Merging layers: Add, Subtract, Multiply, Average, Maximum, Minimum, Concatenate, Dot. */
+package dev.kiln.api.layers.merging;

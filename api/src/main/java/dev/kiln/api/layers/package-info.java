@@ -1,0 +1,2 @@
+/** The layer base class, weights, input specs, and the registry from Keras class names to layers. */
+package dev.kiln.api.layers;

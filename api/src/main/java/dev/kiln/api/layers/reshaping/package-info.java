@@ -1,0 +1,2 @@
+/** Reshaping layers: Flatten, Reshape, Permute, RepeatVector. */
+package dev.kiln.api.layers.reshaping;

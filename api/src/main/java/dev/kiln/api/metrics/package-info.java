@@ -1,0 +1,2 @@
+/** Stateful metrics accumulated in backend variables, read at log points. */
+package dev.kiln.api.metrics;

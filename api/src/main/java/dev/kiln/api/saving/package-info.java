@@ -1,0 +1,2 @@
+/** Writing and reading weights, atomically. */
+package dev.kiln.api.saving;
