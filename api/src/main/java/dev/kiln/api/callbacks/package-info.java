@@ -1,2 +1,4 @@
-/** Training callbacks: progress bar, early stopping, checkpoints, learning-rate control, logging. */
+/**
+ * Training callbacks: progress bar, early stopping, checkpoints, learning-rate control, logging.
+ */
 package dev.kiln.api.callbacks;

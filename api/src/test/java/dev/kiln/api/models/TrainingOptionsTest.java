@@ -15,7 +15,6 @@ import dev.kiln.api.layers.core.Input;
 import dev.kiln.api.losses.Losses;
 import dev.kiln.api.optimizers.SGD;
 import dev.kiln.spi.DType;
-import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
