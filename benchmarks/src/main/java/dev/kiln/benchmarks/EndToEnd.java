@@ -32,7 +32,7 @@ public final class EndToEnd {
       return;
     }
     List<String> models = List.of("mlp", "lenet");
-    List<String> peers = List.of("kiln", "dl4j", "pytorch");
+    List<String> peers = List.of("kiln", "kiln-api", "dl4j", "pytorch");
     String steps = "";
     int repeat = 3;
     for (int i = 0; i < args.length; i++) {
@@ -61,6 +61,13 @@ public final class EndToEnd {
                       java("kiln", m, stepArg, Map.of()),
                       repeat - 1,
                       () -> java("kiln", m, stepArg, Map.of()));
+              case "kiln-api" ->
+                  m.equals("mlp")
+                      ? median(
+                          java("kiln-api", m, stepArg, Map.of()),
+                          repeat - 1,
+                          () -> java("kiln-api", m, stepArg, Map.of()))
+                      : skip("kiln-api", "LeNet needs Conv2D layers, a later issue");
               case "dl4j" ->
                   dl4jAvailable()
                       ? java("dl4j", model, steps, dl4jEnv())
@@ -278,6 +285,7 @@ public final class EndToEnd {
     Result r =
         switch (peer) {
           case "kiln" -> KilnWorker.train("native", model, data);
+          case "kiln-api" -> KilnWorker.trainApi(model, data);
           case "dl4j" ->
               (Result)
                   Class.forName("dev.kiln.benchmarks.Dl4jWorker")

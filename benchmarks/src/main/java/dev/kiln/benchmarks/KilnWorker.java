@@ -55,6 +55,76 @@ final class KilnWorker {
     }
   }
 
+  /**
+   * The MLP through the Keras-style api: Sequential, compile, and one epoch of fit (no shuffle, no
+   * progress bar), timed from the end of the first batch (which compiles) to the end.
+   */
+  static Result trainApi(String model, Mnist data) {
+    if (!model.equals("mlp")) {
+      throw new IllegalArgumentException("the api benchmark has the MLP only (Conv2D comes later)");
+    }
+    int batch = 128;
+    int n = data.count() / batch * batch;
+    // Batches are made from the bytes as fit asks for them, so the epoch never holds a float copy
+    // of the whole set (the worker runs in 128 MB of heap, as the IR worker does).
+    dev.kiln.api.data.Dataset batches =
+        dev.kiln.api.data.Dataset.fromIterable(
+            () ->
+                new java.util.Iterator<>() {
+                  int at;
+
+                  @Override
+                  public boolean hasNext() {
+                    return at < n;
+                  }
+
+                  @Override
+                  public List<dev.kiln.api.Tensor> next() {
+                    float[] x = new float[batch * Mnist.PIXELS];
+                    data.batch(at, batch, x);
+                    int[] y = java.util.Arrays.copyOfRange(data.labels(), at, at + batch);
+                    at += batch;
+                    return List.of(
+                        dev.kiln.api.Tensor.of(x, batch, Mnist.PIXELS), dev.kiln.api.Tensor.of(y));
+                  }
+                },
+            n / batch);
+    dev.kiln.api.Kiln.setRandomSeed(42);
+    dev.kiln.api.models.Sequential m =
+        new dev.kiln.api.models.Sequential(
+            dev.kiln.api.layers.core.Input.of(Mnist.PIXELS),
+            new dev.kiln.api.layers.core.Dense(512, "relu"),
+            new dev.kiln.api.layers.core.Dense(256, "relu"),
+            new dev.kiln.api.layers.core.Dense(10));
+    m.compile(
+        new dev.kiln.api.optimizers.Adam(1e-3),
+        new dev.kiln.api.losses.Losses.SparseCategoricalCrossentropy().fromLogits(true));
+    long[] start = {0};
+    double[] loss = {Double.NaN};
+    dev.kiln.api.callbacks.LambdaCallback timer =
+        new dev.kiln.api.callbacks.LambdaCallback()
+            .onBatchEnd(
+                (b, logs) -> {
+                  if (b == 0) {
+                    start[0] = System.nanoTime();
+                  }
+                  loss[0] = logs.get("loss");
+                });
+    m.fit(batches, new dev.kiln.api.models.FitOptions().epochs(1).verbose(0).callbacks(timer));
+    double seconds = (System.nanoTime() - start[0]) / 1e9;
+    double sps = (n / batch - 1) * (double) batch / seconds;
+    return new Result(
+        "kiln-api",
+        model,
+        sps,
+        Result.processPeakRssMb(),
+        loss[0],
+        "the MLP through Sequential/compile/fit; threads="
+            + Runtime.getRuntime().availableProcessors()
+            + ", "
+            + simd());
+  }
+
   private static String simd() {
     return dev.kiln.engine.cpu.Simd.ENABLED
         ? dev.kiln.engine.cpu.Simd.BITS + "-bit vectors"
