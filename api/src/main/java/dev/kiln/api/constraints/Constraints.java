@@ -1,5 +1,6 @@
 package dev.kiln.api.constraints;
 
+import dev.kiln.api.KerasObjects;
 import dev.kiln.api.KilnException;
 import dev.kiln.api.ops.Ops;
 import dev.kiln.spi.ir.Value;
@@ -68,21 +69,13 @@ public final class Constraints {
    *
    * @throws KilnException for an unknown name
    */
-  @SuppressWarnings("unchecked")
   public static Constraint deserialize(Object spec) {
     if (spec == null || spec instanceof Constraint) {
       return (Constraint) spec;
     }
-    String name;
-    Map<String, Object> c = Map.of();
-    if (spec instanceof Map<?, ?> m) {
-      name = String.valueOf(m.get("class_name"));
-      if (m.get("config") != null) {
-        c = (Map<String, Object>) m.get("config");
-      }
-    } else {
-      name = spec.toString();
-    }
+    KerasObjects.Spec parsed = KerasObjects.parse(spec);
+    String name = parsed.name();
+    Map<String, Object> c = parsed.config();
     int[] axis = axis(c.get("axis"));
     return switch (name) {
       case "non_neg", "NonNeg" -> nonNeg();
@@ -103,12 +96,7 @@ public final class Constraints {
     if (c == null) {
       return null;
     }
-    Map<String, Object> m = new LinkedHashMap<>();
-    m.put("module", "keras.constraints");
-    m.put("class_name", c.className());
-    m.put("config", c.config());
-    m.put("registered_name", null);
-    return m;
+    return KerasObjects.serialize("keras.constraints", c.className(), c.config());
   }
 
   private record Norm(

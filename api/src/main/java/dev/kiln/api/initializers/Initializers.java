@@ -1,5 +1,6 @@
 package dev.kiln.api.initializers;
 
+import dev.kiln.api.KerasObjects;
 import dev.kiln.api.Kiln;
 import dev.kiln.api.KilnException;
 import dev.kiln.spi.DType;
@@ -396,12 +397,7 @@ public final class Initializers {
 
   /** A Keras-style serialized form: {@code {"class_name": ..., "config": {...}}}. */
   public static Map<String, Object> serialize(Initializer init) {
-    Map<String, Object> m = new LinkedHashMap<>();
-    m.put("module", "keras.initializers");
-    m.put("class_name", init.className());
-    m.put("config", init.config());
-    m.put("registered_name", null);
-    return m;
+    return KerasObjects.serialize("keras.initializers", init.className(), init.config());
   }
 
   /**
@@ -409,20 +405,12 @@ public final class Initializers {
    *
    * @throws KilnException for an unknown class
    */
-  @SuppressWarnings("unchecked")
   public static Initializer deserialize(Object config) {
     if (config instanceof Initializer i) {
       return i;
     }
-    if (config instanceof String s) {
-      return get(s);
-    }
-    if (config instanceof Map<?, ?> m) {
-      Object cfg = m.get("config");
-      return get(
-          String.valueOf(m.get("class_name")), cfg == null ? Map.of() : (Map<String, Object>) cfg);
-    }
-    throw new KilnException("cannot read an initializer from " + config);
+    KerasObjects.Spec spec = KerasObjects.parse(config);
+    return get(spec.name(), spec.config());
   }
 
   static Map<String, Object> cfg(Object... kv) {

@@ -148,26 +148,58 @@ public final class Losses {
     }
   }
 
-  /** Cross-entropy of 0/1 labels against probabilities (or logits), mean over the last axis. */
-  public static final class BinaryCrossentropy extends Loss {
-    private boolean fromLogits;
-    private double labelSmoothing;
+  /**
+   * What the cross-entropies share: predictions as probabilities or logits, and label smoothing.
+   *
+   * @param <T> the concrete loss, so the setters chain
+   */
+  public abstract static class CrossEntropy<T extends CrossEntropy<T>> extends Loss {
+    /** Whether predictions are logits. */
+    protected boolean fromLogits;
 
+    /** The smoothing fraction. */
+    protected double labelSmoothing;
+
+    CrossEntropy(String name) {
+      super(name);
+    }
+
+    @SuppressWarnings("unchecked")
+    private T self() {
+      return (T) this;
+    }
+
+    /** Whether predictions are logits (default false: probabilities). */
+    public T fromLogits(boolean f) {
+      this.fromLogits = f;
+      return self();
+    }
+
+    /** Moves labels toward the uniform distribution by this fraction. */
+    public T labelSmoothing(double s) {
+      if (s < 0 || s > 1) {
+        throw new IllegalArgumentException(
+            "label_smoothing must be in [0, 1]. Received: label_smoothing=" + s);
+      }
+      this.labelSmoothing = s;
+      return self();
+    }
+
+    @Override
+    public Map<String, Object> getConfig() {
+      Map<String, Object> c = super.getConfig();
+      c.put("from_logits", fromLogits);
+      c.put("label_smoothing", labelSmoothing);
+      c.put("axis", -1);
+      return c;
+    }
+  }
+
+  /** Cross-entropy of 0/1 labels against probabilities (or logits), mean over the last axis. */
+  public static final class BinaryCrossentropy extends CrossEntropy<BinaryCrossentropy> {
     /** The loss on probabilities. */
     public BinaryCrossentropy() {
       super("binary_crossentropy");
-    }
-
-    /** Whether predictions are logits. */
-    public BinaryCrossentropy fromLogits(boolean f) {
-      this.fromLogits = f;
-      return this;
-    }
-
-    /** Moves labels toward 0.5 by this fraction. */
-    public BinaryCrossentropy labelSmoothing(double s) {
-      this.labelSmoothing = s;
-      return this;
     }
 
     @Override
@@ -188,37 +220,13 @@ public final class Losses {
       Value b = o.mul(o.sub(1, t), o.log(o.sub(1, q)));
       return o.neg(o.add(a, b));
     }
-
-    @Override
-    public Map<String, Object> getConfig() {
-      Map<String, Object> c = super.getConfig();
-      c.put("from_logits", fromLogits);
-      c.put("label_smoothing", labelSmoothing);
-      c.put("axis", -1);
-      return c;
-    }
   }
 
   /** Cross-entropy of one-hot labels against class probabilities (or logits) on the last axis. */
-  public static final class CategoricalCrossentropy extends Loss {
-    private boolean fromLogits;
-    private double labelSmoothing;
-
+  public static final class CategoricalCrossentropy extends CrossEntropy<CategoricalCrossentropy> {
     /** The loss on probabilities. */
     public CategoricalCrossentropy() {
       super("categorical_crossentropy");
-    }
-
-    /** Whether predictions are logits. */
-    public CategoricalCrossentropy fromLogits(boolean f) {
-      this.fromLogits = f;
-      return this;
-    }
-
-    /** Mixes labels with the uniform distribution by this fraction. */
-    public CategoricalCrossentropy labelSmoothing(double s) {
-      this.labelSmoothing = s;
-      return this;
     }
 
     @Override
@@ -239,15 +247,6 @@ public final class Losses {
       Value q = o.div(p, o.sum(p, true, -1));
       q = o.clip(q, EPSILON, 1 - EPSILON);
       return o.neg(o.sum(o.mul(t, o.log(q)), false, -1));
-    }
-
-    @Override
-    public Map<String, Object> getConfig() {
-      Map<String, Object> c = super.getConfig();
-      c.put("from_logits", fromLogits);
-      c.put("label_smoothing", labelSmoothing);
-      c.put("axis", -1);
-      return c;
     }
   }
 
@@ -307,12 +306,10 @@ public final class Losses {
    * Binary cross-entropy scaled by {@code (1 - p_t)^gamma} to focus on hard examples; with class
    * balancing, weighted by {@code alpha} for positives and {@code 1 - alpha} for negatives.
    */
-  public static final class BinaryFocalCrossentropy extends Loss {
+  public static final class BinaryFocalCrossentropy extends CrossEntropy<BinaryFocalCrossentropy> {
     private boolean applyClassBalancing;
     private double alpha = 0.25;
     private double gamma = 2.0;
-    private boolean fromLogits;
-    private double labelSmoothing;
 
     /** The loss with gamma 2, no class balancing. */
     public BinaryFocalCrossentropy() {
@@ -329,18 +326,6 @@ public final class Losses {
     public BinaryFocalCrossentropy classBalancing(double a) {
       this.applyClassBalancing = true;
       this.alpha = a;
-      return this;
-    }
-
-    /** Whether predictions are logits. */
-    public BinaryFocalCrossentropy fromLogits(boolean f) {
-      this.fromLogits = f;
-      return this;
-    }
-
-    /** Moves labels toward 0.5 by this fraction. */
-    public BinaryFocalCrossentropy labelSmoothing(double s) {
-      this.labelSmoothing = s;
       return this;
     }
 
@@ -367,8 +352,6 @@ public final class Losses {
       c.put("apply_class_balancing", applyClassBalancing);
       c.put("alpha", alpha);
       c.put("gamma", gamma);
-      c.put("from_logits", fromLogits);
-      c.put("label_smoothing", labelSmoothing);
       return c;
     }
   }

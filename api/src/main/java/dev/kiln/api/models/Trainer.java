@@ -208,16 +208,8 @@ final class Trainer {
     List<Tensor> x = castInputs(xs);
     List<Tensor> y = castTargets(ys);
     checkLabels(y);
-    int batch = x.get(0).length();
     Step step = trainStep(types(x), types(y));
-    List<HostTensor> in = new ArrayList<>();
-    for (Tensor t : x) {
-      in.add(t.host());
-    }
-    for (Tensor t : y) {
-      in.add(t.host());
-    }
-    in.add(weights(sw, batch));
+    List<HostTensor> in = hostInputs(x, y, sw);
     in.add(HostTensor.of(Shape.of(2), new long[] {seeds().nextLong(), 0}));
     model.optimizer.beforeStep();
     List<HostTensor> out = step.run(in);
@@ -229,13 +221,17 @@ final class Trainer {
     List<Tensor> x = castInputs(xs);
     List<Tensor> y = castTargets(ys);
     checkLabels(y);
-    int batch = x.get(0).length();
     String key = "eval" + types(x) + types(y);
     Step step = cache.get(key);
     if (step == null) {
       step = compile(evalGraph(types(x), types(y)));
       cache.put(key, step);
     }
+    return step.run(hostInputs(x, y, sw)).get(0).getDouble(0);
+  }
+
+  /** The step inputs: features, targets, then the sample weights (ones when none are given). */
+  private static List<HostTensor> hostInputs(List<Tensor> x, List<Tensor> y, Tensor sw) {
     List<HostTensor> in = new ArrayList<>();
     for (Tensor t : x) {
       in.add(t.host());
@@ -243,8 +239,8 @@ final class Trainer {
     for (Tensor t : y) {
       in.add(t.host());
     }
-    in.add(weights(sw, batch));
-    return step.run(in).get(0).getDouble(0);
+    in.add(weights(sw, x.get(0).length()));
+    return in;
   }
 
   List<Tensor> predictBatch(List<Tensor> xs) {

@@ -1,5 +1,6 @@
 package dev.kiln.api.regularizers;
 
+import dev.kiln.api.KerasObjects;
 import dev.kiln.api.KilnException;
 import dev.kiln.api.ops.Ops;
 import dev.kiln.spi.ir.Value;
@@ -37,21 +38,13 @@ public final class Regularizers {
    *
    * @throws KilnException for an unknown name
    */
-  @SuppressWarnings("unchecked")
   public static Regularizer deserialize(Object spec) {
     if (spec == null || spec instanceof Regularizer) {
       return (Regularizer) spec;
     }
-    String name;
-    Map<String, Object> c = Map.of();
-    if (spec instanceof Map<?, ?> m) {
-      name = String.valueOf(m.get("class_name"));
-      if (m.get("config") != null) {
-        c = (Map<String, Object>) m.get("config");
-      }
-    } else {
-      name = spec.toString();
-    }
+    KerasObjects.Spec parsed = KerasObjects.parse(spec);
+    String name = parsed.name();
+    Map<String, Object> c = parsed.config();
     double l1 = c.get("l1") == null ? 0.01 : ((Number) c.get("l1")).doubleValue();
     double l2 = c.get("l2") == null ? 0.01 : ((Number) c.get("l2")).doubleValue();
     return switch (name) {
@@ -70,12 +63,7 @@ public final class Regularizers {
     if (r == null) {
       return null;
     }
-    Map<String, Object> m = new LinkedHashMap<>();
-    m.put("module", "keras.regularizers");
-    m.put("class_name", r.className());
-    m.put("config", r.config());
-    m.put("registered_name", null);
-    return m;
+    return KerasObjects.serialize("keras.regularizers", r.className(), r.config());
   }
 
   private record L1L2(String className, double l1, double l2) implements Regularizer {
