@@ -1,5 +1,5 @@
 /**
- * The ND4J backend: IR ops mapped onto ND4J's INDArray and declarable ops. It lands with the ND4J
- * issue.
+ * The {@code nd4j} backend: IR graphs interpreted with ND4J arrays and ops (ND4J's CPU backend,
+ * linux-x86_64), variables kept as INDArrays across runs.
  */
 package dev.kiln.nd4j;

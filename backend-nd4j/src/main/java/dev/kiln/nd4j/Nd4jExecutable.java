@@ -1,0 +1,214 @@
+package dev.kiln.nd4j;
+
+import dev.kiln.spi.HostTensor;
+import dev.kiln.spi.backend.Backend;
+import dev.kiln.spi.backend.BackendException;
+import dev.kiln.spi.backend.DeviceTensor;
+import dev.kiln.spi.backend.Executable;
+import dev.kiln.spi.backend.ExecutableSupport;
+import dev.kiln.spi.ir.Graph;
+import dev.kiln.spi.ir.GraphPrinter;
+import dev.kiln.spi.ir.Node;
+import dev.kiln.spi.ir.Op;
+import dev.kiln.spi.ir.Rewrites;
+import dev.kiln.spi.ir.Value;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * A graph interpreted node by node with ND4J arrays. Composite ops run through their
+ * decompositions; each intermediate array is closed after its last use, so memory does not grow
+ * from step to step.
+ */
+final class Nd4jExecutable implements Executable {
+  private final Nd4jBackend backend;
+  private final Graph original;
+  private final Graph graph;
+  private final Map<Value, Integer> lastUse = new IdentityHashMap<>();
+  private boolean closed;
+
+  Nd4jExecutable(Nd4jBackend backend, Graph graph) {
+    this.backend = backend;
+    this.original = graph;
+    this.graph = expandAll(graph);
+    checkSupported(this.graph);
+    List<Node> nodes = this.graph.nodes();
+    for (int i = 0; i < nodes.size(); i++) {
+      for (Value v : nodes.get(i).inputs()) {
+        lastUse.put(v, i);
+      }
+    }
+    for (Value v : this.graph.outputs()) {
+      lastUse.put(v, Integer.MAX_VALUE);
+    }
+    for (Value v : this.graph.updates().values()) {
+      lastUse.put(v, Integer.MAX_VALUE);
+    }
+  }
+
+  /** Expands composites until none is left (a decomposition may use other composites). */
+  static Graph expandAll(Graph g) {
+    Graph cur = g;
+    for (int i = 0; i < 8; i++) {
+      boolean any = false;
+      for (Node n : cur.nodes()) {
+        any |= n.op() instanceof Op.Composite;
+      }
+      if (!any) {
+        return cur;
+      }
+      cur = Rewrites.expandComposites(cur, c -> true);
+    }
+    return cur;
+  }
+
+  private static void checkSupported(Graph g) {
+    for (Node n : g.nodes()) {
+      if (!Nd4jOps.supports(n.op())) {
+        throw new BackendException(
+            "nd4j: op "
+                + n.op().name()
+                + " at node "
+                + GraphPrinter.describe(n)
+                + " is not mapped to ND4J by backend nd4j yet");
+      }
+      if (n.op() instanceof Op.Scan s) {
+        checkSupported(expandAll(s.body()));
+      }
+    }
+  }
+
+  @Override
+  public Graph graph() {
+    return original;
+  }
+
+  @Override
+  public Backend backend() {
+    return backend;
+  }
+
+  @Override
+  public List<DeviceTensor> run(List<DeviceTensor> inputs) {
+    if (closed) {
+      throw new BackendException("nd4j: the executable is closed");
+    }
+    ExecutableSupport.checkInputs(backend.name(), original, inputs);
+    List<INDArray> in = new ArrayList<>();
+    for (DeviceTensor t : inputs) {
+      if (!(t instanceof Nd4jTensor n)) {
+        throw new BackendException("nd4j: an input belongs to another backend: " + t);
+      }
+      in.add(n.array());
+    }
+    Map<Value, INDArray> env = evaluate(graph, in, backend, lastUse);
+    List<DeviceTensor> out = new ArrayList<>();
+    for (Value v : graph.outputs()) {
+      out.add(new Nd4jTensor(v.type(), backend.devices().get(0), env.get(v).dup()));
+    }
+    Map<String, INDArray> staged = new HashMap<>();
+    for (Map.Entry<String, Value> u : graph.updates().entrySet()) {
+      staged.put(u.getKey(), env.get(u.getValue()).dup());
+    }
+    staged.forEach((id, v) -> backend.nd4jVariable(id).set(v));
+    return out;
+  }
+
+  /**
+   * Evaluates {@code g} on {@code inputs}; values are freed after their last use when {@code
+   * lastUse} is given.
+   */
+  static Map<Value, INDArray> evaluate(
+      Graph g, List<INDArray> inputs, Nd4jBackend backend, Map<Value, Integer> lastUse) {
+    Map<Value, INDArray> env = new IdentityHashMap<>();
+    List<Node> nodes = g.nodes();
+    for (int i = 0; i < nodes.size(); i++) {
+      Node n = nodes.get(i);
+      List<INDArray> args = new ArrayList<>();
+      for (Value v : n.inputs()) {
+        args.add(env.get(v));
+      }
+      List<INDArray> res;
+      try {
+        res =
+            n.op() instanceof Op.Parameter p
+                ? List.of(inputs.get(p.index()))
+                : n.op() instanceof Op.VariableRead r
+                    ? List.of(backend.nd4jVariable(r.id()).value())
+                    : n.op() instanceof Op.Scan s ? scan(s, args, backend) : Nd4jOps.run(n, args);
+      } catch (BackendException e) {
+        throw e;
+      } catch (RuntimeException e) {
+        throw new BackendException(
+            "nd4j: ND4J failed at node " + GraphPrinter.describe(n) + ": " + e, e);
+      }
+      for (int j = 0; j < res.size(); j++) {
+        env.put(n.outputs().get(j), res.get(j));
+      }
+      if (lastUse != null) {
+        for (Value v : n.inputs()) {
+          Integer last = lastUse.get(v);
+          if (last != null
+              && last == i
+              && !(v.node().op() instanceof Op.Parameter)
+              && !(v.node().op() instanceof Op.VariableRead)) {
+            INDArray a = env.remove(v);
+            if (a != null && !a.isView() && a.closeable() && !env.containsValue(a)) {
+              a.close();
+            }
+          }
+        }
+      }
+    }
+    return env;
+  }
+
+  private static List<INDArray> scan(Op.Scan s, List<INDArray> args, Nd4jBackend backend) {
+    Graph body = expandAll(s.body());
+    int k = s.numCarries();
+    int m = s.numSequences();
+    List<INDArray> carries = new ArrayList<>(args.subList(0, k));
+    List<INDArray> consts = args.subList(k + m, args.size());
+    int ny = s.numStepOutputs();
+    List<INDArray[]> ys = new ArrayList<>();
+    for (int j = 0; j < ny; j++) {
+      ys.add(new INDArray[s.length()]);
+    }
+    for (int step = 0; step < s.length(); step++) {
+      int t = s.reverse() ? s.length() - 1 - step : step;
+      List<INDArray> in = new ArrayList<>(carries);
+      for (int i = 0; i < m; i++) {
+        in.add(Nd4jOps.row(args.get(k + i), t));
+      }
+      in.addAll(consts);
+      Map<Value, INDArray> env = evaluate(body, in, backend, null);
+      List<INDArray> next = new ArrayList<>();
+      for (int i = 0; i < k; i++) {
+        next.add(env.get(body.outputs().get(i)).dup());
+      }
+      for (int j = 0; j < ny; j++) {
+        ys.get(j)[t] = env.get(body.outputs().get(k + j)).dup();
+      }
+      carries = next;
+    }
+    List<INDArray> out = new ArrayList<>(carries);
+    for (int j = 0; j < ny; j++) {
+      out.add(Nd4jOps.stack(ys.get(j), body.outputs().get(k + j).type()));
+    }
+    return out;
+  }
+
+  @Override
+  public void close() {
+    closed = true;
+  }
+
+  /** For {@link HostTensor} conversions in tests. */
+  static HostTensor host(INDArray a, dev.kiln.spi.TensorType t) {
+    return Nd4jArrays.toHost(a, t);
+  }
+}
