@@ -32,7 +32,7 @@ public final class EndToEnd {
       return;
     }
     List<String> models = List.of("mlp", "lenet");
-    List<String> peers = List.of("kiln", "kiln-api", "dl4j", "pytorch");
+    List<String> peers = List.of("kiln", "kiln-api", "kiln-nd4j", "dl4j", "pytorch");
     String steps = "";
     int repeat = 3;
     for (int i = 0; i < args.length; i++) {
@@ -68,6 +68,10 @@ public final class EndToEnd {
                           repeat - 1,
                           () -> java("kiln-api", m, stepArg, Map.of()))
                       : skip("kiln-api", "LeNet needs Conv2D layers, a later issue");
+              case "kiln-nd4j" ->
+                  m.equals("mlp")
+                      ? java("kiln-nd4j", m, stepArg, Map.of("OPENBLAS_CORETYPE", "HASWELL"))
+                      : skip("kiln+nd4j", "convolution and pooling are not mapped to ND4J yet");
               case "dl4j" ->
                   dl4jAvailable()
                       ? java("dl4j", model, steps, dl4jEnv())
@@ -80,11 +84,16 @@ public final class EndToEnd {
       }
     }
     printTable(results);
-    double startup = startup();
     System.out.printf(
         Locale.ROOT,
         "%nKiln: JVM start to first prediction of a small model: %.2f s (best of 3, whole process)%n",
-        startup);
+        startup("native"));
+    if (peers.contains("kiln-nd4j")) {
+      System.out.printf(
+          Locale.ROOT,
+          "Kiln on nd4j: JVM start to first prediction of the same model: %.2f s (best of 3)%n",
+          startup("nd4j"));
+    }
   }
 
   /** A measurement that may fail: the process and I/O exceptions of a child run. */
@@ -239,17 +248,19 @@ public final class EndToEnd {
     return Optional.of(result);
   }
 
-  private static double startup() throws IOException, InterruptedException {
+  private static double startup(String backend) throws IOException, InterruptedException {
     String java = ProcessHandle.current().info().command().orElse("java");
     double best = Double.MAX_VALUE;
     for (int i = 0; i < 3; i++) {
       long t0 = System.nanoTime();
-      Process p =
+      ProcessBuilder pb =
           new ProcessBuilder(
                   java,
                   "--add-modules",
                   "jdk.incubator.vector",
                   "--enable-native-access=ALL-UNNAMED",
+                  "--sun-misc-unsafe-memory-access=allow",
+                  "-Dkiln.backend=" + backend,
                   "-cp",
                   System.getProperty("java.class.path"),
                   EndToEnd.class.getName(),
@@ -257,8 +268,9 @@ public final class EndToEnd {
                   "startup",
                   "-",
                   "")
-              .redirectErrorStream(true)
-              .start();
+              .redirectErrorStream(true);
+      pb.environment().putIfAbsent("OPENBLAS_CORETYPE", "HASWELL");
+      Process p = pb.start();
       p.getInputStream().readAllBytes();
       p.waitFor();
       best = Math.min(best, (System.nanoTime() - t0) / 1e9);
@@ -286,6 +298,7 @@ public final class EndToEnd {
         switch (peer) {
           case "kiln" -> KilnWorker.train("native", model, data);
           case "kiln-api" -> KilnWorker.trainApi(model, data);
+          case "kiln-nd4j" -> KilnWorker.train("nd4j", model, data);
           case "dl4j" ->
               (Result)
                   Class.forName("dev.kiln.benchmarks.Dl4jWorker")
