@@ -17,7 +17,13 @@ import java.util.HashMap;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
+import org.nd4j.linalg.api.memory.MemoryWorkspace;
+import org.nd4j.linalg.api.memory.conf.WorkspaceConfiguration;
+import org.nd4j.linalg.api.memory.enums.AllocationPolicy;
+import org.nd4j.linalg.api.memory.enums.LearningPolicy;
+import org.nd4j.linalg.api.memory.enums.SpillPolicy;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * A graph interpreted node by node with ND4J arrays. Composite ops run through their
@@ -28,7 +34,16 @@ final class Nd4jExecutable implements Executable {
   private final Nd4jBackend backend;
   private final Graph original;
   private final Graph graph;
+  private static final WorkspaceConfiguration WORKSPACE =
+      WorkspaceConfiguration.builder()
+          .policyAllocation(AllocationPolicy.OVERALLOCATE)
+          .overallocationLimit(0.2)
+          .policyLearning(LearningPolicy.FIRST_LOOP)
+          .policySpill(SpillPolicy.REALLOCATE)
+          .build();
+
   private final Map<Value, Integer> lastUse = new IdentityHashMap<>();
+  private final String workspaceId = "kiln-" + Integer.toHexString(System.identityHashCode(this));
   private boolean closed;
 
   Nd4jExecutable(Nd4jBackend backend, Graph graph) {
@@ -105,17 +120,35 @@ final class Nd4jExecutable implements Executable {
       }
       in.add(n.array());
     }
-    Map<Value, INDArray> env = evaluate(graph, in, backend, lastUse);
     List<DeviceTensor> out = new ArrayList<>();
-    for (Value v : graph.outputs()) {
-      out.add(new Nd4jTensor(v.type(), backend.devices().get(0), env.get(v).dup()));
-    }
     Map<String, INDArray> staged = new HashMap<>();
-    for (Map.Entry<String, Value> u : graph.updates().entrySet()) {
-      staged.put(u.getKey(), env.get(u.getValue()).dup());
+    // Every intermediate of a run lives in this executable's workspace, whose memory the next run
+    // reuses; outputs and variable updates are detached (copied out) before it closes.
+    try (MemoryWorkspace ws =
+        Nd4j.getWorkspaceManager().getAndActivateWorkspace(WORKSPACE, workspaceId)) {
+      Map<Value, INDArray> env = evaluate(graph, in, backend, lastUse);
+      for (Value v : graph.outputs()) {
+        out.add(new Nd4jTensor(v.type(), backend.devices().get(0), own(env.get(v))));
+      }
+      for (Map.Entry<String, Value> u : graph.updates().entrySet()) {
+        staged.put(u.getKey(), own(env.get(u.getValue())));
+      }
     }
     staged.forEach((id, v) -> backend.nd4jVariable(id).set(v));
     return out;
+  }
+
+  /**
+   * A copy the caller owns, outside the workspace: an input or variable passed straight through
+   * must not share memory with what its owner may close.
+   */
+  private static INDArray own(INDArray a) {
+    if (a.isAttached()) {
+      return a.detach();
+    }
+    try (MemoryWorkspace outside = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
+      return a.dup();
+    }
   }
 
   /**

@@ -46,10 +46,13 @@ final class KilnWorker {
       double seconds = (System.nanoTime() - start) / 1e9;
       double sps = (steps - 1) * (double) batch / seconds;
       String settings =
-          "threads="
-              + Runtime.getRuntime().availableProcessors()
-              + ", no BLAS (Kiln's own SGEMM), "
-              + simd();
+          backendName.equals("nd4j")
+              ? "ND4J 1.0.0-M2.1 (nd4j-native linux-x86_64, its OpenBLAS), OPENBLAS_CORETYPE="
+                  + System.getenv("OPENBLAS_CORETYPE")
+              : "threads="
+                  + Runtime.getRuntime().availableProcessors()
+                  + ", no BLAS (Kiln's own SGEMM), "
+                  + simd();
       return new Result(
           "kiln+" + backendName, model, sps, Result.processPeakRssMb(), loss, settings);
     }
