@@ -95,6 +95,14 @@ class MetricsTest {
     update(bad, m(4, 1, 1, 1, 0, 0), m(4, 1, 0.1f, 0.2f, 0.8f, 0.9f));
     assertClose("auc reversed", 0.0, bad.result(), 1e-6);
 
+    Metric pr = new Metrics.Auc("pr", 200, "PR");
+    update(pr, m(4, 1, 0, 0, 1, 1), m(4, 1, 0.1f, 0.2f, 0.8f, 0.9f));
+    assertClose("pr auc, separated", 1.0, pr.result(), 1e-6);
+    // Constant scores: precision is the positive rate (0.5) at every recall, so the area is 0.5.
+    Metric flat = new Metrics.Auc("flat", 200, "PR");
+    update(flat, m(4, 1, 0, 1, 0, 1), m(4, 1, 0.5f, 0.5f, 0.5f, 0.5f));
+    assertClose("pr auc, uninformative", 0.5, flat.result(), 1e-6);
+
     Metric rmse = Metrics.get("rmse", null);
     update(rmse, m(2, 1, 0, 0), m(2, 1, 3, 4)); // sqrt((9 + 16) / 2)
     assertClose("rmse", Math.sqrt(12.5), rmse.result(), 1e-6);
