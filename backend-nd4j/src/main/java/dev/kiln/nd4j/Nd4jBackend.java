@@ -14,7 +14,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
-import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -121,10 +120,5 @@ final class Nd4jBackend implements Backend {
   @Override
   public void close() {
     variables.clear();
-  }
-
-  /** The value of an INDArray for tests and debugging. */
-  static String describe(INDArray a) {
-    return a.dataType() + java.util.Arrays.toString(a.shape());
   }
 }

@@ -1,6 +1,5 @@
 package dev.kiln.nd4j;
 
-import dev.kiln.spi.HostTensor;
 import dev.kiln.spi.backend.Backend;
 import dev.kiln.spi.backend.BackendException;
 import dev.kiln.spi.backend.DeviceTensor;
@@ -27,8 +26,8 @@ import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * A graph interpreted node by node with ND4J arrays. Composite ops run through their
- * decompositions; each intermediate array is closed after its last use, so memory does not grow
- * from step to step.
+ * decompositions; every intermediate of a run is allocated in the executable's ND4J workspace,
+ * whose memory the next run reuses, so memory does not grow from step to step.
  */
 final class Nd4jExecutable implements Executable {
   private final Nd4jBackend backend;
@@ -42,7 +41,6 @@ final class Nd4jExecutable implements Executable {
           .policySpill(SpillPolicy.REALLOCATE)
           .build();
 
-  private final Map<Value, Integer> lastUse = new IdentityHashMap<>();
   private final String workspaceId = "kiln-" + Integer.toHexString(System.identityHashCode(this));
   private boolean closed;
 
@@ -51,18 +49,6 @@ final class Nd4jExecutable implements Executable {
     this.original = graph;
     this.graph = expandAll(graph);
     checkSupported(this.graph);
-    List<Node> nodes = this.graph.nodes();
-    for (int i = 0; i < nodes.size(); i++) {
-      for (Value v : nodes.get(i).inputs()) {
-        lastUse.put(v, i);
-      }
-    }
-    for (Value v : this.graph.outputs()) {
-      lastUse.put(v, Integer.MAX_VALUE);
-    }
-    for (Value v : this.graph.updates().values()) {
-      lastUse.put(v, Integer.MAX_VALUE);
-    }
   }
 
   /** Expands composites until none is left (a decomposition may use other composites). */
@@ -126,7 +112,7 @@ final class Nd4jExecutable implements Executable {
     // reuses; outputs and variable updates are detached (copied out) before it closes.
     try (MemoryWorkspace ws =
         Nd4j.getWorkspaceManager().getAndActivateWorkspace(WORKSPACE, workspaceId)) {
-      Map<Value, INDArray> env = evaluate(graph, in, backend, lastUse);
+      Map<Value, INDArray> env = evaluate(graph, in, backend);
       for (Value v : graph.outputs()) {
         out.add(new Nd4jTensor(v.type(), backend.devices().get(0), own(env.get(v))));
       }
@@ -151,12 +137,8 @@ final class Nd4jExecutable implements Executable {
     }
   }
 
-  /**
-   * Evaluates {@code g} on {@code inputs}; values are freed after their last use when {@code
-   * lastUse} is given.
-   */
-  static Map<Value, INDArray> evaluate(
-      Graph g, List<INDArray> inputs, Nd4jBackend backend, Map<Value, Integer> lastUse) {
+  /** Evaluates {@code g} on {@code inputs}, inside the caller's workspace. */
+  static Map<Value, INDArray> evaluate(Graph g, List<INDArray> inputs, Nd4jBackend backend) {
     Map<Value, INDArray> env = new IdentityHashMap<>();
     List<Node> nodes = g.nodes();
     for (int i = 0; i < nodes.size(); i++) {
@@ -182,20 +164,6 @@ final class Nd4jExecutable implements Executable {
       for (int j = 0; j < res.size(); j++) {
         env.put(n.outputs().get(j), res.get(j));
       }
-      if (lastUse != null) {
-        for (Value v : n.inputs()) {
-          Integer last = lastUse.get(v);
-          if (last != null
-              && last == i
-              && !(v.node().op() instanceof Op.Parameter)
-              && !(v.node().op() instanceof Op.VariableRead)) {
-            INDArray a = env.remove(v);
-            if (a != null && !a.isView() && a.closeable() && !env.containsValue(a)) {
-              a.close();
-            }
-          }
-        }
-      }
     }
     return env;
   }
@@ -218,7 +186,7 @@ final class Nd4jExecutable implements Executable {
         in.add(Nd4jOps.row(args.get(k + i), t));
       }
       in.addAll(consts);
-      Map<Value, INDArray> env = evaluate(body, in, backend, null);
+      Map<Value, INDArray> env = evaluate(body, in, backend);
       List<INDArray> next = new ArrayList<>();
       for (int i = 0; i < k; i++) {
         next.add(env.get(body.outputs().get(i)).dup());
@@ -238,10 +206,5 @@ final class Nd4jExecutable implements Executable {
   @Override
   public void close() {
     closed = true;
-  }
-
-  /** For {@link HostTensor} conversions in tests. */
-  static HostTensor host(INDArray a, dev.kiln.spi.TensorType t) {
-    return Nd4jArrays.toHost(a, t);
   }
 }

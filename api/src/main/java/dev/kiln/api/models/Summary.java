@@ -76,10 +76,8 @@ final class Summary {
     for (int i = 0; i < w.length; i++) {
       String c = cells[i];
       // Keras right-aligns the parameter counts.
-      String padded =
-          i == 2 && !c.equals("Param #")
-              ? " ".repeat(w[i] - c.length()) + c
-              : i == 2 ? " ".repeat(w[i] - c.length()) + c : c + " ".repeat(w[i] - c.length());
+      String fill = " ".repeat(w[i] - c.length());
+      String padded = i == 2 ? fill + c : c + fill;
       sb.append(' ').append(padded).append(' ').append(bar);
     }
     return sb.append('\n').toString();

@@ -231,7 +231,7 @@ final class Trainer {
   }
 
   /** The step inputs: features, targets, then the sample weights (ones when none are given). */
-  private static List<HostTensor> hostInputs(List<Tensor> x, List<Tensor> y, Tensor sw) {
+  private List<HostTensor> hostInputs(List<Tensor> x, List<Tensor> y, Tensor sw) {
     List<HostTensor> in = new ArrayList<>();
     for (Tensor t : x) {
       in.add(t.host());
@@ -269,11 +269,18 @@ final class Trainer {
     return seeds;
   }
 
-  private static HostTensor weights(Tensor sw, int batch) {
+  private final Map<Integer, HostTensor> unitWeights = new HashMap<>();
+
+  private HostTensor weights(Tensor sw, int batch) {
     if (sw == null) {
-      float[] ones = new float[batch];
-      java.util.Arrays.fill(ones, 1f);
-      return HostTensor.of(Shape.of(batch), ones);
+      // One tensor of ones per batch size, not one per step.
+      return unitWeights.computeIfAbsent(
+          batch,
+          n -> {
+            float[] ones = new float[n];
+            java.util.Arrays.fill(ones, 1f);
+            return HostTensor.of(Shape.of(n), ones);
+          });
     }
     Tensor w = sw.cast(DType.FLOAT32);
     if (w.rank() != 1 || w.length() != batch) {
