@@ -48,7 +48,6 @@ final class Nd4jExecutable implements Executable {
     this.backend = backend;
     this.original = graph;
     this.graph = expandAll(graph);
-    checkSupported(this.graph);
   }
 
   /** Expands composites until none is left (a decomposition may use other composites). */
@@ -65,22 +64,6 @@ final class Nd4jExecutable implements Executable {
       cur = Rewrites.expandComposites(cur, c -> true);
     }
     return cur;
-  }
-
-  private static void checkSupported(Graph g) {
-    for (Node n : g.nodes()) {
-      if (!Nd4jOps.supports(n.op())) {
-        throw new BackendException(
-            "nd4j: op "
-                + n.op().name()
-                + " at node "
-                + GraphPrinter.describe(n)
-                + " is not mapped to ND4J by backend nd4j yet");
-      }
-      if (n.op() instanceof Op.Scan s) {
-        checkSupported(expandAll(s.body()));
-      }
-    }
   }
 
   @Override

@@ -23,18 +23,6 @@ import org.nd4j.linalg.ops.transforms.Transforms;
 final class Nd4jOps {
   private Nd4jOps() {}
 
-  /** Whether {@code op} has a mapping (convolutions and pooling do not yet). */
-  static boolean supports(Op op) {
-    if (op instanceof Op.Conv c) {
-      return c.spec().strides().length == 2 && c.spec().groups() == 1;
-    }
-    return !(op instanceof Op.ConvBackpropInput
-        || op instanceof Op.ConvBackpropFilter
-        || op instanceof Op.Pool
-        || op instanceof Op.MaxPoolBackward
-        || op instanceof Op.AvgPoolBackward);
-  }
-
   static List<INDArray> run(Node n, List<INDArray> in) {
     TensorType out = n.outputs().get(0).type();
     INDArray r =
@@ -42,7 +30,15 @@ final class Nd4jOps {
           case Op.Constant c -> Nd4jArrays.fromHost(c.value());
           case Op.Iota i -> Nd4jArrays.fromHost(iota(i.type(), i.axis()));
           case Op.Random r2 -> Nd4jArrays.fromHost(random(r2, hostOf(in.get(0), n, 0)));
-          case Op.Conv c -> conv2d(c.spec(), in.get(0), in.get(1), out);
+          case Op.Conv c -> Nd4jConv.conv(c.spec(), in.get(0), in.get(1), out);
+          case Op.ConvBackpropInput c ->
+              Nd4jConv.convBackpropInput(c.spec(), in.get(0), in.get(1), out);
+          case Op.ConvBackpropFilter c ->
+              Nd4jConv.convBackpropFilter(c.spec(), in.get(0), in.get(1), out);
+          case Op.Pool p -> Nd4jConv.pool(p, in.get(0), out);
+          case Op.MaxPoolBackward p ->
+              Nd4jConv.maxPoolBackward(p.spec(), in.get(0), in.get(1), out);
+          case Op.AvgPoolBackward p -> Nd4jConv.avgPoolBackward(p.spec(), in.get(0), out);
           case Op.Unary u -> unary(u.fn(), in.get(0), out);
           case Op.Binary b -> binary(b.fn(), in.get(0), in.get(1), out);
           case Op.Compare c -> compare(c.fn(), in.get(0), in.get(1), out);
@@ -272,59 +268,6 @@ final class Nd4jOps {
         broadcast(a, Shape.of(java.util.Arrays.stream(full).mapToInt(x -> (int) x).toArray()));
     long batch = b.length() / (p * q);
     return b.dup('c').reshape('c', batch, p, q);
-  }
-
-  // ---------------------------------------------------------------- convolution
-
-  /**
-   * A 2-D convolution (groups 1) with ND4J's conv2d in NHWC with [kH, kW, in, out] weights. The
-   * IR's padding (SAME, VALID or explicit, possibly uneven) is applied first with a pad, and ND4J
-   * runs VALID, so both agree on where the extra row goes.
-   */
-  private static INDArray conv2d(Op.ConvSpec s, INDArray x, INDArray w, TensorType out) {
-    long[] xs = x.shape();
-    long[] ws = w.shape();
-    int[] low = new int[4];
-    int[] high = new int[4];
-    for (int a = 0; a < 2; a++) {
-      int[] p =
-          s.padding().resolve(a, (int) xs[a + 1], (int) ws[a], s.strides()[a], s.dilations()[a]);
-      low[a + 1] = p[0];
-      high[a + 1] = p[1];
-    }
-    INDArray padded = x;
-    if (low[1] + low[2] + high[1] + high[2] > 0) {
-      long[] shape = xs.clone();
-      shape[1] += low[1] + high[1];
-      shape[2] += low[2] + high[2];
-      padded = Nd4j.zeros(x.dataType(), shape);
-      padded.put(
-          new INDArrayIndex[] {
-            NDArrayIndex.all(),
-            NDArrayIndex.interval(low[1], low[1] + xs[1]),
-            NDArrayIndex.interval(low[2], low[2] + xs[2]),
-            NDArrayIndex.all()
-          },
-          x);
-    }
-    org.nd4j.linalg.api.ops.DynamicCustomOp op =
-        org.nd4j.linalg.api.ops.DynamicCustomOp.builder("conv2d")
-            .addInputs(padded, w)
-            .addOutputs(Nd4j.create(padded.dataType(), Nd4jArrays.longs(out.shape())))
-            .addIntegerArguments(
-                (int) ws[0],
-                (int) ws[1],
-                s.strides()[0],
-                s.strides()[1],
-                0,
-                0,
-                s.dilations()[0],
-                s.dilations()[1],
-                0,
-                1,
-                0)
-            .build();
-    return Nd4j.exec(op)[0];
   }
 
   // ---------------------------------------------------------------- shapes
