@@ -50,18 +50,21 @@ final class Nd4jExecutable implements Executable {
     this.graph = expandAll(graph);
   }
 
-  /** Expands composites until none is left (a decomposition may use other composites). */
+  /**
+   * Expands the composites ND4J has no op for until none is left (a decomposition may use other
+   * composites).
+   */
   static Graph expandAll(Graph g) {
     Graph cur = g;
     for (int i = 0; i < 8; i++) {
       boolean any = false;
       for (Node n : cur.nodes()) {
-        any |= n.op() instanceof Op.Composite;
+        any |= n.op() instanceof Op.Composite c && !Nd4jOps.runsWhole(c);
       }
       if (!any) {
         return cur;
       }
-      cur = Rewrites.expandComposites(cur, c -> true);
+      cur = Rewrites.expandComposites(cur, c -> !Nd4jOps.runsWhole(c));
     }
     return cur;
   }

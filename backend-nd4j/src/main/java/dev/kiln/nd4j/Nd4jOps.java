@@ -23,6 +23,13 @@ import org.nd4j.linalg.ops.transforms.Transforms;
 final class Nd4jOps {
   private Nd4jOps() {}
 
+  /**
+   * Whether composite {@code c} runs as one of ND4J's ops rather than through its decomposition.
+   */
+  static boolean runsWhole(Op.Composite c) {
+    return c instanceof Op.Softmax || c instanceof Op.LogSoftmax;
+  }
+
   static List<INDArray> run(Node n, List<INDArray> in) {
     TensorType out = n.outputs().get(0).type();
     INDArray r =
@@ -39,6 +46,8 @@ final class Nd4jOps {
           case Op.MaxPoolBackward p ->
               Nd4jConv.maxPoolBackward(p.spec(), in.get(0), in.get(1), out);
           case Op.AvgPoolBackward p -> Nd4jConv.avgPoolBackward(p.spec(), in.get(0), out);
+          case Op.Softmax s -> softmax("softmax", in.get(0), s.axis());
+          case Op.LogSoftmax s -> softmax("log_softmax", in.get(0), s.axis());
           case Op.Unary u -> unary(u.fn(), in.get(0), out);
           case Op.Binary b -> binary(b.fn(), in.get(0), in.get(1), out);
           case Op.Compare c -> compare(c.fn(), in.get(0), in.get(1), out);
@@ -120,6 +129,18 @@ final class Nd4jOps {
     };
   }
 
+  private static INDArray softmax(String op, INDArray x, int axis) {
+    int a = axis < 0 ? axis + x.rank() : axis;
+    INDArray z = Nd4j.createUninitialized(x.dataType(), x.shape(), 'c');
+    Nd4j.exec(
+        org.nd4j.linalg.api.ops.DynamicCustomOp.builder(op)
+            .addInputs(x)
+            .addOutputs(z)
+            .addIntegerArguments(a)
+            .build());
+    return z;
+  }
+
   /** Both operands broadcast to the result shape. */
   static INDArray broadcast(INDArray a, Shape shape) {
     long[] target = Nd4jArrays.longs(shape);
@@ -140,6 +161,12 @@ final class Nd4jOps {
   }
 
   private static INDArray binary(Op.BinaryFn fn, INDArray a, INDArray b, TensorType out) {
+    if (out.dtype().isFloating()) {
+      INDArray fast = floatBinary(fn, a, b, out);
+      if (fast != null) {
+        return fast;
+      }
+    }
     INDArray x = broadcast(a, out.shape());
     INDArray y = broadcast(b, out.shape());
     DType d = out.dtype();
@@ -176,6 +203,68 @@ final class Nd4jOps {
     };
   }
 
+  /**
+   * Float arithmetic without materialising a broadcast: a scalar operand becomes one of ND4J's
+   * scalar ops and a lower-rank operand uses ND4J's broadcasting pairwise ops. Null when neither
+   * applies.
+   */
+  private static INDArray floatBinary(Op.BinaryFn fn, INDArray a, INDArray b, TensorType out) {
+    long[] os = Nd4jArrays.longs(out.shape());
+    boolean aFull = java.util.Arrays.equals(a.shape(), os);
+    boolean bFull = java.util.Arrays.equals(b.shape(), os);
+    if (aFull && bFull) {
+      return null;
+    }
+    if (aFull && b.length() == 1) {
+      double v = b.getDouble(0);
+      return switch (fn) {
+        case ADD -> a.add(v);
+        case SUB -> a.sub(v);
+        case MUL -> a.mul(v);
+        case DIV -> a.div(v);
+        case MAX -> Transforms.max(a, v, true);
+        case MIN -> Transforms.min(a, v, true);
+        default -> null;
+      };
+    }
+    if (bFull && a.length() == 1) {
+      double v = a.getDouble(0);
+      return switch (fn) {
+        case ADD -> b.add(v);
+        case SUB -> b.rsub(v);
+        case MUL -> b.mul(v);
+        case DIV -> b.rdiv(v);
+        case MAX -> Transforms.max(b, v, true);
+        case MIN -> Transforms.min(b, v, true);
+        default -> null;
+      };
+    }
+    if (aFull || bFull) {
+      INDArray x = aFull ? a : withRank(a, os.length);
+      INDArray y = bFull ? b : withRank(b, os.length);
+      return switch (fn) {
+        case ADD -> x.add(y);
+        case SUB -> x.sub(y);
+        case MUL -> x.mul(y);
+        case DIV -> x.div(y);
+        default -> null;
+      };
+    }
+    return null;
+  }
+
+  /** {@code a} with leading axes of one up to {@code rank}. */
+  private static INDArray withRank(INDArray a, int rank) {
+    if (a.rank() == rank) {
+      return a;
+    }
+    long[] s = a.shape();
+    long[] t = new long[rank];
+    java.util.Arrays.fill(t, 1);
+    System.arraycopy(s, 0, t, rank - s.length, s.length);
+    return a.reshape('c', t);
+  }
+
   private static INDArray compare(Op.CompareFn fn, INDArray a, INDArray b, TensorType out) {
     INDArray x = broadcast(a, out.shape());
     INDArray y = broadcast(b, out.shape());
@@ -193,18 +282,46 @@ final class Nd4jOps {
     };
   }
 
+  /**
+   * Select. ND4J's {@code where} reads element by element through generic accessors (about 40% of
+   * an MLP step's time), so float selects run as one loop over host copies instead.
+   */
   private static INDArray select(INDArray c, INDArray a, INDArray b, TensorType out) {
-    INDArray cond = broadcast(c, out.shape()).castTo(DataType.BOOL);
+    DataType t = Nd4jArrays.dataType(out.dtype());
+    long[] shape = Nd4jArrays.longs(out.shape());
+    if (t == DataType.FLOAT) {
+      byte[] cond = Nd4jArrays.bools(broadcast(c, out.shape()));
+      float[] x = Nd4jArrays.floats(broadcast(a, out.shape()));
+      float[] y = Nd4jArrays.floats(broadcast(b, out.shape()));
+      for (int i = 0; i < y.length; i++) {
+        if (cond[i] != 0) {
+          y[i] = x[i];
+        }
+      }
+      return Nd4jArrays.ofFloats(y, shape);
+    }
+    if (t == DataType.DOUBLE) {
+      byte[] cond = Nd4jArrays.bools(broadcast(c, out.shape()));
+      double[] x = Nd4jArrays.doubles(broadcast(a, out.shape()));
+      double[] y = Nd4jArrays.doubles(broadcast(b, out.shape()));
+      for (int i = 0; i < y.length; i++) {
+        if (cond[i] != 0) {
+          y[i] = x[i];
+        }
+      }
+      return Nd4jArrays.ofDoubles(y, shape);
+    }
+    INDArray condition = broadcast(c, out.shape()).castTo(DataType.BOOL);
     INDArray x = broadcast(a, out.shape()).dup('c');
     INDArray y = broadcast(b, out.shape());
     if (out.dtype().isBool()) {
       // ND4J's where has no bool kernel: select on int32 and cast back.
       INDArray r =
           new org.nd4j.linalg.factory.ops.NDBase()
-              .where(x.castTo(DataType.INT), y.castTo(DataType.INT), cond);
+              .where(x.castTo(DataType.INT), y.castTo(DataType.INT), condition);
       return r.castTo(DataType.BOOL);
     }
-    return new org.nd4j.linalg.factory.ops.NDBase().where(x, y, cond);
+    return new org.nd4j.linalg.factory.ops.NDBase().where(x, y, condition);
   }
 
   // ---------------------------------------------------------------- reductions and matmul

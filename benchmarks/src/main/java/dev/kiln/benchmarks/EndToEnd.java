@@ -69,9 +69,7 @@ public final class EndToEnd {
                           () -> java("kiln-api", m, stepArg, Map.of()))
                       : skip("kiln-api", "LeNet needs Conv2D layers, a later issue");
               case "kiln-nd4j" ->
-                  m.equals("mlp")
-                      ? java("kiln-nd4j", m, stepArg, Map.of("OPENBLAS_CORETYPE", "HASWELL"))
-                      : skip("kiln+nd4j", "convolution and pooling are not mapped to ND4J yet");
+                  java("kiln-nd4j", m, stepArg, Map.of("OPENBLAS_CORETYPE", "HASWELL"));
               case "dl4j" ->
                   dl4jAvailable()
                       ? java("dl4j", model, steps, dl4jEnv())
