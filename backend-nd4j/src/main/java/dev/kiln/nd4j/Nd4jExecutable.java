@@ -93,21 +93,29 @@ final class Nd4jExecutable implements Executable {
       in.add(n.array());
     }
     List<DeviceTensor> out = new ArrayList<>();
-    Map<String, INDArray> staged = new HashMap<>();
     // Every intermediate of a run lives in this executable's workspace, whose memory the next run
-    // reuses; outputs and variable updates are detached (copied out) before it closes.
+    // reuses. Outputs are copied out before it closes; updates are copied into the variables' own
+    // arrays, so a step allocates nothing that outlives it.
     try (MemoryWorkspace ws =
         Nd4j.getWorkspaceManager().getAndActivateWorkspace(WORKSPACE, workspaceId)) {
       Map<Value, INDArray> env = evaluate(graph, in, backend);
       for (Value v : graph.outputs()) {
         out.add(new Nd4jTensor(v.type(), backend.devices().get(0), own(env.get(v))));
       }
+      Map<String, INDArray> staged = new HashMap<>();
       for (Map.Entry<String, Value> u : graph.updates().entrySet()) {
-        staged.put(u.getKey(), own(env.get(u.getValue())));
+        INDArray v = env.get(u.getValue());
+        // A variable's own array (as in a swap of two variables) is read before anything is
+        // written: copy it while every variable still holds its old value.
+        staged.put(u.getKey(), graph.updates().size() > 1 && isVariableArray(v) ? v.dup() : v);
       }
+      staged.forEach((id, v) -> backend.nd4jVariable(id).value().assign(v));
     }
-    staged.forEach((id, v) -> backend.nd4jVariable(id).set(v));
     return out;
+  }
+
+  private static boolean isVariableArray(INDArray a) {
+    return !a.isAttached();
   }
 
   /**

@@ -32,10 +32,6 @@ final class Nd4jVariable implements Variable {
     return value;
   }
 
-  void set(INDArray v) {
-    this.value = v;
-  }
-
   @Override
   public HostTensor read() {
     return Nd4jArrays.toHost(value, type);
