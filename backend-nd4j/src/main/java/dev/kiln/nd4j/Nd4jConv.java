@@ -177,6 +177,29 @@ final class Nd4jConv {
     return dw.reshape('c', ws);
   }
 
+  /**
+   * Both gradients of a one-group convolution from one ND4J call: {@code {dx, dw}} with the shapes
+   * of {@code xType} and {@code wType}.
+   */
+  static INDArray[] convBackpropBoth(
+      Op.ConvSpec s, INDArray x, INDArray w, INDArray dy, TensorType xType, TensorType wType) {
+    Geometry g = convGeometry(s, x.shape(), w.shape());
+    INDArray xp = pad(lift(x, 1), g, 0);
+    INDArray wl = lift(w, 0);
+    INDArray dx = Nd4j.create(dy.dataType(), xp.shape());
+    INDArray dw = Nd4j.create(dy.dataType(), wl.shape());
+    Nd4j.exec(
+        DynamicCustomOp.builder(convOp(g) + "_bp")
+            .addInputs(xp, wl, lift(dy, 1))
+            .addOutputs(dx, dw)
+            .addIntegerArguments(g.iArgs(convFlags()))
+            .build());
+    return new INDArray[] {
+      unpad(dx, g).reshape('c', Nd4jArrays.longs(xType.shape())),
+      dw.reshape('c', Nd4jArrays.longs(wType.shape()))
+    };
+  }
+
   private static Geometry convGeometry(Op.ConvSpec s, long[] x, long[] w) {
     int r = s.spatialRank();
     int[] k = new int[r];

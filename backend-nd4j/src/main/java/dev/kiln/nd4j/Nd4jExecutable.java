@@ -134,6 +134,8 @@ final class Nd4jExecutable implements Executable {
   /** Evaluates {@code g} on {@code inputs}, inside the caller's workspace. */
   static Map<Value, INDArray> evaluate(Graph g, List<INDArray> inputs, Nd4jBackend backend) {
     Map<Value, INDArray> env = new IdentityHashMap<>();
+    Map<Node, Node> partners = convBackpropPairs(g);
+    Map<Node, INDArray> pending = new IdentityHashMap<>();
     List<Node> nodes = g.nodes();
     for (int i = 0; i < nodes.size(); i++) {
       Node n = nodes.get(i);
@@ -143,12 +145,19 @@ final class Nd4jExecutable implements Executable {
       }
       List<INDArray> res;
       try {
-        res =
-            n.op() instanceof Op.Parameter p
-                ? List.of(inputs.get(p.index()))
-                : n.op() instanceof Op.VariableRead r
-                    ? List.of(backend.nd4jVariable(r.id()).value())
-                    : n.op() instanceof Op.Scan s ? scan(s, args, backend) : Nd4jOps.run(n, args);
+        Node partner = partners.get(n);
+        if (pending.containsKey(n)) {
+          res = List.of(pending.remove(n));
+        } else if (partner != null) {
+          res = List.of(convBackpropBoth(n, partner, env, pending));
+        } else {
+          res =
+              n.op() instanceof Op.Parameter p
+                  ? List.of(inputs.get(p.index()))
+                  : n.op() instanceof Op.VariableRead r
+                      ? List.of(backend.nd4jVariable(r.id()).value())
+                      : n.op() instanceof Op.Scan s ? scan(s, args, backend) : Nd4jOps.run(n, args);
+        }
       } catch (BackendException e) {
         throw e;
       } catch (RuntimeException e) {
@@ -160,6 +169,60 @@ final class Nd4jExecutable implements Executable {
       }
     }
     return env;
+  }
+
+  /**
+   * The input and kernel gradients of one convolution, paired: ND4J's conv backprop computes both
+   * at once, so the pair costs one call instead of two. Pairs share {@code dy} and the spec (one
+   * group; grouped convolutions run per group).
+   */
+  private static Map<Node, Node> convBackpropPairs(Graph g) {
+    Map<Value, Node> inputGrads = new IdentityHashMap<>();
+    for (Node n : g.nodes()) {
+      if (n.op() instanceof Op.ConvBackpropInput b && b.spec().groups() == 1) {
+        inputGrads.put(n.inputs().get(0), n);
+      }
+    }
+    Map<Node, Node> pairs = new IdentityHashMap<>();
+    for (Node n : g.nodes()) {
+      if (n.op() instanceof Op.ConvBackpropFilter f) {
+        Node in = inputGrads.get(n.inputs().get(1));
+        if (in != null
+            && ((Op.ConvBackpropInput) in.op()).spec().equals(f.spec())
+            && !pairs.containsKey(in)) {
+          pairs.put(n, in);
+          pairs.put(in, n);
+        }
+      }
+    }
+    return pairs;
+  }
+
+  /**
+   * Runs the pair of {@code n} and {@code partner} once the operands of both are known: returns n's
+   * result and leaves the partner's in {@code pending}.
+   */
+  private static INDArray convBackpropBoth(
+      Node n, Node partner, Map<Value, INDArray> env, Map<Node, INDArray> pending) {
+    Node input = n.op() instanceof Op.ConvBackpropInput ? n : partner;
+    Node filter = input == n ? partner : n;
+    INDArray x = env.get(filter.inputs().get(0));
+    INDArray dy = env.get(filter.inputs().get(1));
+    INDArray w = env.get(input.inputs().get(1));
+    if (x == null || w == null) {
+      // An operand comes later in the order: run this one alone.
+      return Nd4jOps.run(n, n.inputs().stream().map(env::get).toList()).get(0);
+    }
+    INDArray[] both =
+        Nd4jConv.convBackpropBoth(
+            ((Op.ConvBackpropFilter) filter.op()).spec(),
+            x,
+            w,
+            dy,
+            input.outputs().get(0).type(),
+            filter.outputs().get(0).type());
+    pending.put(partner, input == n ? both[1] : both[0]);
+    return input == n ? both[0] : both[1];
   }
 
   private static List<INDArray> scan(Op.Scan s, List<INDArray> args, Nd4jBackend backend) {
