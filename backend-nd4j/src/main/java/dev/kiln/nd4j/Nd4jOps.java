@@ -27,11 +27,17 @@ final class Nd4jOps {
    * Whether composite {@code c} runs as one of ND4J's ops rather than through its decomposition.
    */
   static boolean runsWhole(Op.Composite c) {
-    return c instanceof Op.Softmax || c instanceof Op.LogSoftmax;
+    return c instanceof Op.Softmax
+        || c instanceof Op.LogSoftmax
+        || c instanceof Op.BatchNormInference
+        || c instanceof Op.BatchNormTraining;
   }
 
   static List<INDArray> run(Node n, List<INDArray> in) {
     TensorType out = n.outputs().get(0).type();
+    if (n.op() instanceof Op.BatchNormTraining bn) {
+      return batchNormTraining(bn, in.get(0), in.get(1), in.get(2));
+    }
     INDArray r =
         switch (n.op()) {
           case Op.Constant c -> Nd4jArrays.fromHost(c.value());
@@ -47,6 +53,9 @@ final class Nd4jOps {
               Nd4jConv.maxPoolBackward(p.spec(), in.get(0), in.get(1), out);
           case Op.AvgPoolBackward p -> Nd4jConv.avgPoolBackward(p.spec(), in.get(0), out);
           case Op.Softmax s -> softmax("softmax", in.get(0), s.axis());
+          case Op.BatchNormInference bn ->
+              batchNorm(
+                  in.get(0), in.get(1), in.get(2), in.get(3), in.get(4), bn.axis(), bn.epsilon());
           case Op.LogSoftmax s -> softmax("log_softmax", in.get(0), s.axis());
           case Op.Unary u -> unary(u.fn(), in.get(0), out);
           case Op.Binary b -> binary(b.fn(), in.get(0), in.get(1), out);
@@ -139,6 +148,42 @@ final class Nd4jOps {
             .addIntegerArguments(a)
             .build());
     return z;
+  }
+
+  /** ND4J's batchnorm with given statistics, scale and offset along {@code axis}. */
+  private static INDArray batchNorm(
+      INDArray x,
+      INDArray mean,
+      INDArray variance,
+      INDArray gamma,
+      INDArray beta,
+      int axis,
+      double epsilon) {
+    int a = axis < 0 ? axis + x.rank() : axis;
+    INDArray z = Nd4j.createUninitialized(x.dataType(), x.shape(), 'c');
+    Nd4j.exec(
+        org.nd4j.linalg.api.ops.DynamicCustomOp.builder("batchnorm")
+            .addInputs(x, mean, variance, gamma, beta)
+            .addOutputs(z)
+            .addIntegerArguments(1, 1, a)
+            .addFloatingPointArguments(epsilon)
+            .build());
+    return z;
+  }
+
+  /** Batch statistics (biased variance), then ND4J's batchnorm: {@code (y, mean, variance)}. */
+  private static List<INDArray> batchNormTraining(
+      Op.BatchNormTraining bn, INDArray x, INDArray gamma, INDArray beta) {
+    int a = bn.axis() < 0 ? bn.axis() + x.rank() : bn.axis();
+    int[] reduce = new int[x.rank() - 1];
+    for (int i = 0, j = 0; i < x.rank(); i++) {
+      if (i != a) {
+        reduce[j++] = i;
+      }
+    }
+    INDArray mean = x.mean(reduce);
+    INDArray variance = x.var(false, reduce);
+    return List.of(batchNorm(x, mean, variance, gamma, beta, a, bn.epsilon()), mean, variance);
   }
 
   /** Both operands broadcast to the result shape. */
