@@ -23,19 +23,25 @@ final class Gemm {
   static final int V = S.length();
 
   /**
-   * Rows per micro-tile. With {@code NR = 2V} columns, 8 rows keep 16 accumulators, 2 B vectors and
-   * an A broadcast in registers (19 of AVX-512's 32): enough FMAs in flight to hide their latency,
-   * few enough that C2 does not spill.
+   * Rows per micro-tile. With {@code NR = 2V} columns, 6 rows keep 12 accumulators, 2 B vectors and
+   * an A broadcast in registers (15 of AVX-512's 32): enough FMAs in flight to hide their latency.
+   * (8 rows ran faster in a standalone probe, but C1 could not compile that kernel, "out of virtual
+   * registers", and it sometimes never reached C2.)
    */
   static final int MR = 6;
 
   static final int NR = 2 * V;
 
-  /** Depth block: one B panel (KC x NR floats) stays in L1 while the A block streams from L2. */
-  static final int KC = 256;
+  /**
+   * Depth block. A B micro-panel (KC x NR floats, 64 KB) streams from L2 at two vector loads per
+   * six cycles of FMAs, well under L2's bandwidth, so a deep block costs nothing there and halves
+   * the C tile loads and stores, the packing passes and the pool hand-offs of KC = 256 (measured on
+   * one core at N = 1024-2048: 96 vs 89 GFLOP/s).
+   */
+  static final int KC = 512;
 
-  /** Row block: an A block of MC x KC floats fits in L2 with room for the B panels. */
-  static final int MC = 16 * MR;
+  /** Row block: an A block of MC x KC floats (384 KB) fits in the 1 MB L2 beside a B panel. */
+  static final int MC = 32 * MR;
 
   private Gemm() {}
 

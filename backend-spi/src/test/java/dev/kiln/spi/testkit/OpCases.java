@@ -377,7 +377,9 @@ public final class OpCases {
       {33, 17, 3},
       {7, 255, 3},
       {2, 1023, 2},
-      {1, 17, 33}
+      {1, 17, 33},
+      // Several row blocks, column panels and depth blocks of a blocked GEMM, with ragged edges.
+      {203, 1100, 70}
     };
     for (int[] s : mkn) {
       c.add(matmulCase(FLOAT32, Shape.of(s[0], s[1]), Shape.of(s[1], s[2]), false, false));
@@ -390,6 +392,7 @@ public final class OpCases {
         c.add(matmulCase(FLOAT64, a, b, ta, tb));
       }
     }
+    c.add(matmulCase(FLOAT32, Shape.of(1100, 203), Shape.of(70, 1100), true, true));
     c.add(matmulCase(FLOAT32, Shape.of(2, 3, 4, 5), Shape.of(5, 6), false, false));
     c.add(matmulCase(FLOAT32, Shape.of(2, 1, 3, 4), Shape.of(1, 5, 4, 2), false, false));
     c.add(matmulCase(FLOAT32, Shape.of(3, 4, 7), Shape.of(3, 5, 7), false, true));
