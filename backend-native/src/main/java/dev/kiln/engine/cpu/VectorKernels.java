@@ -39,6 +39,22 @@ final class VectorKernels {
     return switch (n.op()) {
       case Op.MatMul m when out.dtype() == DType.FLOAT32 ->
           matmul(m, n.inputs().get(0).type(), n.inputs().get(1).type(), out, pool);
+      case Op.Conv c
+          when out.dtype() == DType.FLOAT32
+              && DepthwiseF32.covers(
+                  c.spec(), n.inputs().get(0).type(), n.inputs().get(1).type()) ->
+          DepthwiseF32.forward(
+              c.spec(), n.inputs().get(0).type(), n.inputs().get(1).type(), out, pool);
+      case Op.ConvBackpropInput c
+          when out.dtype() == DType.FLOAT32
+              && DepthwiseF32.covers(c.spec(), out, n.inputs().get(1).type()) ->
+          DepthwiseF32.backpropInput(
+              c.spec(), n.inputs().get(0).type(), n.inputs().get(1).type(), out, pool);
+      case Op.ConvBackpropFilter c
+          when out.dtype() == DType.FLOAT32
+              && DepthwiseF32.covers(c.spec(), n.inputs().get(0).type(), out) ->
+          DepthwiseF32.backpropFilter(
+              c.spec(), n.inputs().get(0).type(), n.inputs().get(1).type(), out, pool);
       case Op.Conv c when out.dtype() == DType.FLOAT32 && c.spec().groups() == 1 ->
           ConvGemm.forward(c.spec(), n.inputs().get(0).type(), n.inputs().get(1).type(), out, pool);
       case Op.ConvBackpropInput c when out.dtype() == DType.FLOAT32 && c.spec().groups() == 1 ->

@@ -477,6 +477,11 @@ public final class OpCases {
             Shape.of(3, 3, 1, 6),
             new ConvSpec(new int[] {2, 1}, Padding.SAME, new int[] {1, 1}, 3)),
         new ConvConfig(
+            "2d.depthwise.multiplier1",
+            Shape.of(2, 6, 7, 20),
+            Shape.of(3, 3, 1, 20),
+            new ConvSpec(new int[] {1, 2}, Padding.SAME, new int[] {2, 1}, 20)),
+        new ConvConfig(
             "2d.pointwise",
             Shape.of(2, 5, 5, 33),
             Shape.of(1, 1, 33, 17),

@@ -1,0 +1,160 @@
+package dev.kiln.engine.cpu;
+
+import dev.kiln.spi.TensorType;
+import dev.kiln.spi.ir.Op;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Direct float32 kernels for depthwise convolution with a channel multiplier of one (every output
+ * channel reads only its own input channel), the Keras {@code DepthwiseConv2D} default. In
+ * channels-last layout a tap's channels are contiguous in the input, the kernel and the output, so
+ * each tap is one vector multiply-add across channels; an im2col + GEMM would multiply mostly
+ * zeros. Other multipliers and groupings use the generic loops.
+ */
+final class DepthwiseF32 {
+  private static final VectorSpecies<Float> S = VectorWidth.F32;
+  private static final int V = S.length();
+  private static final ByteOrder O = ByteOrder.nativeOrder();
+
+  private DepthwiseF32() {}
+
+  /** Whether the direct kernels cover this convolution. */
+  static boolean covers(Op.ConvSpec s, TensorType x, TensorType w) {
+    int c = x.shape().dim(-1);
+    return s.groups() == c && w.shape().dim(-2) == 1 && w.shape().dim(-1) == c;
+  }
+
+  static Kernel forward(Op.ConvSpec s, TensorType x, TensorType w, TensorType y, CpuPool pool) {
+    ConvGeometry g = new ConvGeometry(s, x.shape(), w.shape(), y.shape());
+    int c = g.cout;
+    return (in, out) ->
+        pool.parallelFor(
+            g.batch,
+            1,
+            (from, to) -> {
+              MemorySegment xs = in[0];
+              MemorySegment ws = in[1];
+              MemorySegment ys = out[0];
+              for (int n = from; n < to; n++) {
+                for (int o = 0; o < g.outPositions; o++) {
+                  long dst = ((long) n * g.outPositions + o) * c;
+                  for (int ch = 0; ch < c; ch += V) {
+                    VectorMask<Float> m = S.indexInRange(ch, c);
+                    FloatVector acc = FloatVector.zero(S);
+                    for (int k = 0; k < g.taps; k++) {
+                      int p = g.inputAt[o * g.taps + k];
+                      if (p >= 0) {
+                        long src = (((long) n * g.inPositions + p) * c + ch) * 4;
+                        FloatVector xv = FloatVector.fromMemorySegment(S, xs, src, O, m);
+                        FloatVector wv =
+                            FloatVector.fromMemorySegment(S, ws, ((long) k * c + ch) * 4, O, m);
+                        acc = xv.fma(wv, acc);
+                      }
+                    }
+                    acc.intoMemorySegment(ys, (dst + ch) * 4, O, m);
+                  }
+                }
+              }
+            });
+  }
+
+  static Kernel backpropInput(
+      Op.ConvSpec s, TensorType dy, TensorType w, TensorType dx, CpuPool pool) {
+    ConvGeometry g = new ConvGeometry(s, dx.shape(), w.shape(), dy.shape());
+    int c = g.cout;
+    long perImage = (long) g.inPositions * c * 4;
+    return (in, out) ->
+        pool.parallelFor(
+            g.batch,
+            1,
+            (from, to) -> {
+              MemorySegment gy = in[0];
+              MemorySegment ws = in[1];
+              MemorySegment gx = out[0];
+              // Images are independent: each thread clears and accumulates its own.
+              gx.asSlice(from * perImage, (to - from) * perImage).fill((byte) 0);
+              for (int n = from; n < to; n++) {
+                for (int o = 0; o < g.outPositions; o++) {
+                  long src = ((long) n * g.outPositions + o) * c;
+                  for (int k = 0; k < g.taps; k++) {
+                    int p = g.inputAt[o * g.taps + k];
+                    if (p < 0) {
+                      continue;
+                    }
+                    long dst = ((long) n * g.inPositions + p) * c;
+                    for (int ch = 0; ch < c; ch += V) {
+                      VectorMask<Float> m = S.indexInRange(ch, c);
+                      FloatVector d = FloatVector.fromMemorySegment(S, gy, (src + ch) * 4, O, m);
+                      FloatVector wv =
+                          FloatVector.fromMemorySegment(S, ws, ((long) k * c + ch) * 4, O, m);
+                      FloatVector acc = FloatVector.fromMemorySegment(S, gx, (dst + ch) * 4, O, m);
+                      d.fma(wv, acc).intoMemorySegment(gx, (dst + ch) * 4, O, m);
+                    }
+                  }
+                }
+              }
+            });
+  }
+
+  /**
+   * The kernel gradient, a sum over every image and position: each thread sums its images into its
+   * own partial, and the partials are added at the end.
+   */
+  static Kernel backpropFilter(
+      Op.ConvSpec s, TensorType x, TensorType dy, TensorType dw, CpuPool pool) {
+    ConvGeometry g = new ConvGeometry(s, x.shape(), dw.shape(), dy.shape());
+    int c = g.cout;
+    int size = g.taps * c;
+    int parts = Math.max(1, Math.min(pool.threads(), g.batch));
+    return (in, out) -> {
+      float[][] partial = new float[parts][size];
+      pool.parallelFor(
+          parts,
+          1,
+          (fromPart, toPart) -> {
+            for (int part = fromPart; part < toPart; part++) {
+              float[] acc = partial[part];
+              int n0 = (int) ((long) g.batch * part / parts);
+              int n1 = (int) ((long) g.batch * (part + 1) / parts);
+              sumImages(g, in[0], in[1], n0, n1, acc);
+            }
+          });
+      for (int i = 0; i < size; i++) {
+        float v = 0;
+        for (float[] p : partial) {
+          v += p[i];
+        }
+        out[0].setAtIndex(ValueLayout.JAVA_FLOAT, i, v);
+      }
+    };
+  }
+
+  private static void sumImages(
+      ConvGeometry g, MemorySegment xs, MemorySegment gy, int n0, int n1, float[] acc) {
+    int c = g.cout;
+    for (int n = n0; n < n1; n++) {
+      for (int o = 0; o < g.outPositions; o++) {
+        long src = ((long) n * g.outPositions + o) * c;
+        for (int k = 0; k < g.taps; k++) {
+          int p = g.inputAt[o * g.taps + k];
+          if (p < 0) {
+            continue;
+          }
+          long xAt = ((long) n * g.inPositions + p) * c;
+          for (int ch = 0; ch < c; ch += V) {
+            VectorMask<Float> m = S.indexInRange(ch, c);
+            FloatVector d = FloatVector.fromMemorySegment(S, gy, (src + ch) * 4, O, m);
+            FloatVector xv = FloatVector.fromMemorySegment(S, xs, (xAt + ch) * 4, O, m);
+            FloatVector a = FloatVector.fromArray(S, acc, k * c + ch, m);
+            d.fma(xv, a).intoArray(acc, k * c + ch, m);
+          }
+        }
+      }
+    }
+  }
+}
