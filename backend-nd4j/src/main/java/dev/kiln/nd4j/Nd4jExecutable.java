@@ -25,9 +25,10 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
- * A graph interpreted node by node with ND4J arrays. Composite ops run through their
- * decompositions; every intermediate of a run is allocated in the executable's ND4J workspace,
- * whose memory the next run reuses, so memory does not grow from step to step.
+ * A graph interpreted node by node with ND4J arrays. Composites ND4J has an op for (softmax, log
+ * softmax, batch normalization) run whole, the others through their decompositions; every
+ * intermediate of a run is allocated in the executable's ND4J workspace, whose memory the next run
+ * reuses, so memory does not grow from step to step.
  */
 final class Nd4jExecutable implements Executable {
   private final Nd4jBackend backend;
