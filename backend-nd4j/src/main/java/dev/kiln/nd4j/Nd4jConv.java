@@ -7,7 +7,6 @@ import dev.kiln.spi.ir.Padding;
 import java.util.Arrays;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.api.ops.DynamicCustomOp;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.INDArrayIndex;
 import org.nd4j.linalg.indexing.NDArrayIndex;
@@ -37,6 +36,15 @@ final class Nd4jConv {
   private record Geometry(int[] window, int[] strides, int[] dilations, int[] low, int[] high) {
     int rank() {
       return window.length;
+    }
+
+    /** {@code shape} (channels last, lifted) with this padding added to its spatial axes. */
+    long[] paddedShape(long[] shape) {
+      long[] p = shape.clone();
+      for (int a = 0; a < rank(); a++) {
+        p[a + 1] += low[a] + high[a];
+      }
+      return p;
     }
 
     boolean padded() {
@@ -119,18 +127,12 @@ final class Nd4jConv {
     INDArray xl = lift(x, 1);
     INDArray wl = lift(w, 0);
     long[] os = lifted(out.shape(), 1);
-    INDArray y;
-    if (s.groups() == 1) {
-      y = convForward(g, pad(xl, g, 0), wl, os);
-    } else if (g.rank() == 2 && s.groups() == x.size(-1)) {
-      y = depthwise(g, pad(xl, g, 0), wl, os);
-    } else {
-      y =
-          perGroup(
-              s.groups(),
-              os,
-              (i, ys) -> convForward(g, pad(group(xl, i, s), g, 0), group(wl, i, s), ys));
-    }
+    INDArray xp = pad(xl, g, 0);
+    INDArray y =
+        g.rank() == 2 && s.groups() > 1 && s.groups() == x.size(-1)
+            ? depthwise(g, xp, wl, os)
+            : perGroup(
+                s.groups(), os, (i, ys) -> convForward(g, group(xp, i, s), group(wl, i, s), ys));
     return y.reshape('c', Nd4jArrays.longs(out.shape()));
   }
 
@@ -139,41 +141,27 @@ final class Nd4jConv {
     Geometry g = convGeometry(s, xs, w.shape());
     INDArray dyl = lift(dy, 1);
     INDArray wl = lift(w, 0);
-    long[] xl = lifted(out.shape(), 1);
-    INDArray dx;
-    if (s.groups() == 1) {
-      dx = convBackward(g, xl, wl, dyl, true);
-    } else {
-      long[] xg = xl.clone();
-      xg[xg.length - 1] /= s.groups();
-      dx =
-          perGroup(
-              s.groups(),
-              xl,
-              (i, unused) -> convBackward(g, xg, group(wl, i, s), group(dyl, i, s), true));
-    }
-    return dx.reshape('c', xs);
+    long[] padded = g.paddedShape(lifted(out.shape(), 1));
+    INDArray dx =
+        perGroup(
+            s.groups(),
+            padded,
+            (i, xg) ->
+                backward(g, Nd4j.zeros(dy.dataType(), xg), group(wl, i, s), group(dyl, i, s))[0]);
+    return unpad(dx, g).reshape('c', xs);
   }
 
   static INDArray convBackpropFilter(Op.ConvSpec s, INDArray x, INDArray dy, TensorType out) {
     long[] ws = Nd4jArrays.longs(out.shape());
     Geometry g = convGeometry(s, x.shape(), ws);
-    INDArray xl = lift(x, 1);
+    INDArray xp = pad(lift(x, 1), g, 0);
     INDArray dyl = lift(dy, 1);
-    long[] wl = lifted(out.shape(), 0);
-    INDArray dw;
-    if (s.groups() == 1) {
-      dw = convBackward(g, pad(xl, g, 0), wl, dyl, false);
-    } else {
-      long[] wg = wl.clone();
-      wg[wg.length - 1] /= s.groups();
-      dw =
-          perGroup(
-              s.groups(),
-              wl,
-              (i, unused) ->
-                  convBackward(g, pad(group(xl, i, s), g, 0), wg, group(dyl, i, s), false));
-    }
+    INDArray dw =
+        perGroup(
+            s.groups(),
+            lifted(out.shape(), 0),
+            (i, wg) ->
+                backward(g, group(xp, i, s), Nd4j.zeros(dy.dataType(), wg), group(dyl, i, s))[1]);
     return dw.reshape('c', ws);
   }
 
@@ -184,20 +172,22 @@ final class Nd4jConv {
   static INDArray[] convBackpropBoth(
       Op.ConvSpec s, INDArray x, INDArray w, INDArray dy, TensorType xType, TensorType wType) {
     Geometry g = convGeometry(s, x.shape(), w.shape());
-    INDArray xp = pad(lift(x, 1), g, 0);
-    INDArray wl = lift(w, 0);
-    INDArray dx = Nd4j.create(dy.dataType(), xp.shape());
-    INDArray dw = Nd4j.create(dy.dataType(), wl.shape());
-    Nd4j.exec(
-        DynamicCustomOp.builder(convOp(g) + "_bp")
-            .addInputs(xp, wl, lift(dy, 1))
-            .addOutputs(dx, dw)
-            .addIntegerArguments(g.iArgs(convFlags()))
-            .build());
+    INDArray[] both = backward(g, pad(lift(x, 1), g, 0), lift(w, 0), lift(dy, 1));
     return new INDArray[] {
-      unpad(dx, g).reshape('c', Nd4jArrays.longs(xType.shape())),
-      dw.reshape('c', Nd4jArrays.longs(wType.shape()))
+      unpad(both[0], g).reshape('c', Nd4jArrays.longs(xType.shape())),
+      both[1].reshape('c', Nd4jArrays.longs(wType.shape()))
     };
+  }
+
+  /**
+   * ND4J's conv backprop on lifted operands: {@code {dx of the padded input, dw}}. It always
+   * computes both; a caller that wants one passes zeros for the operand it does not have.
+   */
+  private static INDArray[] backward(Geometry g, INDArray xPadded, INDArray w, INDArray dy) {
+    INDArray dx = Nd4j.create(dy.dataType(), xPadded.shape());
+    INDArray dw = Nd4j.create(dy.dataType(), w.shape());
+    Nd4jOps.exec(convOp(g) + "_bp", g.iArgs(convFlags()), new INDArray[] {xPadded, w, dy}, dx, dw);
+    return new INDArray[] {dx, dw};
   }
 
   private static Geometry convGeometry(Op.ConvSpec s, long[] x, long[] w) {
@@ -219,7 +209,7 @@ final class Nd4jConv {
   }
 
   private static INDArray convForward(Geometry g, INDArray x, INDArray w, long[] outShape) {
-    return exec(
+    return Nd4jOps.exec(
         convOp(g),
         g.iArgs(convFlags()),
         new INDArray[] {x, w},
@@ -230,46 +220,18 @@ final class Nd4jConv {
     long[] ws = w.shape();
     long channels = x.size(-1);
     INDArray wd = w.reshape('c', ws[0], ws[1], channels, ws[3] / channels);
-    return exec(
+    return Nd4jOps.exec(
         "depthwise_conv2d",
         g.iArgs(convFlags()),
         new INDArray[] {x, wd},
         Nd4j.create(x.dataType(), outShape));
   }
 
-  /**
-   * One of ND4J's conv backprops: the input gradient (cut back to the unpadded input) when {@code
-   * wantInput}, else the kernel gradient. ND4J computes both; the unwanted operand is zeros.
-   */
-  private static INDArray convBackward(
-      Geometry g, Object xOrShape, Object wOrShape, INDArray dy, boolean wantInput) {
-    INDArray x;
-    INDArray w;
-    if (wantInput) {
-      long[] xs = ((long[]) xOrShape).clone();
-      for (int a = 0; a < g.rank(); a++) {
-        xs[a + 1] += g.low[a] + g.high[a];
-      }
-      x = Nd4j.zeros(dy.dataType(), xs);
-      w = (INDArray) wOrShape;
-    } else {
-      x = (INDArray) xOrShape;
-      w = Nd4j.zeros(dy.dataType(), (long[]) wOrShape);
-    }
-    INDArray dx = Nd4j.create(dy.dataType(), x.shape());
-    INDArray dw = Nd4j.create(dy.dataType(), w.shape());
-    DynamicCustomOp op =
-        DynamicCustomOp.builder(convOp(g) + "_bp")
-            .addInputs(x, w, dy)
-            .addOutputs(dx, dw)
-            .addIntegerArguments(g.iArgs(convFlags()))
-            .build();
-    Nd4j.exec(op);
-    return wantInput ? unpad(dx, g) : dw;
-  }
-
   /** Channels {@code [i * c, (i + 1) * c)} of the last axis, where c is its size over groups. */
   private static INDArray group(INDArray a, int i, Op.ConvSpec s) {
+    if (s.groups() == 1) {
+      return a;
+    }
     long c = a.size(-1) / s.groups();
     INDArrayIndex[] idx = new INDArrayIndex[a.rank()];
     Arrays.fill(idx, NDArrayIndex.all());
@@ -283,6 +245,9 @@ final class Nd4jConv {
 
   /** Runs {@code op} for each group and concatenates the results along the channel axis. */
   private static INDArray perGroup(int groups, long[] full, GroupOp op) {
+    if (groups == 1) {
+      return op.apply(0, full);
+    }
     long[] each = full.clone();
     each[each.length - 1] /= groups;
     INDArray[] parts = new INDArray[groups];
@@ -329,11 +294,7 @@ final class Nd4jConv {
     if (g.padded()) {
       dyl = dyl.div(coverage(g, dy.dataType(), xl).broadcast(dyl.shape()));
     }
-    long[] padded = xl.clone();
-    for (int a = 0; a < g.rank(); a++) {
-      padded[a + 1] += g.low[a] + g.high[a];
-    }
-    INDArray dx = poolBackward("avgpool", g, Nd4j.zeros(dy.dataType(), padded), dyl);
+    INDArray dx = poolBackward("avgpool", g, Nd4j.zeros(dy.dataType(), g.paddedShape(xl)), dyl);
     return unpad(dx, g).reshape('c', xs);
   }
 
@@ -353,7 +314,7 @@ final class Nd4jConv {
   }
 
   private static INDArray poolForward(String kind, Geometry g, INDArray x, long[] outShape) {
-    return exec(
+    return Nd4jOps.exec(
         poolOp(kind, g),
         g.iArgs(poolFlags()),
         new INDArray[] {x},
@@ -361,7 +322,7 @@ final class Nd4jConv {
   }
 
   private static INDArray poolBackward(String kind, Geometry g, INDArray x, INDArray dy) {
-    return exec(
+    return Nd4jOps.exec(
         poolOp(kind, g) + "_bp",
         g.iArgs(poolFlags()),
         new INDArray[] {x, dy},
@@ -391,10 +352,7 @@ final class Nd4jConv {
     if (!g.padded()) {
       return x;
     }
-    long[] shape = x.shape().clone();
-    for (int a = 0; a < g.rank(); a++) {
-      shape[a + 1] += g.low[a] + g.high[a];
-    }
+    long[] shape = g.paddedShape(x.shape());
     INDArray r =
         value == 0
             ? Nd4j.zeros(x.dataType(), shape)
@@ -421,16 +379,5 @@ final class Nd4jConv {
       idx[a + 1] = NDArrayIndex.interval(g.low[a], g.low[a] + unpadded[a + 1]);
     }
     return idx;
-  }
-
-  private static INDArray exec(String name, int[] iArgs, INDArray[] in, INDArray out) {
-    DynamicCustomOp op =
-        DynamicCustomOp.builder(name)
-            .addInputs(in)
-            .addOutputs(out)
-            .addIntegerArguments(iArgs)
-            .build();
-    Nd4j.exec(op);
-    return out;
   }
 }

@@ -106,17 +106,13 @@ final class Nd4jExecutable implements Executable {
       Map<String, INDArray> staged = new HashMap<>();
       for (Map.Entry<String, Value> u : graph.updates().entrySet()) {
         INDArray v = env.get(u.getValue());
-        // A variable's own array (as in a swap of two variables) is read before anything is
-        // written: copy it while every variable still holds its old value.
-        staged.put(u.getKey(), graph.updates().size() > 1 && isVariableArray(v) ? v.dup() : v);
+        // An array outside the workspace may be a variable's own (as in a swap of two variables):
+        // copy it while every variable still holds its old value.
+        staged.put(u.getKey(), graph.updates().size() > 1 && !v.isAttached() ? v.dup() : v);
       }
       staged.forEach((id, v) -> backend.nd4jVariable(id).value().assign(v));
     }
     return out;
-  }
-
-  private static boolean isVariableArray(INDArray a) {
-    return !a.isAttached();
   }
 
   /**

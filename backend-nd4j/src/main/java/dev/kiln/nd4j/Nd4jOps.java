@@ -140,14 +140,25 @@ final class Nd4jOps {
 
   private static INDArray softmax(String op, INDArray x, int axis) {
     int a = axis < 0 ? axis + x.rank() : axis;
-    INDArray z = Nd4j.createUninitialized(x.dataType(), x.shape(), 'c');
+    return exec(
+        op, new int[] {a}, new INDArray[] {x}, Nd4j.createUninitialized(x.dataType(), x.shape()));
+  }
+
+  /** Runs ND4J's declarable op {@code name} into {@code out}; returns the first output. */
+  static INDArray exec(String name, int[] iArgs, INDArray[] in, INDArray... out) {
+    return exec(name, iArgs, new double[0], in, out);
+  }
+
+  static INDArray exec(String name, int[] iArgs, double[] tArgs, INDArray[] in, INDArray... out) {
     Nd4j.exec(
-        org.nd4j.linalg.api.ops.DynamicCustomOp.builder(op)
-            .addInputs(x)
-            .addOutputs(z)
-            .addIntegerArguments(a)
+        org.nd4j.linalg.api.ops.DynamicCustomOp.builder(name)
+            .addInputs(in)
+            .addOutputs(out)
+            .addIntegerArguments(iArgs)
+            .addFloatingPointArguments(
+                java.util.Arrays.stream(tArgs).boxed().toArray(Double[]::new))
             .build());
-    return z;
+    return out[0];
   }
 
   /** ND4J's batchnorm with given statistics, scale and offset along {@code axis}. */
@@ -160,15 +171,12 @@ final class Nd4jOps {
       int axis,
       double epsilon) {
     int a = axis < 0 ? axis + x.rank() : axis;
-    INDArray z = Nd4j.createUninitialized(x.dataType(), x.shape(), 'c');
-    Nd4j.exec(
-        org.nd4j.linalg.api.ops.DynamicCustomOp.builder("batchnorm")
-            .addInputs(x, mean, variance, gamma, beta)
-            .addOutputs(z)
-            .addIntegerArguments(1, 1, a)
-            .addFloatingPointArguments(epsilon)
-            .build());
-    return z;
+    return exec(
+        "batchnorm",
+        new int[] {1, 1, a},
+        new double[] {epsilon},
+        new INDArray[] {x, mean, variance, gamma, beta},
+        Nd4j.createUninitialized(x.dataType(), x.shape()));
   }
 
   /** Batch statistics (biased variance), then ND4J's batchnorm: {@code (y, mean, variance)}. */

@@ -111,14 +111,15 @@ final class DepthwiseF32 {
     int c = g.cout;
     int size = g.taps * c;
     int parts = Math.max(1, Math.min(pool.threads(), g.batch));
+    float[][] partial = new float[parts][size];
     return (in, out) -> {
-      float[][] partial = new float[parts][size];
       pool.parallelFor(
           parts,
           1,
           (fromPart, toPart) -> {
             for (int part = fromPart; part < toPart; part++) {
               float[] acc = partial[part];
+              java.util.Arrays.fill(acc, 0f);
               int n0 = (int) ((long) g.batch * part / parts);
               int n1 = (int) ((long) g.batch * (part + 1) / parts);
               sumImages(g, in[0], in[1], n0, n1, acc);
