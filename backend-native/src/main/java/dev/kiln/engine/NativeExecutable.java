@@ -19,9 +19,11 @@ import java.util.Set;
 
 /**
  * A compiled graph on the CPU. Outputs computed by a node are written straight into the tensors
- * returned to the caller; variable updates are staged in planned buffers and copied into the
- * variables after the last kernel, so every read in a run sees the values from before it. Not
- * thread-safe: one run at a time.
+ * returned to the caller. Every read in a run sees the variables' values from before it: a variable
+ * update is written straight into the variable when its node is the last reader of the old value
+ * (an optimizer's final elementwise op), and is otherwise staged in a planned buffer and copied
+ * into the variable after the last kernel. A run that fails part way can therefore leave some
+ * variables updated. Not thread-safe: one run at a time.
  */
 final class NativeExecutable implements Executable {
   private final NativeBackend backend;
@@ -77,6 +79,11 @@ final class NativeExecutable implements Executable {
   /** Fused elementwise chains in the compiled program. */
   int fusedGroups() {
     return program.fusedGroups();
+  }
+
+  /** Variable updates written straight into the variables. */
+  int updatesInPlace() {
+    return program.updatesInPlace();
   }
 
   /** Bytes of the planned intermediate buffers. */

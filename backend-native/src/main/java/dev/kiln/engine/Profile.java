@@ -9,7 +9,8 @@ import java.util.concurrent.atomic.LongAdder;
 
 /**
  * Time per kernel, for finding the slow op: {@code -Dkiln.native.profile=true} sums each kernel's
- * run time by op and operand types and prints the table when the JVM exits.
+ * run time by op and operand types and prints the table when the JVM exits; {@code
+ * -Dkiln.native.profileAfterMs=N} leaves out kernels that run in the first N milliseconds.
  */
 final class Profile {
   static final boolean ENABLED = Boolean.getBoolean("kiln.native.profile");
@@ -24,7 +25,14 @@ final class Profile {
 
   private Profile() {}
 
+  /** Kernels that finish before this time are not counted, so JIT warm-up can be left out. */
+  private static final long FROM =
+      System.nanoTime() + Long.getLong("kiln.native.profileAfterMs", 0) * 1_000_000L;
+
   static void record(Node n, long nanos) {
+    if (System.nanoTime() < FROM) {
+      return;
+    }
     String key =
         n.op().name()
             + " "

@@ -11,7 +11,10 @@ import dev.kiln.spi.ir.Op;
 import dev.kiln.spi.ir.Value;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -33,6 +36,9 @@ final class Program {
   private final int[] variableSlots;
   private final MemoryPlan plan;
   private final Fusion fusion;
+  private final Map<Value, String> inVariable;
+  private final String[] updateIds;
+  private final int[] updateSlots;
 
   private record Step(
       Node node,
@@ -46,7 +52,10 @@ final class Program {
     this.graph = graph;
     this.backend = backend;
     this.fusion = Fusion.plan(graph, backend.pool());
-    this.plan = new MemoryPlan(graph, external, Kernels::inPlaceAllowed, fusion.runsWith());
+    this.inVariable = updatesInVariables(graph, external, fusion.runsWith());
+    Set<Value> unplanned = new HashSet<>(external);
+    unplanned.addAll(inVariable.keySet());
+    this.plan = new MemoryPlan(graph, unplanned, Kernels::inPlaceAllowed, fusion.runsWith());
     MemorySegment[] buffers = new MemorySegment[plan.bufferBytes.size()];
     for (int i = 0; i < buffers.length; i++) {
       buffers[i] = arena.allocate(Math.max(1, plan.bufferBytes.get(i)), NativeTensor.ALIGNMENT);
@@ -71,6 +80,8 @@ final class Program {
       variableIds[i] = ((Op.VariableRead) vars.get(i).op()).id();
       variableSlots[i] = slotOf.get(vars.get(i).output());
     }
+    updateIds = inVariable.values().toArray(String[]::new);
+    updateSlots = inVariable.keySet().stream().mapToInt(slotOf::get).toArray();
     steps =
         plan.live.stream()
             .filter(n -> !(n.op() instanceof Op.Parameter || n.op() instanceof Op.VariableRead))
@@ -111,6 +122,81 @@ final class Program {
     int[] in = n.inputs().stream().mapToInt(slotOf::get).toArray();
     int[] out = n.outputs().stream().mapToInt(slotOf::get).toArray();
     return new Step(n, k, in, out, new MemorySegment[in.length], new MemorySegment[out.length]);
+  }
+
+  /**
+   * The variable updates whose node can write straight into the variable's memory, by value. The
+   * node must be the last to read the variable's old value, reading it (if at all) only where its
+   * kernel reads each element before writing it; the old value must not be a graph output or
+   * another variable's new value, and the new value must not be a graph output. The others are
+   * computed into planned buffers and copied after the run.
+   */
+  private static Map<Value, String> updatesInVariables(
+      Graph g, Set<Value> external, Map<Node, Node> runsWith) {
+    Map<Value, String> result = new LinkedHashMap<>();
+    if (g.updates().isEmpty() || g.nodes().stream().anyMatch(n -> n.op() instanceof Op.Scan)) {
+      // A scan body may read a variable where this analysis cannot see it.
+      return result;
+    }
+    List<Node> order = MemoryPlan.liveNodes(g);
+    Map<Node, Integer> position = new HashMap<>();
+    for (int i = 0; i < order.size(); i++) {
+      position.put(order.get(i), i);
+    }
+    Map<String, List<Value>> reads = new HashMap<>();
+    for (Node n : order) {
+      if (n.op() instanceof Op.VariableRead r) {
+        reads.computeIfAbsent(r.id(), k -> new ArrayList<>()).add(n.output());
+      }
+    }
+    Map<Value, List<Node>> readers = new HashMap<>();
+    for (Node n : order) {
+      for (Value v : n.inputs()) {
+        readers.computeIfAbsent(v, k -> new ArrayList<>()).add(n);
+      }
+    }
+    Set<Value> updateValues = new HashSet<>(g.updates().values());
+    for (Map.Entry<String, Value> e : g.updates().entrySet()) {
+      Value u = e.getValue();
+      Node writer = u.node();
+      boolean ok =
+          !(writer.op() instanceof Op.VariableRead
+                  || writer.op() instanceof Op.Parameter
+                  || writer.op() instanceof Op.Constant)
+              && !external.contains(u)
+              && !g.outputs().contains(u)
+              && g.updates().values().stream().filter(u::equals).count() == 1
+              && !runsWith.containsKey(writer)
+              && !runsWith.containsValue(writer)
+              && position.containsKey(writer);
+      for (Value r : reads.getOrDefault(e.getKey(), List.of())) {
+        if (!ok) {
+          break;
+        }
+        ok = !g.outputs().contains(r) && !updateValues.contains(r);
+        for (Node reader : readers.getOrDefault(r, List.of())) {
+          Node runsAt = runsWith.getOrDefault(reader, reader);
+          if (reader == writer) {
+            for (int k = 0; k < writer.inputs().size(); k++) {
+              if (writer.inputs().get(k) == r) {
+                ok &= r.shape().equals(u.shape()) && Kernels.inPlaceAllowed(writer, k);
+              }
+            }
+          } else {
+            ok &= position.getOrDefault(runsAt, Integer.MAX_VALUE) < position.get(writer);
+          }
+        }
+      }
+      if (ok) {
+        result.put(u, e.getKey());
+      }
+    }
+    return result;
+  }
+
+  /** Variable updates written in place, for tests. */
+  int updatesInPlace() {
+    return inVariable.size();
   }
 
   /** The slot of a value, for binding. */
@@ -163,6 +249,9 @@ final class Program {
                 + "' but the backend has no variable of that id");
       }
       slots[variableSlots[i]] = seg;
+    }
+    for (int i = 0; i < updateIds.length; i++) {
+      slots[updateSlots[i]] = backend.variableSegment(updateIds[i]);
     }
     for (Step s : steps) {
       for (int i = 0; i < s.in.length; i++) {
