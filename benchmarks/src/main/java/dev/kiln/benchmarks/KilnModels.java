@@ -105,16 +105,8 @@ final class KilnModels {
         backend.createVariable(p.id + "/v", HostTensor.zeros(DType.FLOAT32, p.value.shape()));
         Value m = b.variable(p.id + "/m", p.value.type());
         Value v = b.variable(p.id + "/v", p.value.type());
-        Value m2 =
-            b.add(
-                b.mul(b.scalar(beta1, DType.FLOAT32), m),
-                b.mul(b.scalar(1 - beta1, DType.FLOAT32), g));
-        Value v2 =
-            b.add(
-                b.mul(b.scalar(beta2, DType.FLOAT32), v),
-                b.mul(b.scalar(1 - beta2, DType.FLOAT32), b.square(g)));
-        Value step = b.div(b.mul(lrT, m2), b.add(b.sqrt(v2), b.scalar(1e-7, DType.FLOAT32)));
-        b.update(p.id + "/m", m2).update(p.id + "/v", v2).update(p.id, b.sub(p.value, step));
+        List<Value> r = b.adamUpdate(p.value, g, m, v, lrT, beta1, beta2, 1e-7);
+        b.update(p.id + "/m", r.get(1)).update(p.id + "/v", r.get(2)).update(p.id, r.get(0));
       }
     }
   }

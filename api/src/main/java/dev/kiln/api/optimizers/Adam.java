@@ -74,6 +74,18 @@ public class Adam extends Optimizer {
     Value alpha = o.div(o.mul(lr, o.sqrt(o.sub(1, b2t))), o.sub(1, b1t));
     Value m = o.read(slots.get(0));
     Value v = o.read(slots.get(1));
+    if (!amsgrad
+        && g.dtype() == w.dtype()
+        && m.dtype() == w.dtype()
+        && v.dtype() == w.dtype()
+        && g.shape().equals(w.shape())) {
+      // One op, so a backend can update the weight and both moments in one pass over memory.
+      Value step = alpha.dtype() == w.dtype() ? alpha : o.graph().cast(alpha, w.dtype());
+      List<Value> r = o.graph().adamUpdate(w, g, m, v, step, beta1, beta2, epsilon);
+      o.assign(slots.get(0), r.get(1));
+      o.assign(slots.get(1), r.get(2));
+      return r.get(0);
+    }
     m = o.add(m, o.mul(o.sub(g, m), 1 - beta1));
     v = o.add(v, o.mul(o.sub(o.square(g), v), 1 - beta2));
     o.assign(slots.get(0), m);

@@ -46,7 +46,7 @@ public final class Kernels {
 
   /** Composites with a kernel of their own; the rest run as their decomposition. */
   public static boolean hasDirectKernel(Op.Composite c) {
-    return c instanceof Op.Softmax || c instanceof Op.LogSoftmax;
+    return c instanceof Op.Softmax || c instanceof Op.LogSoftmax || c instanceof Op.AdamUpdate;
   }
 
   /**
@@ -63,6 +63,7 @@ public final class Kernels {
       case Op.ScatterAdd s -> k == 0;
       case Op.Softmax s -> true;
       case Op.LogSoftmax s -> true;
+      case Op.AdamUpdate a -> true;
       default -> false;
     };
   }

@@ -57,6 +57,7 @@ public final class ScalarKernels {
       case Op.Random r -> random(r, out);
       case Op.Softmax s -> softmax(out.shape().normalizeAxis(s.axis()), out, false);
       case Op.LogSoftmax s -> softmax(out.shape().normalizeAxis(s.axis()), out, true);
+      case Op.AdamUpdate a -> AdamUpdates.scalar(a, out);
       default -> null;
     };
   }

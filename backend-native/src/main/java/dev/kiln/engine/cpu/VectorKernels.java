@@ -84,6 +84,8 @@ final class VectorKernels {
           softmax(out.shape(), true);
       case Op.BroadcastTo b when out.dtype() == DType.FLOAT32 ->
           broadcastTo(n.inputs().get(0).shape(), out.shape());
+      case Op.AdamUpdate a when out.dtype() == DType.FLOAT32 ->
+          AdamUpdates.vector(a, out.shape().size(), pool);
       default -> null;
     };
   }

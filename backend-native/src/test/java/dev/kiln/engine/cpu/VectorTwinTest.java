@@ -144,6 +144,15 @@ class VectorTwinTest {
               5));
       c.add(
           new Case(
+              "adam_update." + n,
+              List.of(v, v, v, v, TensorType.of(DType.FLOAT32)),
+              (b, x) ->
+                  b.adamUpdate(x.get(0), x.get(1), x.get(2), x.get(3), x.get(4), 0.9, 0.999, 1e-7)
+                      .get(0),
+              0.1,
+              2));
+      c.add(
+          new Case(
               "broadcast_scalar." + n,
               List.of(TensorType.of(DType.FLOAT32)),
               (b, x) -> b.broadcastTo(x.get(0), Shape.of(2, n)),
@@ -254,30 +263,40 @@ class VectorTwinTest {
           Elem.set(t.dtype(), ins[i], e, c.lo() + (c.hi() - c.lo()) * rnd.nextDouble());
         }
       }
-      TensorType out = node.output().type();
-      long bytes = Math.max(1, out.shape().size() * out.dtype().byteSize());
-      MemorySegment ys = arena.allocate(bytes, 64);
-      MemorySegment yv = arena.allocate(bytes, 64);
-      scalar.run(ins, new MemorySegment[] {ys});
-      vector.run(ins, new MemorySegment[] {yv});
-      long terms =
-          Math.max(1, node.inputs().get(0).shape().size() / Math.max(1, out.shape().size()));
-      for (long e = 0; e < out.shape().size(); e++) {
-        double s = Elem.get(out.dtype(), ys, e);
-        double v = Elem.get(out.dtype(), yv, e);
-        double tol = 2e-6 * Math.max(1, Math.abs(s)) + 1e-6 * Math.sqrt(terms) * 4;
-        assertTrue(
-            Math.abs(s - v) <= tol || (Double.isNaN(s) && Double.isNaN(v)),
-            c.name()
-                + " at "
-                + e
-                + ": scalar "
-                + s
-                + ", vector "
-                + v
-                + " ("
-                + VectorWidth.bits()
-                + "-bit vectors)");
+      int results = node.outputs().size();
+      MemorySegment[] ys = new MemorySegment[results];
+      MemorySegment[] yv = new MemorySegment[results];
+      for (int r = 0; r < results; r++) {
+        TensorType out = node.outputs().get(r).type();
+        long bytes = Math.max(1, out.shape().size() * out.dtype().byteSize());
+        ys[r] = arena.allocate(bytes, 64);
+        yv[r] = arena.allocate(bytes, 64);
+      }
+      scalar.run(ins, ys);
+      vector.run(ins, yv);
+      for (int r = 0; r < results; r++) {
+        TensorType out = node.outputs().get(r).type();
+        long terms =
+            Math.max(1, node.inputs().get(0).shape().size() / Math.max(1, out.shape().size()));
+        for (long e = 0; e < out.shape().size(); e++) {
+          double s = Elem.get(out.dtype(), ys[r], e);
+          double v = Elem.get(out.dtype(), yv[r], e);
+          double tol = 2e-6 * Math.max(1, Math.abs(s)) + 1e-6 * Math.sqrt(terms) * 4;
+          assertTrue(
+              Math.abs(s - v) <= tol || (Double.isNaN(s) && Double.isNaN(v)),
+              c.name()
+                  + " result "
+                  + r
+                  + " at "
+                  + e
+                  + ": scalar "
+                  + s
+                  + ", vector "
+                  + v
+                  + " ("
+                  + VectorWidth.bits()
+                  + "-bit vectors)");
+        }
       }
     }
   }

@@ -604,6 +604,16 @@ public final class GraphBuilder {
     return emit(new Op.BatchNormTraining(axis, epsilon), List.of(x, gamma, beta));
   }
 
+  /**
+   * One Adam step for weight {@code w}: returns {@code (w', m', v')}; see {@link Op.AdamUpdate}.
+   *
+   * @param alpha the step size, a scalar: the learning rate with the bias correction folded in
+   */
+  public List<Value> adamUpdate(
+      Value w, Value g, Value m, Value v, Value alpha, double beta1, double beta2, double epsilon) {
+    return emit(new Op.AdamUpdate(beta1, beta2, epsilon), List.of(w, g, m, v, alpha));
+  }
+
   /** Batch normalization with given statistics. */
   public Value batchNormInference(
       Value x, Value mean, Value variance, Value gamma, Value beta, int axis, double epsilon) {

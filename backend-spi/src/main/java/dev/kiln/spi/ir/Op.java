@@ -61,7 +61,8 @@ public sealed interface Op {
           BatchNormInference,
           LayerNorm,
           Gelu,
-          Silu {
+          Silu,
+          AdamUpdate {
     /**
      * Emits the primitive ops that compute this op.
      *
@@ -1811,6 +1812,56 @@ public sealed interface Op {
     @Override
     public List<Value> decompose(GraphBuilder b, List<Value> in) {
       return List.of(b.mul(in.get(0), b.sigmoid(in.get(0))));
+    }
+  }
+
+  /**
+   * One Adam step for one weight, as Keras computes it: operands {@code (w, g, m, v, alpha)} with
+   * the gradient {@code g} and moments {@code m}, {@code v} shaped like {@code w} and the step size
+   * {@code alpha} (the learning rate with the bias correction folded in, {@code lr * sqrt(1 -
+   * beta2^t) / (1 - beta1^t)}) a scalar; results {@code (w', m', v')}: {@code m' = m + (g - m)(1 -
+   * beta1)}, {@code v' = v + (g^2 - v)(1 - beta2)}, {@code w' = w - m' alpha / (sqrt(v') +
+   * epsilon)}. As one op a backend can run the update in one pass over memory.
+   */
+  record AdamUpdate(double beta1, double beta2, double epsilon) implements Composite {
+    @Override
+    public String name() {
+      return "adam_update";
+    }
+
+    @Override
+    public List<TensorType> infer(List<TensorType> in) {
+      arity(name(), in, 5);
+      sameDtype(name(), in);
+      requireFloat(name(), in.get(0));
+      String[] names = {"gradient ", "m ", "v "};
+      for (int i = 1; i < 4; i++) {
+        if (!in.get(i).shape().equals(in.get(0).shape())) {
+          throw new ShapeError(
+              name(), names[i - 1] + in.get(i) + " must have the shape of weight " + in.get(0));
+        }
+      }
+      if (in.get(4).shape().size() != 1) {
+        throw new ShapeError(name(), "step size " + in.get(4) + " must be a scalar");
+      }
+      return List.of(in.get(0), in.get(0), in.get(0));
+    }
+
+    @Override
+    public List<Value> decompose(GraphBuilder b, List<Value> in) {
+      Value w = in.get(0);
+      Value g = in.get(1);
+      DType d = w.dtype();
+      Value alpha = in.get(4).rank() == 0 ? in.get(4) : b.reshape(in.get(4), Shape.of());
+      Value m = b.add(in.get(2), b.mul(b.sub(g, in.get(2)), b.scalar(1 - beta1, d)));
+      Value v = b.add(in.get(3), b.mul(b.sub(b.square(g), in.get(3)), b.scalar(1 - beta2, d)));
+      Value step = b.div(b.mul(m, alpha), b.add(b.sqrt(v), b.scalar(epsilon, d)));
+      return List.of(b.sub(w, step), m, v);
+    }
+
+    @Override
+    public String attributes() {
+      return "beta1=" + beta1 + ", beta2=" + beta2 + ", epsilon=" + epsilon;
     }
   }
 

@@ -919,6 +919,43 @@ public final class OpCases {
                     (b, in) -> List.of(b.softmaxCrossEntropy(in.get(0), in.get(1), -1)))
                 .terms(5 * n));
       }
+      for (int n : d == FLOAT32 ? new int[] {1, 17, 1023, 4099} : FEW) {
+        c.add(
+            many(
+                    "adam_update." + d + "." + n,
+                    List.of(
+                        TensorType.of(d, n),
+                        TensorType.of(d, n),
+                        TensorType.of(d, n),
+                        TensorType.of(d, n),
+                        TensorType.of(d)),
+                    List.of(
+                        Domain.ANY,
+                        Domain.ANY,
+                        Domain.ANY,
+                        Domain.POSITIVE,
+                        Domain.range(1e-3, 0.1)),
+                    (b, in) ->
+                        b.adamUpdate(
+                            in.get(0), in.get(1), in.get(2), in.get(3), in.get(4), 0.9, 0.999,
+                            1e-7))
+                .terms(10));
+      }
+      c.add(
+          many(
+                  "adam_update." + d + ".3x5.alpha_shape_1",
+                  List.of(
+                      TensorType.of(d, 3, 5),
+                      TensorType.of(d, 3, 5),
+                      TensorType.of(d, 3, 5),
+                      TensorType.of(d, 3, 5),
+                      TensorType.of(d, 1)),
+                  List.of(
+                      Domain.ANY, Domain.ANY, Domain.ANY, Domain.POSITIVE, Domain.range(1e-3, 0.1)),
+                  (b, in) ->
+                      b.adamUpdate(
+                          in.get(0), in.get(1), in.get(2), in.get(3), in.get(4), 0.8, 0.99, 1e-3))
+              .terms(10));
       c.add(
           many(
                   "softmax." + d + ".7x5.axis0",

@@ -186,6 +186,7 @@ public class ReferenceEvaluator {
       case Op.LayerNorm ln -> List.of(layerNorm(ln, t, x));
       case Op.Gelu ge -> List.of(map(t, x.get(0), v -> gelu(v, ge.approximate())));
       case Op.Silu si -> List.of(map(t, x.get(0), v -> v / (1 + Math.exp(-v))));
+      case Op.AdamUpdate a -> adamUpdate(a, t, x);
     };
   }
 
@@ -827,6 +828,25 @@ public class ReferenceEvaluator {
       v[i] = round(types.get(2).dtype(), var[i]);
     }
     return List.of(y, new Buf(types.get(1), m), new Buf(types.get(2), v));
+  }
+
+  private static List<Buf> adamUpdate(Op.AdamUpdate a, TensorType t, List<Buf> x) {
+    double[] w = x.get(0).data();
+    double[] g = x.get(1).data();
+    double[] m = x.get(2).data();
+    double[] v = x.get(3).data();
+    double alpha = x.get(4).data()[0];
+    double[] w2 = new double[w.length];
+    double[] m2 = new double[w.length];
+    double[] v2 = new double[w.length];
+    for (int i = 0; i < w.length; i++) {
+      double mi = m[i] + (g[i] - m[i]) * (1 - a.beta1());
+      double vi = v[i] + (g[i] * g[i] - v[i]) * (1 - a.beta2());
+      m2[i] = round(t.dtype(), mi);
+      v2[i] = round(t.dtype(), vi);
+      w2[i] = round(t.dtype(), w[i] - mi * alpha / (Math.sqrt(vi) + a.epsilon()));
+    }
+    return List.of(new Buf(t, w2), new Buf(t, m2), new Buf(t, v2));
   }
 
   private static Buf batchNormInference(Op.BatchNormInference bn, TensorType t, List<Buf> x) {
