@@ -116,9 +116,11 @@ final class Gemm {
     }
     int panels = (n + NR - 1) / NR;
     MemorySegment bp = ws.bPack((long) panels * NR * KC);
-    int rowBlocks = (m + MC - 1) / MC;
-    // Equal row blocks (a multiple of MR each), so threads get equal work: 128 rows become
-    // 2 x 66 rather than 96 + 32.
+    // At least one row block per thread when each gets four micro-panels or more: threads that
+    // split the columns of one row block would each pack the whole A block.
+    int rowBlocks = Math.max((m + MC - 1) / MC, Math.min(pool.threads(), m / (4 * MR)));
+    // Equal row blocks (a multiple of MR each), so threads get equal work: 300 rows become
+    // 2 x 150 rather than 192 + 108.
     int mcEff = ((m + rowBlocks - 1) / rowBlocks + MR - 1) / MR * MR;
     // Enough tasks for every thread: split columns too when rows are few.
     int colGroups = Math.max(1, Math.min(panels, (pool.threads() + rowBlocks - 1) / rowBlocks));
@@ -171,7 +173,13 @@ final class Gemm {
     }
   }
 
-  /** Packs op(B)[p0:p0+kc, j0:j0+NR] as kc rows of NR floats, zero-padded past n. */
+  /**
+   * Packs op(B)[p0:p0+kc, j0:j0+NR] as kc rows of NR floats, zero-padded past n. A full panel of
+   * row-major B moves as two vectors per row; a transposed or ragged one is gathered in a heap
+   * scratch with bulk copies (per-row segment copies and element accesses cost a bounds and
+   * alignment check each, which made packing a fifth of the micro-kernel's time). Each layout has
+   * its own small method, so the JIT compiles each once and early.
+   */
   private static void packB(
       MemorySegment b,
       long bOff,
@@ -184,30 +192,61 @@ final class Gemm {
       MemorySegment bp,
       long at) {
     int nr = Math.min(NR, n - j0);
-    if (!tb && nr == NR) {
-      for (int p = 0; p < kc; p++) {
-        long src = (bOff + (long) (p0 + p) * n + j0) * 4;
-        MemorySegment.copy(b, src, bp, (at + (long) p * NR) * 4, NR * 4L);
-      }
-      return;
-    }
-    for (int p = 0; p < kc; p++) {
-      long row = at + (long) p * NR;
-      for (int j = 0; j < NR; j++) {
-        float v = 0;
-        if (j < nr) {
-          long idx = tb ? bOff + (long) (j0 + j) * k + p0 + p : bOff + (long) (p0 + p) * n + j0 + j;
-          v = b.getAtIndex(ValueLayout.JAVA_FLOAT, idx);
-        }
-        bp.setAtIndex(ValueLayout.JAVA_FLOAT, row + j, v);
-      }
+    if (tb) {
+      packBColumns(b, bOff + (long) j0 * k + p0, k, nr, kc, bp, at);
+    } else if (nr == NR) {
+      packBRows(b, bOff + (long) p0 * n + j0, n, kc, bp, at);
+    } else {
+      packBRagged(b, bOff + (long) p0 * n + j0, n, nr, kc, bp, at);
     }
   }
 
+  /** Full panel of row-major B: kc rows of NR floats, {@code ldb} apart. */
+  private static void packBRows(
+      MemorySegment b, long from, int ldb, int kc, MemorySegment bp, long at) {
+    for (int p = 0; p < kc; p++) {
+      long src = (from + (long) p * ldb) * 4;
+      long dst = (at + (long) p * NR) * 4;
+      FloatVector.fromMemorySegment(S, b, src, ORDER).intoMemorySegment(bp, dst, ORDER);
+      FloatVector.fromMemorySegment(S, b, src + 4L * V, ORDER)
+          .intoMemorySegment(bp, dst + 4L * V, ORDER);
+    }
+  }
+
+  /** The last, narrower panel of row-major B, zero-padded to NR. */
+  private static void packBRagged(
+      MemorySegment b, long from, int ldb, int nr, int kc, MemorySegment bp, long at) {
+    float[] block = PACK_B.get();
+    java.util.Arrays.fill(block, 0, kc * NR, 0f);
+    for (int p = 0; p < kc; p++) {
+      MemorySegment.copy(b, ValueLayout.JAVA_FLOAT, (from + (long) p * ldb) * 4, block, p * NR, nr);
+    }
+    MemorySegment.copy(block, 0, bp, ValueLayout.JAVA_FLOAT, at * 4, kc * NR);
+  }
+
+  /** Transposed B: row j of the stored matrix holds column j of the panel, kc floats long. */
+  private static void packBColumns(
+      MemorySegment b, long from, int ldb, int nr, int kc, MemorySegment bp, long at) {
+    float[] rows = PACK_ROWS.get();
+    float[] block = PACK_B.get();
+    for (int j = 0; j < nr; j++) {
+      MemorySegment.copy(b, ValueLayout.JAVA_FLOAT, (from + (long) j * ldb) * 4, rows, j * kc, kc);
+    }
+    java.util.Arrays.fill(rows, nr * kc, NR * kc, 0f);
+    for (int j = 0; j < NR; j++) {
+      int src = j * kc;
+      for (int p = 0, d = j; p < kc; p++, d += NR) {
+        block[d] = rows[src + p];
+      }
+    }
+    MemorySegment.copy(block, 0, bp, ValueLayout.JAVA_FLOAT, at * 4, kc * NR);
+  }
+
   /**
-   * Packs op(A)[i0:i0+mc, p0:p0+kc] as row panels of MR rows, each kc columns of MR floats. Rows
-   * are read with bulk copies into a heap scratch and interleaved there; element-wise segment
-   * accesses cost a bounds check each and made packing the hot spot of small-k convolutions.
+   * Packs op(A)[i0:i0+mc, p0:p0+kc] as row panels of MR rows, each kc columns of MR floats,
+   * zero-padded past the last row. Rows are read with bulk copies into a heap scratch and
+   * interleaved there; element-wise segment accesses cost a bounds check each and made packing the
+   * hot spot of small-k convolutions.
    */
   private static void packA(
       MemorySegment a,
@@ -220,51 +259,74 @@ final class Gemm {
       int p0,
       int kc,
       MemorySegment ap) {
+    if (ta) {
+      packAColumns(a, aOff + (long) p0 * m + i0, m, mc, kc, ap);
+    } else {
+      packARows(a, aOff + (long) i0 * k + p0, k, mc, kc, ap);
+    }
+  }
+
+  /** Row-major A: each panel's MR rows are copied out, then interleaved. */
+  private static void packARows(
+      MemorySegment a, long from, int lda, int mc, int kc, MemorySegment ap) {
     float[] rows = PACK_ROWS.get();
     float[] block = PACK_BLOCK.get();
-    if (ta) {
-      // op(A) = A^T: row p of A holds op(A)[i0:i0+mc, p] contiguously; one copy per p.
-      for (int p = 0; p < kc; p++) {
-        MemorySegment.copy(
-            a, ValueLayout.JAVA_FLOAT, (aOff + (long) (p0 + p) * m + i0) * 4, rows, p * mc, mc);
-      }
-    }
     for (int ir = 0; ir < mc; ir += MR) {
       int mr = Math.min(MR, mc - ir);
-      if (ta) {
-        for (int p = 0; p < kc; p++) {
-          int dst = p * MR;
-          int src = p * mc + ir;
-          for (int r = 0; r < MR; r++) {
-            block[dst + r] = r < mr ? rows[src + r] : 0f;
-          }
-        }
-      } else {
-        for (int r = 0; r < mr; r++) {
-          MemorySegment.copy(
-              a,
-              ValueLayout.JAVA_FLOAT,
-              (aOff + (long) (i0 + ir + r) * k + p0) * 4,
-              rows,
-              r * kc,
-              kc);
-        }
-        for (int p = 0; p < kc; p++) {
-          int dst = p * MR;
-          for (int r = 0; r < MR; r++) {
-            block[dst + r] = r < mr ? rows[r * kc + p] : 0f;
-          }
-        }
+      for (int r = 0; r < mr; r++) {
+        MemorySegment.copy(
+            a, ValueLayout.JAVA_FLOAT, (from + (long) (ir + r) * lda) * 4, rows, r * kc, kc);
+      }
+      java.util.Arrays.fill(rows, mr * kc, MR * kc, 0f);
+      interleave(rows, kc, block);
+      MemorySegment.copy(block, 0, ap, ValueLayout.JAVA_FLOAT, (long) ir * kc * 4, kc * MR);
+    }
+  }
+
+  /** {@code block[p * MR + r] = rows[r * kc + p]} for the MR rows. */
+  private static void interleave(float[] rows, int kc, float[] block) {
+    for (int p = 0, d = 0; p < kc; p++, d += MR) {
+      block[d] = rows[p];
+      block[d + 1] = rows[kc + p];
+      block[d + 2] = rows[2 * kc + p];
+      block[d + 3] = rows[3 * kc + p];
+      block[d + 4] = rows[4 * kc + p];
+      block[d + 5] = rows[5 * kc + p];
+    }
+  }
+
+  /** Transposed A: stored row p holds op(A)[i0:i0+mc, p] contiguously; one copy per p. */
+  private static void packAColumns(
+      MemorySegment a, long from, int lda, int mc, int kc, MemorySegment ap) {
+    float[] rows = PACK_ROWS.get();
+    float[] block = PACK_BLOCK.get();
+    int width = (mc + MR - 1) / MR * MR;
+    for (int p = 0; p < kc; p++) {
+      MemorySegment.copy(
+          a, ValueLayout.JAVA_FLOAT, (from + (long) p * lda) * 4, rows, p * width, mc);
+      java.util.Arrays.fill(rows, p * width + mc, (p + 1) * width, 0f);
+    }
+    for (int ir = 0; ir < mc; ir += MR) {
+      for (int p = 0, s = ir, d = 0; p < kc; p++, s += width, d += MR) {
+        block[d] = rows[s];
+        block[d + 1] = rows[s + 1];
+        block[d + 2] = rows[s + 2];
+        block[d + 3] = rows[s + 3];
+        block[d + 4] = rows[s + 4];
+        block[d + 5] = rows[s + 5];
       }
       MemorySegment.copy(block, 0, ap, ValueLayout.JAVA_FLOAT, (long) ir * kc * 4, kc * MR);
     }
   }
 
   private static final ThreadLocal<float[]> PACK_ROWS =
-      ThreadLocal.withInitial(() -> new float[MC * KC]);
+      ThreadLocal.withInitial(() -> new float[(MC + MR) * KC]);
 
   private static final ThreadLocal<float[]> PACK_BLOCK =
       ThreadLocal.withInitial(() -> new float[MR * KC]);
+
+  private static final ThreadLocal<float[]> PACK_B =
+      ThreadLocal.withInitial(() -> new float[NR * KC]);
 
   private static void copyOut(
       MemorySegment tile, MemorySegment c, long cAt, int ldc, boolean acc, int mr, int nr) {
