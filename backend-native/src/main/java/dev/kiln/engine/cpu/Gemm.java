@@ -116,14 +116,19 @@ final class Gemm {
     }
     int panels = (n + NR - 1) / NR;
     MemorySegment bp = ws.bPack((long) panels * NR * KC);
-    // At least one row block per thread when each gets four micro-panels or more: threads that
-    // split the columns of one row block would each pack the whole A block.
-    int rowBlocks = Math.max((m + MC - 1) / MC, Math.min(pool.threads(), m / (4 * MR)));
+    // Row blocks in a multiple of the thread count, so each thread gets the same number (784 rows
+    // on two threads: 6 x 132, not 5 x 157 split 3:2), while a block keeps four micro-panels or
+    // more. Threads that split the columns of one row block would each pack the whole A block.
+    int threads = pool.threads();
+    int rowBlocks =
+        Math.max(
+            (m + MC - 1) / MC,
+            Math.min(((m + MC - 1) / MC + threads - 1) / threads * threads, m / (4 * MR)));
     // Equal row blocks (a multiple of MR each), so threads get equal work: 300 rows become
     // 2 x 150 rather than 192 + 108.
     int mcEff = ((m + rowBlocks - 1) / rowBlocks + MR - 1) / MR * MR;
     // Enough tasks for every thread: split columns too when rows are few.
-    int colGroups = Math.max(1, Math.min(panels, (pool.threads() + rowBlocks - 1) / rowBlocks));
+    int colGroups = Math.max(1, Math.min(panels, (threads + rowBlocks - 1) / rowBlocks));
     int tasks = rowBlocks * colGroups;
     for (int pc = 0; pc < k; pc += KC) {
       int kc = Math.min(KC, k - pc);
@@ -151,6 +156,9 @@ final class Gemm {
               int cg = t % colGroups;
               int i0 = rb * mcEff;
               int mc = Math.min(mcEff, m - i0);
+              if (mc <= 0) {
+                continue;
+              }
               int jpFrom = panels * cg / colGroups;
               int jpTo = panels * (cg + 1) / colGroups;
               packA(a, aOff, ta, m, k, i0, mc, p0, kc, ap);
