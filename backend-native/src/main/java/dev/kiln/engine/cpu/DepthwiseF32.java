@@ -10,11 +10,14 @@ import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * Direct float32 kernels for depthwise convolution with a channel multiplier of one (every output
- * channel reads only its own input channel), the Keras {@code DepthwiseConv2D} default. In
- * channels-last layout a tap's channels are contiguous in the input, the kernel and the output, so
- * each tap is one vector multiply-add across channels; an im2col + GEMM would multiply mostly
- * zeros. Other multipliers and groupings use the generic loops.
+ * Direct float32 kernels for depthwise convolution (one group per input channel). With a channel
+ * multiplier of one, the Keras {@code DepthwiseConv2D} default, every output channel reads only its
+ * own input channel; in channels-last layout a tap's channels are contiguous in the input, the
+ * kernel and the output, so each tap is one vector multiply-add across channels, where an im2col +
+ * GEMM would multiply mostly zeros. With a multiplier {@code M > 1} output channel {@code c M + j}
+ * reads input channel {@code c}: the input is first expanded to {@code C M} channels (each value
+ * repeated M times) so the same kernels run, and the input gradient, computed over the expanded
+ * channels, is summed back over each group of M. Other groupings use the generic loops.
  */
 final class DepthwiseF32 {
   private static final VectorSpecies<Float> S = VectorWidth.F32;
@@ -26,10 +29,106 @@ final class DepthwiseF32 {
   /** Whether the direct kernels cover this convolution. */
   static boolean covers(Op.ConvSpec s, TensorType x, TensorType w) {
     int c = x.shape().dim(-1);
-    return s.groups() == c && w.shape().dim(-2) == 1 && w.shape().dim(-1) == c;
+    return s.groups() == c && w.shape().dim(-2) == 1 && w.shape().dim(-1) % c == 0;
   }
 
   static Kernel forward(Op.ConvSpec s, TensorType x, TensorType w, TensorType y, CpuPool pool) {
+    Kernel direct = forwardOne(s, x, w, y, pool);
+    int m = w.shape().dim(-1) / x.shape().dim(-1);
+    if (m == 1) {
+      return direct;
+    }
+    Channels expanded = new Channels(x, m, pool);
+    return (in, out) -> direct.run(new MemorySegment[] {expanded.expand(in[0]), in[1]}, out);
+  }
+
+  static Kernel backpropInput(
+      Op.ConvSpec s, TensorType dy, TensorType w, TensorType dx, CpuPool pool) {
+    int m = w.shape().dim(-1) / dx.shape().dim(-1);
+    if (m == 1) {
+      return backpropInputOne(s, dy, w, dx, pool);
+    }
+    Channels expanded = new Channels(dx, m, pool);
+    Kernel direct = backpropInputOne(s, dy, w, expanded.type, pool);
+    return (in, out) -> {
+      direct.run(in, new MemorySegment[] {expanded.scratch});
+      expanded.sumGroups(out[0]);
+    };
+  }
+
+  static Kernel backpropFilter(
+      Op.ConvSpec s, TensorType x, TensorType dy, TensorType dw, CpuPool pool) {
+    Kernel direct = backpropFilterOne(s, x, dy, dw, pool);
+    int m = dw.shape().dim(-1) / x.shape().dim(-1);
+    if (m == 1) {
+      return direct;
+    }
+    Channels expanded = new Channels(x, m, pool);
+    return (in, out) -> direct.run(new MemorySegment[] {expanded.expand(in[0]), in[1]}, out);
+  }
+
+  /** A channels-last tensor's channels repeated M times each, in a scratch owned by the kernel. */
+  private static final class Channels {
+    final TensorType type;
+    final MemorySegment scratch;
+    private final int positions;
+    private final int c;
+    private final int m;
+    private final CpuPool pool;
+
+    Channels(TensorType t, int m, CpuPool pool) {
+      int[] dims = t.shape().dims();
+      this.c = dims[dims.length - 1];
+      this.m = m;
+      this.positions = (int) (t.shape().size() / c);
+      dims[dims.length - 1] = c * m;
+      this.type = new TensorType(t.dtype(), dev.kiln.spi.Shape.of(dims));
+      this.scratch =
+          java.lang.foreign.Arena.ofAuto().allocate(Math.max(4, t.shape().size() * m * 4), 64);
+      this.pool = pool;
+    }
+
+    /** {@code scratch[p, ch * M + j] = x[p, ch]}. */
+    MemorySegment expand(MemorySegment x) {
+      pool.parallelFor(
+          positions,
+          256,
+          (from, to) -> {
+            for (long p = from; p < to; p++) {
+              for (int ch = 0; ch < c; ch++) {
+                float v = x.getAtIndex(ValueLayout.JAVA_FLOAT, p * c + ch);
+                long at = (p * c + ch) * m;
+                for (int j = 0; j < m; j++) {
+                  scratch.setAtIndex(ValueLayout.JAVA_FLOAT, at + j, v);
+                }
+              }
+            }
+          });
+      return scratch;
+    }
+
+    /** {@code dx[p, ch] = sum over j of scratch[p, ch * M + j]}. */
+    void sumGroups(MemorySegment dx) {
+      pool.parallelFor(
+          positions,
+          256,
+          (from, to) -> {
+            for (long p = from; p < to; p++) {
+              for (int ch = 0; ch < c; ch++) {
+                long at = (p * c + ch) * m;
+                float v = 0;
+                for (int j = 0; j < m; j++) {
+                  v += scratch.getAtIndex(ValueLayout.JAVA_FLOAT, at + j);
+                }
+                dx.setAtIndex(ValueLayout.JAVA_FLOAT, p * c + ch, v);
+              }
+            }
+          });
+    }
+  }
+
+  private static Kernel forwardOne(
+      Op.ConvSpec s, TensorType x, TensorType w, TensorType y, CpuPool pool) {
     ConvGeometry g = new ConvGeometry(s, x.shape(), w.shape(), y.shape());
     int c = g.cout;
     return (in, out) ->
@@ -63,7 +162,7 @@ final class DepthwiseF32 {
             });
   }
 
-  static Kernel backpropInput(
+  private static Kernel backpropInputOne(
       Op.ConvSpec s, TensorType dy, TensorType w, TensorType dx, CpuPool pool) {
     ConvGeometry g = new ConvGeometry(s, dx.shape(), w.shape(), dy.shape());
     int c = g.cout;
@@ -105,7 +204,7 @@ final class DepthwiseF32 {
    * The kernel gradient, a sum over every image and position: each thread sums its images into its
    * own partial, and the partials are added at the end.
    */
-  static Kernel backpropFilter(
+  private static Kernel backpropFilterOne(
       Op.ConvSpec s, TensorType x, TensorType dy, TensorType dw, CpuPool pool) {
     ConvGeometry g = new ConvGeometry(s, x.shape(), dw.shape(), dy.shape());
     int c = g.cout;

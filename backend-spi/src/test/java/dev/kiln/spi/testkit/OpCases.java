@@ -490,7 +490,12 @@ public final class OpCases {
             "3d.valid",
             Shape.of(1, 5, 4, 5, 2),
             Shape.of(2, 2, 3, 2, 3),
-            ConvSpec.simple(3, Padding.VALID)));
+            ConvSpec.simple(3, Padding.VALID)),
+        new ConvConfig(
+            "2d.depthwise.multiplier3",
+            Shape.of(2, 5, 6, 17),
+            Shape.of(3, 2, 1, 51),
+            new ConvSpec(new int[] {1, 2}, Padding.SAME, new int[] {1, 1}, 17)));
   }
 
   static void convolution(List<OpCase> c) {
