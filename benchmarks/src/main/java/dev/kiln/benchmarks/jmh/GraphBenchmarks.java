@@ -42,7 +42,13 @@ import org.openjdk.jmh.annotations.Warmup;
     value = 1,
     jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED"})
 public class GraphBenchmarks {
-  @Param({"conv2d_forward", "conv2d_backward", "elementwise_chain", "adam_update"})
+  @Param({
+    "conv2d_forward",
+    "conv2d_backward",
+    "elementwise_chain",
+    "adam_update",
+    "adam_update_op"
+  })
   String graph;
 
   /** Elementwise fusion off (the default) or on: the before and after of fusing chains. */
@@ -96,7 +102,17 @@ public class GraphBenchmarks {
             b.div(
                 b.mul(b.scalar(1e-3, DType.FLOAT32), m2),
                 b.add(b.sqrt(v2), b.scalar(1e-7, DType.FLOAT32)));
-        b.output(b.sub(p, step));
+        b.output(b.sub(p, step), m2, v2);
+      }
+      case "adam_update_op" -> {
+        // The same update as one adam_update op (weight, gradient and both moments in one pass).
+        int n = 784 * 512;
+        Value p = b.input(TensorType.of(DType.FLOAT32, n));
+        Value g = b.input(TensorType.of(DType.FLOAT32, n));
+        Value m = b.input(TensorType.of(DType.FLOAT32, n));
+        Value v = b.input(TensorType.of(DType.FLOAT32, n));
+        List<Value> r = b.adamUpdate(p, g, m, v, b.scalar(1e-3, DType.FLOAT32), 0.9, 0.999, 1e-7);
+        b.output(r.get(0), r.get(1), r.get(2));
       }
       default -> throw new IllegalArgumentException(graph);
     }
