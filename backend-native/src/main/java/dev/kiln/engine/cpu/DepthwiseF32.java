@@ -29,7 +29,10 @@ final class DepthwiseF32 {
   /** Whether the direct kernels cover this convolution. */
   static boolean covers(Op.ConvSpec s, TensorType x, TensorType w) {
     int c = x.shape().dim(-1);
-    return s.groups() == c && w.shape().dim(-2) == 1 && w.shape().dim(-1) % c == 0;
+    int cout = w.shape().dim(-1);
+    // One input channel is an ordinary convolution, which im2col + GEMM runs faster than an
+    // expansion to cout channels.
+    return s.groups() == c && w.shape().dim(-2) == 1 && cout % c == 0 && (c > 1 || cout == 1);
   }
 
   static Kernel forward(Op.ConvSpec s, TensorType x, TensorType w, TensorType y, CpuPool pool) {
