@@ -87,11 +87,11 @@ public class GraphBenchmarks {
       }
       case "adam_update" -> {
         // Adam's update of a 784x512 kernel: the chain that fusion targets.
-        int n = 784 * 512;
-        Value p = b.input(TensorType.of(DType.FLOAT32, n));
-        Value g = b.input(TensorType.of(DType.FLOAT32, n));
-        Value m = b.input(TensorType.of(DType.FLOAT32, n));
-        Value v = b.input(TensorType.of(DType.FLOAT32, n));
+        List<Value> in = adamOperands(b);
+        Value p = in.get(0);
+        Value g = in.get(1);
+        Value m = in.get(2);
+        Value v = in.get(3);
         Value m2 =
             b.add(b.mul(b.scalar(0.9, DType.FLOAT32), m), b.mul(b.scalar(0.1, DType.FLOAT32), g));
         Value v2 =
@@ -106,12 +106,17 @@ public class GraphBenchmarks {
       }
       case "adam_update_op" -> {
         // The same update as one adam_update op (weight, gradient and both moments in one pass).
-        int n = 784 * 512;
-        Value p = b.input(TensorType.of(DType.FLOAT32, n));
-        Value g = b.input(TensorType.of(DType.FLOAT32, n));
-        Value m = b.input(TensorType.of(DType.FLOAT32, n));
-        Value v = b.input(TensorType.of(DType.FLOAT32, n));
-        List<Value> r = b.adamUpdate(p, g, m, v, b.scalar(1e-3, DType.FLOAT32), 0.9, 0.999, 1e-7);
+        List<Value> in = adamOperands(b);
+        List<Value> r =
+            b.adamUpdate(
+                in.get(0),
+                in.get(1),
+                in.get(2),
+                in.get(3),
+                b.scalar(1e-3, DType.FLOAT32),
+                0.9,
+                0.999,
+                1e-7);
         b.output(r.get(0), r.get(1), r.get(2));
       }
       default -> throw new IllegalArgumentException(graph);
@@ -127,6 +132,15 @@ public class GraphBenchmarks {
       }
       inputs.add(backend.upload(h));
     }
+  }
+
+  /** Weight, gradient and both moments of a 784x512 kernel, as graph inputs. */
+  private static List<Value> adamOperands(GraphBuilder b) {
+    List<Value> in = new ArrayList<>();
+    for (int i = 0; i < 4; i++) {
+      in.add(b.input(TensorType.of(DType.FLOAT32, 784 * 512)));
+    }
+    return in;
   }
 
   @TearDown
