@@ -1,0 +1,335 @@
+package dev.kiln.api.registry;
+
+import dev.kiln.api.KilnException;
+import java.io.IOException;
+import java.lang.reflect.Field;
+import java.lang.reflect.Modifier;
+import java.net.URISyntaxException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.EnumMap;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.jar.JarEntry;
+import java.util.jar.JarFile;
+import java.util.stream.Stream;
+
+/**
+ * Every serializable class by kind and Keras class name: layers, activations, losses, metrics,
+ * optimizers, schedules, initializers, regularizers and constraints. Kiln's own classes are found
+ * by themselves: each declares a {@code public static final KerasClass} field (or a list of them),
+ * and the registry reads those fields from every class of the api. Users add their own classes with
+ * {@link #register}.
+ *
+ * {@snippet :
+ * Layer d = Registry.fromConfig(Kind.LAYER, "Dense", Map.of("units", 8));
+ * Loss l = Registry.get(Kind.LOSS, "mse");
+ * Registry.register(MyLayer.KERAS);
+ * }
+ */
+public final class Registry {
+  private Registry() {}
+
+  private static final String ROOT = "dev/kiln/api/";
+
+  private static final Map<Kind, Map<String, KerasClass<?>>> BY_NAME = new EnumMap<>(Kind.class);
+  private static final Map<Kind, Map<String, KerasClass<?>>> BY_ALIAS = new EnumMap<>(Kind.class);
+  private static final Map<Class<?>, KerasClass<?>> BY_TYPE = new HashMap<>();
+  private static final Map<Kind, Set<String>> COMMON =
+      Map.of(
+          Kind.LAYER,
+          Set.of("name", "trainable", "dtype", "batch_input_shape", "batch_shape", "input_shape"),
+          Kind.LOSS,
+          Set.of("name", "reduction", "dtype"),
+          Kind.METRIC,
+          Set.of("name", "dtype"),
+          Kind.OPTIMIZER,
+          Set.of("name"));
+  private static boolean discovered;
+
+  static {
+    for (Kind k : Kind.values()) {
+      BY_NAME.put(k, new TreeMap<>());
+      BY_ALIAS.put(k, new LinkedHashMap<>());
+    }
+  }
+
+  /**
+   * Registers a class: its class name and aliases then find it, and configs of it can be read.
+   * Registering a name again replaces the earlier class (a user's class may take a built-in's
+   * name).
+   */
+  public static synchronized void register(KerasClass<?> declaration) {
+    ensureDiscovered();
+    put(declaration);
+  }
+
+  private static void put(KerasClass<?> d) {
+    BY_NAME.get(d.kind()).put(d.className(), d);
+    for (String a : d.aliases()) {
+      BY_ALIAS.get(d.kind()).put(a, d);
+    }
+    BY_TYPE.putIfAbsent(d.type(), d);
+  }
+
+  /** The class names of one kind, sorted. */
+  public static synchronized Set<String> classNames(Kind kind) {
+    ensureDiscovered();
+    return Set.copyOf(BY_NAME.get(kind).keySet());
+  }
+
+  /** Every declaration of one kind. */
+  public static synchronized List<KerasClass<?>> declarations(Kind kind) {
+    ensureDiscovered();
+    return List.copyOf(BY_NAME.get(kind).values());
+  }
+
+  /**
+   * The declaration of this class name or alias.
+   *
+   * @throws KilnException for an unknown name, naming the nearest known ones
+   */
+  public static synchronized KerasClass<?> declaration(Kind kind, String name) {
+    ensureDiscovered();
+    KerasClass<?> d = BY_NAME.get(kind).get(name);
+    if (d == null) {
+      d = BY_ALIAS.get(kind).get(name);
+    }
+    if (d == null) {
+      List<String> known = new ArrayList<>(BY_NAME.get(kind).keySet());
+      known.addAll(BY_ALIAS.get(kind).keySet());
+      throw new KilnException(
+          "Unknown "
+              + kind.noun()
+              + " '"
+              + name
+              + "'"
+              + Names.suggest(name, known)
+              + ". Known: "
+              + String.join(", ", BY_NAME.get(kind).keySet())
+              + (kind == Kind.LAYER ? "; register custom layers with Registry.register" : ""));
+    }
+    return d;
+  }
+
+  /** The declaration of a Java class (or its nearest declared superclass), or null. */
+  public static synchronized KerasClass<?> declarationOf(Class<?> type) {
+    ensureDiscovered();
+    for (Class<?> c = type; c != null; c = c.getSuperclass()) {
+      KerasClass<?> d = BY_TYPE.get(c);
+      if (d == null) {
+        d = declaredIn(c);
+      }
+      if (d != null) {
+        return d;
+      }
+    }
+    return null;
+  }
+
+  /** An instance of this name or alias with default arguments ({@code "mse"}). */
+  public static <T> T get(Kind kind, String name) {
+    return fromConfig(kind, name, Map.of());
+  }
+
+  /**
+   * An instance from its class name (or alias) and config, every value checked.
+   *
+   * @throws KilnException for an unknown class
+   * @throws ArgumentException for a config the class does not take, naming the key
+   */
+  @SuppressWarnings("unchecked")
+  public static <T> T fromConfig(Kind kind, String name, Map<String, Object> config) {
+    KerasClass<?> d = declaration(kind, name);
+    Object n = config.get("name");
+    String owner = kind.noun() + " '" + (n instanceof String s ? s : name) + "'";
+    Args args = Args.fromConfig(d, config, COMMON.getOrDefault(kind, Set.of()), owner);
+    Object obj = d.create(args);
+    if (obj instanceof KerasObject k) {
+      k.args().setAll(args);
+      k.readCommonConfig(config);
+    }
+    return (T) obj;
+  }
+
+  /**
+   * Reads Keras's serialized form: a name ({@code "relu"}, {@code "l2"}) or a map with {@code
+   * class_name} and {@code config}; null stays null; an object of the kind passes through.
+   *
+   * @throws KilnException for anything else
+   */
+  @SuppressWarnings("unchecked")
+  public static <T> T deserialize(Kind kind, Object spec) {
+    if (spec == null) {
+      return null;
+    }
+    if (spec instanceof String s) {
+      return get(kind, s);
+    }
+    if (spec instanceof Map<?, ?> m && m.get("class_name") instanceof String cls) {
+      Object c = m.get("config");
+      if (c != null && !(c instanceof Map)) {
+        throw new KilnException(
+            "the config of " + kind.noun() + " '" + cls + "' must be a JSON object, got " + c);
+      }
+      return fromConfig(kind, cls, c == null ? Map.of() : (Map<String, Object>) c);
+    }
+    Class<?> base = baseOf(kind);
+    if (base != null && base.isInstance(spec)) {
+      return (T) spec;
+    }
+    throw new KilnException("cannot read a " + kind.noun() + " from " + spec);
+  }
+
+  /**
+   * Keras's serialized form of an object: {@code {module, class_name, config, registered_name}}.
+   */
+  public static Map<String, Object> serialize(Kind kind, KerasObject obj) {
+    if (obj == null) {
+      return null;
+    }
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("module", kind.module());
+    m.put("class_name", obj.className());
+    m.put("config", obj.getConfig());
+    KerasClass<?> d = BY_NAME.get(kind).get(obj.className());
+    boolean builtIn = d != null && d.type().getName().startsWith("dev.kiln.api.");
+    m.put("registered_name", builtIn ? null : obj.className());
+    return m;
+  }
+
+  /**
+   * The config form of an object of {@code kind}: an activation's name, else {@link #serialize}.
+   */
+  public static Object write(Kind kind, Object obj) {
+    if (obj == null) {
+      return null;
+    }
+    if (obj instanceof KerasObject k) {
+      return serialize(kind, k);
+    }
+    if (obj instanceof dev.kiln.api.activations.ActivationFunction f) {
+      return f.name();
+    }
+    throw new KilnException("cannot write " + obj + " as a " + kind.noun());
+  }
+
+  private static Class<?> baseOf(Kind kind) {
+    for (KerasClass<?> d : BY_NAME.get(kind).values()) {
+      Class<?> c = d.type();
+      while (c.getSuperclass() != null
+          && c.getSuperclass() != Object.class
+          && !c.getSuperclass().getName().startsWith("java.")) {
+        c = c.getSuperclass();
+      }
+      return c.isInterface() ? d.type() : c;
+    }
+    return null;
+  }
+
+  // ---------------------------------------------------------------- discovery
+
+  private static void ensureDiscovered() {
+    if (discovered) {
+      return;
+    }
+    discovered = true;
+    for (String cls : apiClassNames()) {
+      try {
+        Class<?> c = Class.forName(cls, false, Registry.class.getClassLoader());
+        KerasClass<?> own = declaredIn(c);
+        if (own != null) {
+          put(own);
+        }
+        for (KerasClass<?> d : listedIn(c)) {
+          put(d);
+        }
+      } catch (ReflectiveOperationException | LinkageError e) {
+        throw new KilnException("cannot read the declarations of " + cls + ": " + e, e);
+      }
+    }
+  }
+
+  private static KerasClass<?> declaredIn(Class<?> c) {
+    for (Field f : c.getDeclaredFields()) {
+      int mod = f.getModifiers();
+      if (Modifier.isStatic(mod)
+          && Modifier.isPublic(mod)
+          && f.getType() == KerasClass.class
+          && Modifier.isPublic(c.getModifiers())) {
+        try {
+          KerasClass<?> d = (KerasClass<?>) f.get(null);
+          if (d != null && d.type() == c) {
+            return d;
+          }
+        } catch (IllegalAccessException e) {
+          throw new KilnException("cannot read " + c.getName() + "." + f.getName(), e);
+        }
+      }
+    }
+    return null;
+  }
+
+  private static List<KerasClass<?>> listedIn(Class<?> c) throws IllegalAccessException {
+    List<KerasClass<?>> out = new ArrayList<>();
+    for (Field f : c.getDeclaredFields()) {
+      int mod = f.getModifiers();
+      if (Modifier.isStatic(mod)
+          && Modifier.isPublic(mod)
+          && Collection.class.isAssignableFrom(f.getType())
+          && f.getGenericType().getTypeName().contains(KerasClass.class.getName())) {
+        for (Object o : (Collection<?>) f.get(null)) {
+          out.add((KerasClass<?>) o);
+        }
+      }
+    }
+    return out;
+  }
+
+  private static List<String> apiClassNames() {
+    List<String> out = new ArrayList<>();
+    Path where;
+    try {
+      where = Path.of(Registry.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+    } catch (URISyntaxException | NullPointerException | IllegalArgumentException e) {
+      throw new KilnException("cannot locate the api's classes to find its declarations", e);
+    }
+    try {
+      if (Files.isDirectory(where)) {
+        Path root = where.resolve(ROOT);
+        try (Stream<Path> files = Files.walk(root)) {
+          files
+              .map(p -> where.relativize(p).toString().replace('\\', '/'))
+              .filter(Registry::isClassFile)
+              .forEach(p -> out.add(className(p)));
+        }
+      } else {
+        try (JarFile jar = new JarFile(where.toFile())) {
+          for (JarEntry e : java.util.Collections.list(jar.entries())) {
+            if (e.getName().startsWith(ROOT) && isClassFile(e.getName())) {
+              out.add(className(e.getName()));
+            }
+          }
+        }
+      }
+    } catch (IOException e) {
+      throw new KilnException("cannot list the api's classes in " + where, e);
+    }
+    java.util.Collections.sort(out);
+    return out;
+  }
+
+  private static boolean isClassFile(String p) {
+    return p.endsWith(".class") && !p.endsWith("package-info.class") && !p.contains("$$");
+  }
+
+  private static String className(String path) {
+    return path.substring(0, path.length() - ".class".length()).replace('/', '.');
+  }
+}
