@@ -7,6 +7,12 @@ import dev.kiln.api.Tensor;
 import dev.kiln.api.constraints.Constraint;
 import dev.kiln.api.initializers.Initializer;
 import dev.kiln.api.ops.Ops;
+import dev.kiln.api.registry.Args;
+import dev.kiln.api.registry.ArgumentException;
+import dev.kiln.api.registry.KerasClass;
+import dev.kiln.api.registry.KerasObject;
+import dev.kiln.api.registry.Kind;
+import dev.kiln.api.registry.Registry;
 import dev.kiln.api.regularizers.Regularizer;
 import dev.kiln.spi.DType;
 import dev.kiln.spi.Shape;
@@ -43,7 +49,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * }
  * }
  */
-public abstract class Layer {
+public abstract class Layer implements KerasObject {
   private static final AtomicInteger TENSORS = new AtomicInteger();
 
   private String name;
@@ -53,6 +59,18 @@ public abstract class Layer {
   private final List<LayerCall> calls = new ArrayList<>();
   private int[] batchInputShape;
   private DType inputDtype = DType.FLOAT32;
+  private DType dtype = DType.FLOAT32;
+  private final Args args;
+
+  // Layers that declare no arguments (custom layers, models) share this empty declaration.
+  private static final KerasClass<Layer> UNDECLARED =
+      KerasClass.of(
+          Kind.LAYER,
+          "Layer",
+          Layer.class,
+          a -> {
+            throw new IllegalStateException("a Layer is abstract");
+          });
 
   /** The spec checked on every call, or null. Layers set it in the constructor or in build. */
   protected InputSpec inputSpec;
@@ -64,6 +82,21 @@ public abstract class Layer {
   protected Layer() {
     String simple = getClass().getSimpleName();
     this.name = Kiln.uniqueName(simple.isEmpty() ? "layer" : Kiln.snakeCase(simple));
+    KerasClass<?> declared = Registry.declarationOf(getClass());
+    this.args = Args.defaults(declared == null ? UNDECLARED : declared, this::describe);
+  }
+
+  private String describe() {
+    return "layer '" + name + "'";
+  }
+
+  /**
+   * The values of this layer's declared Keras arguments: what its builder methods set, what {@link
+   * #getConfig} writes and what {@code fromConfig} reads.
+   */
+  @Override
+  public final Args args() {
+    return args;
   }
 
   // ---------------------------------------------------------------- what subclasses write
@@ -100,14 +133,15 @@ public abstract class Layer {
   }
 
   /**
-   * The layer's configuration with Keras's keys ({@code units}, {@code use_bias}). The base has
-   * {@code name}, {@code trainable} and {@code dtype}.
+   * The layer's configuration with Keras's keys: {@code name}, {@code trainable}, {@code dtype},
+   * the declared input shape if any, then the declared arguments ({@code units}, {@code use_bias}).
    */
+  @Override
   public Map<String, Object> getConfig() {
     Map<String, Object> c = new LinkedHashMap<>();
     c.put("name", name);
     c.put("trainable", trainable);
-    c.put("dtype", "float32");
+    c.put("dtype", dtype.kerasName());
     if (batchInputShape != null) {
       List<Object> s = new ArrayList<>();
       for (int d : batchInputShape) {
@@ -115,7 +149,97 @@ public abstract class Layer {
       }
       c.put("batch_input_shape", s);
     }
+    c.putAll(args.toConfig());
     return c;
+  }
+
+  /**
+   * Reads {@code name}, {@code trainable}, {@code dtype} (a name or Keras 3's {@code DTypePolicy})
+   * and the input shape ({@code batch_input_shape}, {@code batch_shape} or {@code input_shape}).
+   *
+   * @throws ArgumentException for a value of the wrong type, naming the layer and the key
+   */
+  @Override
+  public void readCommonConfig(Map<String, Object> c) {
+    Object n = c.get("name");
+    if (n != null) {
+      if (!(n instanceof String s)) {
+        throw new ArgumentException(describe() + ": `name` must be a string, got " + n);
+      }
+      name(s);
+    }
+    Object t = c.get("trainable");
+    if (t != null) {
+      if (!(t instanceof Boolean b)) {
+        throw new ArgumentException(
+            describe()
+                + ": `trainable` must be a boolean, got "
+                + (t instanceof String ? "\"" + t + "\"" : t));
+      }
+      setTrainable(b);
+    }
+    if (c.get("dtype") != null) {
+      dtype(readDtype(c.get("dtype")));
+    }
+    Object shape = c.get("batch_input_shape");
+    if (shape == null) {
+      shape = c.get("batch_shape");
+    }
+    boolean withBatch = shape != null;
+    if (shape == null) {
+      shape = c.get("input_shape");
+    }
+    if (shape != null) {
+      if (!(shape instanceof List<?> list)) {
+        throw new ArgumentException(describe() + ": the input shape must be a list, got " + shape);
+      }
+      int[] dims = new int[list.size() - (withBatch ? 1 : 0)];
+      for (int i = 0; i < dims.length; i++) {
+        Object d = list.get(i + (withBatch ? 1 : 0));
+        if (d != null && !(d instanceof Integer || d instanceof Long)) {
+          throw new ArgumentException(
+              describe() + ": input shape sizes must be integers or null, got " + shape);
+        }
+        dims[i] = d == null ? Shape.UNKNOWN : ((Number) d).intValue();
+      }
+      inputShape(dims);
+    }
+  }
+
+  private DType readDtype(Object v) {
+    Object name = v;
+    if (v instanceof Map<?, ?> m && m.get("config") instanceof Map<?, ?> cfg) {
+      name = cfg.get("name");
+    }
+    if (name instanceof String s) {
+      for (DType d : DType.values()) {
+        if (d.kerasName().equals(s)) {
+          return d;
+        }
+      }
+      if (s.startsWith("mixed_")) {
+        throw new ArgumentException(
+            describe() + ": the dtype policy '" + s + "' (mixed precision) is not supported yet");
+      }
+    }
+    throw new ArgumentException(describe() + ": `dtype` must be a dtype name, got " + v);
+  }
+
+  /** The dtype of this layer's weights and computation ({@code float32} by default). */
+  public DType dtype() {
+    return dtype;
+  }
+
+  /**
+   * Sets the dtype of the weights and computation; floating inputs are cast to it. Set it before
+   * the layer is built.
+   */
+  public Layer dtype(DType d) {
+    if (!d.isFloating()) {
+      throw new ArgumentException(describe() + ": `dtype` must be a floating dtype, got " + d);
+    }
+    this.dtype = d;
+    return this;
   }
 
   /** Keras's class name for configs and summaries ({@code Dense}). */
@@ -127,7 +251,7 @@ public abstract class Layer {
   // ---------------------------------------------------------------- weights
 
   /**
-   * Adds a float32 weight, initialized now.
+   * Adds a weight of the layer's dtype, initialized now.
    *
    * @param shape the weight's shape, fully known
    */
@@ -135,7 +259,9 @@ public abstract class Layer {
     return addWeight(name, shape, init, trainable, null, null);
   }
 
-  /** Adds a float32 weight with a regularizer and a constraint (either may be null). */
+  /**
+   * Adds a weight of the layer's dtype with a regularizer and a constraint (either may be null).
+   */
   protected Weight addWeight(
       String name,
       int[] shape,
@@ -152,7 +278,7 @@ public abstract class Layer {
         new Weight(
             name,
             this.name + "/" + name,
-            init.initialize(s, DType.FLOAT32),
+            init.initialize(s, dtype),
             trainable && this.trainable,
             regularizer,
             constraint);
@@ -374,6 +500,13 @@ public abstract class Layer {
    * tracing; a failure names the layer and the input shapes.
    */
   public final List<Value> trace(Ops ops, List<Value> inputs) {
+    if (dtype != DType.FLOAT32) {
+      List<Value> cast = new ArrayList<>();
+      for (Value v : inputs) {
+        cast.add(v.dtype().isFloating() && v.dtype() != dtype ? ops.cast(v, dtype) : v);
+      }
+      inputs = cast;
+    }
     List<Shape> shapes = new ArrayList<>();
     for (Value v : inputs) {
       shapes.add(v.shape());

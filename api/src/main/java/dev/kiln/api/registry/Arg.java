@@ -194,6 +194,16 @@ public final class Arg<T> {
     return carry(new Arg<>(key, expected, defaultValue, required, true, reader, check, writer));
   }
 
+  /**
+   * This argument with a default in config form ({@code "glorot_uniform"}), read anew for each
+   * object, so that objects never share a default instance.
+   */
+  public Arg<T> defaultConfig(Object json) {
+    Arg<T> next = new Arg<>(key, expected, null, required, nullable, reader, check, writer);
+    next.defaultConfig = json;
+    return next;
+  }
+
   /** This argument with another default. */
   public Arg<T> defaultTo(T value) {
     return carry(new Arg<>(key, expected, value, required, nullable, reader, check, writer));

@@ -172,7 +172,9 @@ class CoreLayersTest {
   @Test
   void badArgumentsInKerasWords() {
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new Dense(0));
-    assertTrue(e.getMessage().contains("Received: units=0"), e.getMessage());
+    assertTrue(
+        e.getMessage().matches("layer 'dense(_\\d+)?': `units` must be a positive integer, got 0"),
+        e.getMessage());
     assertThrows(IllegalArgumentException.class, () -> new Dropout(1.5));
     assertThrows(IllegalArgumentException.class, () -> new Reshape(-1, -1));
     assertThrows(IllegalArgumentException.class, () -> new Permute(1, 3));

@@ -3,9 +3,12 @@ package dev.kiln.api.layers.core;
 import dev.kiln.api.activations.ActivationFunction;
 import dev.kiln.api.activations.Activations;
 import dev.kiln.api.layers.Layer;
+import dev.kiln.api.layers.LayerArgs;
 import dev.kiln.api.ops.Ops;
+import dev.kiln.api.registry.Arg;
+import dev.kiln.api.registry.KerasClass;
+import dev.kiln.api.registry.Kind;
 import dev.kiln.spi.ir.Value;
-import java.util.Map;
 
 /**
  * Applies an activation function by Keras name.
@@ -13,7 +16,18 @@ import java.util.Map;
  * {@snippet : new Activation("relu") }
  */
 public final class Activation extends Layer {
-  private final ActivationFunction fn;
+  /** The activation function. */
+  public static final Arg<ActivationFunction> ACTIVATION =
+      LayerArgs.activation("activation", null).required();
+
+  /** Activation's declaration. */
+  public static final KerasClass<Activation> KERAS =
+      KerasClass.of(
+          Kind.LAYER,
+          "Activation",
+          Activation.class,
+          a -> new Activation(a.get(ACTIVATION).name()),
+          ACTIVATION);
 
   /**
    * The activation of this name.
@@ -21,26 +35,12 @@ public final class Activation extends Layer {
    * @throws dev.kiln.api.KilnException for an unknown name
    */
   public Activation(String name) {
-    this.fn = Activations.get(name);
+    args().set(ACTIVATION, Activations.get(name));
     this.supportsMasking = true;
   }
 
   @Override
   protected Value call(Ops ops, Value x) {
-    return fn.apply(ops, x);
-  }
-
-  @Override
-  public Map<String, Object> getConfig() {
-    Map<String, Object> c = super.getConfig();
-    c.put("activation", fn.name());
-    return c;
-  }
-
-  /** From a Keras config. */
-  public static Activation fromConfig(Map<String, Object> c) {
-    Activation a = new Activation(String.valueOf(c.get("activation")));
-    Configs.common(a, c);
-    return a;
+    return args().get(ACTIVATION).apply(ops, x);
   }
 }

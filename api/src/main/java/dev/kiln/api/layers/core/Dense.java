@@ -3,15 +3,18 @@ package dev.kiln.api.layers.core;
 import dev.kiln.api.activations.ActivationFunction;
 import dev.kiln.api.activations.Activations;
 import dev.kiln.api.constraints.Constraint;
-import dev.kiln.api.constraints.Constraints;
 import dev.kiln.api.initializers.Initializer;
-import dev.kiln.api.initializers.Initializers;
 import dev.kiln.api.layers.InputSpec;
 import dev.kiln.api.layers.Layer;
+import dev.kiln.api.layers.LayerArgs;
 import dev.kiln.api.layers.Weight;
 import dev.kiln.api.ops.Ops;
+import dev.kiln.api.registry.Arg;
+import dev.kiln.api.registry.Args;
+import dev.kiln.api.registry.KerasClass;
+import dev.kiln.api.registry.Kind;
+import dev.kiln.api.registry.Registry;
 import dev.kiln.api.regularizers.Regularizer;
-import dev.kiln.api.regularizers.Regularizers;
 import dev.kiln.spi.Shape;
 import dev.kiln.spi.ir.Value;
 import java.util.List;
@@ -27,16 +30,60 @@ import java.util.Map;
  * }
  */
 public class Dense extends Layer {
-  private final int units;
-  private ActivationFunction activation = Activations.get("linear");
-  private boolean useBias = true;
-  private Initializer kernelInitializer = Initializers.glorotUniform();
-  private Initializer biasInitializer = Initializers.zeros();
-  private Regularizer kernelRegularizer;
-  private Regularizer biasRegularizer;
-  private Regularizer activityRegularizer;
-  private Constraint kernelConstraint;
-  private Constraint biasConstraint;
+  /** The number of outputs. */
+  public static final Arg<Integer> UNITS = Arg.positiveInt("units").required();
+
+  /** The activation (default linear). */
+  public static final Arg<ActivationFunction> ACTIVATION =
+      LayerArgs.activation("activation", "linear");
+
+  /** Whether to add a bias. */
+  public static final Arg<Boolean> USE_BIAS = Arg.bool("use_bias", true);
+
+  /** The kernel's initializer. */
+  public static final Arg<Initializer> KERNEL_INITIALIZER =
+      LayerArgs.initializer("kernel_initializer", "glorot_uniform");
+
+  /** The bias's initializer. */
+  public static final Arg<Initializer> BIAS_INITIALIZER =
+      LayerArgs.initializer("bias_initializer", "zeros");
+
+  /** A penalty on the kernel. */
+  public static final Arg<Regularizer> KERNEL_REGULARIZER =
+      LayerArgs.regularizer("kernel_regularizer");
+
+  /** A penalty on the bias. */
+  public static final Arg<Regularizer> BIAS_REGULARIZER = LayerArgs.regularizer("bias_regularizer");
+
+  /** A penalty on the output. */
+  public static final Arg<Regularizer> ACTIVITY_REGULARIZER =
+      LayerArgs.regularizer("activity_regularizer");
+
+  /** A constraint on the kernel. */
+  public static final Arg<Constraint> KERNEL_CONSTRAINT = LayerArgs.constraint("kernel_constraint");
+
+  /** A constraint on the bias. */
+  public static final Arg<Constraint> BIAS_CONSTRAINT = LayerArgs.constraint("bias_constraint");
+
+  /** Dense's declaration: its Keras class name and arguments. */
+  public static final KerasClass<Dense> KERAS =
+      KerasClass.of(
+              Kind.LAYER,
+              "Dense",
+              Dense.class,
+              a -> new Dense(a.get(UNITS)),
+              UNITS,
+              ACTIVATION,
+              USE_BIAS,
+              KERNEL_INITIALIZER,
+              BIAS_INITIALIZER,
+              KERNEL_REGULARIZER,
+              BIAS_REGULARIZER,
+              ACTIVITY_REGULARIZER,
+              KERNEL_CONSTRAINT,
+              BIAS_CONSTRAINT)
+          .tolerating("lora_rank", "lora_alpha", "quantization_config", "input_dim");
+
   private Weight kernel;
   private Weight bias;
 
@@ -46,12 +93,7 @@ public class Dense extends Layer {
    * @throws IllegalArgumentException if {@code units <= 0}
    */
   public Dense(int units) {
-    if (units <= 0) {
-      throw new IllegalArgumentException(
-          "Received an invalid value for `units`, expected a positive integer. Received: units="
-              + units);
-    }
-    this.units = units;
+    args().set(UNITS, units);
     this.inputSpec = InputSpec.minNdim(2);
   }
 
@@ -63,61 +105,61 @@ public class Dense extends Layer {
 
   /** Sets the activation by Keras name ({@code "relu"}). */
   public Dense activation(String name) {
-    this.activation = Activations.get(name);
+    args().set(ACTIVATION, Activations.get(name));
     return this;
   }
 
   /** Whether to add a bias (default true). */
   public Dense useBias(boolean b) {
-    this.useBias = b;
+    args().set(USE_BIAS, b);
     return this;
   }
 
   /** The kernel's initializer (default Glorot uniform). */
   public Dense kernelInitializer(Initializer i) {
-    this.kernelInitializer = i;
+    args().set(KERNEL_INITIALIZER, i);
     return this;
   }
 
   /** The bias's initializer (default zeros). */
   public Dense biasInitializer(Initializer i) {
-    this.biasInitializer = i;
+    args().set(BIAS_INITIALIZER, i);
     return this;
   }
 
   /** A penalty on the kernel. */
   public Dense kernelRegularizer(Regularizer r) {
-    this.kernelRegularizer = r;
+    args().set(KERNEL_REGULARIZER, r);
     return this;
   }
 
   /** A penalty on the bias. */
   public Dense biasRegularizer(Regularizer r) {
-    this.biasRegularizer = r;
+    args().set(BIAS_REGULARIZER, r);
     return this;
   }
 
   /** A penalty on the output, added to the loss (averaged over the batch, as Keras). */
   public Dense activityRegularizer(Regularizer r) {
-    this.activityRegularizer = r;
+    args().set(ACTIVITY_REGULARIZER, r);
     return this;
   }
 
   /** A constraint on the kernel. */
   public Dense kernelConstraint(Constraint c) {
-    this.kernelConstraint = c;
+    args().set(KERNEL_CONSTRAINT, c);
     return this;
   }
 
   /** A constraint on the bias. */
   public Dense biasConstraint(Constraint c) {
-    this.biasConstraint = c;
+    args().set(BIAS_CONSTRAINT, c);
     return this;
   }
 
   /** The number of outputs. */
   public int units() {
-    return units;
+    return args().get(UNITS);
   }
 
   /** The kernel, {@code (in, units)}; null before build. */
@@ -138,18 +180,24 @@ public class Dense extends Layer {
           "the last axis of the input must be known to build Dense, but the input shape is "
               + inputShapes.get(0));
     }
+    Args a = args();
     kernel =
         addWeight(
             "kernel",
-            new int[] {in, units},
-            kernelInitializer,
+            new int[] {in, units()},
+            a.get(KERNEL_INITIALIZER),
             true,
-            kernelRegularizer,
-            kernelConstraint);
-    if (useBias) {
+            a.get(KERNEL_REGULARIZER),
+            a.get(KERNEL_CONSTRAINT));
+    if (a.get(USE_BIAS)) {
       bias =
           addWeight(
-              "bias", new int[] {units}, biasInitializer, true, biasRegularizer, biasConstraint);
+              "bias",
+              new int[] {units()},
+              a.get(BIAS_INITIALIZER),
+              true,
+              a.get(BIAS_REGULARIZER),
+              a.get(BIAS_CONSTRAINT));
     }
     inputSpec = InputSpec.minNdim(2).withAxis(-1, in);
   }
@@ -160,7 +208,11 @@ public class Dense extends Layer {
     if (bias != null) {
       y = ops.add(y, ops.read(bias));
     }
-    y = activation.apply(ops, y);
+    ActivationFunction activation = args().get(ACTIVATION);
+    if (activation != null) {
+      y = activation.apply(ops, y);
+    }
+    Regularizer activityRegularizer = args().get(ACTIVITY_REGULARIZER);
     if (activityRegularizer != null && !ops.symbolic()) {
       ops.addLoss(
           ops.div(activityRegularizer.penalty(ops, y), (double) Math.max(1, y.shape().dim(0))));
@@ -168,43 +220,8 @@ public class Dense extends Layer {
     return y;
   }
 
-  @Override
-  public Map<String, Object> getConfig() {
-    Map<String, Object> c = super.getConfig();
-    c.put("units", units);
-    c.put("activation", activation.name());
-    c.put("use_bias", useBias);
-    c.put("kernel_initializer", Initializers.serialize(kernelInitializer));
-    c.put("bias_initializer", Initializers.serialize(biasInitializer));
-    c.put("kernel_regularizer", Regularizers.serialize(kernelRegularizer));
-    c.put("bias_regularizer", Regularizers.serialize(biasRegularizer));
-    c.put("activity_regularizer", Regularizers.serialize(activityRegularizer));
-    c.put("kernel_constraint", Constraints.serialize(kernelConstraint));
-    c.put("bias_constraint", Constraints.serialize(biasConstraint));
-    return c;
-  }
-
   /** A Dense from its Keras config. */
   public static Dense fromConfig(Map<String, Object> c) {
-    Dense d = new Dense(((Number) c.get("units")).intValue());
-    Configs.common(d, c);
-    if (c.get("activation") != null) {
-      d.activation(c.get("activation").toString());
-    }
-    if (c.get("use_bias") != null) {
-      d.useBias((Boolean) c.get("use_bias"));
-    }
-    if (c.get("kernel_initializer") != null) {
-      d.kernelInitializer(Initializers.deserialize(c.get("kernel_initializer")));
-    }
-    if (c.get("bias_initializer") != null) {
-      d.biasInitializer(Initializers.deserialize(c.get("bias_initializer")));
-    }
-    d.kernelRegularizer(Regularizers.deserialize(c.get("kernel_regularizer")));
-    d.biasRegularizer(Regularizers.deserialize(c.get("bias_regularizer")));
-    d.activityRegularizer(Regularizers.deserialize(c.get("activity_regularizer")));
-    d.kernelConstraint(Constraints.deserialize(c.get("kernel_constraint")));
-    d.biasConstraint(Constraints.deserialize(c.get("bias_constraint")));
-    return d;
+    return Registry.fromConfig(Kind.LAYER, "Dense", c);
   }
 }

@@ -1,20 +1,20 @@
 package dev.kiln.api.layers.core;
 
 import dev.kiln.api.constraints.Constraint;
-import dev.kiln.api.constraints.Constraints;
 import dev.kiln.api.initializers.Initializer;
-import dev.kiln.api.initializers.Initializers;
 import dev.kiln.api.layers.Layer;
+import dev.kiln.api.layers.LayerArgs;
 import dev.kiln.api.layers.Weight;
 import dev.kiln.api.ops.Ops;
+import dev.kiln.api.registry.Arg;
+import dev.kiln.api.registry.KerasClass;
+import dev.kiln.api.registry.Kind;
 import dev.kiln.api.regularizers.Regularizer;
-import dev.kiln.api.regularizers.Regularizers;
 import dev.kiln.spi.DType;
 import dev.kiln.spi.Shape;
 import dev.kiln.spi.ir.Op.CompareFn;
 import dev.kiln.spi.ir.Value;
 import java.util.List;
-import java.util.Map;
 
 /**
  * Maps integer ids in {@code [0, inputDim)} to dense vectors of {@code outputDim}: input {@code
@@ -22,12 +22,47 @@ import java.util.Map;
  * the output carries a mask that later layers and the loss honour.
  */
 public final class Embedding extends Layer {
-  private final int inputDim;
-  private final int outputDim;
-  private Initializer embeddingsInitializer = Initializers.randomUniform(-0.05, 0.05, null);
-  private Regularizer embeddingsRegularizer;
-  private Constraint embeddingsConstraint;
-  private boolean maskZero;
+  /** The number of ids. */
+  public static final Arg<Integer> INPUT_DIM = Arg.positiveInt("input_dim").required();
+
+  /** The size of each vector. */
+  public static final Arg<Integer> OUTPUT_DIM = Arg.positiveInt("output_dim").required();
+
+  /** The table's initializer. */
+  public static final Arg<Initializer> EMBEDDINGS_INITIALIZER =
+      LayerArgs.initializer("embeddings_initializer", "random_uniform");
+
+  /** A penalty on the table. */
+  public static final Arg<Regularizer> EMBEDDINGS_REGULARIZER =
+      LayerArgs.regularizer("embeddings_regularizer");
+
+  /** A penalty on the output. */
+  public static final Arg<Regularizer> ACTIVITY_REGULARIZER =
+      LayerArgs.regularizer("activity_regularizer");
+
+  /** A constraint on the table. */
+  public static final Arg<Constraint> EMBEDDINGS_CONSTRAINT =
+      LayerArgs.constraint("embeddings_constraint");
+
+  /** Whether id 0 is padding. */
+  public static final Arg<Boolean> MASK_ZERO = Arg.bool("mask_zero", false);
+
+  /** Embedding's declaration. */
+  public static final KerasClass<Embedding> KERAS =
+      KerasClass.of(
+              Kind.LAYER,
+              "Embedding",
+              Embedding.class,
+              a -> new Embedding(a.get(INPUT_DIM), a.get(OUTPUT_DIM)),
+              INPUT_DIM,
+              OUTPUT_DIM,
+              EMBEDDINGS_INITIALIZER,
+              EMBEDDINGS_REGULARIZER,
+              ACTIVITY_REGULARIZER,
+              EMBEDDINGS_CONSTRAINT,
+              MASK_ZERO)
+          .tolerating("input_length", "sparse", "lora_rank", "lora_alpha", "quantization_config");
+
   private Weight embeddings;
 
   /**
@@ -36,38 +71,31 @@ public final class Embedding extends Layer {
    * @throws IllegalArgumentException if either is not positive
    */
   public Embedding(int inputDim, int outputDim) {
-    if (inputDim <= 0 || outputDim <= 0) {
-      throw new IllegalArgumentException(
-          "Both `input_dim` and `output_dim` should be positive, Received input_dim="
-              + inputDim
-              + " and output_dim="
-              + outputDim);
-    }
-    this.inputDim = inputDim;
-    this.outputDim = outputDim;
+    args().set(INPUT_DIM, inputDim);
+    args().set(OUTPUT_DIM, outputDim);
   }
 
   /** Treats id 0 as padding and emits a mask. */
   public Embedding maskZero(boolean m) {
-    this.maskZero = m;
+    args().set(MASK_ZERO, m);
     return this;
   }
 
   /** The table's initializer (default uniform in [-0.05, 0.05]). */
   public Embedding embeddingsInitializer(Initializer i) {
-    this.embeddingsInitializer = i;
+    args().set(EMBEDDINGS_INITIALIZER, i);
     return this;
   }
 
   /** A penalty on the table. */
   public Embedding embeddingsRegularizer(Regularizer r) {
-    this.embeddingsRegularizer = r;
+    args().set(EMBEDDINGS_REGULARIZER, r);
     return this;
   }
 
   /** A constraint on the table. */
   public Embedding embeddingsConstraint(Constraint c) {
-    this.embeddingsConstraint = c;
+    args().set(EMBEDDINGS_CONSTRAINT, c);
     return this;
   }
 
@@ -81,47 +109,24 @@ public final class Embedding extends Layer {
     embeddings =
         addWeight(
             "embeddings",
-            new int[] {inputDim, outputDim},
-            embeddingsInitializer,
+            new int[] {args().get(INPUT_DIM), args().get(OUTPUT_DIM)},
+            args().get(EMBEDDINGS_INITIALIZER),
             true,
-            embeddingsRegularizer,
-            embeddingsConstraint);
+            args().get(EMBEDDINGS_REGULARIZER),
+            args().get(EMBEDDINGS_CONSTRAINT));
   }
 
   @Override
   protected Value call(Ops ops, Value x) {
     Value ids = x.dtype() == DType.INT32 ? x : ops.cast(x, DType.INT32);
     Value out = ops.gather(ops.read(embeddings), ids, 0);
-    if (maskZero) {
+    if (args().get(MASK_ZERO)) {
       ops.setMask(out, ops.compare(CompareFn.NOT_EQUAL, ids, ops.scalar(0, DType.INT32)));
     }
-    return out;
-  }
-
-  @Override
-  public Map<String, Object> getConfig() {
-    Map<String, Object> c = super.getConfig();
-    c.put("input_dim", inputDim);
-    c.put("output_dim", outputDim);
-    c.put("embeddings_initializer", Initializers.serialize(embeddingsInitializer));
-    c.put("embeddings_regularizer", Regularizers.serialize(embeddingsRegularizer));
-    c.put("activity_regularizer", null);
-    c.put("embeddings_constraint", Constraints.serialize(embeddingsConstraint));
-    c.put("mask_zero", maskZero);
-    return c;
-  }
-
-  /** From a Keras config. */
-  public static Embedding fromConfig(Map<String, Object> c) {
-    Embedding e =
-        new Embedding(Configs.intOf(c, "input_dim", 0), Configs.intOf(c, "output_dim", 0));
-    Configs.common(e, c);
-    if (c.get("embeddings_initializer") != null) {
-      e.embeddingsInitializer(Initializers.deserialize(c.get("embeddings_initializer")));
+    Regularizer activity = args().get(ACTIVITY_REGULARIZER);
+    if (activity != null && !ops.symbolic()) {
+      ops.addLoss(ops.div(activity.penalty(ops, out), (double) Math.max(1, out.shape().dim(0))));
     }
-    e.embeddingsRegularizer(Regularizers.deserialize(c.get("embeddings_regularizer")));
-    e.embeddingsConstraint(Constraints.deserialize(c.get("embeddings_constraint")));
-    e.maskZero(Boolean.TRUE.equals(c.get("mask_zero")));
-    return e;
+    return out;
   }
 }

@@ -2,6 +2,10 @@ package dev.kiln.api.layers.core;
 
 import dev.kiln.api.KerasTensor;
 import dev.kiln.api.layers.Layer;
+import dev.kiln.api.registry.Arg;
+import dev.kiln.api.registry.ArgumentException;
+import dev.kiln.api.registry.KerasClass;
+import dev.kiln.api.registry.Kind;
 import dev.kiln.spi.DType;
 import dev.kiln.spi.Shape;
 import dev.kiln.spi.ir.Value;
@@ -14,9 +18,49 @@ import java.util.Map;
  * shape has the batch axis first, unknown unless a batch size is fixed.
  */
 public final class InputLayer extends Layer {
+  /** The shape with the batch axis first; null entries are unknown. */
+  public static final Arg<Object> BATCH_SHAPE = Arg.json("batch_shape", null);
+
+  /** The input's dtype by Keras name. */
+  public static final Arg<String> DTYPE = Arg.string("dtype", "float32");
+
+  /** Whether the input is sparse (Kiln takes dense inputs only). */
+  public static final Arg<Boolean> SPARSE =
+      Arg.bool("sparse", false).checked("false (sparse inputs are not supported)", s -> !s);
+
+  /** InputLayer's declaration. */
+  public static final KerasClass<InputLayer> KERAS =
+      KerasClass.of(
+              Kind.LAYER,
+              "InputLayer",
+              InputLayer.class,
+              a -> new InputLayer(readShape(a), DType.fromKerasName(a.get(DTYPE)), null),
+              BATCH_SHAPE,
+              DTYPE,
+              SPARSE)
+          .tolerating("batch_input_shape", "ragged", "optional", "input_tensor");
+
   private final Shape batchShape;
   private final DType dtype;
   private final KerasTensor output;
+
+  private static Shape readShape(dev.kiln.api.registry.Args a) {
+    Object s = a.get(BATCH_SHAPE);
+    if (!(s instanceof List<?> list) || list.isEmpty()) {
+      throw new ArgumentException(
+          a.owner() + ": `batch_shape` must be a list with the batch axis first, got " + s);
+    }
+    int[] dims = new int[list.size()];
+    for (int i = 0; i < dims.length; i++) {
+      Object d = list.get(i);
+      if (d != null && !(d instanceof Integer || d instanceof Long)) {
+        throw new ArgumentException(
+            a.owner() + ": `batch_shape` sizes must be integers or null, got " + s);
+      }
+      dims[i] = d == null ? Shape.UNKNOWN : ((Number) d).intValue();
+    }
+    return Shape.of(dims);
+  }
 
   /**
    * An input of shape {@code batchShape} (batch axis included; -1 for unknown). {@link Input#of}
@@ -30,6 +74,12 @@ public final class InputLayer extends Layer {
     this.batchShape = batchShape;
     this.dtype = dtype;
     this.output = recordSource(batchShape, dtype);
+    List<Object> shape = new ArrayList<>();
+    for (int d : batchShape.dims()) {
+      shape.add(d == Shape.UNKNOWN ? null : d);
+    }
+    args().set(BATCH_SHAPE, shape);
+    args().set(DTYPE, dtype.kerasName());
   }
 
   /** The symbolic tensor this layer provides. */
@@ -55,15 +105,16 @@ public final class InputLayer extends Layer {
 
   @Override
   public Map<String, Object> getConfig() {
-    Map<String, Object> c = new java.util.LinkedHashMap<>();
-    List<Object> shape = new ArrayList<>();
-    for (int d : batchShape.dims()) {
-      shape.add(d == Shape.UNKNOWN ? null : d);
-    }
-    c.put("batch_shape", shape);
-    c.put("dtype", dtype.kerasName());
-    c.put("sparse", false);
+    Map<String, Object> c = new java.util.LinkedHashMap<>(args().toConfig());
     c.put("name", name());
     return c;
+  }
+
+  /** Reads only the name: the shape and dtype are this layer's own arguments. */
+  @Override
+  public void readCommonConfig(Map<String, Object> config) {
+    if (config.get("name") instanceof String n) {
+      name(n);
+    }
   }
 }

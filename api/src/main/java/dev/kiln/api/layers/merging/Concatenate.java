@@ -1,16 +1,23 @@
 package dev.kiln.api.layers.merging;
 
 import dev.kiln.api.layers.Layer;
-import dev.kiln.api.layers.core.Configs;
 import dev.kiln.api.ops.Ops;
+import dev.kiln.api.registry.Arg;
+import dev.kiln.api.registry.KerasClass;
+import dev.kiln.api.registry.Kind;
 import dev.kiln.spi.Shape;
 import dev.kiln.spi.ir.Value;
 import java.util.List;
-import java.util.Map;
 
 /** Concatenates a list of inputs along {@code axis} (default -1); the other axes must match. */
 public final class Concatenate extends Layer {
-  private final int axis;
+  /** The axis to concatenate along. */
+  public static final Arg<Integer> AXIS = Arg.integer("axis", -1);
+
+  /** Concatenate's declaration. */
+  public static final KerasClass<Concatenate> KERAS =
+      KerasClass.of(
+          Kind.LAYER, "Concatenate", Concatenate.class, a -> new Concatenate(a.get(AXIS)), AXIS);
 
   /** Concatenates along the last axis. */
   public Concatenate() {
@@ -19,7 +26,7 @@ public final class Concatenate extends Layer {
 
   /** Concatenates along {@code axis}. */
   public Concatenate(int axis) {
-    this.axis = axis;
+    args().set(AXIS, axis);
   }
 
   @Override
@@ -31,6 +38,7 @@ public final class Concatenate extends Layer {
               + shapes);
     }
     Shape first = shapes.get(0);
+    int axis = args().get(AXIS);
     int a = axis < 0 ? axis + first.rank() : axis;
     for (Shape s : shapes) {
       boolean ok = s.rank() == first.rank();
@@ -50,20 +58,6 @@ public final class Concatenate extends Layer {
 
   @Override
   protected List<Value> call(Ops ops, List<Value> in) {
-    return List.of(ops.concat(axis, in));
-  }
-
-  @Override
-  public Map<String, Object> getConfig() {
-    Map<String, Object> c = super.getConfig();
-    c.put("axis", axis);
-    return c;
-  }
-
-  /** From a Keras config. */
-  public static Concatenate fromConfig(Map<String, Object> c) {
-    Concatenate l = new Concatenate(Configs.intOf(c, "axis", -1));
-    Configs.common(l, c);
-    return l;
+    return List.of(ops.concat(args().get(AXIS), in));
   }
 }

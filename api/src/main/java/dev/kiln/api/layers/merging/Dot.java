@@ -1,13 +1,13 @@
 package dev.kiln.api.layers.merging;
 
 import dev.kiln.api.layers.Layer;
-import dev.kiln.api.layers.core.Configs;
 import dev.kiln.api.ops.Ops;
+import dev.kiln.api.registry.Arg;
+import dev.kiln.api.registry.KerasClass;
+import dev.kiln.api.registry.Kind;
 import dev.kiln.spi.Shape;
 import dev.kiln.spi.ir.Value;
-import java.util.Arrays;
 import java.util.List;
-import java.util.Map;
 
 /**
  * The dot product of two inputs of rank 2 or 3 along {@code axes} (one per input, batch axis 0
@@ -15,8 +15,24 @@ import java.util.Map;
  * Rank-2 inputs give {@code (batch, 1)}.
  */
 public final class Dot extends Layer {
-  private final int[] axes;
-  private final boolean normalize;
+  /** The axis of each input to contract (one axis for both, or one per input). */
+  public static final Arg<int[]> AXES =
+      Arg.ints("axes", null)
+          .required()
+          .checked("one axis or a pair of axes", a -> a.length == 1 || a.length == 2);
+
+  /** Whether to L2-normalize both inputs first (cosine similarity). */
+  public static final Arg<Boolean> NORMALIZE = Arg.bool("normalize", false);
+
+  /** Dot's declaration. */
+  public static final KerasClass<Dot> KERAS =
+      KerasClass.of(
+          Kind.LAYER,
+          "Dot",
+          Dot.class,
+          a -> new Dot(a.get(AXES), a.get(NORMALIZE)),
+          AXES,
+          NORMALIZE);
 
   /** A dot over the same axis of both inputs. */
   public Dot(int axis) {
@@ -25,13 +41,13 @@ public final class Dot extends Layer {
 
   /** A dot over {@code axes[0]} of the first input and {@code axes[1]} of the second. */
   public Dot(int[] axes, boolean normalize) {
-    if (axes.length != 2) {
-      throw new IllegalArgumentException(
-          "Invalid format for argument `axes`: expected two axes. Received: axes="
-              + Arrays.toString(axes));
-    }
-    this.axes = axes.clone();
-    this.normalize = normalize;
+    args().set(AXES, axes.clone());
+    args().set(NORMALIZE, normalize);
+  }
+
+  private int[] axes() {
+    int[] a = args().get(AXES);
+    return a.length == 1 ? new int[] {a[0], a[0]} : a;
   }
 
   @Override
@@ -40,6 +56,7 @@ public final class Dot extends Layer {
       throw new IllegalArgumentException(
           "A `Dot` layer should be called on a list of 2 inputs. Received: input_shape=" + shapes);
     }
+    int[] axes = axes();
     Shape a = shapes.get(0);
     Shape b = shapes.get(1);
     if (a.rank() != b.rank() || a.rank() < 2 || a.rank() > 3) {
@@ -74,9 +91,10 @@ public final class Dot extends Layer {
   protected List<Value> call(Ops ops, List<Value> in) {
     Value x = in.get(0);
     Value y = in.get(1);
+    int[] axes = axes();
     int ax = norm(axes[0], x.rank());
     int ay = norm(axes[1], y.rank());
-    if (normalize) {
+    if (args().get(NORMALIZE)) {
       x = l2Normalize(ops, x, ax);
       y = l2Normalize(ops, y, ay);
     }
@@ -92,23 +110,5 @@ public final class Dot extends Layer {
   private static Value l2Normalize(Ops ops, Value v, int axis) {
     Value sq = ops.sum(ops.square(v), true, axis);
     return ops.mul(v, ops.graph().rsqrt(ops.maximum(sq, 1e-12)));
-  }
-
-  @Override
-  public Map<String, Object> getConfig() {
-    Map<String, Object> c = super.getConfig();
-    c.put("axes", List.of(axes[0], axes[1]));
-    c.put("normalize", normalize);
-    return c;
-  }
-
-  /** From a Keras config. */
-  public static Dot fromConfig(Map<String, Object> c) {
-    int[] a = Configs.intsOf(c, "axes");
-    Dot d =
-        new Dot(
-            a.length == 1 ? new int[] {a[0], a[0]} : a, Boolean.TRUE.equals(c.get("normalize")));
-    Configs.common(d, c);
-    return d;
   }
 }

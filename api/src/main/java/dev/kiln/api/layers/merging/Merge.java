@@ -1,13 +1,11 @@
 package dev.kiln.api.layers.merging;
 
 import dev.kiln.api.layers.Layer;
-import dev.kiln.api.layers.core.Configs;
 import dev.kiln.api.ops.Ops;
 import dev.kiln.spi.Shape;
 import dev.kiln.spi.ir.Value;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.function.BinaryOperator;
 
 /**
@@ -128,21 +126,5 @@ public class Merge extends Layer {
       ops.setMask(acc, m);
     }
     return List.of(acc);
-  }
-
-  /** From a Keras config, for the class {@code kind}. */
-  public static Merge fromConfig(String kind, Map<String, Object> c) {
-    Merge m =
-        switch (kind) {
-          case "Add" -> add();
-          case "Subtract" -> subtract();
-          case "Multiply" -> multiply();
-          case "Average" -> average();
-          case "Maximum" -> maximum();
-          case "Minimum" -> minimum();
-          default -> throw new IllegalArgumentException("not a merge layer: " + kind);
-        };
-    Configs.common(m, c);
-    return m;
   }
 }

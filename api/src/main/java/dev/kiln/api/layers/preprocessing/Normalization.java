@@ -5,12 +5,13 @@ import dev.kiln.api.Tensor;
 import dev.kiln.api.initializers.Initializers;
 import dev.kiln.api.layers.Layer;
 import dev.kiln.api.layers.Weight;
-import dev.kiln.api.layers.core.Configs;
 import dev.kiln.api.ops.Ops;
+import dev.kiln.api.registry.Arg;
+import dev.kiln.api.registry.KerasClass;
+import dev.kiln.api.registry.Kind;
 import dev.kiln.spi.Shape;
 import dev.kiln.spi.ir.Value;
 import java.util.List;
-import java.util.Map;
 
 /**
  * Shifts and scales features to mean 0 and variance 1: {@code (x - mean) / max(sqrt(var), 1e-7)},
@@ -24,9 +25,55 @@ import java.util.Map;
  * }
  */
 public final class Normalization extends Layer {
-  private final int axis;
-  private double[] givenMean;
-  private double[] givenVariance;
+  /** The feature axis (one axis; Keras's list form with one entry is read too). */
+  public static final Arg<int[]> AXIS =
+      Arg.ints("axis", new int[] {-1}).checked("one axis", a -> a.length == 1);
+
+  /** Given means per feature, or null to {@link #adapt} or load them. */
+  public static final Arg<double[]> MEAN = numbers("mean");
+
+  /** Given variances per feature, or null. */
+  public static final Arg<double[]> VARIANCE = numbers("variance");
+
+  /** Whether to undo the normalization ({@code x * std + mean}) instead. */
+  public static final Arg<Boolean> INVERT = Arg.bool("invert", false);
+
+  /** Normalization's declaration. */
+  public static final KerasClass<Normalization> KERAS =
+      KerasClass.of(
+          Kind.LAYER,
+          "Normalization",
+          Normalization.class,
+          a -> new Normalization(a.get(AXIS)[0]),
+          AXIS,
+          MEAN,
+          VARIANCE,
+          INVERT);
+
+  private static Arg<double[]> numbers(String key) {
+    return Arg.<double[]>of(
+            key,
+            "a list of numbers or null",
+            null,
+            v -> {
+              if (v instanceof Number n) {
+                return new double[] {n.doubleValue()};
+              }
+              java.util.List<?> l = (java.util.List<?>) v;
+              double[] out = new double[l.size()];
+              for (int i = 0; i < out.length; i++) {
+                out[i] = ((Number) l.get(i)).doubleValue();
+              }
+              return out;
+            },
+            d -> java.util.Arrays.stream(d).boxed().toList())
+        .nullable();
+  }
+
+  private int axis() {
+    return args().get(AXIS)[0];
+  }
+
   private Weight mean;
   private Weight variance;
 
@@ -37,14 +84,14 @@ public final class Normalization extends Layer {
 
   /** Normalizes each index of {@code axis}. */
   public Normalization(int axis) {
-    this.axis = axis;
+    args().set(AXIS, new int[] {axis});
   }
 
   /** Uses fixed statistics instead of {@link #adapt}. */
   public Normalization(int axis, double[] mean, double[] variance) {
     this(axis);
-    this.givenMean = mean.clone();
-    this.givenVariance = variance.clone();
+    args().set(MEAN, mean.clone());
+    args().set(VARIANCE, variance.clone());
   }
 
   /**
@@ -53,6 +100,7 @@ public final class Normalization extends Layer {
    */
   public void adapt(Tensor data) {
     int r = data.rank();
+    int axis = axis();
     int a = axis < 0 ? axis + r : axis;
     if (a <= 0 || a >= r) {
       throw new KilnException(
@@ -87,8 +135,8 @@ public final class Normalization extends Layer {
     for (int f = 0; f < features; f++) {
       sq[f] /= count;
     }
-    givenMean = sum;
-    givenVariance = sq;
+    args().set(MEAN, sum);
+    args().set(VARIANCE, sq);
     if (mean != null) {
       mean.assign(stat(sum));
       variance.assign(stat(sq));
@@ -108,6 +156,9 @@ public final class Normalization extends Layer {
   @Override
   protected void build(List<Shape> inputShapes) {
     Shape s = inputShapes.get(0);
+    int axis = axis();
+    double[] givenMean = args().get(MEAN);
+    double[] givenVariance = args().get(VARIANCE);
     int a = axis < 0 ? axis + s.rank() : axis;
     if (a <= 0 || a >= s.rank()) {
       throw new IllegalArgumentException("axis " + axis + " is out of range for input shape " + s);
@@ -118,8 +169,8 @@ public final class Normalization extends Layer {
     }
     mean = addWeight("mean", statShape, Initializers.zeros(), false);
     variance = addWeight("variance", statShape, Initializers.ones(), false);
-    if (givenMean != null) {
-      if (givenMean.length != s.dim(a)) {
+    if (givenMean != null && givenVariance != null) {
+      if (givenMean.length != s.dim(a) || givenVariance.length != s.dim(a)) {
         throw new IllegalArgumentException(
             "the statistics have "
                 + givenMean.length
@@ -137,23 +188,9 @@ public final class Normalization extends Layer {
   protected Value call(Ops ops, Value x) {
     Value f = ops.toFloat(x);
     Value std = ops.maximum(ops.sqrt(ops.read(variance)), 1e-7);
+    if (args().get(INVERT)) {
+      return ops.add(ops.mul(f, std), ops.read(mean));
+    }
     return ops.div(ops.sub(f, ops.read(mean)), std);
-  }
-
-  @Override
-  public Map<String, Object> getConfig() {
-    Map<String, Object> c = super.getConfig();
-    c.put("axis", axis);
-    c.put("invert", false);
-    c.put("mean", null);
-    c.put("variance", null);
-    return c;
-  }
-
-  /** From a Keras config. */
-  public static Normalization fromConfig(Map<String, Object> c) {
-    Normalization n = new Normalization(Configs.intOf(c, "axis", -1));
-    Configs.common(n, c);
-    return n;
   }
 }

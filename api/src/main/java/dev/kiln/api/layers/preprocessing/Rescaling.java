@@ -1,23 +1,37 @@
 package dev.kiln.api.layers.preprocessing;
 
 import dev.kiln.api.layers.Layer;
-import dev.kiln.api.layers.core.Configs;
 import dev.kiln.api.ops.Ops;
+import dev.kiln.api.registry.Arg;
+import dev.kiln.api.registry.KerasClass;
+import dev.kiln.api.registry.Kind;
 import dev.kiln.spi.DType;
 import dev.kiln.spi.ir.Value;
-import java.util.Map;
 
 /**
  * {@code x * scale + offset}, as float32: {@code new Rescaling(1 / 255.0)} maps bytes to [0, 1].
  */
 public final class Rescaling extends Layer {
-  private final double scale;
-  private final double offset;
+  /** The factor. */
+  public static final Arg<Double> SCALE = Arg.number("scale", null).required();
+
+  /** The offset added after scaling. */
+  public static final Arg<Double> OFFSET = Arg.number("offset", 0.0);
+
+  /** Rescaling's declaration. */
+  public static final KerasClass<Rescaling> KERAS =
+      KerasClass.of(
+          Kind.LAYER,
+          "Rescaling",
+          Rescaling.class,
+          a -> new Rescaling(a.get(SCALE), a.get(OFFSET)),
+          SCALE,
+          OFFSET);
 
   /** Multiplies by {@code scale}, then adds {@code offset}. */
   public Rescaling(double scale, double offset) {
-    this.scale = scale;
-    this.offset = offset;
+    args().set(SCALE, scale);
+    args().set(OFFSET, offset);
     this.supportsMasking = true;
   }
 
@@ -29,22 +43,9 @@ public final class Rescaling extends Layer {
   @Override
   protected Value call(Ops ops, Value x) {
     Value f = ops.cast(x, DType.FLOAT32);
+    double scale = args().get(SCALE);
+    double offset = args().get(OFFSET);
     Value y = ops.mul(f, scale);
     return offset == 0 ? y : ops.add(y, offset);
-  }
-
-  @Override
-  public Map<String, Object> getConfig() {
-    Map<String, Object> c = super.getConfig();
-    c.put("scale", scale);
-    c.put("offset", offset);
-    return c;
-  }
-
-  /** From a Keras config. */
-  public static Rescaling fromConfig(Map<String, Object> c) {
-    Rescaling r = new Rescaling(Configs.doubleOf(c, "scale", 1), Configs.doubleOf(c, "offset", 0));
-    Configs.common(r, c);
-    return r;
   }
 }

@@ -2,16 +2,25 @@ package dev.kiln.api.layers.reshaping;
 
 import dev.kiln.api.layers.InputSpec;
 import dev.kiln.api.layers.Layer;
-import dev.kiln.api.layers.core.Configs;
 import dev.kiln.api.ops.Ops;
+import dev.kiln.api.registry.Arg;
+import dev.kiln.api.registry.KerasClass;
+import dev.kiln.api.registry.Kind;
 import dev.kiln.spi.Shape;
 import dev.kiln.spi.ir.Value;
-import java.util.Map;
 
 /**
  * Flattens every axis after the batch axis: {@code (batch, a, b, ...)} to {@code (batch, a*b*...)}.
  */
 public final class Flatten extends Layer {
+  /** Keras's data format; Kiln's tensors are channels-last, so that is the only one taken. */
+  public static final Arg<String> DATA_FORMAT =
+      Arg.choice("data_format", "channels_last", "channels_last");
+
+  /** Flatten's declaration. */
+  public static final KerasClass<Flatten> KERAS =
+      KerasClass.of(Kind.LAYER, "Flatten", Flatten.class, a -> new Flatten(), DATA_FORMAT);
+
   /** A flatten layer. */
   public Flatten() {
     this.inputSpec = InputSpec.minNdim(1);
@@ -32,19 +41,5 @@ public final class Flatten extends Layer {
       n *= d;
     }
     return ops.reshapeBatch(x, (int) n);
-  }
-
-  @Override
-  public Map<String, Object> getConfig() {
-    Map<String, Object> c = super.getConfig();
-    c.put("data_format", "channels_last");
-    return c;
-  }
-
-  /** From a Keras config. */
-  public static Flatten fromConfig(Map<String, Object> c) {
-    Flatten f = new Flatten();
-    Configs.common(f, c);
-    return f;
   }
 }

@@ -1,18 +1,44 @@
 package dev.kiln.api.layers.reshaping;
 
 import dev.kiln.api.layers.Layer;
-import dev.kiln.api.layers.core.Configs;
 import dev.kiln.api.ops.Ops;
+import dev.kiln.api.registry.Arg;
+import dev.kiln.api.registry.KerasClass;
+import dev.kiln.api.registry.Kind;
 import dev.kiln.spi.Shape;
 import dev.kiln.spi.ir.Value;
 import java.util.Arrays;
-import java.util.Map;
 
 /**
  * Reshapes each sample to {@code targetShape} (batch axis excluded; one entry may be -1, inferred).
  */
 public final class Reshape extends Layer {
-  private final int[] targetShape;
+  /** The shape of each sample; one entry may be -1. */
+  public static final Arg<int[]> TARGET_SHAPE =
+      Arg.ints("target_shape", null)
+          .required()
+          .checked("a list of positive sizes with at most one -1", Reshape::isTargetShape);
+
+  /** Reshape's declaration. */
+  public static final KerasClass<Reshape> KERAS =
+      KerasClass.of(
+          Kind.LAYER,
+          "Reshape",
+          Reshape.class,
+          a -> new Reshape(a.get(TARGET_SHAPE)),
+          TARGET_SHAPE);
+
+  private static boolean isTargetShape(int[] shape) {
+    int unknown = 0;
+    for (int d : shape) {
+      if (d == -1) {
+        unknown++;
+      } else if (d <= 0) {
+        return false;
+      }
+    }
+    return unknown <= 1;
+  }
 
   /**
    * Reshapes to {@code targetShape}.
@@ -20,25 +46,7 @@ public final class Reshape extends Layer {
    * @throws IllegalArgumentException for more than one -1 or a size below -1 or 0
    */
   public Reshape(int... targetShape) {
-    int unknown = 0;
-    for (int d : targetShape) {
-      if (d == -1) {
-        unknown++;
-      } else if (d <= 0) {
-        throw new IllegalArgumentException(
-            "Invalid target shape "
-                + Arrays.toString(targetShape)
-                + ": sizes must be positive or -1. Received: target_shape="
-                + Arrays.toString(targetShape));
-      }
-    }
-    if (unknown > 1) {
-      throw new IllegalArgumentException(
-          "There must be at most one unknown dimension (-1) in target_shape. Received:"
-              + " target_shape="
-              + Arrays.toString(targetShape));
-    }
-    this.targetShape = targetShape.clone();
+    args().set(TARGET_SHAPE, targetShape.clone());
   }
 
   @Override
@@ -47,6 +55,7 @@ public final class Reshape extends Layer {
     for (int i = 1; i < x.rank(); i++) {
       in *= x.shape().dim(i);
     }
+    int[] targetShape = args().get(TARGET_SHAPE);
     long known = 1;
     int unknownAt = -1;
     for (int i = 0; i < targetShape.length; i++) {
@@ -72,20 +81,6 @@ public final class Reshape extends Layer {
     return "The total size of the tensor must be unchanged. Received: input_shape="
         + in
         + ", target_shape="
-        + Arrays.toString(targetShape);
-  }
-
-  @Override
-  public Map<String, Object> getConfig() {
-    Map<String, Object> c = super.getConfig();
-    c.put("target_shape", Arrays.stream(targetShape).boxed().toList());
-    return c;
-  }
-
-  /** From a Keras config. */
-  public static Reshape fromConfig(Map<String, Object> c) {
-    Reshape r = new Reshape(Configs.intsOf(c, "target_shape"));
-    Configs.common(r, c);
-    return r;
+        + Arrays.toString(args().get(TARGET_SHAPE));
   }
 }
