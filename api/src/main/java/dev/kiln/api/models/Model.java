@@ -611,20 +611,22 @@ public class Model extends Layer {
     return "Functional";
   }
 
+  /**
+   * Keras 3's config of a Functional model: {@code name}, {@code trainable}, {@code layers} (each
+   * with its {@code inbound_nodes}), {@code input_layers} and {@code output_layers}.
+   */
   @Override
   public Map<String, Object> getConfig() {
-    Map<String, Object> c = new LinkedHashMap<>();
-    c.put("name", name());
-    c.put("trainable", trainable());
-    List<Object> ls = new ArrayList<>();
-    for (Layer l : layers()) {
-      Map<String, Object> e = new LinkedHashMap<>();
-      e.put("class_name", l.className());
-      e.put("config", l.getConfig());
-      e.put("name", l.name());
-      ls.add(e);
-    }
-    c.put("layers", ls);
-    return c;
+    return FunctionalConfig.write(this);
+  }
+
+  /**
+   * Rebuilds a Functional model from its Keras config, shared layers and nested models included.
+   * The new model has fresh weights; copy them with {@link #setWeights}.
+   *
+   * @throws KilnException naming the layer entry at fault
+   */
+  public static Model fromConfig(Map<String, Object> config) {
+    return FunctionalConfig.read(config);
   }
 }

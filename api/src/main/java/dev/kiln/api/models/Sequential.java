@@ -153,20 +153,33 @@ public class Sequential extends Model {
     return "Sequential";
   }
 
+  /**
+   * Keras 3's config of a Sequential model: {@code name}, {@code trainable}, {@code dtype} and its
+   * {@code layers}, an {@code InputLayer} entry first when the input shape is known.
+   */
   @Override
   public Map<String, Object> getConfig() {
     Map<String, Object> c = new LinkedHashMap<>();
     c.put("name", name());
     c.put("trainable", trainable());
-    c.put("dtype", "float32");
+    c.put("dtype", dtype().kerasName());
     List<Object> ls = new ArrayList<>();
+    if (input != null) {
+      ls.add(FunctionalConfig.entry(input.layer()));
+    }
     for (Layer l : stack) {
-      Map<String, Object> e = new LinkedHashMap<>();
-      e.put("class_name", l.className());
-      e.put("config", l.getConfig());
-      ls.add(e);
+      ls.add(FunctionalConfig.entry(l));
     }
     c.put("layers", ls);
     return c;
+  }
+
+  /**
+   * Rebuilds a Sequential model from its Keras config.
+   *
+   * @throws dev.kiln.api.KilnException naming the layer entry at fault
+   */
+  public static Sequential fromConfig(Map<String, Object> config) {
+    return FunctionalConfig.readSequential(config);
   }
 }
