@@ -156,6 +156,19 @@ public final class Ops {
     return b.constant(t.host());
   }
 
+  /**
+   * A tensor of {@code type} filled with {@code value}, such as a recurrent layer's initial state;
+   * an unknown batch axis stays unknown in a symbolic trace.
+   */
+  public Value fill(double value, TensorType type) {
+    return b.fill(value, type);
+  }
+
+  /** Zeros of {@code type}; see {@link #fill}. */
+  public Value zeros(TensorType type) {
+    return b.fill(0, type);
+  }
+
   /** A tensor of {@code value} in the shape and dtype of {@code like}. */
   public Value fillLike(double value, Value like) {
     return b.broadcastTo(scalarLike(value, like), like.shape());
