@@ -72,11 +72,6 @@ public final class Ops {
     this.ctx = context;
   }
 
-  /** The graph builder, for this package only: api code emits through the vocabulary. */
-  GraphBuilder graph() {
-    return b;
-  }
-
   /** The trace state these ops delegate to. */
   public TraceContext context() {
     return ctx;
