@@ -34,9 +34,9 @@ public final class Activations {
     FNS.put("leaky_relu", (o, x) -> leakyRelu(o, x, 0.2));
     FNS.put("elu", (o, x) -> elu(o, x, 1));
     FNS.put("selu", (o, x) -> o.mul(elu(o, x, SELU_ALPHA), SELU_SCALE));
-    FNS.put("gelu", (o, x) -> o.graph().gelu(x, false));
-    FNS.put("silu", (o, x) -> o.graph().silu(x));
-    FNS.put("swish", (o, x) -> o.graph().silu(x));
+    FNS.put("gelu", (o, x) -> o.gelu(x, false));
+    FNS.put("silu", (o, x) -> o.silu(x));
+    FNS.put("swish", (o, x) -> o.silu(x));
     FNS.put("sigmoid", Ops::sigmoid);
     FNS.put("hard_sigmoid", (o, x) -> o.div(o.minimum(o.relu(o.add(x, 3)), 6), 6));
     FNS.put("hard_silu", (o, x) -> o.mul(x, o.div(o.minimum(o.relu(o.add(x, 3)), 6), 6)));

@@ -86,7 +86,7 @@ public final class Losses {
 
   private static Value l2Normalize(Ops o, Value x, int axis) {
     Value sq = o.sum(o.square(x), true, axis);
-    return o.mul(x, o.graph().rsqrt(o.maximum(sq, 1e-12)));
+    return o.mul(x, o.rsqrt(o.maximum(sq, 1e-12)));
   }
 
   /** {@code mean((yPred - yTrue)^2)} over the last axis. */
@@ -213,7 +213,7 @@ public final class Losses {
 
     static Value elementwise(Ops o, Value t, Value p, boolean logits) {
       if (logits) {
-        return o.graph().sigmoidCrossEntropy(p, t);
+        return o.sigmoidCrossEntropy(p, t);
       }
       Value q = o.clip(p, EPSILON, 1 - EPSILON);
       Value a = o.mul(t, o.log(q));
@@ -242,7 +242,7 @@ public final class Losses {
 
     static Value crossEntropy(Ops o, Value t, Value p, boolean logits) {
       if (logits) {
-        return o.graph().softmaxCrossEntropy(p, t, -1);
+        return o.softmaxCrossEntropy(p, t, -1);
       }
       Value q = o.div(p, o.sum(p, true, -1));
       q = o.clip(q, EPSILON, 1 - EPSILON);

@@ -80,8 +80,8 @@ public class Adam extends Optimizer {
         && v.dtype() == w.dtype()
         && g.shape().equals(w.shape())) {
       // One op, so a backend can update the weight and both moments in one pass over memory.
-      Value step = alpha.dtype() == w.dtype() ? alpha : o.graph().cast(alpha, w.dtype());
-      List<Value> r = o.graph().adamUpdate(w, g, m, v, step, beta1, beta2, epsilon);
+      Value step = alpha.dtype() == w.dtype() ? alpha : o.cast(alpha, w.dtype());
+      List<Value> r = o.adamUpdate(w, g, m, v, step, beta1, beta2, epsilon);
       o.assign(slots.get(0), r.get(1));
       o.assign(slots.get(1), r.get(2));
       return r.get(0);

@@ -109,6 +109,6 @@ public final class Dot extends Layer {
 
   private static Value l2Normalize(Ops ops, Value v, int axis) {
     Value sq = ops.sum(ops.square(v), true, axis);
-    return ops.mul(v, ops.graph().rsqrt(ops.maximum(sq, 1e-12)));
+    return ops.mul(v, ops.rsqrt(ops.maximum(sq, 1e-12)));
   }
 }

@@ -1,0 +1,231 @@
+package dev.kiln.api.ops;
+
+import dev.kiln.api.layers.Weight;
+import dev.kiln.spi.HostTensor;
+import dev.kiln.spi.Shape;
+import dev.kiln.spi.ir.GraphBuilder;
+import dev.kiln.spi.ir.Value;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.IdentityHashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The state of one trace: which weights it read, what it assigns to them, the masks carried with
+ * its values, the losses layers added, the keys of its random ops, and whether it is a training
+ * trace. {@link Ops} holds no state of its own and delegates here, so a layer writes {@code
+ * ops.read(kernel)} and the trainer reads {@code ops.context().assignments()} after the trace.
+ *
+ * <p>A scan body has a context of its own, a child of the enclosing one: reading a weight there
+ * captures the enclosing trace's read of it as a loop-invariant operand of the scan (so gradients
+ * flow to the weight through the loop), random keys come from the enclosing trace, and the state
+ * that only a whole step can hold (assignments, added losses) is refused.
+ *
+ * {@snippet :
+ * GraphBuilder b = new GraphBuilder();
+ * TraceContext ctx = new TraceContext(b, true, b.input(TensorType.of(DType.INT64, 2)));
+ * Ops ops = new Ops(b, ctx);
+ * Value y = layer.trace(ops, List.of(x)).get(0);
+ * ctx.assignments().forEach((w, v) -> b.update(w.id(), v));
+ * }
+ */
+public final class TraceContext {
+  private static final long SEED_STRIDE = 0x9E3779B97F4A7C15L;
+
+  private final GraphBuilder b;
+  private final boolean training;
+  private final Value seed;
+  private final TraceContext parent;
+  private final Map<Weight, Value> reads = new IdentityHashMap<>();
+  private final Map<Weight, Value> updates = new LinkedHashMap<>();
+  private final Map<Value, Value> masks = new IdentityHashMap<>();
+  private final List<Value> losses = new ArrayList<>();
+  private final Map<Value, Value> captures = new IdentityHashMap<>();
+  private final List<Value> capturedOperands = new ArrayList<>();
+  private int randomOps;
+
+  /**
+   * The context of a trace into {@code builder}.
+   *
+   * @param training whether layers run in training mode (dropout active, batch statistics)
+   * @param seed an int64 {@code (2,)} value of {@code builder} keying random ops, or null where
+   *     nothing will run (shape inference), which makes the trace {@link #symbolic()}
+   */
+  public TraceContext(GraphBuilder builder, boolean training, Value seed) {
+    this(builder, training, seed, null);
+  }
+
+  private TraceContext(GraphBuilder builder, boolean training, Value seed, TraceContext parent) {
+    if (builder == null) {
+      throw new IllegalArgumentException("a trace context needs a graph builder");
+    }
+    this.b = builder;
+    this.training = training;
+    this.seed = seed;
+    this.parent = parent;
+  }
+
+  /** The context of a scan body traced into {@code body}, nested in this one. */
+  TraceContext scanBody(GraphBuilder body) {
+    return new TraceContext(body, training, null, this);
+  }
+
+  /** The builder this context's values belong to. */
+  GraphBuilder graph() {
+    return b;
+  }
+
+  /** The enclosing values this scan body captured, in the order of its inputs after the slices. */
+  List<Value> capturedOperands() {
+    return Collections.unmodifiableList(capturedOperands);
+  }
+
+  /** True in a training trace. */
+  public boolean training() {
+    return training;
+  }
+
+  /** True when shapes are being inferred (batch size unknown, nothing will run). */
+  public boolean symbolic() {
+    return parent != null ? parent.symbolic() : seed == null;
+  }
+
+  /** True in the context of a scan body. */
+  public boolean inScanBody() {
+    return parent != null;
+  }
+
+  // ---------------------------------------------------------------- weights
+
+  /**
+   * The current value of a weight; every read of one weight in a trace gives the same value. In a
+   * scan body it is a body input fed from the enclosing trace's read, so the weight's gradient
+   * accumulates over the steps of the loop.
+   */
+  public Value read(Weight w) {
+    Value v = reads.get(w);
+    if (v == null) {
+      v = parent != null ? capture(parent.read(w)) : b.variable(w.id(), w.type());
+      reads.put(w, v);
+    }
+    return v;
+  }
+
+  /**
+   * Sets the value a (non-trainable) weight holds after the step, as a moving average or a counter.
+   * The value is cast to the weight's dtype and reshaped to its shape.
+   *
+   * @throws IllegalStateException in a scan body (assign from the scan's results instead)
+   * @throws IllegalArgumentException if the value's size differs from the weight's
+   */
+  public void assign(Weight w, Value v) {
+    if (parent != null) {
+      throw new IllegalStateException(
+          "cannot assign weight '"
+              + w.path()
+              + "' inside a scan body; return the value from the body and assign it after the"
+              + " scan");
+    }
+    Value cast = b.cast(v, w.type().dtype());
+    if (!cast.shape().equals(w.type().shape())) {
+      if (cast.shape().size() != w.type().shape().size()) {
+        throw new IllegalArgumentException(
+            "cannot assign a value of shape "
+                + v.shape()
+                + " to weight '"
+                + w.path()
+                + "' of shape "
+                + w.type().shape());
+      }
+      cast = b.reshape(cast, w.type().shape());
+    }
+    updates.put(w, cast);
+  }
+
+  /** The weight updates this trace has asked for, in the order they were first made. */
+  public Map<Weight, Value> assignments() {
+    return Collections.unmodifiableMap(updates);
+  }
+
+  // ---------------------------------------------------------------- losses and masks
+
+  /**
+   * Adds a scalar to the training loss (activity regularization, auxiliary losses).
+   *
+   * @throws IllegalStateException in a scan body (return the value and add it after the scan)
+   */
+  public void addLoss(Value scalar) {
+    if (parent != null) {
+      throw new IllegalStateException(
+          "cannot add a loss inside a scan body; return it as a per-step output and add it after"
+              + " the scan");
+    }
+    losses.add(scalar);
+  }
+
+  /** The losses added by {@link #addLoss}, in order. */
+  public List<Value> addedLosses() {
+    return Collections.unmodifiableList(losses);
+  }
+
+  /** The mask carried with {@code x} (bool, shape of {@code x} without its last axis), or null. */
+  public Value mask(Value x) {
+    return masks.get(x);
+  }
+
+  /** Attaches a mask to {@code x}; null removes it. */
+  public void setMask(Value x, Value mask) {
+    if (mask == null) {
+      masks.remove(x);
+    } else {
+      masks.put(x, mask);
+    }
+  }
+
+  // ---------------------------------------------------------------- randomness
+
+  /**
+   * A fresh int64 {@code (2,)} key for one random op: each op of a trace gets its own key, and each
+   * step gets new ones from the step's seed input. In a scan body the key is drawn from the
+   * enclosing trace and captured, so a random op there draws the same numbers at every step (as
+   * Keras's recurrent dropout masks do); pass per-step noise in as a sequence to vary it.
+   *
+   * @throws IllegalStateException in a symbolic trace
+   */
+  public Value nextSeed() {
+    if (parent != null) {
+      return capture(parent.nextSeed());
+    }
+    if (seed == null) {
+      throw new IllegalStateException("random ops need a seed; none in a symbolic trace");
+    }
+    long k = ++randomOps * SEED_STRIDE;
+    Value offset = b.constant(HostTensor.of(Shape.of(2), new long[] {k, 0}));
+    return b.add(seed, offset);
+  }
+
+  // ---------------------------------------------------------------- scan bodies
+
+  /**
+   * The body-side value of {@code outer}, a value of the enclosing trace: a body input fed with
+   * {@code outer} at every step. Capturing one value twice gives the same input. Gradients flow
+   * back to {@code outer}, summed over the steps.
+   *
+   * @throws IllegalStateException outside a scan body
+   */
+  public Value capture(Value outer) {
+    if (parent == null) {
+      throw new IllegalStateException(
+          "capture is for values of an enclosing trace inside a scan body; this is no scan body");
+    }
+    Value in = captures.get(outer);
+    if (in == null) {
+      in = b.input(outer.type());
+      captures.put(outer, in);
+      capturedOperands.add(outer);
+    }
+    return in;
+  }
+}
