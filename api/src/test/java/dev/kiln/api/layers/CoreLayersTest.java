@@ -35,7 +35,12 @@ import dev.kiln.api.models.Model;
 import dev.kiln.api.regularizers.Regularizers;
 import dev.kiln.spi.DType;
 import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestFactory;
 
 /** runLayerTest for every layer of the issue, then values by hand where a layer computes. */
 class CoreLayersTest {
@@ -47,39 +52,102 @@ class CoreLayersTest {
     return new Expect(shape, 0, false);
   }
 
-  @Test
-  void runLayerTests() {
-    runLayerTest(() -> new Dense(4, "relu"), new int[] {3}, out(2, 4));
-    runLayerTest(() -> new Dense(4).useBias(false), new int[] {2, 3}, out(1, 2, 4));
-    runLayerTest(
-        () -> new Dense(2).kernelRegularizer(Regularizers.l2(0.01)), new int[] {3}, out(2, 2));
-    runLayerTest(() -> new Activation("tanh"), new int[] {3}, noTrain(3));
-    runLayerTest(() -> new Dropout(0.5), new int[] {3}, noTrain(3));
-    runLayerTest(Identity::new, new int[] {3}, noTrain(3));
-    runLayerTest(Masking::new, new int[] {4, 3}, noTrain(4, 3));
-    runLayerTest(Flatten::new, new int[] {2, 3}, noTrain(6));
-    runLayerTest(() -> new Reshape(3, -1), new int[] {6}, noTrain(3, 2));
-    runLayerTest(() -> new Permute(2, 1), new int[] {2, 3}, noTrain(3, 2));
-    runLayerTest(() -> new RepeatVector(4), new int[] {3}, noTrain(4, 3));
-    runLayerTest(() -> new Rescaling(0.5, 1), new int[] {3}, noTrain(3));
-    runLayerTest(Normalization::new, new int[] {3}, new Expect(new int[] {3}, 2, false));
-    runLayerTest(
-        () -> new Embedding(10, 4), List.of(new int[] {5}), List.of(DType.INT32), out(1, 5, 4));
+  /**
+   * One layer case: its display name (the layer class, then any variant) and its check. A failure
+   * message starts with that name, since Surefire's report shows only the case's index.
+   */
+  private static DynamicTest layerTest(String name, Runnable check) {
+    return DynamicTest.dynamicTest(
+        name,
+        () -> {
+          try {
+            check.run();
+          } catch (AssertionError | RuntimeException e) {
+            throw new AssertionError(name + ": " + e.getMessage(), e);
+          }
+        });
+  }
+
+  @TestFactory
+  Stream<DynamicTest> runLayerTests() {
     List<int[]> two = List.of(new int[] {3}, new int[] {3});
     List<DType> f2 = List.of(DType.FLOAT32, DType.FLOAT32);
-    runLayerTest(Add::new, two, f2, noTrain(3));
-    runLayerTest(Subtract::new, two, f2, noTrain(3));
-    runLayerTest(Multiply::new, two, f2, noTrain(3));
-    runLayerTest(Average::new, two, f2, noTrain(3));
-    runLayerTest(Maximum::new, two, f2, noTrain(3));
-    runLayerTest(Minimum::new, two, f2, noTrain(3));
-    runLayerTest(() -> new Concatenate(), List.of(new int[] {3}, new int[] {2}), f2, noTrain(5));
-    runLayerTest(() -> new Dot(1), two, f2, noTrain(1));
-    runLayerTest(
-        () -> new Dot(new int[] {2, 2}, false),
-        List.of(new int[] {4, 3}, new int[] {5, 3}),
-        f2,
-        noTrain(4, 5));
+    return Stream.of(
+        layerTest(
+            "Dense", () -> runLayerTest(() -> new Dense(4, "relu"), new int[] {3}, out(2, 4))),
+        layerTest(
+            "Dense [no bias, rank 3 input]",
+            () -> runLayerTest(() -> new Dense(4).useBias(false), new int[] {2, 3}, out(1, 2, 4))),
+        layerTest(
+            "Dense [kernel regularizer]",
+            () ->
+                runLayerTest(
+                    () -> new Dense(2).kernelRegularizer(Regularizers.l2(0.01)),
+                    new int[] {3},
+                    out(2, 2))),
+        layerTest(
+            "Activation",
+            () -> runLayerTest(() -> new Activation("tanh"), new int[] {3}, noTrain(3))),
+        layerTest("Dropout", () -> runLayerTest(() -> new Dropout(0.5), new int[] {3}, noTrain(3))),
+        layerTest("Identity", () -> runLayerTest(Identity::new, new int[] {3}, noTrain(3))),
+        layerTest("Masking", () -> runLayerTest(Masking::new, new int[] {4, 3}, noTrain(4, 3))),
+        layerTest("Flatten", () -> runLayerTest(Flatten::new, new int[] {2, 3}, noTrain(6))),
+        layerTest(
+            "Reshape", () -> runLayerTest(() -> new Reshape(3, -1), new int[] {6}, noTrain(3, 2))),
+        layerTest(
+            "Permute",
+            () -> runLayerTest(() -> new Permute(2, 1), new int[] {2, 3}, noTrain(3, 2))),
+        layerTest(
+            "RepeatVector",
+            () -> runLayerTest(() -> new RepeatVector(4), new int[] {3}, noTrain(4, 3))),
+        layerTest(
+            "Rescaling",
+            () -> runLayerTest(() -> new Rescaling(0.5, 1), new int[] {3}, noTrain(3))),
+        layerTest(
+            "Normalization",
+            () ->
+                runLayerTest(
+                    Normalization::new, new int[] {3}, new Expect(new int[] {3}, 2, false))),
+        layerTest(
+            "Embedding",
+            () ->
+                runLayerTest(
+                    () -> new Embedding(10, 4),
+                    List.of(new int[] {5}),
+                    List.of(DType.INT32),
+                    out(1, 5, 4))),
+        layerTest("Add", () -> runLayerTest(Add::new, two, f2, noTrain(3))),
+        layerTest("Subtract", () -> runLayerTest(Subtract::new, two, f2, noTrain(3))),
+        layerTest("Multiply", () -> runLayerTest(Multiply::new, two, f2, noTrain(3))),
+        layerTest("Average", () -> runLayerTest(Average::new, two, f2, noTrain(3))),
+        layerTest("Maximum", () -> runLayerTest(Maximum::new, two, f2, noTrain(3))),
+        layerTest("Minimum", () -> runLayerTest(Minimum::new, two, f2, noTrain(3))),
+        layerTest(
+            "Concatenate",
+            () ->
+                runLayerTest(
+                    () -> new Concatenate(),
+                    List.of(new int[] {3}, new int[] {2}),
+                    f2,
+                    noTrain(5))),
+        layerTest("Dot", () -> runLayerTest(() -> new Dot(1), two, f2, noTrain(1))),
+        layerTest(
+            "Dot [axes (2, 2), rank 3 inputs]",
+            () ->
+                runLayerTest(
+                    () -> new Dot(new int[] {2, 2}, false),
+                    List.of(new int[] {4, 3}, new int[] {5, 3}),
+                    f2,
+                    noTrain(4, 5))));
+  }
+
+  @Test
+  void everyRegisteredLayerHasALayerTest() {
+    Set<String> tested = new TreeSet<>();
+    runLayerTests().forEach(t -> tested.add(t.getDisplayName().split(" ")[0]));
+    Set<String> untested = new TreeSet<>(Layers.classNames());
+    untested.removeAll(tested);
+    assertTrue(untested.isEmpty(), "registered layers without a runLayerTest case: " + untested);
   }
 
   private static Tensor predict(Layer l, Tensor... xs) {

@@ -1,0 +1,271 @@
+package dev.kiln.api.layers;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import dev.kiln.api.GoldenJson;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.DynamicTest;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestFactory;
+
+/**
+ * Every registered layer's config against Keras's own: TF.js's serialization ({@code
+ * golden/tfjs-layer-configs.json}, Keras-2-era keys, from {@code src/test/golden/make_golden.js})
+ * and Keras 3's {@code get_config} ({@code golden/keras3-layer-configs.json}, written from Keras
+ * 3's source). For each layer, one test: {@code Layers.fromConfig} accepts each golden config, and
+ * the layer it builds gives back a config that has every key Keras has, with the same values.
+ */
+class LayerConfigGoldenTest {
+  private static final Map<String, Object> TFJS =
+      GoldenJson.obj(GoldenJson.resource("/golden/tfjs-layer-configs.json"), "layers");
+  private static final Map<String, Object> KERAS3 =
+      GoldenJson.obj(GoldenJson.resource("/golden/keras3-layer-configs.json"), "layers");
+
+  /** Registered layers TF.js 4 does not have: only the Keras 3 golden checks them. */
+  private static final Set<String> NOT_IN_TFJS = Set.of("Identity", "Normalization", "Subtract");
+
+  /**
+   * Keys TF.js (Keras 2's format) writes that Keras 3 no longer writes, per golden entry: Keras 3
+   * layers write no {@code batch_input_shape} (only InputLayer has {@code batch_shape}), Embedding
+   * dropped {@code input_length}, and the base Layer writes {@code activity_regularizer} only when
+   * one is set (Embedding still always writes it).
+   */
+  private static final Map<String, Set<String>> DROPPED_IN_KERAS3 =
+      Map.of(
+          "Dense", Set.of("activity_regularizer"),
+          "DenseWithInputShape", Set.of("activity_regularizer", "batch_input_shape"),
+          "Embedding", Set.of("batch_input_shape", "input_length"));
+
+  /**
+   * Keys Keras 3 writes that TF.js does not, besides {@code dtype} (which Keras 3 writes for every
+   * layer and TF.js only for a layer with an input shape).
+   */
+  private static final Map<String, Set<String>> ADDED_IN_KERAS3 =
+      Map.of(
+          "Dense", Set.of("quantization_config"),
+          "DenseWithInputShape", Set.of("quantization_config"),
+          "Embedding", Set.of("quantization_config"),
+          "Flatten", Set.of("data_format"));
+
+  /**
+   * Keys Keras 3 writes that Kiln does not write yet. Each must really be missing: when Kiln starts
+   * writing one, this test fails until the entry is removed.
+   */
+  private static final Map<String, Set<String>> KILN_MISSING =
+      Map.of(
+          "Dense", Set.of("quantization_config"),
+          "Embedding", Set.of("quantization_config"));
+
+  /**
+   * Keras 3 values Kiln's {@code fromConfig} cannot read yet, per layer: key and the form Kiln
+   * reads instead. The Keras 3 config must still be rejected (the test fails once it is read, so
+   * the entry gets removed); the rest of the config is checked with the value Kiln reads.
+   */
+  private static final Map<String, Map.Entry<String, Object>> KILN_REJECTS =
+      Map.of("Normalization", Map.entry("axis", -1));
+
+  @TestFactory
+  Stream<DynamicTest> configsMatchKeras() {
+    // Every message starts with the layer class, since Surefire's report shows only the index.
+    return Layers.classNames().stream().map(c -> DynamicTest.dynamicTest(c, () -> checkLayer(c)));
+  }
+
+  @Test
+  void everyRegisteredLayerHasGoldenConfigs() {
+    Set<String> registered = new TreeSet<>(Layers.classNames());
+    Set<String> noKeras3 = new TreeSet<>(registered);
+    noKeras3.removeAll(KERAS3.keySet());
+    assertTrue(
+        noKeras3.isEmpty(),
+        "registered layers without a Keras 3 golden config in keras3-layer-configs.json: "
+            + noKeras3);
+    Set<String> noTfjs = new TreeSet<>(registered);
+    noTfjs.removeAll(TFJS.keySet());
+    assertEquals(
+        new TreeSet<>(NOT_IN_TFJS),
+        noTfjs,
+        "registered layers without a TF.js golden (add them to make_golden.js, or to NOT_IN_TFJS"
+            + " if TF.js lacks the layer)");
+    Set<String> stale = new TreeSet<>(KERAS3.keySet());
+    stale.removeAll(registered);
+    assertTrue(stale.isEmpty(), "Keras 3 goldens for layers that are not registered: " + stale);
+  }
+
+  @SuppressWarnings("unchecked")
+  private static void checkLayer(String className) {
+    Object k3 = KERAS3.get(className);
+    if (!(k3 instanceof Map)) {
+      fail("no Keras 3 golden config for " + className + " in keras3-layer-configs.json");
+    }
+    Map<String, Object> keras3 = (Map<String, Object>) ((Map<String, Object>) k3).get("config");
+    Map.Entry<String, Object> rejected = KILN_REJECTS.get(className);
+    if (rejected == null) {
+      checkConfig(className, "Keras 3", keras3, KILN_MISSING.getOrDefault(className, Set.of()));
+    } else {
+      // Normalization: Keras 3 writes axis as a list ([-1]); Kiln reads only an int.
+      boolean read;
+      try {
+        Layers.fromConfig(className, keras3);
+        read = true;
+      } catch (RuntimeException e) {
+        read = false;
+      }
+      assertFalse(
+          read,
+          className
+              + ": Layers.fromConfig now reads Keras 3's '"
+              + rejected.getKey()
+              + "': remove it from KILN_REJECTS");
+      Map<String, Object> readable = new LinkedHashMap<>(keras3);
+      readable.put(rejected.getKey(), rejected.getValue());
+      checkConfig(
+          className,
+          "Keras 3 (" + rejected + ")",
+          readable,
+          KILN_MISSING.getOrDefault(className, Set.of()));
+    }
+
+    for (String entry : tfjsEntries(className)) {
+      Map<String, Object> tfjs = (Map<String, Object>) TFJS.get(entry);
+      Set<String> dropped = DROPPED_IN_KERAS3.getOrDefault(entry, Set.of());
+      // The lists above must turn TF.js's keys into exactly Keras 3's.
+      Set<String> expected = new TreeSet<>(tfjs.keySet());
+      expected.removeAll(dropped);
+      expected.add("dtype");
+      expected.addAll(ADDED_IN_KERAS3.getOrDefault(entry, Set.of()));
+      assertEquals(
+          new TreeSet<>(keras3.keySet()),
+          expected,
+          className + ": TF.js's keys less DROPPED_IN_KERAS3 plus ADDED_IN_KERAS3 (" + entry + ")");
+      checkConfig(className, "TF.js " + entry, tfjs, dropped);
+    }
+  }
+
+  /** TF.js golden entries for a class: its own, and variants such as DenseWithInputShape. */
+  private static List<String> tfjsEntries(String className) {
+    List<String> out = new ArrayList<>();
+    for (String k : TFJS.keySet()) {
+      if (k.equals(className) || k.startsWith(className + "With")) {
+        out.add(k);
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Builds the layer from Keras's config and checks the config it gives back: every Keras key
+   * (except {@code notRequired}) is there, and every key both have holds the same value.
+   */
+  private static void checkConfig(
+      String className, String source, Map<String, Object> keras, Set<String> notRequired) {
+    String where = className + " from the " + source + " config";
+    Layer layer;
+    try {
+      layer = Layers.fromConfig(className, keras);
+    } catch (RuntimeException e) {
+      throw new AssertionError(where + ": Layers.fromConfig rejected it: " + e.getMessage(), e);
+    }
+    Map<String, Object> back = layer.getConfig();
+    Set<String> missing = new TreeSet<>(keras.keySet());
+    missing.removeAll(back.keySet());
+    missing.removeAll(notRequired);
+    assertTrue(
+        missing.isEmpty(),
+        where + ": getConfig() lacks Keras's keys " + missing + "; it has " + back.keySet());
+    for (String k : KILN_MISSING.getOrDefault(className, Set.of())) {
+      assertFalse(
+          back.containsKey(k),
+          where + ": Kiln now writes '" + k + "': remove it from KILN_MISSING");
+    }
+    for (Map.Entry<String, Object> e : keras.entrySet()) {
+      if (back.containsKey(e.getKey())) {
+        String diff = difference(e.getKey(), e.getValue(), back.get(e.getKey()));
+        if (diff != null) {
+          fail(where + ": key '" + e.getKey() + "': " + diff);
+        }
+      }
+    }
+  }
+
+  /**
+   * Null when Kiln's value matches Keras's, else what differs. Numbers compare by value (1 and
+   * 1.0); a nested object matches when Kiln's has every key of Keras's with the same value (Keras 3
+   * adds {@code module} and {@code registered_name} to TF.js's {@code class_name} and {@code
+   * config}); a {@code dtype} policy object matches its name.
+   */
+  @SuppressWarnings("unchecked")
+  private static String difference(String key, Object keras, Object kiln) {
+    if (key.equals("dtype")) {
+      keras = policyName(keras);
+      kiln = policyName(kiln);
+    }
+    if (keras == null || kiln == null) {
+      return keras == kiln ? null : "Keras has " + keras + ", Kiln " + kiln;
+    }
+    if (keras instanceof Number a && kiln instanceof Number b) {
+      return Math.abs(a.doubleValue() - b.doubleValue()) <= 1e-12 * Math.abs(a.doubleValue())
+          ? null
+          : "Keras has " + a + ", Kiln " + b;
+    }
+    if (keras instanceof Map<?, ?> a) {
+      if (!(kiln instanceof Map<?, ?> b)) {
+        return "Keras has the object " + keras + ", Kiln " + kiln;
+      }
+      for (Map.Entry<?, ?> e : a.entrySet()) {
+        String k = (String) e.getKey();
+        if (!b.containsKey(k)) {
+          return "Kiln's " + kiln + " lacks '" + k + "' of Keras's " + keras;
+        }
+        String d = difference(k, e.getValue(), b.get(k));
+        if (d != null) {
+          return key + "." + k + ": " + d;
+        }
+      }
+      return null;
+    }
+    if (keras instanceof List<?> a) {
+      List<Object> b = listOf(kiln);
+      if (b == null || a.size() != b.size()) {
+        return "Keras has " + keras + ", Kiln " + kiln;
+      }
+      for (int i = 0; i < a.size(); i++) {
+        String d = difference(key + "[" + i + "]", a.get(i), b.get(i));
+        if (d != null) {
+          return "Keras has " + keras + ", Kiln " + kiln;
+        }
+      }
+      return null;
+    }
+    return keras.equals(kiln) ? null : "Keras has " + keras + ", Kiln " + kiln;
+  }
+
+  private static Object policyName(Object dtype) {
+    if (dtype instanceof Map<?, ?> m && m.get("config") instanceof Map<?, ?> c) {
+      return c.get("name");
+    }
+    return dtype;
+  }
+
+  private static List<Object> listOf(Object v) {
+    if (v instanceof List<?> l) {
+      return new ArrayList<>(l);
+    }
+    if (v instanceof int[] a) {
+      List<Object> out = new ArrayList<>();
+      for (int x : a) {
+        out.add(x);
+      }
+      return out;
+    }
+    return null;
+  }
+}
