@@ -4,33 +4,23 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import tools.jackson.databind.json.JsonMapper;
 
 /**
- * Reads the JSON golden files under {@code src/test/resources/golden}: objects become ordered maps,
- * arrays lists, whole numbers {@link Integer} (or {@link Long}), other numbers {@link Double}. Only
- * what those files use; no escapes beyond the JSON standard ones.
+ * Reads the JSON golden files under {@code src/test/resources/golden} with Jackson: objects become
+ * ordered maps, arrays lists, whole numbers {@link Integer} (or {@link Long}), other numbers {@link
+ * Double}.
  */
 public final class GoldenJson {
-  private final String text;
-  private int at;
+  private static final JsonMapper JSON = JsonMapper.builder().build();
 
-  private GoldenJson(String text) {
-    this.text = text;
-  }
+  private GoldenJson() {}
 
-  /** Parses a JSON text. */
+  /** Parses a JSON text into maps, lists, numbers, strings and booleans. */
   public static Object parse(String text) {
-    GoldenJson p = new GoldenJson(text);
-    Object v = p.value();
-    p.space();
-    if (p.at != text.length()) {
-      throw p.error("trailing text");
-    }
-    return v;
+    return JSON.readValue(text, Object.class);
   }
 
   /** Parses a JSON test resource (an absolute resource path such as {@code /golden/x.json}). */
@@ -109,138 +99,4 @@ public final class GoldenJson {
   }
 
   // ---------------------------------------------------------------- parser
-
-  private Object value() {
-    space();
-    if (at >= text.length()) {
-      throw error("unexpected end");
-    }
-    char c = text.charAt(at);
-    return switch (c) {
-      case '{' -> object();
-      case '[' -> array();
-      case '"' -> string();
-      case 't' -> word("true", Boolean.TRUE);
-      case 'f' -> word("false", Boolean.FALSE);
-      case 'n' -> word("null", null);
-      default -> number();
-    };
-  }
-
-  private Map<String, Object> object() {
-    Map<String, Object> m = new LinkedHashMap<>();
-    at++;
-    space();
-    if (peek() == '}') {
-      at++;
-      return m;
-    }
-    while (true) {
-      space();
-      String k = string();
-      space();
-      expect(':');
-      m.put(k, value());
-      space();
-      if (peek() == ',') {
-        at++;
-      } else {
-        expect('}');
-        return m;
-      }
-    }
-  }
-
-  private List<Object> array() {
-    List<Object> l = new ArrayList<>();
-    at++;
-    space();
-    if (peek() == ']') {
-      at++;
-      return l;
-    }
-    while (true) {
-      l.add(value());
-      space();
-      if (peek() == ',') {
-        at++;
-      } else {
-        expect(']');
-        return l;
-      }
-    }
-  }
-
-  private String string() {
-    expect('"');
-    StringBuilder b = new StringBuilder();
-    while (true) {
-      char c = text.charAt(at++);
-      if (c == '"') {
-        return b.toString();
-      }
-      if (c != '\\') {
-        b.append(c);
-        continue;
-      }
-      char e = text.charAt(at++);
-      switch (e) {
-        case 'n' -> b.append('\n');
-        case 't' -> b.append('\t');
-        case 'r' -> b.append('\r');
-        case 'b' -> b.append('\b');
-        case 'f' -> b.append('\f');
-        case 'u' -> {
-          b.append((char) Integer.parseInt(text.substring(at, at + 4), 16));
-          at += 4;
-        }
-        default -> b.append(e);
-      }
-    }
-  }
-
-  private Object number() {
-    int start = at;
-    while (at < text.length() && "+-0123456789.eE".indexOf(text.charAt(at)) >= 0) {
-      at++;
-    }
-    String s = text.substring(start, at);
-    if (s.isEmpty()) {
-      throw error("unexpected character '" + text.charAt(start) + "'");
-    }
-    if (s.contains(".") || s.contains("e") || s.contains("E")) {
-      return Double.parseDouble(s);
-    }
-    long v = Long.parseLong(s);
-    return v == (int) v ? (Object) (int) v : (Object) v;
-  }
-
-  private Object word(String w, Object v) {
-    if (!text.startsWith(w, at)) {
-      throw error("expected " + w);
-    }
-    at += w.length();
-    return v;
-  }
-
-  private char peek() {
-    return at < text.length() ? text.charAt(at) : '\0';
-  }
-
-  private void expect(char c) {
-    if (peek() != c) {
-      throw error("expected '" + c + "'");
-    }
-    at++;
-  }
-
-  private void space() {
-    while (at < text.length() && Character.isWhitespace(text.charAt(at))) {
-      at++;
-    }
-  }
-
-  private IllegalStateException error(String what) {
-    return new IllegalStateException("golden JSON: " + what + " at offset " + at);
-  }
 }

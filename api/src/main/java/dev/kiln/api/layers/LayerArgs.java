@@ -17,6 +17,11 @@ import dev.kiln.api.regularizers.Regularizers;
 public final class LayerArgs {
   private LayerArgs() {}
 
+  /** Keras's quantization settings; Kiln does not quantize, so only null is taken. */
+  public static final Arg<Object> QUANTIZATION_CONFIG =
+      Arg.json("quantization_config", null)
+          .checked("null (Kiln does not quantize layers)", v -> false);
+
   /** An activation by Keras name ({@code "relu"}); null is the identity. */
   public static Arg<ActivationFunction> activation(String key, String defaultName) {
     return Arg.<ActivationFunction>of(

@@ -1,13 +1,11 @@
 package dev.kiln.api.layers;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import dev.kiln.api.GoldenJson;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -31,7 +29,8 @@ class LayerConfigGoldenTest {
       GoldenJson.obj(GoldenJson.resource("/golden/keras3-layer-configs.json"), "layers");
 
   /** Registered layers TF.js 4 does not have: only the Keras 3 golden checks them. */
-  private static final Set<String> NOT_IN_TFJS = Set.of("Identity", "Normalization", "Subtract");
+  private static final Set<String> NOT_IN_TFJS =
+      Set.of("Identity", "InputLayer", "Normalization", "Subtract");
 
   /**
    * Keys TF.js (Keras 2's format) writes that Keras 3 no longer writes, per golden entry: Keras 3
@@ -55,23 +54,6 @@ class LayerConfigGoldenTest {
           "DenseWithInputShape", Set.of("quantization_config"),
           "Embedding", Set.of("quantization_config"),
           "Flatten", Set.of("data_format"));
-
-  /**
-   * Keys Keras 3 writes that Kiln does not write yet. Each must really be missing: when Kiln starts
-   * writing one, this test fails until the entry is removed.
-   */
-  private static final Map<String, Set<String>> KILN_MISSING =
-      Map.of(
-          "Dense", Set.of("quantization_config"),
-          "Embedding", Set.of("quantization_config"));
-
-  /**
-   * Keras 3 values Kiln's {@code fromConfig} cannot read yet, per layer: key and the form Kiln
-   * reads instead. The Keras 3 config must still be rejected (the test fails once it is read, so
-   * the entry gets removed); the rest of the config is checked with the value Kiln reads.
-   */
-  private static final Map<String, Map.Entry<String, Object>> KILN_REJECTS =
-      Map.of("Normalization", Map.entry("axis", -1));
 
   @TestFactory
   Stream<DynamicTest> configsMatchKeras() {
@@ -107,32 +89,7 @@ class LayerConfigGoldenTest {
       fail("no Keras 3 golden config for " + className + " in keras3-layer-configs.json");
     }
     Map<String, Object> keras3 = (Map<String, Object>) ((Map<String, Object>) k3).get("config");
-    Map.Entry<String, Object> rejected = KILN_REJECTS.get(className);
-    if (rejected == null) {
-      checkConfig(className, "Keras 3", keras3, KILN_MISSING.getOrDefault(className, Set.of()));
-    } else {
-      // Normalization: Keras 3 writes axis as a list ([-1]); Kiln reads only an int.
-      boolean read;
-      try {
-        Layers.fromConfig(className, keras3);
-        read = true;
-      } catch (RuntimeException e) {
-        read = false;
-      }
-      assertFalse(
-          read,
-          className
-              + ": Layers.fromConfig now reads Keras 3's '"
-              + rejected.getKey()
-              + "': remove it from KILN_REJECTS");
-      Map<String, Object> readable = new LinkedHashMap<>(keras3);
-      readable.put(rejected.getKey(), rejected.getValue());
-      checkConfig(
-          className,
-          "Keras 3 (" + rejected + ")",
-          readable,
-          KILN_MISSING.getOrDefault(className, Set.of()));
-    }
+    checkConfig(className, "Keras 3", keras3, Set.of());
 
     for (String entry : tfjsEntries(className)) {
       Map<String, Object> tfjs = (Map<String, Object>) TFJS.get(entry);
@@ -181,11 +138,6 @@ class LayerConfigGoldenTest {
     assertTrue(
         missing.isEmpty(),
         where + ": getConfig() lacks Keras's keys " + missing + "; it has " + back.keySet());
-    for (String k : KILN_MISSING.getOrDefault(className, Set.of())) {
-      assertFalse(
-          back.containsKey(k),
-          where + ": Kiln now writes '" + k + "': remove it from KILN_MISSING");
-    }
     for (Map.Entry<String, Object> e : keras.entrySet()) {
       if (back.containsKey(e.getKey())) {
         String diff = difference(e.getKey(), e.getValue(), back.get(e.getKey()));

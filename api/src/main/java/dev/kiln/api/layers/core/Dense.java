@@ -81,8 +81,9 @@ public class Dense extends Layer {
               BIAS_REGULARIZER,
               ACTIVITY_REGULARIZER,
               KERNEL_CONSTRAINT,
-              BIAS_CONSTRAINT)
-          .tolerating("lora_rank", "lora_alpha", "quantization_config", "input_dim");
+              BIAS_CONSTRAINT,
+              LayerArgs.QUANTIZATION_CONFIG)
+          .tolerating("lora_rank", "lora_alpha", "input_dim");
 
   private Weight kernel;
   private Weight bias;

@@ -60,7 +60,8 @@ public final class Embedding extends Layer {
               EMBEDDINGS_REGULARIZER,
               ACTIVITY_REGULARIZER,
               EMBEDDINGS_CONSTRAINT,
-              MASK_ZERO)
+              MASK_ZERO,
+              LayerArgs.QUANTIZATION_CONFIG)
           .tolerating("input_length", "sparse", "lora_rank", "lora_alpha", "quantization_config");
 
   private Weight embeddings;

@@ -28,6 +28,10 @@ public final class InputLayer extends Layer {
   public static final Arg<Boolean> SPARSE =
       Arg.bool("sparse", false).checked("false (sparse inputs are not supported)", s -> !s);
 
+  /** Whether the input is ragged (Kiln takes dense inputs only). */
+  public static final Arg<Boolean> RAGGED =
+      Arg.bool("ragged", false).checked("false (ragged inputs are not supported)", r -> !r);
+
   /** InputLayer's declaration. */
   public static final KerasClass<InputLayer> KERAS =
       KerasClass.of(
@@ -37,8 +41,9 @@ public final class InputLayer extends Layer {
               a -> new InputLayer(readShape(a), DType.fromKerasName(a.get(DTYPE)), null),
               BATCH_SHAPE,
               DTYPE,
-              SPARSE)
-          .tolerating("batch_input_shape", "ragged", "optional", "input_tensor");
+              SPARSE,
+              RAGGED)
+          .tolerating("batch_input_shape", "optional", "input_tensor");
 
   private final Shape batchShape;
   private final DType dtype;
