@@ -226,7 +226,8 @@ public final class Metrics {
   public static final class Accuracy extends MeanMetricWrapper {
     /** Keras's {@code Accuracy}. */
     public static final KerasClass<Accuracy> KERAS =
-        KerasClass.of(Kind.METRIC, "Accuracy", Accuracy.class, a -> new Accuracy());
+        KerasClass.of(Kind.METRIC, "Accuracy", Accuracy.class, a -> new Accuracy())
+            .aliases("accuracy");
 
     /** The metric, named {@code accuracy}. */
     public Accuracy() {

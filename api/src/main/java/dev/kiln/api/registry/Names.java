@@ -31,14 +31,18 @@ final class Names {
     List<String> out = new ArrayList<>();
     for (int d = 0; d <= limit && out.size() < max; d++) {
       for (String k : known) {
-        if (out.size() < max && !out.contains(k) && distance(g, k.toLowerCase(Locale.ROOT)) == d) {
+        if (out.size() < max
+            && out.stream().noneMatch(k::equalsIgnoreCase)
+            && distance(g, k.toLowerCase(Locale.ROOT)) == d) {
           out.add(k);
         }
       }
     }
     if (out.isEmpty() && g.length() >= 3) {
       for (String k : known) {
-        if (out.size() < max && k.toLowerCase(Locale.ROOT).startsWith(g)) {
+        if (out.size() < max
+            && out.stream().noneMatch(k::equalsIgnoreCase)
+            && k.toLowerCase(Locale.ROOT).startsWith(g)) {
           out.add(k);
         }
       }

@@ -41,6 +41,8 @@ public final class Registry {
   private static final Map<Kind, Map<String, KerasClass<?>>> BY_NAME = new EnumMap<>(Kind.class);
   private static final Map<Kind, Map<String, KerasClass<?>>> BY_ALIAS = new EnumMap<>(Kind.class);
   private static final Map<Class<?>, KerasClass<?>> BY_TYPE = new HashMap<>();
+  // Declarations registered by users: their serialized form names them in `registered_name`.
+  private static final Set<KerasClass<?>> REGISTERED = new java.util.HashSet<>();
   private static final Map<Kind, Set<String>> COMMON =
       Map.of(
           Kind.LAYER,
@@ -68,6 +70,7 @@ public final class Registry {
   public static synchronized void register(KerasClass<?> declaration) {
     ensureDiscovered();
     put(declaration);
+    REGISTERED.add(declaration);
   }
 
   private static void put(KerasClass<?> d) {
@@ -222,7 +225,7 @@ public final class Registry {
     m.put("class_name", className);
     m.put("config", config);
     KerasClass<?> d = BY_NAME.get(kind).get(className);
-    boolean builtIn = d != null && d.type().getName().startsWith("dev.kiln.api.");
+    boolean builtIn = d != null && !REGISTERED.contains(d);
     m.put("registered_name", builtIn ? null : className);
     return m;
   }
