@@ -35,7 +35,7 @@ import java.util.function.Function;
  *
  * {@snippet :
  * Optimizer a = new Adam(1e-3).clipnorm(1.0);
- * Optimizer b = Optimizers.get("adamw", Map.of("learning_rate", 0.01, "weight_decay", 0.01));
+ * Optimizer b = Optimizers.fromConfig("adamw", Map.of("learning_rate", 0.01, "weight_decay", 0.01));
  * }
  */
 public abstract class Optimizer implements KerasObject {
@@ -96,7 +96,8 @@ public abstract class Optimizer implements KerasObject {
 
   /**
    * A declaration of an optimizer class: Keras's common arguments, with this class's default
-   * learning rate and weight decay, then the class's own arguments.
+   * learning rate and weight decay, then the class's own arguments; Keras 2's {@code decay} key is
+   * read and ignored, as Keras 3 does.
    *
    * @param weightDecay the default weight decay, or null for none
    */
@@ -122,7 +123,9 @@ public abstract class Optimizer implements KerasObject {
             EMA_OVERWRITE_FREQUENCY,
             LOSS_SCALE_FACTOR,
             GRADIENT_ACCUMULATION_STEPS)
-        .with(own);
+        .with(own)
+        // Keras 3 still accepts, warns about and drops Keras 2's `decay`.
+        .tolerating("decay");
   }
 
   /**
