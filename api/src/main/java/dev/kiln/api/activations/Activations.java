@@ -2,8 +2,13 @@ package dev.kiln.api.activations;
 
 import dev.kiln.api.KilnException;
 import dev.kiln.api.ops.Ops;
+import dev.kiln.api.registry.KerasClass;
+import dev.kiln.api.registry.Kind;
+import dev.kiln.api.registry.Registry;
 import dev.kiln.spi.ir.Value;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.function.BiFunction;
 
@@ -50,35 +55,53 @@ public final class Activations {
   }
 
   /**
-   * The activation of this Keras name; null and {@code "linear"} give the identity.
+   * Every activation, registered under its Keras name ({@code hard_silu} also as {@code
+   * hard_swish}). Users add their own with {@code Registry.register(KerasClass.of(Kind.ACTIVATION,
+   * "my_fn", ActivationFunction.class, args -> fn))}.
+   */
+  public static final List<KerasClass<ActivationFunction>> KERAS = declarations();
+
+  private static List<KerasClass<ActivationFunction>> declarations() {
+    List<KerasClass<ActivationFunction>> out = new ArrayList<>();
+    for (Map.Entry<String, BiFunction<Ops, Value, Value>> e : FNS.entrySet()) {
+      ActivationFunction f = new Named(e.getKey(), e.getValue());
+      KerasClass<ActivationFunction> d =
+          KerasClass.of(Kind.ACTIVATION, e.getKey(), ActivationFunction.class, args -> f);
+      out.add(e.getKey().equals("hard_silu") ? d.aliases("hard_swish") : d);
+    }
+    return List.copyOf(out);
+  }
+
+  private record Named(String name, BiFunction<Ops, Value, Value> fn)
+      implements ActivationFunction {
+    @Override
+    public Value apply(Ops ops, Value x) {
+      return fn.apply(ops, x);
+    }
+  }
+
+  /**
+   * The activation of this Keras name; null gives {@code linear}, the identity.
    *
-   * @throws KilnException for an unknown name, listing the known ones
+   * @throws KilnException for an unknown name, naming the nearest known ones
    */
   public static ActivationFunction get(String name) {
-    String key = name == null ? "linear" : name;
-    if (key.equals("hard_swish")) {
-      key = "hard_silu";
-    }
-    BiFunction<Ops, Value, Value> f = FNS.get(key);
-    if (f == null) {
-      throw new KilnException(
-          "Could not interpret activation function identifier: '"
-              + name
-              + "'. Known activations: "
-              + String.join(", ", FNS.keySet()));
-    }
-    String n = key;
-    return new ActivationFunction() {
-      @Override
-      public Value apply(Ops ops, Value x) {
-        return f.apply(ops, x);
-      }
+    return Registry.get(Kind.ACTIVATION, name == null ? "linear" : name);
+  }
 
-      @Override
-      public String name() {
-        return n;
-      }
-    };
+  /**
+   * The activation a config names: a name, Keras's {@code {"class_name": "function", "config":
+   * name}}, or an activation (returned as it is); null gives {@code linear}.
+   *
+   * @throws KilnException for anything else
+   */
+  public static ActivationFunction deserialize(Object spec) {
+    return spec == null ? get(null) : Registry.deserialize(Kind.ACTIVATION, spec);
+  }
+
+  /** The config form of an activation: its name. */
+  public static String serialize(ActivationFunction f) {
+    return f == null ? null : f.name();
   }
 
   /** {@code x} where positive, else {@code slope * x}. */

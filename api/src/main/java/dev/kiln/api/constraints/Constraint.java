@@ -4,7 +4,12 @@ import dev.kiln.api.ops.Ops;
 import dev.kiln.spi.ir.Value;
 import java.util.Map;
 
-/** A projection applied to a weight after each optimizer update. */
+/**
+ * A projection applied to a weight after each optimizer update. Built-in ones come from {@link
+ * Constraints} and carry their Keras arguments ({@link Constraints.Declared}); a lambda is a
+ * constraint too, written to configs with its {@link #className()} and {@link #config()} but not
+ * read back.
+ */
 @FunctionalInterface
 public interface Constraint {
   /** The constrained value of {@code weight}. */

@@ -1,10 +1,17 @@
 package dev.kiln.api.constraints;
 
-import dev.kiln.api.KerasObjects;
 import dev.kiln.api.KilnException;
 import dev.kiln.api.ops.Ops;
+import dev.kiln.api.registry.Arg;
+import dev.kiln.api.registry.Args;
+import dev.kiln.api.registry.KerasClass;
+import dev.kiln.api.registry.KerasObject;
+import dev.kiln.api.registry.Kind;
+import dev.kiln.api.registry.Registry;
+import dev.kiln.spi.ir.Op.CompareFn;
 import dev.kiln.spi.ir.Value;
-import java.util.LinkedHashMap;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -13,6 +20,7 @@ import java.util.Map;
  *
  * {@snippet :
  * new Dense(64).kernelConstraint(Constraints.maxNorm(3, 0));
+ * Constraint c = Constraints.deserialize("non_neg");
  * }
  */
 public final class Constraints {
@@ -20,129 +28,262 @@ public final class Constraints {
 
   private static final double EPSILON = 1e-7;
 
+  /**
+   * The axes over which norms are taken: an integer or a list of integers, written back as an
+   * integer when there is one, as Keras writes its default {@code 0}.
+   */
+  static final Arg<int[]> AXIS =
+      Arg.of(
+          "axis",
+          "an integer or a list of integers",
+          new int[] {0},
+          Constraints::readAxis,
+          a -> a.length == 1 ? (Object) a[0] : java.util.Arrays.stream(a).boxed().toList());
+
   /** Rescales columns whose norm exceeds {@code maxValue} down to it. */
   public static Constraint maxNorm(double maxValue, int... axis) {
-    int[] ax = axis.length == 0 ? new int[] {0} : axis;
-    return new Norm("MaxNorm", 0, maxValue, 1, ax, cfg("max_value", maxValue, "axis", ax));
+    return new MaxNorm(maxValue, axis);
   }
 
   /** Keeps column norms in {@code [min, max]}, moving them by {@code rate} (1 = all the way). */
   public static Constraint minMaxNorm(double minValue, double maxValue, double rate, int... axis) {
-    int[] ax = axis.length == 0 ? new int[] {0} : axis;
-    return new Norm(
-        "MinMaxNorm",
-        minValue,
-        maxValue,
-        rate,
-        ax,
-        cfg("min_value", minValue, "max_value", maxValue, "rate", rate, "axis", ax));
+    return new MinMaxNorm(minValue, maxValue, rate, axis);
   }
 
   /** Makes columns unit norm. */
   public static Constraint unitNorm(int... axis) {
-    int[] ax = axis.length == 0 ? new int[] {0} : axis;
-    return new Norm("UnitNorm", 1, 1, 1, ax, cfg("axis", ax));
+    return new UnitNorm(axis);
   }
 
   /** Sets negative entries to 0. */
   public static Constraint nonNeg() {
-    return new Constraint() {
-      @Override
-      public Value apply(Ops ops, Value w) {
-        return ops.mul(
-            w,
-            ops.cast(
-                ops.compare(dev.kiln.spi.ir.Op.CompareFn.GREATER_EQUAL, w, ops.scalarLike(0, w)),
-                w.dtype()));
-      }
-
-      @Override
-      public String className() {
-        return "NonNeg";
-      }
-    };
+    return new NonNeg();
   }
 
   /**
-   * A constraint by Keras name ({@code "non_neg"}, {@code "unit_norm"}, {@code "max_norm"}) or
-   * serialized map.
+   * The constraint of this class name or alias ({@code "max_norm"}, {@code "MaxNorm"}) with these
+   * Keras arguments.
+   *
+   * @throws KilnException for an unknown name
+   * @throws dev.kiln.api.registry.ArgumentException for an argument the class does not take
+   */
+  public static Constraint fromConfig(String name, Map<String, Object> config) {
+    return Registry.fromConfig(Kind.CONSTRAINT, name, config);
+  }
+
+  /**
+   * A constraint by name ({@code "non_neg"}, {@code "unit_norm"}, {@code "max_norm"}, {@code
+   * "min_max_norm"}), a serialized map, or a constraint (returned as it is); null stays null.
    *
    * @throws KilnException for an unknown name
    */
   public static Constraint deserialize(Object spec) {
-    if (spec == null || spec instanceof Constraint) {
-      return (Constraint) spec;
-    }
-    KerasObjects.Spec parsed = KerasObjects.parse(spec);
-    String name = parsed.name();
-    Map<String, Object> c = parsed.config();
-    int[] axis = axis(c.get("axis"));
-    return switch (name) {
-      case "non_neg", "NonNeg" -> nonNeg();
-      case "unit_norm", "UnitNorm" -> unitNorm(axis);
-      case "max_norm", "MaxNorm" -> maxNorm(num(c, "max_value", 2), axis);
-      case "min_max_norm", "MinMaxNorm" ->
-          minMaxNorm(num(c, "min_value", 0), num(c, "max_value", 1), num(c, "rate", 1), axis);
-      default ->
-          throw new KilnException(
-              "Unknown constraint: '"
-                  + name
-                  + "'. Known constraints: max_norm, min_max_norm, non_neg, unit_norm");
-    };
+    return Registry.deserialize(Kind.CONSTRAINT, spec);
   }
 
-  /** The serialized form. */
+  /** Keras's serialized form; a lambda is written with its own class name and config. */
+  @SuppressWarnings("unchecked")
   public static Map<String, Object> serialize(Constraint c) {
-    if (c == null) {
-      return null;
-    }
-    return KerasObjects.serialize("keras.constraints", c.className(), c.config());
+    return (Map<String, Object>) Registry.write(Kind.CONSTRAINT, c);
   }
 
-  private record Norm(
-      String className, double min, double max, double rate, int[] axis, Map<String, Object> config)
-      implements Constraint {
+  /**
+   * A constraint with declared Keras arguments: the base of the built-in ones and of users' own
+   * registered ones. Its config is its arguments.
+   */
+  public abstract static class Declared implements Constraint, KerasObject {
+    private final Args args;
+
+    /** A constraint with the defaults of {@code keras}. */
+    protected Declared(KerasClass<?> keras) {
+      this.args = Args.defaults(keras, () -> "constraint '" + keras.className() + "'");
+    }
+
     @Override
-    public Value apply(Ops ops, Value w) {
-      Value norms = ops.sqrt(ops.sum(ops.square(w), true, axis));
-      Value desired;
-      if (className.equals("UnitNorm")) {
-        desired = ops.fillLike(1, norms);
-      } else if (className.equals("MaxNorm")) {
-        desired = ops.clip(norms, 0, max);
-      } else {
-        desired = ops.add(ops.mul(ops.clip(norms, min, max), rate), ops.mul(norms, 1 - rate));
-      }
+    public Args args() {
+      return args;
+    }
+
+    @Override
+    public String className() {
+      return args.declaration().className();
+    }
+
+    @Override
+    public Map<String, Object> getConfig() {
+      return args.toConfig();
+    }
+
+    @Override
+    public Map<String, Object> config() {
+      return getConfig();
+    }
+
+    @Override
+    public String toString() {
+      return className() + getConfig();
+    }
+
+    /** The norms of {@code w} over {@code axis}, kept as size-1 axes. */
+    static Value norms(Ops ops, Value w, int[] axis) {
+      return ops.sqrt(ops.sum(ops.square(w), true, axis));
+    }
+
+    /** {@code w} rescaled from norms {@code norms} to {@code desired}. */
+    static Value rescale(Ops ops, Value w, Value norms, Value desired) {
       return ops.mul(w, ops.div(desired, ops.add(norms, EPSILON)));
     }
   }
 
-  private static int[] axis(Object v) {
-    if (v == null) {
-      return new int[] {0};
+  /** Rescales columns whose norm exceeds {@code max_value} (default 2) down to it. */
+  public static final class MaxNorm extends Declared {
+    /** The largest norm. */
+    public static final Arg<Double> MAX_VALUE = Arg.nonNegative("max_value", 2.0);
+
+    /** Keras's {@code MaxNorm}. */
+    public static final KerasClass<MaxNorm> KERAS =
+        KerasClass.of(
+                Kind.CONSTRAINT, "MaxNorm", MaxNorm.class, a -> new MaxNorm(), MAX_VALUE, AXIS)
+            .aliases("max_norm");
+
+    /** Max norm 2 over axis 0. */
+    public MaxNorm() {
+      super(KERAS);
     }
-    if (v instanceof Number n) {
-      return new int[] {n.intValue()};
+
+    /** This max norm over {@code axis} (default 0). */
+    public MaxNorm(double maxValue, int... axis) {
+      this();
+      args().set(MAX_VALUE, maxValue);
+      if (axis.length > 0) {
+        args().set(AXIS, axis.clone());
+      }
+    }
+
+    @Override
+    public Value apply(Ops ops, Value w) {
+      Value norms = norms(ops, w, args().get(AXIS));
+      return rescale(ops, w, norms, ops.clip(norms, 0, args().get(MAX_VALUE)));
+    }
+  }
+
+  /**
+   * Keeps column norms in {@code [min_value, max_value]} (default [0, 1]), moving them by {@code
+   * rate} (default 1: all the way).
+   */
+  public static final class MinMaxNorm extends Declared {
+    /** The smallest norm. */
+    public static final Arg<Double> MIN_VALUE = Arg.nonNegative("min_value", 0.0);
+
+    /** The largest norm. */
+    public static final Arg<Double> MAX_VALUE = Arg.nonNegative("max_value", 1.0);
+
+    /** How far toward the range each update moves the norms. */
+    public static final Arg<Double> RATE = Arg.fraction("rate", 1.0);
+
+    /** Keras's {@code MinMaxNorm}. */
+    public static final KerasClass<MinMaxNorm> KERAS =
+        KerasClass.of(
+                Kind.CONSTRAINT,
+                "MinMaxNorm",
+                MinMaxNorm.class,
+                a -> new MinMaxNorm(),
+                MIN_VALUE,
+                MAX_VALUE,
+                RATE,
+                AXIS)
+            .aliases("min_max_norm");
+
+    /** Norms in [0, 1], rate 1, axis 0. */
+    public MinMaxNorm() {
+      super(KERAS);
+    }
+
+    /** These bounds and rate over {@code axis} (default 0). */
+    public MinMaxNorm(double minValue, double maxValue, double rate, int... axis) {
+      this();
+      args().set(MIN_VALUE, minValue).set(MAX_VALUE, maxValue).set(RATE, rate);
+      if (axis.length > 0) {
+        args().set(AXIS, axis.clone());
+      }
+    }
+
+    @Override
+    public Value apply(Ops ops, Value w) {
+      double rate = args().get(RATE);
+      Value norms = norms(ops, w, args().get(AXIS));
+      Value clipped = ops.clip(norms, args().get(MIN_VALUE), args().get(MAX_VALUE));
+      Value desired = ops.add(ops.mul(clipped, rate), ops.mul(norms, 1 - rate));
+      return rescale(ops, w, norms, desired);
+    }
+  }
+
+  /** Makes columns unit norm. */
+  public static final class UnitNorm extends Declared {
+    /** Keras's {@code UnitNorm}. */
+    public static final KerasClass<UnitNorm> KERAS =
+        KerasClass.of(Kind.CONSTRAINT, "UnitNorm", UnitNorm.class, a -> new UnitNorm(), AXIS)
+            .aliases("unit_norm");
+
+    /** Unit norm over {@code axis} (default 0). */
+    public UnitNorm(int... axis) {
+      super(KERAS);
+      if (axis.length > 0) {
+        args().set(AXIS, axis.clone());
+      }
+    }
+
+    @Override
+    public Value apply(Ops ops, Value w) {
+      Value norms = norms(ops, w, args().get(AXIS));
+      return rescale(ops, w, norms, ops.fillLike(1, norms));
+    }
+  }
+
+  /** Sets negative entries to 0. */
+  public static final class NonNeg extends Declared {
+    /** Keras's {@code NonNeg}. */
+    public static final KerasClass<NonNeg> KERAS =
+        KerasClass.of(Kind.CONSTRAINT, "NonNeg", NonNeg.class, a -> new NonNeg())
+            .aliases("non_neg");
+
+    /** The constraint. */
+    public NonNeg() {
+      super(KERAS);
+    }
+
+    @Override
+    public Value apply(Ops ops, Value w) {
+      Value keep = ops.compare(CompareFn.GREATER_EQUAL, w, ops.scalarLike(0, w));
+      return ops.mul(w, ops.cast(keep, w.dtype()));
+    }
+  }
+
+  private static int[] readAxis(Object v) {
+    if (v instanceof Number n && !(v instanceof Boolean)) {
+      return new int[] {integer(n)};
     }
     if (v instanceof int[] a) {
-      return a;
+      return a.clone();
     }
-    return ((java.util.List<?>) v).stream().mapToInt(o -> ((Number) o).intValue()).toArray();
-  }
-
-  private static double num(Map<String, Object> c, String k, double d) {
-    return c.get(k) == null ? d : ((Number) c.get(k)).doubleValue();
-  }
-
-  private static Map<String, Object> cfg(Object... kv) {
-    Map<String, Object> m = new LinkedHashMap<>();
-    for (int i = 0; i < kv.length; i += 2) {
-      Object v = kv[i + 1];
-      if (v instanceof int[] a) {
-        v = a.length == 1 ? (Object) a[0] : java.util.Arrays.stream(a).boxed().toList();
+    if (v instanceof List<?> list) {
+      List<Integer> out = new ArrayList<>();
+      for (Object o : list) {
+        if (!(o instanceof Number n) || o instanceof Boolean) {
+          return null;
+        }
+        out.add(integer(n));
       }
-      m.put((String) kv[i], v);
+      return out.stream().mapToInt(Integer::intValue).toArray();
     }
-    return m;
+    return null;
+  }
+
+  private static int integer(Number n) {
+    double d = n.doubleValue();
+    if (d != Math.rint(d) || Math.abs(d) > Integer.MAX_VALUE) {
+      throw new IllegalArgumentException("not an integer");
+    }
+    return (int) d;
   }
 }

@@ -6,8 +6,9 @@ import dev.kiln.spi.Shape;
 import java.util.Map;
 
 /**
- * Makes the initial value of a weight. Built-in ones come from {@link Initializers}; a lambda is an
- * initializer too.
+ * Makes the initial value of a weight. Built-in ones come from {@link Initializers} and carry their
+ * Keras arguments ({@link Initializers.Declared}); a lambda is an initializer too, written to
+ * configs with its {@link #className()} and {@link #config()} but not read back.
  */
 @FunctionalInterface
 public interface Initializer {

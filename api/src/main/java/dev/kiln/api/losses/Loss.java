@@ -2,6 +2,13 @@ package dev.kiln.api.losses;
 
 import dev.kiln.api.KilnException;
 import dev.kiln.api.ops.Ops;
+import dev.kiln.api.registry.Arg;
+import dev.kiln.api.registry.Args;
+import dev.kiln.api.registry.ArgumentException;
+import dev.kiln.api.registry.KerasClass;
+import dev.kiln.api.registry.KerasObject;
+import dev.kiln.api.registry.Kind;
+import dev.kiln.api.registry.Registry;
 import dev.kiln.spi.Shape;
 import dev.kiln.spi.ir.Value;
 import java.util.LinkedHashMap;
@@ -9,20 +16,100 @@ import java.util.Map;
 
 /**
  * A loss: per-sample values from {@link #call}, then sample weights, the mask and a reduction
- * ({@code sum_over_batch_size} by default, as Keras) in {@link #compute}.
+ * ({@code sum_over_batch_size} by default, as Keras) in {@link #compute}. Every loss has a {@code
+ * name} and a {@code reduction}; a class declares its other Keras arguments in its {@code KERAS}
+ * declaration, which its config is written from and read back through the {@link Registry}.
+ *
+ * {@snippet :
+ * public final class Scaled extends Loss {
+ *   public static final Arg<Double> FACTOR = Arg.number("factor", 1.0);
+ *   public static final KerasClass<Scaled> KERAS =
+ *       KerasClass.of(Kind.LOSS, "Scaled", Scaled.class, a -> new Scaled(), FACTOR);
+ *   public Scaled() { super("scaled", KERAS); }
+ *   public Value call(Ops o, Value t, Value p) {
+ *     return o.mul(o.mean(o.square(o.sub(p, t)), false, -1), args().get(FACTOR));
+ *   }
+ * }
+ * Registry.register(Scaled.KERAS); // now Losses.get("Scaled") and configs find it
+ * }
  */
-public abstract class Loss {
-  private final String name;
-  private String reduction = "sum_over_batch_size";
+public abstract class Loss implements KerasObject {
+  /**
+   * How per-sample values are reduced: {@code sum_over_batch_size} (mean over all values), {@code
+   * mean} (the same), {@code sum}, {@code mean_with_sample_weight} (sum divided by the sum of the
+   * weights) or {@code none} (null is read as {@code none}).
+   */
+  public static final Arg<String> REDUCTION =
+      Arg.choice(
+              "reduction",
+              "sum_over_batch_size",
+              "sum_over_batch_size",
+              "sum",
+              "mean",
+              "mean_with_sample_weight",
+              "none")
+          .nullable();
 
-  /** A loss logged under {@code name}. */
+  private static final Arg<String> NAME = Arg.string("name", null);
+
+  private String name;
+  private String reduction = "sum_over_batch_size";
+  private final Args args;
+
+  /**
+   * A loss logged under {@code name}, with the declared arguments of {@code keras} at their
+   * defaults.
+   */
+  protected Loss(String name, KerasClass<? extends Loss> keras) {
+    this.name = name;
+    this.args = Args.defaults(keras, this::owner);
+  }
+
+  /**
+   * A loss logged under {@code name}, declared by its class's {@code KERAS} field if it has one;
+   * otherwise it has no arguments besides the name and reduction, and configs cannot rebuild it.
+   */
   protected Loss(String name) {
     this.name = name;
+    this.args = Args.defaults(declarationOf(getClass()), this::owner);
+  }
+
+  private static KerasClass<?> declarationOf(Class<?> c) {
+    KerasClass<?> d = Registry.declarationOf(c);
+    if (d != null) {
+      return d;
+    }
+    String n = c.getSimpleName().isEmpty() ? "Loss" : c.getSimpleName();
+    return KerasClass.of(
+        Kind.LOSS,
+        n,
+        c,
+        a -> {
+          throw new KilnException(
+              "loss class "
+                  + c.getName()
+                  + " declares no KerasClass; declare one and Registry.register it to read its"
+                  + " configs");
+        });
+  }
+
+  private String owner() {
+    return "loss '" + name + "'";
   }
 
   /** The name ({@code categorical_crossentropy}). */
   public String name() {
     return name;
+  }
+
+  @Override
+  public Args args() {
+    return args;
+  }
+
+  @Override
+  public String className() {
+    return args.declaration().className();
   }
 
   /** The reduction. */
@@ -31,37 +118,59 @@ public abstract class Loss {
   }
 
   /**
-   * Sets the reduction: {@code sum_over_batch_size} (mean over all values), {@code sum}, {@code
-   * mean_with_sample_weight} (sum divided by the sum of the weights) or {@code none}.
+   * Sets the reduction: {@code sum_over_batch_size} (mean over all values), {@code mean} (the
+   * same), {@code sum}, {@code mean_with_sample_weight} (sum divided by the sum of the weights) or
+   * {@code none} (also null).
    *
    * @throws IllegalArgumentException for another name
    */
   public Loss reduction(String r) {
-    String v = r == null ? "none" : r;
-    switch (v) {
-      case "sum_over_batch_size", "sum", "none", "mean", "mean_with_sample_weight" -> {}
-      default ->
-          throw new IllegalArgumentException(
-              "Invalid value for argument `reduction`. Expected one of {'sum_over_batch_size',"
-                  + " 'sum', 'mean', 'mean_with_sample_weight', 'none'}. Received: reduction="
-                  + r);
-    }
-    this.reduction = v;
+    String v = REDUCTION.check(r, owner());
+    this.reduction = v == null ? "none" : v;
     return this;
+  }
+
+  /** Keras's configuration: {@code name}, {@code reduction}, then the declared arguments. */
+  @Override
+  public Map<String, Object> getConfig() {
+    Map<String, Object> c = new LinkedHashMap<>();
+    c.put("name", name);
+    c.put("reduction", reduction);
+    c.putAll(args.toConfig());
+    return c;
+  }
+
+  /**
+   * Reads {@code name} and {@code reduction}; {@code dtype} is accepted (losses compute in their
+   * inputs' dtype).
+   *
+   * @throws dev.kiln.api.registry.ArgumentException for a value of the wrong type
+   */
+  @Override
+  public void readCommonConfig(Map<String, Object> config) {
+    if (config.get("name") != null) {
+      name = NAME.read(config.get("name"), owner());
+    }
+    if (config.containsKey("reduction")) {
+      String r = REDUCTION.read(config.get("reduction"), owner());
+      reduction = r == null ? "none" : r;
+    }
+    Object dtype = config.get("dtype");
+    if (dtype != null && !(dtype instanceof String) && !(dtype instanceof Map)) {
+      throw new ArgumentException(
+          owner() + ": `dtype` must be a dtype name or a dtype policy, got " + dtype);
+    }
+  }
+
+  @Override
+  public String toString() {
+    return className() + getConfig();
   }
 
   /**
    * The unreduced loss, usually one value per sample ({@code yPred}'s shape without the last axis).
    */
   public abstract Value call(Ops ops, Value yTrue, Value yPred);
-
-  /** Keras's configuration of the loss. */
-  public Map<String, Object> getConfig() {
-    Map<String, Object> c = new LinkedHashMap<>();
-    c.put("name", name);
-    c.put("reduction", reduction);
-    return c;
-  }
 
   /**
    * The reduced loss.

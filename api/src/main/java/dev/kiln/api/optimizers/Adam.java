@@ -3,10 +3,11 @@ package dev.kiln.api.optimizers;
 import dev.kiln.api.layers.Weight;
 import dev.kiln.api.ops.Ops;
 import dev.kiln.api.optimizers.schedules.LearningRateSchedule;
+import dev.kiln.api.registry.Arg;
+import dev.kiln.api.registry.KerasClass;
 import dev.kiln.spi.ir.Value;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 
 /**
  * Adam, as Keras computes it: {@code m += (g - m)(1 - b1)}, {@code v += (g^2 - v)(1 - b2)}, {@code
@@ -14,54 +15,79 @@ import java.util.Map;
  * replaced by its running maximum. Defaults lr 0.001, b1 0.9, b2 0.999, eps 1e-7.
  */
 public class Adam extends Optimizer {
-  private double beta1 = 0.9;
-  private double beta2 = 0.999;
-  private double epsilon = 1e-7;
-  private boolean amsgrad;
+  /** The first moment's decay, in [0, 1]. */
+  public static final Arg<Double> BETA_1 = Arg.fraction("beta_1", 0.9);
+
+  /** The second moment's decay, in [0, 1]. */
+  public static final Arg<Double> BETA_2 = Arg.fraction("beta_2", 0.999);
+
+  /** The denominator's fuzz, {@code > 0}. */
+  public static final Arg<Double> EPSILON = Arg.positive("epsilon", 1e-7);
+
+  /** Whether the second moment is replaced by its running maximum. */
+  public static final Arg<Boolean> AMSGRAD = Arg.bool("amsgrad", false);
+
+  /** Keras's {@code Adam}. */
+  public static final KerasClass<Adam> KERAS =
+      declare("Adam", Adam.class, a -> new Adam(), 0.001, null, BETA_1, BETA_2, EPSILON, AMSGRAD)
+          .aliases("adam");
 
   /** Adam with Keras's defaults. */
   public Adam() {
-    this(0.001);
+    this("adam", KERAS);
   }
 
-  /** Adam with this learning rate. */
+  /**
+   * Adam with this learning rate.
+   *
+   * @throws IllegalArgumentException for a negative learning rate
+   */
   public Adam(double learningRate) {
-    super("adam", learningRate);
+    this();
+    setLearningRate(learningRate);
   }
 
   /** Adam on a schedule. */
   public Adam(LearningRateSchedule schedule) {
-    super("adam", schedule);
+    this();
+    setLearningRate(schedule);
   }
 
-  /** For AdamW. */
-  protected Adam(String name, double learningRate) {
-    super(name, learningRate);
+  /** For AdamW, whose declaration adds to Adam's arguments. */
+  protected Adam(String name, KerasClass<? extends Adam> keras) {
+    super(name, keras);
   }
 
-  /** Sets the betas. */
+  /**
+   * Sets the betas.
+   *
+   * @throws IllegalArgumentException outside [0, 1]
+   */
   public Adam betas(double b1, double b2) {
-    this.beta1 = b1;
-    this.beta2 = b2;
+    args().set(BETA_1, b1).set(BETA_2, b2);
     return this;
   }
 
-  /** Sets epsilon. */
+  /**
+   * Sets epsilon.
+   *
+   * @throws IllegalArgumentException for e <= 0
+   */
   public Adam epsilon(double e) {
-    this.epsilon = e;
+    args().set(EPSILON, e);
     return this;
   }
 
   /** Uses the AMSGrad variant. */
   public Adam amsgrad(boolean a) {
-    this.amsgrad = a;
+    args().set(AMSGRAD, a);
     return this;
   }
 
   @Override
   protected List<Weight> createSlots(Weight v) {
     List<Weight> s = new ArrayList<>(List.of(slot(v, "momentum", 0), slot(v, "velocity", 0)));
-    if (amsgrad) {
+    if (args().get(AMSGRAD)) {
       s.add(slot(v, "velocity_hat", 0));
     }
     return s;
@@ -69,6 +95,10 @@ public class Adam extends Optimizer {
 
   @Override
   protected Value update(Ops o, Value w, Value g, Value lr, Value t, List<Weight> slots) {
+    double beta1 = args().get(BETA_1);
+    double beta2 = args().get(BETA_2);
+    double epsilon = args().get(EPSILON);
+    boolean amsgrad = args().get(AMSGRAD);
     Value b1t = o.pow(o.scalar(beta1), t);
     Value b2t = o.pow(o.scalar(beta2), t);
     Value alpha = o.div(o.mul(lr, o.sqrt(o.sub(1, b2t))), o.sub(1, b1t));
@@ -95,15 +125,5 @@ public class Adam extends Optimizer {
       o.assign(slots.get(2), v);
     }
     return o.sub(w, o.div(o.mul(m, alpha), o.add(o.sqrt(v), epsilon)));
-  }
-
-  @Override
-  public Map<String, Object> getConfig() {
-    Map<String, Object> c = super.getConfig();
-    c.put("beta_1", beta1);
-    c.put("beta_2", beta2);
-    c.put("epsilon", epsilon);
-    c.put("amsgrad", amsgrad);
-    return c;
   }
 }

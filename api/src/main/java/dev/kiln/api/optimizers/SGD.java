@@ -3,51 +3,82 @@ package dev.kiln.api.optimizers;
 import dev.kiln.api.layers.Weight;
 import dev.kiln.api.ops.Ops;
 import dev.kiln.api.optimizers.schedules.LearningRateSchedule;
+import dev.kiln.api.registry.Arg;
+import dev.kiln.api.registry.KerasClass;
 import dev.kiln.spi.ir.Value;
 import java.util.List;
-import java.util.Map;
 
 /**
  * Gradient descent with optional momentum and Nesterov momentum: {@code m = momentum * m - lr * g};
  * {@code w += m} (or {@code w += momentum * m - lr * g} with Nesterov). Default lr 0.01.
  */
 public final class SGD extends Optimizer {
-  private double momentum;
-  private boolean nesterov;
+  /** The momentum, in [0, 1] (default 0: none). */
+  public static final Arg<Double> MOMENTUM = Arg.fraction("momentum", 0.0);
+
+  /** Whether the momentum is Nesterov's. */
+  public static final Arg<Boolean> NESTEROV = Arg.bool("nesterov", false);
+
+  /** Keras's {@code SGD}. */
+  public static final KerasClass<SGD> KERAS =
+      declare("SGD", SGD.class, a -> new SGD(), 0.01, null, MOMENTUM, NESTEROV).aliases("sgd");
 
   /** Plain SGD with lr 0.01. */
   public SGD() {
-    this(0.01);
+    super("SGD", KERAS);
   }
 
-  /** Plain SGD. */
+  /**
+   * Plain SGD.
+   *
+   * @throws IllegalArgumentException for a negative learning rate
+   */
   public SGD(double learningRate) {
-    super("SGD", learningRate);
+    this();
+    setLearningRate(learningRate);
   }
 
-  /** SGD with momentum. */
+  /**
+   * SGD with momentum.
+   *
+   * @throws IllegalArgumentException for a negative learning rate or a momentum outside [0, 1]
+   */
   public SGD(double learningRate, double momentum, boolean nesterov) {
-    super("SGD", learningRate);
-    if (momentum < 0 || momentum > 1) {
-      throw new IllegalArgumentException(
-          "`momentum` must be in the range [0, 1]. Received: momentum=" + momentum);
-    }
-    this.momentum = momentum;
-    this.nesterov = nesterov;
+    this(learningRate);
+    momentum(momentum).nesterov(nesterov);
   }
 
   /** SGD on a schedule. */
   public SGD(LearningRateSchedule schedule) {
-    super("SGD", schedule);
+    this();
+    setLearningRate(schedule);
+  }
+
+  /**
+   * Sets the momentum.
+   *
+   * @throws IllegalArgumentException outside [0, 1]
+   */
+  public SGD momentum(double m) {
+    args().set(MOMENTUM, m);
+    return this;
+  }
+
+  /** Uses Nesterov momentum. */
+  public SGD nesterov(boolean n) {
+    args().set(NESTEROV, n);
+    return this;
   }
 
   @Override
   protected List<Weight> createSlots(Weight v) {
-    return momentum > 0 ? List.of(slot(v, "momentum", 0)) : List.of();
+    return args().get(MOMENTUM) > 0 ? List.of(slot(v, "momentum", 0)) : List.of();
   }
 
   @Override
   protected Value update(Ops o, Value w, Value g, Value lr, Value step, List<Weight> slots) {
+    double momentum = args().get(MOMENTUM);
+    boolean nesterov = args().get(NESTEROV);
     if (momentum == 0) {
       return o.sub(w, o.mul(g, lr));
     }
@@ -58,13 +89,5 @@ public final class SGD extends Optimizer {
       return o.add(w, o.sub(o.mul(m, momentum), o.mul(g, lr)));
     }
     return o.add(w, m);
-  }
-
-  @Override
-  public Map<String, Object> getConfig() {
-    Map<String, Object> c = super.getConfig();
-    c.put("momentum", momentum);
-    c.put("nesterov", nesterov);
-    return c;
   }
 }

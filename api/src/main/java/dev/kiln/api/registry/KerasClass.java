@@ -124,6 +124,16 @@ public final class KerasClass<T> {
     return null;
   }
 
+  /**
+   * An instance of this class from its Keras config, every value checked, whatever the registry
+   * maps the class name to ({@code Losses.Huber.KERAS.fromConfig(Map.of("delta", 2.0))}).
+   *
+   * @throws ArgumentException for a config the class does not take, naming the key
+   */
+  public T fromConfig(java.util.Map<String, Object> config) {
+    return Registry.build(this, className, config);
+  }
+
   /** Makes an instance from checked arguments. */
   T create(Args a) {
     return factory.apply(a);

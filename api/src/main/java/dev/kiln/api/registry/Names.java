@@ -20,14 +20,29 @@ final class Names {
         + "?)";
   }
 
-  /** Up to {@code max} known names within an edit distance of a third of the name's length. */
+  /**
+   * Up to {@code max} known names within an edit distance of a third of the name's length; when
+   * none is that close, the names that start with the given one ({@code glorot} for {@code
+   * glorot_uniform}).
+   */
   static List<String> nearest(String given, Collection<String> known, int max) {
     String g = given.toLowerCase(Locale.ROOT);
     int limit = Math.max(2, g.length() / 3);
     List<String> out = new ArrayList<>();
     for (int d = 0; d <= limit && out.size() < max; d++) {
       for (String k : known) {
-        if (out.size() < max && !out.contains(k) && distance(g, k.toLowerCase(Locale.ROOT)) == d) {
+        if (out.size() < max
+            && out.stream().noneMatch(k::equalsIgnoreCase)
+            && distance(g, k.toLowerCase(Locale.ROOT)) == d) {
+          out.add(k);
+        }
+      }
+    }
+    if (out.isEmpty() && g.length() >= 3) {
+      for (String k : known) {
+        if (out.size() < max
+            && out.stream().noneMatch(k::equalsIgnoreCase)
+            && k.toLowerCase(Locale.ROOT).startsWith(g)) {
           out.add(k);
         }
       }

@@ -41,6 +41,8 @@ public final class Registry {
   private static final Map<Kind, Map<String, KerasClass<?>>> BY_NAME = new EnumMap<>(Kind.class);
   private static final Map<Kind, Map<String, KerasClass<?>>> BY_ALIAS = new EnumMap<>(Kind.class);
   private static final Map<Class<?>, KerasClass<?>> BY_TYPE = new HashMap<>();
+  // Declarations registered by users: their serialized form names them in `registered_name`.
+  private static final Set<KerasClass<?>> REGISTERED = new java.util.HashSet<>();
   private static final Map<Kind, Set<String>> COMMON =
       Map.of(
           Kind.LAYER,
@@ -68,6 +70,7 @@ public final class Registry {
   public static synchronized void register(KerasClass<?> declaration) {
     ensureDiscovered();
     put(declaration);
+    REGISTERED.add(declaration);
   }
 
   private static void put(KerasClass<?> d) {
@@ -113,6 +116,9 @@ public final class Registry {
               + Names.suggest(name, known)
               + ". Known: "
               + String.join(", ", BY_NAME.get(kind).keySet())
+              + (BY_ALIAS.get(kind).isEmpty()
+                  ? ""
+                  : " (also by the names " + String.join(", ", BY_ALIAS.get(kind).keySet()) + ")")
               + (kind == Kind.LAYER ? "; register custom layers with Registry.register" : ""));
     }
     return d;
@@ -146,16 +152,20 @@ public final class Registry {
    */
   @SuppressWarnings("unchecked")
   public static <T> T fromConfig(Kind kind, String name, Map<String, Object> config) {
-    KerasClass<?> d = declaration(kind, name);
+    return (T) build(declaration(kind, name), name, config);
+  }
+
+  /** An instance of {@code d} from a config; {@code name} is what the caller called the class. */
+  static <T> T build(KerasClass<T> d, String name, Map<String, Object> config) {
     Object n = config.get("name");
-    String owner = kind.noun() + " '" + (n instanceof String s ? s : name) + "'";
-    Args args = Args.fromConfig(d, config, COMMON.getOrDefault(kind, Set.of()), owner);
-    Object obj = d.create(args);
+    String owner = d.kind().noun() + " '" + (n instanceof String s ? s : name) + "'";
+    Args args = Args.fromConfig(d, config, COMMON.getOrDefault(d.kind(), Set.of()), owner);
+    T obj = d.create(args);
     if (obj instanceof KerasObject k) {
       k.args().setAll(args);
       k.readCommonConfig(config);
     }
-    return (T) obj;
+    return obj;
   }
 
   /**
@@ -170,6 +180,12 @@ public final class Registry {
       return null;
     }
     if (spec instanceof String s) {
+      return get(kind, s);
+    }
+    // Keras writes a registered activation function as {"class_name": "function", "config": name}.
+    if (kind == Kind.ACTIVATION
+        && spec instanceof Map<?, ?> m
+        && m.get("config") instanceof String s) {
       return get(kind, s);
     }
     if (spec instanceof Map<?, ?> m && m.get("class_name") instanceof String cls) {
@@ -194,13 +210,23 @@ public final class Registry {
     if (obj == null) {
       return null;
     }
+    return serialize(kind, obj.className(), obj.getConfig());
+  }
+
+  /**
+   * Keras's serialized form of an object given by its class name and config (an initializer written
+   * as a lambda, which has no declared arguments).
+   */
+  public static synchronized Map<String, Object> serialize(
+      Kind kind, String className, Map<String, Object> config) {
+    ensureDiscovered();
     Map<String, Object> m = new LinkedHashMap<>();
     m.put("module", kind.module());
-    m.put("class_name", obj.className());
-    m.put("config", obj.getConfig());
-    KerasClass<?> d = BY_NAME.get(kind).get(obj.className());
-    boolean builtIn = d != null && d.type().getName().startsWith("dev.kiln.api.");
-    m.put("registered_name", builtIn ? null : obj.className());
+    m.put("class_name", className);
+    m.put("config", config);
+    KerasClass<?> d = BY_NAME.get(kind).get(className);
+    boolean builtIn = d != null && !REGISTERED.contains(d);
+    m.put("registered_name", builtIn ? null : className);
     return m;
   }
 
@@ -217,10 +243,38 @@ public final class Registry {
     if (obj instanceof dev.kiln.api.activations.ActivationFunction f) {
       return f.name();
     }
+    // Objects of the kinds whose interface admits lambdas: their own class name and config.
+    if (obj instanceof dev.kiln.api.initializers.Initializer i) {
+      return serialize(kind, i.className(), i.config());
+    }
+    if (obj instanceof dev.kiln.api.regularizers.Regularizer r) {
+      return serialize(kind, r.className(), r.config());
+    }
+    if (obj instanceof dev.kiln.api.constraints.Constraint c) {
+      return serialize(kind, c.className(), c.config());
+    }
+    if (obj instanceof dev.kiln.api.optimizers.schedules.LearningRateSchedule s) {
+      return serialize(kind, s.className(), s.config());
+    }
     throw new KilnException("cannot write " + obj + " as a " + kind.noun());
   }
 
   private static Class<?> baseOf(Kind kind) {
+    Class<?> base =
+        switch (kind) {
+          case ACTIVATION -> dev.kiln.api.activations.ActivationFunction.class;
+          case LOSS -> dev.kiln.api.losses.Loss.class;
+          case METRIC -> dev.kiln.api.metrics.Metric.class;
+          case OPTIMIZER -> dev.kiln.api.optimizers.Optimizer.class;
+          case SCHEDULE -> dev.kiln.api.optimizers.schedules.LearningRateSchedule.class;
+          case INITIALIZER -> dev.kiln.api.initializers.Initializer.class;
+          case REGULARIZER -> dev.kiln.api.regularizers.Regularizer.class;
+          case CONSTRAINT -> dev.kiln.api.constraints.Constraint.class;
+          default -> null;
+        };
+    if (base != null) {
+      return base;
+    }
     for (KerasClass<?> d : BY_NAME.get(kind).values()) {
       Class<?> c = d.type();
       while (c.getSuperclass() != null
