@@ -1,5 +1,8 @@
 package dev.kiln.benchmarks;
 
+import dev.kiln.spi.ir.ConvSpec;
+import dev.kiln.spi.ir.PoolFn;
+import dev.kiln.spi.ir.PoolSpec;
 import dev.kiln.spi.DType;
 import dev.kiln.spi.HostTensor;
 import dev.kiln.spi.Shape;
@@ -63,12 +66,12 @@ final class KilnModels {
           param(
               name + "/kernel", size * size * cin, size * size * filters, size, size, cin, filters);
       Value bias = param(name + "/bias", 0, 0, filters);
-      return b.relu(b.add(b.conv(x, k, Op.ConvSpec.simple(2, Padding.VALID)), bias));
+      return b.relu(b.add(b.conv(x, k, ConvSpec.simple(2, Padding.VALID)), bias));
     }
 
     Value pool(Value x) {
       return b.pool(
-          Op.PoolFn.MAX, x, new Op.PoolSpec(new int[] {2, 2}, new int[] {2, 2}, Padding.VALID));
+          PoolFn.MAX, x, new PoolSpec(new int[] {2, 2}, new int[] {2, 2}, Padding.VALID));
     }
 
     Graph trainStep(Value logits, Value labels) {

@@ -52,7 +52,7 @@ public final class Constraints {
         return ops.mul(
             w,
             ops.cast(
-                ops.compare(dev.kiln.spi.ir.Op.CompareFn.GREATER_EQUAL, w, ops.scalarLike(0, w)),
+                ops.compare(dev.kiln.spi.ir.CompareFn.GREATER_EQUAL, w, ops.scalarLike(0, w)),
                 w.dtype()));
       }
 

@@ -378,8 +378,7 @@ public final class Losses {
       Value abs = o.abs(err);
       Value quad = o.mul(o.square(err), 0.5);
       Value lin = o.sub(o.mul(abs, delta), 0.5 * delta * delta);
-      Value cond =
-          o.compare(dev.kiln.spi.ir.Op.CompareFn.LESS_EQUAL, abs, o.scalarLike(delta, abs));
+      Value cond = o.compare(dev.kiln.spi.ir.CompareFn.LESS_EQUAL, abs, o.scalarLike(delta, abs));
       return o.mean(o.where(cond, quad, lin), false, -1);
     }
 
@@ -410,7 +409,7 @@ public final class Losses {
   private static Value hingeLabels(Ops o, Value t) {
     // Keras maps 0/1 labels to -1/1; -1/1 labels pass unchanged (2t - 1 would break them), so
     // convert only where the label is 0 or 1 and leave -1 as -1.
-    Value isNegOne = o.compare(dev.kiln.spi.ir.Op.CompareFn.EQUAL, t, o.scalarLike(-1, t));
+    Value isNegOne = o.compare(dev.kiln.spi.ir.CompareFn.EQUAL, t, o.scalarLike(-1, t));
     return o.where(isNegOne, t, o.sub(o.mul(t, 2), 1));
   }
 

@@ -6,7 +6,7 @@ import dev.kiln.api.losses.Losses;
 import dev.kiln.api.ops.Ops;
 import dev.kiln.spi.DType;
 import dev.kiln.spi.Shape;
-import dev.kiln.spi.ir.Op.CompareFn;
+import dev.kiln.spi.ir.CompareFn;
 import dev.kiln.spi.ir.Value;
 import java.util.List;
 import java.util.function.BiFunction;

@@ -6,11 +6,12 @@ import dev.kiln.spi.DType;
 import dev.kiln.spi.HostTensor;
 import dev.kiln.spi.Shape;
 import dev.kiln.spi.TensorType;
+import dev.kiln.spi.ir.ArgFn;
+import dev.kiln.spi.ir.CompareFn;
 import dev.kiln.spi.ir.GraphBuilder;
-import dev.kiln.spi.ir.Op;
-import dev.kiln.spi.ir.Op.CompareFn;
-import dev.kiln.spi.ir.Op.ReduceFn;
-import dev.kiln.spi.ir.Op.UnaryFn;
+import dev.kiln.spi.ir.ReduceFn;
+import dev.kiln.spi.ir.ShapeOp;
+import dev.kiln.spi.ir.UnaryFn;
 import dev.kiln.spi.ir.Value;
 import java.util.ArrayList;
 import java.util.IdentityHashMap;
@@ -394,7 +395,7 @@ public final class Ops {
 
   /** The index of the largest element along {@code axis}, int32. */
   public Value argmax(Value x, int axis) {
-    return b.argReduce(Op.ArgFn.ARGMAX, x, axis, false);
+    return b.argReduce(ArgFn.ARGMAX, x, axis, false);
   }
 
   private static int[] allAxes(Value x) {
@@ -428,7 +429,7 @@ public final class Ops {
     d[0] = x.shape().dim(0);
     System.arraycopy(dims, 0, d, 1, dims.length);
     if (d[0] == Shape.UNKNOWN) {
-      return b.emit1(new Op.Reshape(Shape.of(d)), x);
+      return b.emit1(new ShapeOp.Reshape(Shape.of(d)), x);
     }
     return b.reshape(x, Shape.of(d));
   }
@@ -471,7 +472,7 @@ public final class Ops {
     if (s.equals(x.shape())) {
       return x;
     }
-    return b.emit1(new Op.Reshape(s), x);
+    return b.emit1(new ShapeOp.Reshape(s), x);
   }
 
   /** Broadcasts to a shape. */

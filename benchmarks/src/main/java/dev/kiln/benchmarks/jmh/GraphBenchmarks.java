@@ -1,5 +1,6 @@
 package dev.kiln.benchmarks.jmh;
 
+import dev.kiln.spi.ir.ConvSpec;
 import dev.kiln.spi.DType;
 import dev.kiln.spi.HostTensor;
 import dev.kiln.spi.TensorType;
@@ -64,7 +65,7 @@ public class GraphBenchmarks {
     System.setProperty("kiln.native.fusion", fusion);
     backend = Backends.open("native");
     GraphBuilder b = new GraphBuilder();
-    Op.ConvSpec spec = Op.ConvSpec.simple(2, Padding.VALID);
+    ConvSpec spec = ConvSpec.simple(2, Padding.VALID);
     switch (graph) {
       case "conv2d_forward" -> {
         Value x = b.input(TensorType.of(DType.FLOAT32, 64, 12, 12, 20));

@@ -11,7 +11,7 @@ import dev.kiln.api.regularizers.Regularizer;
 import dev.kiln.api.regularizers.Regularizers;
 import dev.kiln.spi.DType;
 import dev.kiln.spi.Shape;
-import dev.kiln.spi.ir.Op.CompareFn;
+import dev.kiln.spi.ir.CompareFn;
 import dev.kiln.spi.ir.Value;
 import java.util.List;
 import java.util.Map;

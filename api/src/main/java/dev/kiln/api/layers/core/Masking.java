@@ -2,7 +2,7 @@ package dev.kiln.api.layers.core;
 
 import dev.kiln.api.layers.Layer;
 import dev.kiln.api.ops.Ops;
-import dev.kiln.spi.ir.Op.CompareFn;
+import dev.kiln.spi.ir.CompareFn;
 import dev.kiln.spi.ir.Value;
 import java.util.Map;
 

@@ -123,7 +123,7 @@ public class Merge extends Layer {
     if (masks.size() == in.size() && !masks.isEmpty()) {
       Value m = masks.get(0);
       for (int i = 1; i < masks.size(); i++) {
-        m = ops.graph().binary(dev.kiln.spi.ir.Op.BinaryFn.LOGICAL_AND, m, masks.get(i));
+        m = ops.graph().binary(dev.kiln.spi.ir.BinaryFn.LOGICAL_AND, m, masks.get(i));
       }
       ops.setMask(acc, m);
     }
