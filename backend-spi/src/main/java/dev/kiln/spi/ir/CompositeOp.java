@@ -18,7 +18,7 @@ import java.util.List;
 
 /**
  * Ops that have a decomposition into other ops. A backend runs each either directly or as its
- * decomposition, which {@link Rewrites#expandComposites} emits; autodiff differentiates most of
+ * decomposition, which {@link Rewrites#expand} emits; autodiff differentiates most of
  * them through it.
  */
 public sealed interface CompositeOp extends Op
@@ -35,7 +35,7 @@ public sealed interface CompositeOp extends Op
         CompositeOp.AdamUpdate {
   /**
    * Emits the ops that compute this op. The decomposition may use other composites; {@link
-   * Rewrites#expandComposites} expands those in turn.
+   * Rewrites#expand} expands those in turn.
    *
    * @param b the builder to emit into
    * @param inputs the operands, as the op received them
