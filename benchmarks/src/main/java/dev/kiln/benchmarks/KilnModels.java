@@ -1,18 +1,17 @@
 package dev.kiln.benchmarks;
 
-import dev.kiln.spi.ir.ConvSpec;
-import dev.kiln.spi.ir.PoolFn;
-import dev.kiln.spi.ir.PoolSpec;
 import dev.kiln.spi.DType;
 import dev.kiln.spi.HostTensor;
 import dev.kiln.spi.Shape;
 import dev.kiln.spi.TensorType;
 import dev.kiln.spi.autodiff.Autodiff;
 import dev.kiln.spi.backend.Backend;
+import dev.kiln.spi.ir.ConvSpec;
 import dev.kiln.spi.ir.Graph;
 import dev.kiln.spi.ir.GraphBuilder;
-import dev.kiln.spi.ir.Op;
 import dev.kiln.spi.ir.Padding;
+import dev.kiln.spi.ir.PoolFn;
+import dev.kiln.spi.ir.PoolSpec;
 import dev.kiln.spi.ir.Value;
 import java.util.ArrayList;
 import java.util.List;
@@ -70,8 +69,7 @@ final class KilnModels {
     }
 
     Value pool(Value x) {
-      return b.pool(
-          PoolFn.MAX, x, new PoolSpec(new int[] {2, 2}, new int[] {2, 2}, Padding.VALID));
+      return b.pool(PoolFn.MAX, x, new PoolSpec(new int[] {2, 2}, new int[] {2, 2}, Padding.VALID));
     }
 
     Graph trainStep(Value logits, Value labels) {

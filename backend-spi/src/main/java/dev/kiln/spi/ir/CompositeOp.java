@@ -18,8 +18,8 @@ import java.util.List;
 
 /**
  * Ops that have a decomposition into other ops. A backend runs each either directly or as its
- * decomposition, which {@link Rewrites#expand} emits; autodiff differentiates most of
- * them through it.
+ * decomposition, which {@link Rewrites#expand} emits; autodiff differentiates most of them through
+ * it.
  */
 public sealed interface CompositeOp extends Op
     permits CompositeOp.Softmax,

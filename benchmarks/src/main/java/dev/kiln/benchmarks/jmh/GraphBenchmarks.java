@@ -1,6 +1,5 @@
 package dev.kiln.benchmarks.jmh;
 
-import dev.kiln.spi.ir.ConvSpec;
 import dev.kiln.spi.DType;
 import dev.kiln.spi.HostTensor;
 import dev.kiln.spi.TensorType;
@@ -9,8 +8,8 @@ import dev.kiln.spi.backend.Backends;
 import dev.kiln.spi.backend.CompileOptions;
 import dev.kiln.spi.backend.DeviceTensor;
 import dev.kiln.spi.backend.Executable;
+import dev.kiln.spi.ir.ConvSpec;
 import dev.kiln.spi.ir.GraphBuilder;
-import dev.kiln.spi.ir.Op;
 import dev.kiln.spi.ir.Padding;
 import dev.kiln.spi.ir.Value;
 import java.util.ArrayList;
