@@ -5,8 +5,8 @@ import dev.kiln.spi.backend.DeviceTensor;
 import dev.kiln.spi.backend.Executable;
 import dev.kiln.spi.backend.ExecutableSupport;
 import dev.kiln.spi.ir.Graph;
-import dev.kiln.spi.ir.Op;
 import dev.kiln.spi.ir.Rewrites;
+import dev.kiln.spi.ir.SourceOp;
 import dev.kiln.spi.ir.Value;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -40,14 +40,13 @@ final class NativeExecutable implements Executable {
   NativeExecutable(NativeBackend backend, Graph graph) {
     this.backend = backend;
     this.graph = graph;
-    this.compiled =
-        Rewrites.expandComposites(graph, c -> !dev.kiln.engine.cpu.Kernels.hasDirectKernel(c));
+    this.compiled = Rewrites.expand(graph, dev.kiln.engine.cpu.Kernels::hasDirectKernel);
     Set<Value> seen = new HashSet<>();
     for (Value v : compiled.outputs()) {
       boolean computed =
-          !(v.node().op() instanceof Op.Parameter
-              || v.node().op() instanceof Op.VariableRead
-              || v.node().op() instanceof Op.Constant);
+          !(v.node().op() instanceof SourceOp.Parameter
+              || v.node().op() instanceof SourceOp.VariableRead
+              || v.node().op() instanceof SourceOp.Constant);
       if (computed && seen.add(v) && !compiled.updates().containsValue(v)) {
         external.add(v);
       }
@@ -56,7 +55,7 @@ final class NativeExecutable implements Executable {
     this.program = new Program(compiled, backend, arena, external);
     this.staged =
         updates.values().stream()
-            .filter(v -> v.node().op() instanceof Op.VariableRead)
+            .filter(v -> v.node().op() instanceof SourceOp.VariableRead)
             .distinct()
             .toArray(Value[]::new);
     this.staging = new MemorySegment[staged.length];

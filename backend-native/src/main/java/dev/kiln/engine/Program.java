@@ -4,10 +4,11 @@ import dev.kiln.engine.cpu.Kernel;
 import dev.kiln.engine.cpu.Kernels;
 import dev.kiln.engine.plan.MemoryPlan;
 import dev.kiln.spi.backend.BackendException;
+import dev.kiln.spi.ir.ControlFlowOp;
 import dev.kiln.spi.ir.Graph;
 import dev.kiln.spi.ir.GraphPrinter;
 import dev.kiln.spi.ir.Node;
-import dev.kiln.spi.ir.Op;
+import dev.kiln.spi.ir.SourceOp;
 import dev.kiln.spi.ir.Value;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -73,18 +74,21 @@ final class Program {
       inputSlots[i] = slotOf.get(graph.inputs().get(i));
     }
     List<Node> vars =
-        graph.nodes().stream().filter(n -> n.op() instanceof Op.VariableRead).toList();
+        graph.nodes().stream().filter(n -> n.op() instanceof SourceOp.VariableRead).toList();
     variableIds = new String[vars.size()];
     variableSlots = new int[vars.size()];
     for (int i = 0; i < vars.size(); i++) {
-      variableIds[i] = ((Op.VariableRead) vars.get(i).op()).id();
+      variableIds[i] = ((SourceOp.VariableRead) vars.get(i).op()).id();
       variableSlots[i] = slotOf.get(vars.get(i).output());
     }
     updateIds = inVariable.values().toArray(String[]::new);
     updateSlots = inVariable.keySet().stream().mapToInt(slotOf::get).toArray();
     steps =
         plan.live.stream()
-            .filter(n -> !(n.op() instanceof Op.Parameter || n.op() instanceof Op.VariableRead))
+            .filter(
+                n ->
+                    !(n.op() instanceof SourceOp.Parameter
+                        || n.op() instanceof SourceOp.VariableRead))
             .filter(n -> !fusion.runsWith().containsKey(n))
             .map(n -> step(n, arena))
             .filter(s -> s != null)
@@ -92,7 +96,7 @@ final class Program {
   }
 
   private Step step(Node n, Arena arena) {
-    if (n.op() instanceof Op.Constant c) {
+    if (n.op() instanceof SourceOp.Constant c) {
       MemorySegment seg =
           arena.allocate(Math.max(1, MemoryPlan.bytes(n.output())), NativeTensor.ALIGNMENT);
       NativeBackend.copyIn(c.value(), seg);
@@ -107,7 +111,7 @@ final class Program {
       return new Step(
           n, group.kernel(), in, out, new MemorySegment[in.length], new MemorySegment[1]);
     }
-    if (n.op() instanceof Op.Scan s) {
+    if (n.op() instanceof ControlFlowOp.Scan s) {
       k = new ScanKernel(s, n, backend, arena);
     } else {
       k = Kernels.of(n, backend.pool());
@@ -134,7 +138,8 @@ final class Program {
   private static Map<Value, String> updatesInVariables(
       Graph g, Set<Value> external, Map<Node, Node> runsWith) {
     Map<Value, String> result = new LinkedHashMap<>();
-    if (g.updates().isEmpty() || g.nodes().stream().anyMatch(n -> n.op() instanceof Op.Scan)) {
+    if (g.updates().isEmpty()
+        || g.nodes().stream().anyMatch(n -> n.op() instanceof ControlFlowOp.Scan)) {
       // A scan body may read a variable where this analysis cannot see it.
       return result;
     }
@@ -145,7 +150,7 @@ final class Program {
     }
     Map<String, List<Value>> reads = new HashMap<>();
     for (Node n : order) {
-      if (n.op() instanceof Op.VariableRead r) {
+      if (n.op() instanceof SourceOp.VariableRead r) {
         reads.computeIfAbsent(r.id(), k -> new ArrayList<>()).add(n.output());
       }
     }
@@ -160,9 +165,9 @@ final class Program {
       Value u = e.getValue();
       Node writer = u.node();
       boolean ok =
-          !(writer.op() instanceof Op.VariableRead
-                  || writer.op() instanceof Op.Parameter
-                  || writer.op() instanceof Op.Constant)
+          !(writer.op() instanceof SourceOp.VariableRead
+                  || writer.op() instanceof SourceOp.Parameter
+                  || writer.op() instanceof SourceOp.Constant)
               && !external.contains(u)
               && !g.outputs().contains(u)
               && g.updates().values().stream().filter(u::equals).count() == 1

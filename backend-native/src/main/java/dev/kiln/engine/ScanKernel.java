@@ -1,9 +1,9 @@
 package dev.kiln.engine;
 
 import dev.kiln.engine.cpu.Kernel;
+import dev.kiln.spi.ir.ControlFlowOp;
 import dev.kiln.spi.ir.Graph;
 import dev.kiln.spi.ir.Node;
-import dev.kiln.spi.ir.Op;
 import dev.kiln.spi.ir.Value;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -16,7 +16,7 @@ import java.util.Set;
  * carries through reads the old values while the new ones are written.
  */
 final class ScanKernel implements Kernel {
-  private final Op.Scan scan;
+  private final ControlFlowOp.Scan scan;
   private final Program body;
   private final Graph g;
   private final int k;
@@ -26,7 +26,7 @@ final class ScanKernel implements Kernel {
   private final long[] yBytes;
   private final MemorySegment[][] carries;
 
-  ScanKernel(Op.Scan scan, Node node, NativeBackend backend, Arena arena) {
+  ScanKernel(ControlFlowOp.Scan scan, Node node, NativeBackend backend, Arena arena) {
     this.scan = scan;
     this.g = scan.body();
     this.body = new Program(g, backend, arena, Set.of());

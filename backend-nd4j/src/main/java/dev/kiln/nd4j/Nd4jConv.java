@@ -2,8 +2,11 @@ package dev.kiln.nd4j;
 
 import dev.kiln.spi.Shape;
 import dev.kiln.spi.TensorType;
-import dev.kiln.spi.ir.Op;
+import dev.kiln.spi.ir.ConvSpec;
 import dev.kiln.spi.ir.Padding;
+import dev.kiln.spi.ir.PoolFn;
+import dev.kiln.spi.ir.PoolSpec;
+import dev.kiln.spi.ir.PoolingOp;
 import java.util.Arrays;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -122,7 +125,7 @@ final class Nd4jConv {
 
   // ---------------------------------------------------------------- convolution
 
-  static INDArray conv(Op.ConvSpec s, INDArray x, INDArray w, TensorType out) {
+  static INDArray conv(ConvSpec s, INDArray x, INDArray w, TensorType out) {
     Geometry g = convGeometry(s, x.shape(), w.shape());
     INDArray xl = lift(x, 1);
     INDArray wl = lift(w, 0);
@@ -136,7 +139,7 @@ final class Nd4jConv {
     return y.reshape('c', Nd4jArrays.longs(out.shape()));
   }
 
-  static INDArray convBackpropInput(Op.ConvSpec s, INDArray dy, INDArray w, TensorType out) {
+  static INDArray convBackpropInput(ConvSpec s, INDArray dy, INDArray w, TensorType out) {
     long[] xs = Nd4jArrays.longs(out.shape());
     Geometry g = convGeometry(s, xs, w.shape());
     INDArray dyl = lift(dy, 1);
@@ -151,7 +154,7 @@ final class Nd4jConv {
     return unpad(dx, g).reshape('c', xs);
   }
 
-  static INDArray convBackpropFilter(Op.ConvSpec s, INDArray x, INDArray dy, TensorType out) {
+  static INDArray convBackpropFilter(ConvSpec s, INDArray x, INDArray dy, TensorType out) {
     long[] ws = Nd4jArrays.longs(out.shape());
     Geometry g = convGeometry(s, x.shape(), ws);
     INDArray xp = pad(lift(x, 1), g, 0);
@@ -170,7 +173,7 @@ final class Nd4jConv {
    * of {@code xType} and {@code wType}.
    */
   static INDArray[] convBackpropBoth(
-      Op.ConvSpec s, INDArray x, INDArray w, INDArray dy, TensorType xType, TensorType wType) {
+      ConvSpec s, INDArray x, INDArray w, INDArray dy, TensorType xType, TensorType wType) {
     Geometry g = convGeometry(s, x.shape(), w.shape());
     INDArray[] both = backward(g, pad(lift(x, 1), g, 0), lift(w, 0), lift(dy, 1));
     return new INDArray[] {
@@ -190,7 +193,7 @@ final class Nd4jConv {
     return new INDArray[] {dx, dw};
   }
 
-  private static Geometry convGeometry(Op.ConvSpec s, long[] x, long[] w) {
+  private static Geometry convGeometry(ConvSpec s, long[] x, long[] w) {
     int r = s.spatialRank();
     int[] k = new int[r];
     for (int i = 0; i < r; i++) {
@@ -228,7 +231,7 @@ final class Nd4jConv {
   }
 
   /** Channels {@code [i * c, (i + 1) * c)} of the last axis, where c is its size over groups. */
-  private static INDArray group(INDArray a, int i, Op.ConvSpec s) {
+  private static INDArray group(INDArray a, int i, ConvSpec s) {
     if (s.groups() == 1) {
       return a;
     }
@@ -259,12 +262,12 @@ final class Nd4jConv {
 
   // ---------------------------------------------------------------- pooling
 
-  static INDArray pool(Op.Pool p, INDArray x, TensorType out) {
+  static INDArray pool(PoolingOp.Pool p, INDArray x, TensorType out) {
     Geometry g = poolGeometry(p.spec(), x.shape());
     INDArray xl = lift(x, 1);
     long[] os = lifted(out.shape(), 1);
     INDArray y;
-    if (p.fn() == Op.PoolFn.MAX) {
+    if (p.fn() == PoolFn.MAX) {
       y = poolForward("maxpool", g, pad(xl, g, Double.NEGATIVE_INFINITY), os);
     } else {
       y = poolForward("avgpool", g, pad(xl, g, 0), os);
@@ -275,7 +278,7 @@ final class Nd4jConv {
     return y.reshape('c', Nd4jArrays.longs(out.shape()));
   }
 
-  static INDArray maxPoolBackward(Op.PoolSpec s, INDArray x, INDArray dy, TensorType out) {
+  static INDArray maxPoolBackward(PoolSpec s, INDArray x, INDArray dy, TensorType out) {
     Geometry g = poolGeometry(s, x.shape());
     INDArray xp = pad(lift(x, 1), g, Double.NEGATIVE_INFINITY);
     INDArray dx = poolBackward("maxpool", g, xp, lift(dy, 1));
@@ -286,7 +289,7 @@ final class Nd4jConv {
    * Average pooling's gradient. ND4J divides by the whole window; the IR divides by the positions
    * inside the input, so {@code dy} is first scaled by window over count.
    */
-  static INDArray avgPoolBackward(Op.PoolSpec s, INDArray dy, TensorType out) {
+  static INDArray avgPoolBackward(PoolSpec s, INDArray dy, TensorType out) {
     long[] xs = Nd4jArrays.longs(out.shape());
     Geometry g = poolGeometry(s, xs);
     long[] xl = lifted(out.shape(), 1);
@@ -298,7 +301,7 @@ final class Nd4jConv {
     return unpad(dx, g).reshape('c', xs);
   }
 
-  private static Geometry poolGeometry(Op.PoolSpec s, long[] x) {
+  private static Geometry poolGeometry(PoolSpec s, long[] x) {
     int[] ones = new int[s.window().length];
     Arrays.fill(ones, 1);
     return geometry(s.window(), s.strides(), ones, s.padding(), x);

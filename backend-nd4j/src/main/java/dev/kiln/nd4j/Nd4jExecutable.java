@@ -5,11 +5,13 @@ import dev.kiln.spi.backend.BackendException;
 import dev.kiln.spi.backend.DeviceTensor;
 import dev.kiln.spi.backend.Executable;
 import dev.kiln.spi.backend.ExecutableSupport;
+import dev.kiln.spi.ir.ControlFlowOp;
+import dev.kiln.spi.ir.ConvolutionOp;
 import dev.kiln.spi.ir.Graph;
 import dev.kiln.spi.ir.GraphPrinter;
 import dev.kiln.spi.ir.Node;
-import dev.kiln.spi.ir.Op;
 import dev.kiln.spi.ir.Rewrites;
+import dev.kiln.spi.ir.SourceOp;
 import dev.kiln.spi.ir.Value;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -48,26 +50,7 @@ final class Nd4jExecutable implements Executable {
   Nd4jExecutable(Nd4jBackend backend, Graph graph) {
     this.backend = backend;
     this.original = graph;
-    this.graph = expandAll(graph);
-  }
-
-  /**
-   * Expands the composites ND4J has no op for until none is left (a decomposition may use other
-   * composites).
-   */
-  static Graph expandAll(Graph g) {
-    Graph cur = g;
-    for (int i = 0; i < 8; i++) {
-      boolean any = false;
-      for (Node n : cur.nodes()) {
-        any |= n.op() instanceof Op.Composite c && !Nd4jOps.runsWhole(c);
-      }
-      if (!any) {
-        return cur;
-      }
-      cur = Rewrites.expandComposites(cur, c -> !Nd4jOps.runsWhole(c));
-    }
-    return cur;
+    this.graph = Rewrites.expand(graph, Nd4jOps::runsWhole);
   }
 
   @Override
@@ -149,11 +132,13 @@ final class Nd4jExecutable implements Executable {
           res = List.of(convBackpropBoth(n, partner, env, pending));
         } else {
           res =
-              n.op() instanceof Op.Parameter p
+              n.op() instanceof SourceOp.Parameter p
                   ? List.of(inputs.get(p.index()))
-                  : n.op() instanceof Op.VariableRead r
+                  : n.op() instanceof SourceOp.VariableRead r
                       ? List.of(backend.nd4jVariable(r.id()).value())
-                      : n.op() instanceof Op.Scan s ? scan(s, args, backend) : Nd4jOps.run(n, args);
+                      : n.op() instanceof ControlFlowOp.Scan s
+                          ? scan(s, args, backend)
+                          : Nd4jOps.run(n, args);
         }
       } catch (BackendException e) {
         throw e;
@@ -176,16 +161,16 @@ final class Nd4jExecutable implements Executable {
   private static Map<Node, Node> convBackpropPairs(Graph g) {
     Map<Value, Node> inputGrads = new IdentityHashMap<>();
     for (Node n : g.nodes()) {
-      if (n.op() instanceof Op.ConvBackpropInput b && b.spec().groups() == 1) {
+      if (n.op() instanceof ConvolutionOp.ConvBackpropInput b && b.spec().groups() == 1) {
         inputGrads.put(n.inputs().get(0), n);
       }
     }
     Map<Node, Node> pairs = new IdentityHashMap<>();
     for (Node n : g.nodes()) {
-      if (n.op() instanceof Op.ConvBackpropFilter f) {
+      if (n.op() instanceof ConvolutionOp.ConvBackpropFilter f) {
         Node in = inputGrads.get(n.inputs().get(1));
         if (in != null
-            && ((Op.ConvBackpropInput) in.op()).spec().equals(f.spec())
+            && ((ConvolutionOp.ConvBackpropInput) in.op()).spec().equals(f.spec())
             && !pairs.containsKey(in)) {
           pairs.put(n, in);
           pairs.put(in, n);
@@ -201,7 +186,7 @@ final class Nd4jExecutable implements Executable {
    */
   private static INDArray convBackpropBoth(
       Node n, Node partner, Map<Value, INDArray> env, Map<Node, INDArray> pending) {
-    Node input = n.op() instanceof Op.ConvBackpropInput ? n : partner;
+    Node input = n.op() instanceof ConvolutionOp.ConvBackpropInput ? n : partner;
     Node filter = input == n ? partner : n;
     INDArray x = env.get(filter.inputs().get(0));
     INDArray dy = env.get(filter.inputs().get(1));
@@ -212,7 +197,7 @@ final class Nd4jExecutable implements Executable {
     }
     INDArray[] both =
         Nd4jConv.convBackpropBoth(
-            ((Op.ConvBackpropFilter) filter.op()).spec(),
+            ((ConvolutionOp.ConvBackpropFilter) filter.op()).spec(),
             x,
             w,
             dy,
@@ -222,8 +207,10 @@ final class Nd4jExecutable implements Executable {
     return input == n ? both[0] : both[1];
   }
 
-  private static List<INDArray> scan(Op.Scan s, List<INDArray> args, Nd4jBackend backend) {
-    Graph body = expandAll(s.body());
+  private static List<INDArray> scan(
+      ControlFlowOp.Scan s, List<INDArray> args, Nd4jBackend backend) {
+    // The body was expanded with the graph that holds the scan.
+    Graph body = s.body();
     int k = s.numCarries();
     int m = s.numSequences();
     List<INDArray> carries = new ArrayList<>(args.subList(0, k));

@@ -4,8 +4,21 @@ import dev.kiln.spi.DType;
 import dev.kiln.spi.HostTensor;
 import dev.kiln.spi.Shape;
 import dev.kiln.spi.TensorType;
+import dev.kiln.spi.ir.ArgFn;
+import dev.kiln.spi.ir.BinaryFn;
+import dev.kiln.spi.ir.CompareFn;
+import dev.kiln.spi.ir.CompositeOp;
+import dev.kiln.spi.ir.ControlFlowOp;
+import dev.kiln.spi.ir.ConvolutionOp;
+import dev.kiln.spi.ir.ElementwiseOp;
+import dev.kiln.spi.ir.IndexingOp;
+import dev.kiln.spi.ir.LinalgOp;
 import dev.kiln.spi.ir.Node;
-import dev.kiln.spi.ir.Op;
+import dev.kiln.spi.ir.PoolingOp;
+import dev.kiln.spi.ir.ReductionOp;
+import dev.kiln.spi.ir.ShapeOp;
+import dev.kiln.spi.ir.SourceOp;
+import dev.kiln.spi.ir.UnaryFn;
 import dev.kiln.spi.random.Philox;
 import java.util.List;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -25,67 +38,97 @@ final class Nd4jOps {
 
   /**
    * Whether composite {@code c} runs as one of ND4J's ops rather than through its decomposition.
+   * The switch names every composite, so a new one does not compile until this backend decides.
    */
-  static boolean runsWhole(Op.Composite c) {
-    return c instanceof Op.Softmax
-        || c instanceof Op.LogSoftmax
-        || c instanceof Op.BatchNormInference
-        || c instanceof Op.BatchNormTraining;
+  static boolean runsWhole(CompositeOp c) {
+    return switch (c) {
+      case CompositeOp.Softmax _,
+          CompositeOp.LogSoftmax _,
+          CompositeOp.BatchNormInference _,
+          CompositeOp.BatchNormTraining _ ->
+          true;
+      case CompositeOp.LogSumExp _,
+          CompositeOp.SoftmaxCrossEntropy _,
+          CompositeOp.SigmoidCrossEntropy _,
+          CompositeOp.LayerNorm _,
+          CompositeOp.Gelu _,
+          CompositeOp.Silu _,
+          CompositeOp.AdamUpdate _ ->
+          false;
+    };
   }
 
+  /**
+   * The results of node {@code n} on ND4J arrays {@code in}. The switch names every op, so a new op
+   * does not compile until this backend maps it.
+   */
   static List<INDArray> run(Node n, List<INDArray> in) {
     TensorType out = n.outputs().get(0).type();
-    if (n.op() instanceof Op.BatchNormTraining bn) {
+    if (n.op() instanceof CompositeOp.BatchNormTraining bn) {
       return batchNormTraining(bn, in.get(0), in.get(1), in.get(2));
     }
     INDArray r =
         switch (n.op()) {
-          case Op.Constant c -> Nd4jArrays.fromHost(c.value());
-          case Op.Iota i -> Nd4jArrays.fromHost(iota(i.type(), i.axis()));
-          case Op.Random r2 -> Nd4jArrays.fromHost(random(r2, hostOf(in.get(0), n, 0)));
-          case Op.Conv c -> Nd4jConv.conv(c.spec(), in.get(0), in.get(1), out);
-          case Op.ConvBackpropInput c ->
+          case SourceOp.Constant c -> Nd4jArrays.fromHost(c.value());
+          case SourceOp.Iota i -> Nd4jArrays.fromHost(iota(i.type(), i.axis()));
+          case SourceOp.Random r2 -> Nd4jArrays.fromHost(random(r2, hostOf(in.get(0), n, 0)));
+          case ConvolutionOp.Conv c -> Nd4jConv.conv(c.spec(), in.get(0), in.get(1), out);
+          case ConvolutionOp.ConvBackpropInput c ->
               Nd4jConv.convBackpropInput(c.spec(), in.get(0), in.get(1), out);
-          case Op.ConvBackpropFilter c ->
+          case ConvolutionOp.ConvBackpropFilter c ->
               Nd4jConv.convBackpropFilter(c.spec(), in.get(0), in.get(1), out);
-          case Op.Pool p -> Nd4jConv.pool(p, in.get(0), out);
-          case Op.MaxPoolBackward p ->
+          case PoolingOp.Pool p -> Nd4jConv.pool(p, in.get(0), out);
+          case PoolingOp.MaxPoolBackward p ->
               Nd4jConv.maxPoolBackward(p.spec(), in.get(0), in.get(1), out);
-          case Op.AvgPoolBackward p -> Nd4jConv.avgPoolBackward(p.spec(), in.get(0), out);
-          case Op.Softmax s -> softmax("softmax", in.get(0), s.axis());
-          case Op.BatchNormInference bn ->
+          case PoolingOp.AvgPoolBackward p -> Nd4jConv.avgPoolBackward(p.spec(), in.get(0), out);
+          case CompositeOp.Softmax s -> softmax("softmax", in.get(0), s.axis());
+          case CompositeOp.BatchNormInference bn ->
               batchNorm(
                   in.get(0), in.get(1), in.get(2), in.get(3), in.get(4), bn.axis(), bn.epsilon());
-          case Op.LogSoftmax s -> softmax("log_softmax", in.get(0), s.axis());
-          case Op.Unary u -> unary(u.fn(), in.get(0), out);
-          case Op.Binary b -> binary(b.fn(), in.get(0), in.get(1), out);
-          case Op.Compare c -> compare(c.fn(), in.get(0), in.get(1), out);
-          case Op.Select s -> select(in.get(0), in.get(1), in.get(2), out);
-          case Op.Cast c -> cast(in.get(0), n.inputs().get(0).type(), c.to());
-          case Op.Reduce r2 -> reduce(r2, in.get(0), out);
-          case Op.ArgReduce a -> argReduce(a, in.get(0), out);
-          case Op.MatMul m -> matmul(m, in.get(0), in.get(1), out);
-          case Op.Reshape r2 -> in.get(0).dup('c').reshape('c', Nd4jArrays.longs(r2.shape()));
-          case Op.Transpose t -> in.get(0).permute(t.perm()).dup('c');
-          case Op.BroadcastTo b -> broadcast(in.get(0), out.shape());
-          case Op.Slice s -> slice(in.get(0), s.begin(), s.size());
-          case Op.Concat c -> Nd4j.concat(c.axis(), in.toArray(INDArray[]::new));
-          case Op.Pad p -> pad(in.get(0), p, out);
-          case Op.StridedSlice s -> Nd4jArrays.fromHost(strided(hostOf(in.get(0), n, 0), s, out));
-          case Op.Gather g ->
+          case CompositeOp.LogSoftmax s -> softmax("log_softmax", in.get(0), s.axis());
+          case ElementwiseOp.Unary u -> unary(u.fn(), in.get(0), out);
+          case ElementwiseOp.Binary b -> binary(b.fn(), in.get(0), in.get(1), out);
+          case ElementwiseOp.Compare c -> compare(c.fn(), in.get(0), in.get(1), out);
+          case ElementwiseOp.Select s -> select(in.get(0), in.get(1), in.get(2), out);
+          case ElementwiseOp.Cast c -> cast(in.get(0), n.inputs().get(0).type(), c.to());
+          case ReductionOp.Reduce r2 -> reduce(r2, in.get(0), out);
+          case ReductionOp.ArgReduce a -> argReduce(a, in.get(0), out);
+          case LinalgOp.MatMul m -> matmul(m, in.get(0), in.get(1), out);
+          case ShapeOp.Reshape r2 -> in.get(0).dup('c').reshape('c', Nd4jArrays.longs(r2.shape()));
+          case ShapeOp.Transpose t -> in.get(0).permute(t.perm()).dup('c');
+          case ShapeOp.BroadcastTo b -> broadcast(in.get(0), out.shape());
+          case ShapeOp.Slice s -> slice(in.get(0), s.begin(), s.size());
+          case ShapeOp.Concat c -> Nd4j.concat(c.axis(), in.toArray(INDArray[]::new));
+          case ShapeOp.Pad p -> pad(in.get(0), p, out);
+          case ShapeOp.StridedSlice s ->
+              Nd4jArrays.fromHost(strided(hostOf(in.get(0), n, 0), s, out));
+          case IndexingOp.Gather g ->
               Nd4jArrays.fromHost(
                   gather(hostOf(in.get(0), n, 0), hostOf(in.get(1), n, 1), g.axis(), out));
-          case Op.ScatterAdd s ->
+          case IndexingOp.ScatterAdd s ->
               Nd4jArrays.fromHost(
                   scatterAdd(
                       hostOf(in.get(0), n, 0),
                       hostOf(in.get(1), n, 1),
                       hostOf(in.get(2), n, 2),
                       s.axis()));
-          case Op.OneHot o -> Nd4jArrays.fromHost(oneHot(hostOf(in.get(0), n, 0), o.depth(), out));
-          default ->
-              throw new dev.kiln.spi.backend.BackendException(
-                  "nd4j: op " + n.op().name() + " is not mapped to ND4J");
+          case IndexingOp.OneHot o ->
+              Nd4jArrays.fromHost(oneHot(hostOf(in.get(0), n, 0), o.depth(), out));
+          case CompositeOp.BatchNormTraining _ ->
+              throw new IllegalStateException("batch_norm_training has three results; run above");
+          // Nd4jExecutable binds inputs and variables and runs a scan's body itself.
+          case SourceOp.Parameter _, SourceOp.VariableRead _, ControlFlowOp.Scan _ ->
+              throw new IllegalStateException(n.op().name() + " is run by Nd4jExecutable");
+          // Expanded into primitives before lowering: runsWhole says no to these.
+          case CompositeOp.LogSumExp _,
+              CompositeOp.SoftmaxCrossEntropy _,
+              CompositeOp.SigmoidCrossEntropy _,
+              CompositeOp.LayerNorm _,
+              CompositeOp.Gelu _,
+              CompositeOp.Silu _,
+              CompositeOp.AdamUpdate _ ->
+              throw new IllegalStateException(
+                  "composite " + n.op().name() + " should have been expanded before lowering");
         };
     if (r.isView()) {
       r = r.dup('c');
@@ -110,7 +153,7 @@ final class Nd4jOps {
 
   // ---------------------------------------------------------------- elementwise
 
-  private static INDArray unary(Op.UnaryFn fn, INDArray x, TensorType out) {
+  private static INDArray unary(UnaryFn fn, INDArray x, TensorType out) {
     if (!out.dtype().isFloating() && fn.floatOnly()) {
       throw new IllegalStateException(fn + " on " + out.dtype());
     }
@@ -181,7 +224,7 @@ final class Nd4jOps {
 
   /** Batch statistics (biased variance), then ND4J's batchnorm: {@code (y, mean, variance)}. */
   private static List<INDArray> batchNormTraining(
-      Op.BatchNormTraining bn, INDArray x, INDArray gamma, INDArray beta) {
+      CompositeOp.BatchNormTraining bn, INDArray x, INDArray gamma, INDArray beta) {
     int a = bn.axis() < 0 ? bn.axis() + x.rank() : bn.axis();
     int[] reduce = new int[x.rank() - 1];
     for (int i = 0, j = 0; i < x.rank(); i++) {
@@ -213,7 +256,7 @@ final class Nd4jOps {
     return r.broadcast(target).dup('c');
   }
 
-  private static INDArray binary(Op.BinaryFn fn, INDArray a, INDArray b, TensorType out) {
+  private static INDArray binary(BinaryFn fn, INDArray a, INDArray b, TensorType out) {
     if (out.dtype().isFloating()) {
       INDArray fast = floatBinary(fn, a, b, out);
       if (fast != null) {
@@ -232,12 +275,12 @@ final class Nd4jOps {
         default -> xi.neq(yi);
       };
     }
-    if (!d.isFloating() && (fn == Op.BinaryFn.DIV || fn == Op.BinaryFn.MOD)) {
+    if (!d.isFloating() && (fn == BinaryFn.DIV || fn == BinaryFn.MOD)) {
       // Integer division and remainder round toward negative infinity, as Python's.
       INDArray xd = x.castTo(DataType.DOUBLE);
       INDArray yd = y.castTo(DataType.DOUBLE);
       INDArray q = Transforms.floor(xd.div(yd), true);
-      INDArray r = fn == Op.BinaryFn.DIV ? q : xd.sub(q.mul(yd));
+      INDArray r = fn == BinaryFn.DIV ? q : xd.sub(q.mul(yd));
       return r.castTo(Nd4jArrays.dataType(d));
     }
     return switch (fn) {
@@ -261,7 +304,7 @@ final class Nd4jOps {
    * scalar ops and a lower-rank operand uses ND4J's broadcasting pairwise ops. Null when neither
    * applies.
    */
-  private static INDArray floatBinary(Op.BinaryFn fn, INDArray a, INDArray b, TensorType out) {
+  private static INDArray floatBinary(BinaryFn fn, INDArray a, INDArray b, TensorType out) {
     long[] os = Nd4jArrays.longs(out.shape());
     boolean aFull = java.util.Arrays.equals(a.shape(), os);
     boolean bFull = java.util.Arrays.equals(b.shape(), os);
@@ -318,7 +361,7 @@ final class Nd4jOps {
     return a.reshape('c', t);
   }
 
-  private static INDArray compare(Op.CompareFn fn, INDArray a, INDArray b, TensorType out) {
+  private static INDArray compare(CompareFn fn, INDArray a, INDArray b, TensorType out) {
     INDArray x = broadcast(a, out.shape());
     INDArray y = broadcast(b, out.shape());
     if (x.dataType() == DataType.BOOL) {
@@ -379,7 +422,7 @@ final class Nd4jOps {
 
   // ---------------------------------------------------------------- reductions and matmul
 
-  private static INDArray reduce(Op.Reduce r, INDArray x, TensorType out) {
+  private static INDArray reduce(ReductionOp.Reduce r, INDArray x, TensorType out) {
     if (r.axes().length == 0) {
       return x.dup();
     }
@@ -394,13 +437,13 @@ final class Nd4jOps {
     return y.castTo(Nd4jArrays.dataType(out.dtype())).reshape('c', Nd4jArrays.longs(out.shape()));
   }
 
-  private static INDArray argReduce(Op.ArgReduce a, INDArray x, TensorType out) {
-    INDArray src = a.fn() == Op.ArgFn.ARGMAX ? x : x.castTo(DataType.DOUBLE).neg();
+  private static INDArray argReduce(ReductionOp.ArgReduce a, INDArray x, TensorType out) {
+    INDArray src = a.fn() == ArgFn.ARGMAX ? x : x.castTo(DataType.DOUBLE).neg();
     INDArray idx = Nd4j.argMax(src, a.axis());
     return idx.castTo(Nd4jArrays.dataType(out.dtype())).reshape('c', Nd4jArrays.longs(out.shape()));
   }
 
-  private static INDArray matmul(Op.MatMul m, INDArray a, INDArray b, TensorType out) {
+  private static INDArray matmul(LinalgOp.MatMul m, INDArray a, INDArray b, TensorType out) {
     long[] os = Nd4jArrays.longs(out.shape());
     int r = os.length;
     long rows = os[r - 2];
@@ -450,7 +493,7 @@ final class Nd4jOps {
     return x.get(idx).dup('c');
   }
 
-  private static INDArray pad(INDArray x, Op.Pad p, TensorType out) {
+  private static INDArray pad(INDArray x, ShapeOp.Pad p, TensorType out) {
     INDArray r = Nd4j.valueArrayOf(Nd4jArrays.longs(out.shape()), p.value(), x.dataType());
     INDArrayIndex[] idx = new INDArrayIndex[x.rank()];
     for (int i = 0; i < idx.length; i++) {
@@ -496,7 +539,7 @@ final class Nd4jOps {
     return h;
   }
 
-  private static HostTensor random(Op.Random r, HostTensor seed) {
+  private static HostTensor random(SourceOp.Random r, HostTensor seed) {
     long key = seed.getLong(0);
     long counter = seed.getLong(1);
     HostTensor h = HostTensor.zeros(r.type().dtype(), r.type().shape());
@@ -512,7 +555,7 @@ final class Nd4jOps {
     return h;
   }
 
-  private static HostTensor strided(HostTensor x, Op.StridedSlice s, TensorType out) {
+  private static HostTensor strided(HostTensor x, ShapeOp.StridedSlice s, TensorType out) {
     HostTensor h = HostTensor.zeros(out.dtype(), out.shape());
     long[] xs = x.shape().strides();
     long[] os = out.shape().strides();

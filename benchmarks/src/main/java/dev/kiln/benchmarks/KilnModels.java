@@ -6,10 +6,12 @@ import dev.kiln.spi.Shape;
 import dev.kiln.spi.TensorType;
 import dev.kiln.spi.autodiff.Autodiff;
 import dev.kiln.spi.backend.Backend;
+import dev.kiln.spi.ir.ConvSpec;
 import dev.kiln.spi.ir.Graph;
 import dev.kiln.spi.ir.GraphBuilder;
-import dev.kiln.spi.ir.Op;
 import dev.kiln.spi.ir.Padding;
+import dev.kiln.spi.ir.PoolFn;
+import dev.kiln.spi.ir.PoolSpec;
 import dev.kiln.spi.ir.Value;
 import java.util.ArrayList;
 import java.util.List;
@@ -63,12 +65,11 @@ final class KilnModels {
           param(
               name + "/kernel", size * size * cin, size * size * filters, size, size, cin, filters);
       Value bias = param(name + "/bias", 0, 0, filters);
-      return b.relu(b.add(b.conv(x, k, Op.ConvSpec.simple(2, Padding.VALID)), bias));
+      return b.relu(b.add(b.conv(x, k, ConvSpec.simple(2, Padding.VALID)), bias));
     }
 
     Value pool(Value x) {
-      return b.pool(
-          Op.PoolFn.MAX, x, new Op.PoolSpec(new int[] {2, 2}, new int[] {2, 2}, Padding.VALID));
+      return b.pool(PoolFn.MAX, x, new PoolSpec(new int[] {2, 2}, new int[] {2, 2}, Padding.VALID));
     }
 
     Graph trainStep(Value logits, Value labels) {

@@ -9,9 +9,10 @@ import dev.kiln.spi.backend.Backend;
 import dev.kiln.spi.backend.Backends;
 import dev.kiln.spi.backend.CompileOptions;
 import dev.kiln.spi.backend.Executable;
+import dev.kiln.spi.ir.ArgFn;
+import dev.kiln.spi.ir.CompareFn;
 import dev.kiln.spi.ir.Graph;
 import dev.kiln.spi.ir.GraphBuilder;
-import dev.kiln.spi.ir.Op;
 import dev.kiln.spi.ir.Value;
 import java.util.ArrayList;
 import java.util.List;
@@ -63,8 +64,8 @@ public final class IrDemo {
       Value logits = b.add(b.matmul(h, p.get(2)), p.get(3));
       Value onehot = b.oneHot(labels, 2, DType.FLOAT32);
       Value loss = b.reduceMean(b.softmaxCrossEntropy(logits, onehot, -1), new int[] {0}, false);
-      Value predicted = b.argReduce(Op.ArgFn.ARGMAX, logits, 1, false);
-      Value correct = b.cast(b.compare(Op.CompareFn.EQUAL, predicted, labels), DType.FLOAT32);
+      Value predicted = b.argReduce(ArgFn.ARGMAX, logits, 1, false);
+      Value correct = b.cast(b.compare(CompareFn.EQUAL, predicted, labels), DType.FLOAT32);
       Value accuracy = b.reduceMean(correct, new int[] {0}, false);
       List<Value> grads = Autodiff.gradients(b, loss, p);
       for (int i = 0; i < ids.length; i++) {

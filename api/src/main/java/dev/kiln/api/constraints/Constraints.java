@@ -8,7 +8,7 @@ import dev.kiln.api.registry.KerasClass;
 import dev.kiln.api.registry.KerasObject;
 import dev.kiln.api.registry.Kind;
 import dev.kiln.api.registry.Registry;
-import dev.kiln.spi.ir.Op.CompareFn;
+import dev.kiln.spi.ir.CompareFn;
 import dev.kiln.spi.ir.Value;
 import java.util.ArrayList;
 import java.util.List;

@@ -12,7 +12,7 @@ import dev.kiln.api.registry.Kind;
 import dev.kiln.api.registry.Registry;
 import dev.kiln.spi.DType;
 import dev.kiln.spi.Shape;
-import dev.kiln.spi.ir.Op.CompareFn;
+import dev.kiln.spi.ir.CompareFn;
 import dev.kiln.spi.ir.Value;
 import java.util.LinkedHashMap;
 import java.util.List;

@@ -8,7 +8,7 @@ import dev.kiln.spi.backend.Executable;
 import dev.kiln.spi.ir.Graph;
 import dev.kiln.spi.ir.GraphBuilder;
 import dev.kiln.spi.ir.Node;
-import dev.kiln.spi.ir.Op;
+import dev.kiln.spi.ir.SourceOp;
 import dev.kiln.spi.ir.Value;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -34,7 +34,7 @@ final class EagerStep implements Trainer.Step {
   public List<HostTensor> run(List<HostTensor> inputs) {
     Map<Value, HostTensor> env = new HashMap<>();
     for (Node n : graph.nodes()) {
-      if (n.op() instanceof Op.Parameter p) {
+      if (n.op() instanceof SourceOp.Parameter p) {
         env.put(n.output(), inputs.get(p.index()));
         continue;
       }

@@ -7,17 +7,18 @@ import dev.kiln.spi.HostTensor;
 import dev.kiln.spi.Shape;
 import dev.kiln.spi.TensorType;
 import dev.kiln.spi.autodiff.Autodiff;
+import dev.kiln.spi.ir.ArgFn;
+import dev.kiln.spi.ir.BinaryFn;
+import dev.kiln.spi.ir.CompareFn;
+import dev.kiln.spi.ir.ConvSpec;
 import dev.kiln.spi.ir.Graph;
 import dev.kiln.spi.ir.GraphBuilder;
-import dev.kiln.spi.ir.Op;
-import dev.kiln.spi.ir.Op.BinaryFn;
-import dev.kiln.spi.ir.Op.CompareFn;
-import dev.kiln.spi.ir.Op.ConvSpec;
-import dev.kiln.spi.ir.Op.PoolFn;
-import dev.kiln.spi.ir.Op.PoolSpec;
-import dev.kiln.spi.ir.Op.ReduceFn;
-import dev.kiln.spi.ir.Op.UnaryFn;
 import dev.kiln.spi.ir.Padding;
+import dev.kiln.spi.ir.PoolFn;
+import dev.kiln.spi.ir.PoolSpec;
+import dev.kiln.spi.ir.ReduceFn;
+import dev.kiln.spi.ir.ShapeOp;
+import dev.kiln.spi.ir.UnaryFn;
 import dev.kiln.spi.ir.Value;
 import java.util.ArrayList;
 import java.util.IdentityHashMap;
@@ -501,7 +502,7 @@ public final class Ops {
 
   /** The index of the largest element along {@code axis}, int32. */
   public Value argmax(Value x, int axis) {
-    return b.argReduce(Op.ArgFn.ARGMAX, x, axis, false);
+    return b.argReduce(ArgFn.ARGMAX, x, axis, false);
   }
 
   private static int[] allAxes(Value x) {
@@ -535,7 +536,7 @@ public final class Ops {
     d[0] = x.shape().dim(0);
     System.arraycopy(dims, 0, d, 1, dims.length);
     if (d[0] == Shape.UNKNOWN) {
-      return b.emit1(new Op.Reshape(Shape.of(d)), x);
+      return b.emit1(new ShapeOp.Reshape(Shape.of(d)), x);
     }
     return b.reshape(x, Shape.of(d));
   }
@@ -1196,7 +1197,7 @@ public final class Ops {
 
   /**
    * One Adam step for weight {@code w}, in one op a backend may run in one pass: returns {@code
-   * (w', m', v')}; see {@link Op.AdamUpdate}.
+   * (w', m', v')}; see {@link CompositeOp.AdamUpdate}.
    *
    * @param alpha the step size, a scalar of {@code w}'s dtype: the learning rate with the bias
    *     correction folded in
@@ -1423,7 +1424,7 @@ public final class Ops {
     if (s.equals(x.shape())) {
       return x;
     }
-    return x.shape().isFullyKnown() ? b.reshape(x, s) : b.emit1(new Op.Reshape(s), x);
+    return x.shape().isFullyKnown() ? b.reshape(x, s) : b.emit1(new ShapeOp.Reshape(s), x);
   }
 
   /** The type of a value, for shape arithmetic in layers. */

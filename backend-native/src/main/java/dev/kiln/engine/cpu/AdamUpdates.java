@@ -2,7 +2,7 @@ package dev.kiln.engine.cpu;
 
 import dev.kiln.spi.DType;
 import dev.kiln.spi.TensorType;
-import dev.kiln.spi.ir.Op;
+import dev.kiln.spi.ir.CompositeOp;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
@@ -10,8 +10,8 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * The Adam update ({@link Op.AdamUpdate}) as one pass over memory: each element of the weight,
- * gradient and both moments is read once and the three results written once, where the op's
+ * The Adam update ({@link CompositeOp.AdamUpdate}) as one pass over memory: each element of the
+ * weight, gradient and both moments is read once and the three results written once, where the op's
  * decomposition makes ten passes. Operands {@code (w, g, m, v, alpha)}, results {@code (w', m',
  * v')}. Every operand at an index is read before any result there is written, so a result may share
  * an operand's memory (the planner writes the results straight into the variables).
@@ -28,7 +28,7 @@ final class AdamUpdates {
   private AdamUpdates() {}
 
   /** The scalar twin, every float dtype: computes in double and rounds once on store. */
-  static Kernel scalar(Op.AdamUpdate a, TensorType t) {
+  static Kernel scalar(CompositeOp.AdamUpdate a, TensorType t) {
     DType d = t.dtype();
     long n = t.shape().size();
     double b1c = 1 - a.beta1();
@@ -51,7 +51,7 @@ final class AdamUpdates {
   }
 
   /** The float32 vector kernel, split over the pool. */
-  static Kernel vector(Op.AdamUpdate a, long n, CpuPool pool) {
+  static Kernel vector(CompositeOp.AdamUpdate a, long n, CpuPool pool) {
     float b1c = (float) (1 - a.beta1());
     float b2c = (float) (1 - a.beta2());
     float eps = (float) a.epsilon();

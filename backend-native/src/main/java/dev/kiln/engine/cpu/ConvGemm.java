@@ -1,7 +1,7 @@
 package dev.kiln.engine.cpu;
 
 import dev.kiln.spi.TensorType;
-import dev.kiln.spi.ir.Op;
+import dev.kiln.spi.ir.ConvSpec;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -74,7 +74,7 @@ final class ConvGemm {
         });
   }
 
-  static Kernel forward(Op.ConvSpec s, TensorType x, TensorType w, TensorType y, CpuPool pool) {
+  static Kernel forward(ConvSpec s, TensorType x, TensorType w, TensorType y, CpuPool pool) {
     ConvGeometry g = new ConvGeometry(s, x.shape(), w.shape(), y.shape());
     MemorySegment col = colBuffer(g);
     Gemm.Workspace ws = new Gemm.Workspace();
@@ -88,7 +88,7 @@ final class ConvGemm {
   }
 
   static Kernel backpropInput(
-      Op.ConvSpec s, TensorType dy, TensorType w, TensorType dx, CpuPool pool) {
+      ConvSpec s, TensorType dy, TensorType w, TensorType dx, CpuPool pool) {
     ConvGeometry g = new ConvGeometry(s, dx.shape(), w.shape(), dy.shape());
     MemorySegment col = colBuffer(g);
     Gemm.Workspace ws = new Gemm.Workspace();
@@ -125,7 +125,7 @@ final class ConvGemm {
   }
 
   static Kernel backpropFilter(
-      Op.ConvSpec s, TensorType x, TensorType dy, TensorType dw, CpuPool pool) {
+      ConvSpec s, TensorType x, TensorType dy, TensorType dw, CpuPool pool) {
     ConvGeometry g = new ConvGeometry(s, x.shape(), dw.shape(), dy.shape());
     MemorySegment col = colBuffer(g);
     Gemm.Workspace ws = new Gemm.Workspace();

@@ -1,7 +1,7 @@
 package dev.kiln.engine.cpu;
 
 import dev.kiln.spi.Shape;
-import dev.kiln.spi.ir.Op;
+import dev.kiln.spi.ir.ConvSpec;
 
 /**
  * The index geometry of an N-D channels-last convolution, computed once per kernel: for every
@@ -22,7 +22,7 @@ final class ConvGeometry {
   /** For output position o and tap k: input position, or -1 in the padding. [o * taps + k]. */
   final int[] inputAt;
 
-  ConvGeometry(Op.ConvSpec s, Shape x, Shape w, Shape y) {
+  ConvGeometry(ConvSpec s, Shape x, Shape w, Shape y) {
     int r = s.spatialRank();
     int[] xd = x.dims();
     int[] kd = w.dims();

@@ -2,13 +2,13 @@ package dev.kiln.engine.cpu;
 
 import dev.kiln.spi.DType;
 import dev.kiln.spi.TensorType;
-import dev.kiln.spi.ir.Op;
+import dev.kiln.spi.ir.ConvSpec;
 
 /** Direct convolution loops for every float dtype; accumulation in double. */
 final class ConvLoops {
   private ConvLoops() {}
 
-  static Kernel forward(Op.ConvSpec s, TensorType x, TensorType w, TensorType y) {
+  static Kernel forward(ConvSpec s, TensorType x, TensorType w, TensorType y) {
     ConvGeometry g = new ConvGeometry(s, x.shape(), w.shape(), y.shape());
     DType d = y.dtype();
     return (in, out) -> {
@@ -36,7 +36,7 @@ final class ConvLoops {
     };
   }
 
-  static Kernel backpropInput(Op.ConvSpec s, TensorType dy, TensorType w, TensorType dx) {
+  static Kernel backpropInput(ConvSpec s, TensorType dy, TensorType w, TensorType dx) {
     ConvGeometry g = new ConvGeometry(s, dx.shape(), w.shape(), dy.shape());
     DType d = dx.dtype();
     long total = dx.shape().size();
@@ -68,7 +68,7 @@ final class ConvLoops {
     };
   }
 
-  static Kernel backpropFilter(Op.ConvSpec s, TensorType x, TensorType dy, TensorType dw) {
+  static Kernel backpropFilter(ConvSpec s, TensorType x, TensorType dy, TensorType dw) {
     ConvGeometry g = new ConvGeometry(s, x.shape(), dw.shape(), dy.shape());
     DType d = dw.dtype();
     long total = dw.shape().size();

@@ -1,7 +1,7 @@
 package dev.kiln.engine.cpu;
 
 import dev.kiln.spi.TensorType;
-import dev.kiln.spi.ir.Op;
+import dev.kiln.spi.ir.ConvSpec;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
@@ -27,7 +27,7 @@ final class DepthwiseF32 {
   private DepthwiseF32() {}
 
   /** Whether the direct kernels cover this convolution. */
-  static boolean covers(Op.ConvSpec s, TensorType x, TensorType w) {
+  static boolean covers(ConvSpec s, TensorType x, TensorType w) {
     int c = x.shape().dim(-1);
     int cout = w.shape().dim(-1);
     // One input channel is an ordinary convolution, which im2col + GEMM runs faster than an
@@ -35,7 +35,7 @@ final class DepthwiseF32 {
     return s.groups() == c && w.shape().dim(-2) == 1 && cout % c == 0 && (c > 1 || cout == 1);
   }
 
-  static Kernel forward(Op.ConvSpec s, TensorType x, TensorType w, TensorType y, CpuPool pool) {
+  static Kernel forward(ConvSpec s, TensorType x, TensorType w, TensorType y, CpuPool pool) {
     Kernel direct = forwardOne(s, x, w, y, pool);
     int m = w.shape().dim(-1) / x.shape().dim(-1);
     if (m == 1) {
@@ -46,7 +46,7 @@ final class DepthwiseF32 {
   }
 
   static Kernel backpropInput(
-      Op.ConvSpec s, TensorType dy, TensorType w, TensorType dx, CpuPool pool) {
+      ConvSpec s, TensorType dy, TensorType w, TensorType dx, CpuPool pool) {
     int m = w.shape().dim(-1) / dx.shape().dim(-1);
     if (m == 1) {
       return backpropInputOne(s, dy, w, dx, pool);
@@ -60,7 +60,7 @@ final class DepthwiseF32 {
   }
 
   static Kernel backpropFilter(
-      Op.ConvSpec s, TensorType x, TensorType dy, TensorType dw, CpuPool pool) {
+      ConvSpec s, TensorType x, TensorType dy, TensorType dw, CpuPool pool) {
     Kernel direct = backpropFilterOne(s, x, dy, dw, pool);
     int m = dw.shape().dim(-1) / x.shape().dim(-1);
     if (m == 1) {
@@ -131,7 +131,7 @@ final class DepthwiseF32 {
   }
 
   private static Kernel forwardOne(
-      Op.ConvSpec s, TensorType x, TensorType w, TensorType y, CpuPool pool) {
+      ConvSpec s, TensorType x, TensorType w, TensorType y, CpuPool pool) {
     ConvGeometry g = new ConvGeometry(s, x.shape(), w.shape(), y.shape());
     int c = g.cout;
     return (in, out) ->
@@ -166,7 +166,7 @@ final class DepthwiseF32 {
   }
 
   private static Kernel backpropInputOne(
-      Op.ConvSpec s, TensorType dy, TensorType w, TensorType dx, CpuPool pool) {
+      ConvSpec s, TensorType dy, TensorType w, TensorType dx, CpuPool pool) {
     ConvGeometry g = new ConvGeometry(s, dx.shape(), w.shape(), dy.shape());
     int c = g.cout;
     long perImage = (long) g.inPositions * c * 4;
@@ -208,7 +208,7 @@ final class DepthwiseF32 {
    * own partial, and the partials are added at the end.
    */
   private static Kernel backpropFilterOne(
-      Op.ConvSpec s, TensorType x, TensorType dy, TensorType dw, CpuPool pool) {
+      ConvSpec s, TensorType x, TensorType dy, TensorType dw, CpuPool pool) {
     ConvGeometry g = new ConvGeometry(s, x.shape(), dw.shape(), dy.shape());
     int c = g.cout;
     int size = g.taps * c;

@@ -1,6 +1,7 @@
 package dev.kiln.engine.cpu;
 
-import dev.kiln.spi.ir.Op;
+import dev.kiln.spi.ir.BinaryFn;
+import dev.kiln.spi.ir.UnaryFn;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
@@ -27,7 +28,7 @@ final class F32Loops {
   private F32Loops() {}
 
   /** True if {@link #unary} has a vector loop for {@code fn}. */
-  static boolean hasUnary(Op.UnaryFn fn) {
+  static boolean hasUnary(UnaryFn fn) {
     return switch (fn) {
       case NEG,
           ABS,
@@ -49,7 +50,7 @@ final class F32Loops {
   }
 
   /** True if the binary loops handle {@code fn}. */
-  static boolean hasBinary(Op.BinaryFn fn) {
+  static boolean hasBinary(BinaryFn fn) {
     return switch (fn) {
       case ADD, SUB, MUL, DIV, MAX, MIN -> true;
       default -> false;
@@ -57,13 +58,12 @@ final class F32Loops {
   }
 
   /** {@code y[i] = fn(x[i])} for i in [from, to). */
-  static void unary(Op.UnaryFn fn, MemorySegment xs, MemorySegment ys, long from, long to) {
+  static void unary(UnaryFn fn, MemorySegment xs, MemorySegment ys, long from, long to) {
     unary(fn, xs, from, ys, from, to - from);
   }
 
   /** {@code y[yOff + i] = fn(x[xOff + i])} for i in [0, n). */
-  static void unary(
-      Op.UnaryFn fn, MemorySegment xs, long xOff, MemorySegment ys, long yOff, long n) {
+  static void unary(UnaryFn fn, MemorySegment xs, long xOff, MemorySegment ys, long yOff, long n) {
     switch (fn) {
       case NEG -> neg(xs, xOff, ys, yOff, n);
       case ABS -> abs(xs, xOff, ys, yOff, n);
@@ -268,7 +268,7 @@ final class F32Loops {
 
   /** {@code y[yOff + i] = a[aOff + i] op b[bOff + i]} for i in [0, n). */
   static void binaryVV(
-      Op.BinaryFn fn,
+      BinaryFn fn,
       MemorySegment as,
       long aOff,
       MemorySegment bs,
@@ -421,7 +421,7 @@ final class F32Loops {
 
   /** {@code y[yOff + i] = s op b[bOff + i]} for i in [0, n). */
   static void binarySV(
-      Op.BinaryFn fn, float s, MemorySegment bs, long bOff, MemorySegment ys, long yOff, long n) {
+      BinaryFn fn, float s, MemorySegment bs, long bOff, MemorySegment ys, long yOff, long n) {
     switch (fn) {
       case ADD -> addSV(s, bs, bOff, ys, yOff, n);
       case SUB -> subSV(s, bs, bOff, ys, yOff, n);
@@ -531,7 +531,7 @@ final class F32Loops {
 
   /** {@code y[yOff + i] = a[aOff + i] op s} for i in [0, n). */
   static void binaryVS(
-      Op.BinaryFn fn, MemorySegment as, long aOff, float s, MemorySegment ys, long yOff, long n) {
+      BinaryFn fn, MemorySegment as, long aOff, float s, MemorySegment ys, long yOff, long n) {
     switch (fn) {
       case ADD -> addVS(as, aOff, s, ys, yOff, n);
       case SUB -> subVS(as, aOff, s, ys, yOff, n);

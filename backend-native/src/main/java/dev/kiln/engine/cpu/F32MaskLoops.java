@@ -1,6 +1,6 @@
 package dev.kiln.engine.cpu;
 
-import dev.kiln.spi.ir.Op;
+import dev.kiln.spi.ir.CompareFn;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
@@ -44,7 +44,7 @@ final class F32MaskLoops {
    * bytes 0 or 1.
    */
   static void compare(
-      Op.CompareFn fn,
+      CompareFn fn,
       MemorySegment as,
       MemorySegment bs,
       boolean bScalar,

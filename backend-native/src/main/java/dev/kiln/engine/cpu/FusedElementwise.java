@@ -1,6 +1,7 @@
 package dev.kiln.engine.cpu;
 
 import dev.kiln.spi.DType;
+import dev.kiln.spi.ir.ElementwiseOp;
 import dev.kiln.spi.ir.Node;
 import dev.kiln.spi.ir.Op;
 import dev.kiln.spi.ir.Value;
@@ -77,8 +78,8 @@ final class FusedElementwise implements Kernel {
       }
     }
     return switch (node.op()) {
-      case Op.Unary u -> F32Loops.hasUnary(u.fn());
-      case Op.Binary b -> F32Loops.hasBinary(b.fn());
+      case ElementwiseOp.Unary u -> F32Loops.hasUnary(u.fn());
+      case ElementwiseOp.Binary b -> F32Loops.hasBinary(b.fn());
       default -> false;
     };
   }
@@ -117,7 +118,7 @@ final class FusedElementwise implements Kernel {
       MemorySegment ys = last ? out : scratch;
       long yOff = last ? at : slot + (long) s * TILE;
       switch (step.op()) {
-        case Op.Unary u -> {
+        case ElementwiseOp.Unary u -> {
           Ref x = step.args()[0];
           if (x.scalar()) {
             float v = (float) ScalarKernels.unaryF(u.fn(), scalars[x.index()]);
@@ -128,7 +129,7 @@ final class FusedElementwise implements Kernel {
             F32Loops.unary(u.fn(), seg(in, x), off(x, slot, at), ys, yOff, len);
           }
         }
-        case Op.Binary b -> {
+        case ElementwiseOp.Binary b -> {
           Ref p = step.args()[0];
           Ref q = step.args()[1];
           if (p.scalar() && q.scalar()) {

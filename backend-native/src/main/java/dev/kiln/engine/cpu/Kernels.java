@@ -1,7 +1,10 @@
 package dev.kiln.engine.cpu;
 
+import dev.kiln.spi.ir.CompositeOp;
+import dev.kiln.spi.ir.ElementwiseOp;
+import dev.kiln.spi.ir.IndexingOp;
 import dev.kiln.spi.ir.Node;
-import dev.kiln.spi.ir.Op;
+import dev.kiln.spi.ir.ShapeOp;
 
 /**
  * Picks each node's kernel: a vector kernel where one exists for the node's dtype and layout and
@@ -44,9 +47,24 @@ public final class Kernels {
     return new FusedElementwise(chain, inputs, pool);
   }
 
-  /** Composites with a kernel of their own; the rest run as their decomposition. */
-  public static boolean hasDirectKernel(Op.Composite c) {
-    return c instanceof Op.Softmax || c instanceof Op.LogSoftmax || c instanceof Op.AdamUpdate;
+  /**
+   * Whether composite {@code c} runs as a kernel of its own; the others are expanded into
+   * primitives before lowering (see {@code Rewrites.expand}). The switch names every composite, so
+   * a new one does not compile until this backend decides.
+   */
+  public static boolean hasDirectKernel(CompositeOp c) {
+    return switch (c) {
+      case CompositeOp.Softmax _, CompositeOp.LogSoftmax _, CompositeOp.AdamUpdate _ -> true;
+      case CompositeOp.LogSumExp _,
+          CompositeOp.SoftmaxCrossEntropy _,
+          CompositeOp.SigmoidCrossEntropy _,
+          CompositeOp.BatchNormTraining _,
+          CompositeOp.BatchNormInference _,
+          CompositeOp.LayerNorm _,
+          CompositeOp.Gelu _,
+          CompositeOp.Silu _ ->
+          false;
+    };
   }
 
   /**
@@ -55,15 +73,15 @@ public final class Kernels {
    */
   public static boolean inPlaceAllowed(Node n, int k) {
     return switch (n.op()) {
-      case Op.Unary u -> true;
-      case Op.Binary b -> true;
-      case Op.Select s -> k > 0;
-      case Op.Cast c -> true;
-      case Op.Reshape r -> true;
-      case Op.ScatterAdd s -> k == 0;
-      case Op.Softmax s -> true;
-      case Op.LogSoftmax s -> true;
-      case Op.AdamUpdate a -> true;
+      case ElementwiseOp.Unary u -> true;
+      case ElementwiseOp.Binary b -> true;
+      case ElementwiseOp.Select s -> k > 0;
+      case ElementwiseOp.Cast c -> true;
+      case ShapeOp.Reshape r -> true;
+      case IndexingOp.ScatterAdd s -> k == 0;
+      case CompositeOp.Softmax s -> true;
+      case CompositeOp.LogSoftmax s -> true;
+      case CompositeOp.AdamUpdate a -> true;
       default -> false;
     };
   }

@@ -1,7 +1,8 @@
 package dev.kiln.engine.cpu;
 
 import dev.kiln.spi.TensorType;
-import dev.kiln.spi.ir.Op;
+import dev.kiln.spi.ir.PoolFn;
+import dev.kiln.spi.ir.PoolSpec;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
@@ -23,9 +24,9 @@ final class PoolF32 {
 
   private PoolF32() {}
 
-  static Kernel forward(Op.PoolFn fn, Op.PoolSpec s, TensorType x, CpuPool pool) {
+  static Kernel forward(PoolFn fn, PoolSpec s, TensorType x, CpuPool pool) {
     PoolLoops.Windows w = new PoolLoops.Windows(s, x.shape());
-    boolean max = fn == Op.PoolFn.MAX;
+    boolean max = fn == PoolFn.MAX;
     int c = w.channels;
     return (in, out) ->
         pool.parallelFor(
@@ -56,7 +57,7 @@ final class PoolF32 {
             });
   }
 
-  static Kernel maxBackward(Op.PoolSpec s, TensorType x, CpuPool pool) {
+  static Kernel maxBackward(PoolSpec s, TensorType x, CpuPool pool) {
     PoolLoops.Windows w = new PoolLoops.Windows(s, x.shape());
     int c = w.channels;
     long perImage = (long) w.inPositions * c * 4;

@@ -3,7 +3,9 @@ package dev.kiln.engine.cpu;
 import dev.kiln.spi.DType;
 import dev.kiln.spi.Shape;
 import dev.kiln.spi.TensorType;
-import dev.kiln.spi.ir.Op;
+import dev.kiln.spi.ir.PoolFn;
+import dev.kiln.spi.ir.PoolSpec;
+import dev.kiln.spi.ir.PoolingOp;
 
 /** Pooling and its backward ops for every float dtype, over a precomputed window table. */
 final class PoolLoops {
@@ -19,13 +21,13 @@ final class PoolLoops {
     final int[] inputAt;
     final int[] count;
 
-    Windows(Op.PoolSpec s, Shape x) {
+    Windows(PoolSpec s, Shape x) {
       int r = s.window().length;
       int[] xd = x.dims();
       int[] ones = ScalarKernels.ones(r);
       int[] inSp = java.util.Arrays.copyOfRange(xd, 1, r + 1);
       Shape y =
-          new Op.Pool(Op.PoolFn.MAX, s)
+          new PoolingOp.Pool(PoolFn.MAX, s)
               .infer(java.util.List.of(new TensorType(DType.FLOAT32, x)))
               .get(0)
               .shape();
@@ -60,10 +62,10 @@ final class PoolLoops {
     }
   }
 
-  static Kernel forward(Op.PoolFn fn, Op.PoolSpec s, TensorType x, TensorType y) {
+  static Kernel forward(PoolFn fn, PoolSpec s, TensorType x, TensorType y) {
     Windows w = new Windows(s, x.shape());
     DType d = y.dtype();
-    boolean max = fn == Op.PoolFn.MAX;
+    boolean max = fn == PoolFn.MAX;
     return (in, out) -> {
       for (int n = 0; n < w.batch; n++) {
         for (int o = 0; o < w.outPositions; o++) {
@@ -87,7 +89,7 @@ final class PoolLoops {
     };
   }
 
-  static Kernel maxBackward(Op.PoolSpec s, TensorType x, TensorType dx) {
+  static Kernel maxBackward(PoolSpec s, TensorType x, TensorType dx) {
     Windows w = new Windows(s, x.shape());
     DType d = dx.dtype();
     int total = dx.shape().intSize();
@@ -120,7 +122,7 @@ final class PoolLoops {
     };
   }
 
-  static Kernel avgBackward(Op.PoolSpec s, TensorType dy, TensorType dx) {
+  static Kernel avgBackward(PoolSpec s, TensorType dy, TensorType dx) {
     Windows w = new Windows(s, dx.shape());
     DType d = dx.dtype();
     int total = dx.shape().intSize();

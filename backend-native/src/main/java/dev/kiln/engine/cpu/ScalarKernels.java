@@ -3,9 +3,23 @@ package dev.kiln.engine.cpu;
 import dev.kiln.spi.DType;
 import dev.kiln.spi.Shape;
 import dev.kiln.spi.TensorType;
+import dev.kiln.spi.ir.ArgFn;
+import dev.kiln.spi.ir.BinaryFn;
+import dev.kiln.spi.ir.CompareFn;
+import dev.kiln.spi.ir.CompositeOp;
+import dev.kiln.spi.ir.ControlFlowOp;
+import dev.kiln.spi.ir.ConvolutionOp;
+import dev.kiln.spi.ir.ElementwiseOp;
+import dev.kiln.spi.ir.IndexingOp;
+import dev.kiln.spi.ir.LinalgOp;
 import dev.kiln.spi.ir.Node;
-import dev.kiln.spi.ir.Op;
 import dev.kiln.spi.ir.Padding;
+import dev.kiln.spi.ir.PoolingOp;
+import dev.kiln.spi.ir.ReduceFn;
+import dev.kiln.spi.ir.ReductionOp;
+import dev.kiln.spi.ir.ShapeOp;
+import dev.kiln.spi.ir.SourceOp;
+import dev.kiln.spi.ir.UnaryFn;
 import dev.kiln.spi.ir.Value;
 import dev.kiln.spi.math.SpecialFunctions;
 import dev.kiln.spi.random.Philox;
@@ -21,44 +35,62 @@ import java.util.List;
 public final class ScalarKernels {
   private ScalarKernels() {}
 
-  /** The scalar kernel of a node, or null if the op has none here (scan, composites). */
+  /**
+   * The scalar kernel of a node, or null for the ops that have none here: sources and scans, which
+   * {@code Program} handles, and the composites expanded before lowering. The switch names every
+   * op, so a new op does not compile until this backend lowers it.
+   */
   public static Kernel of(Node n) {
     List<Value> in = n.inputs();
     TensorType out = n.outputs().get(0).type();
     return switch (n.op()) {
-      case Op.Unary u -> unary(u.fn(), out);
-      case Op.Binary b -> binary(b.fn(), in.get(0).type(), in.get(1).type(), out);
-      case Op.Compare c -> compare(c.fn(), in.get(0).type(), in.get(1).type(), out);
-      case Op.Select s -> select(in.get(0).type(), in.get(1).type(), in.get(2).type(), out);
-      case Op.Cast c -> cast(in.get(0).dtype(), out);
-      case Op.Reduce r -> reduce(r.fn(), r.axes(), in.get(0).type(), out);
-      case Op.ArgReduce a -> argReduce(a, in.get(0).type(), out);
-      case Op.MatMul m -> matmul(m, in.get(0).type(), in.get(1).type(), out);
-      case Op.Conv c -> ConvLoops.forward(c.spec(), in.get(0).type(), in.get(1).type(), out);
-      case Op.ConvBackpropInput c ->
+      case ElementwiseOp.Unary u -> unary(u.fn(), out);
+      case ElementwiseOp.Binary b -> binary(b.fn(), in.get(0).type(), in.get(1).type(), out);
+      case ElementwiseOp.Compare c -> compare(c.fn(), in.get(0).type(), in.get(1).type(), out);
+      case ElementwiseOp.Select s ->
+          select(in.get(0).type(), in.get(1).type(), in.get(2).type(), out);
+      case ElementwiseOp.Cast c -> cast(in.get(0).dtype(), out);
+      case ReductionOp.Reduce r -> reduce(r.fn(), r.axes(), in.get(0).type(), out);
+      case ReductionOp.ArgReduce a -> argReduce(a, in.get(0).type(), out);
+      case LinalgOp.MatMul m -> matmul(m, in.get(0).type(), in.get(1).type(), out);
+      case ConvolutionOp.Conv c ->
+          ConvLoops.forward(c.spec(), in.get(0).type(), in.get(1).type(), out);
+      case ConvolutionOp.ConvBackpropInput c ->
           ConvLoops.backpropInput(c.spec(), in.get(0).type(), in.get(1).type(), out);
-      case Op.ConvBackpropFilter c ->
+      case ConvolutionOp.ConvBackpropFilter c ->
           ConvLoops.backpropFilter(c.spec(), in.get(0).type(), in.get(1).type(), out);
-      case Op.Pool p -> PoolLoops.forward(p.fn(), p.spec(), in.get(0).type(), out);
-      case Op.MaxPoolBackward p -> PoolLoops.maxBackward(p.spec(), in.get(0).type(), out);
-      case Op.AvgPoolBackward p -> PoolLoops.avgBackward(p.spec(), in.get(0).type(), out);
-      case Op.Reshape r -> copy(out);
-      case Op.Transpose t -> transpose(t.perm(), in.get(0).type(), out);
-      case Op.BroadcastTo b -> broadcastTo(in.get(0).type(), out);
-      case Op.Slice s -> strided(s.begin(), ones(s.begin().length), in.get(0).type(), out);
-      case Op.StridedSlice s -> strided(s.begin(), s.strides(), in.get(0).type(), out);
-      case Op.Concat c -> concat(c.axis(), in, out);
-      case Op.Pad p -> pad(p, in.get(0).type(), out);
-      case Op.Gather g -> gather(g.axis(), in.get(0).type(), in.get(1).type(), out);
-      case Op.ScatterAdd s ->
+      case PoolingOp.Pool p -> PoolLoops.forward(p.fn(), p.spec(), in.get(0).type(), out);
+      case PoolingOp.MaxPoolBackward p -> PoolLoops.maxBackward(p.spec(), in.get(0).type(), out);
+      case PoolingOp.AvgPoolBackward p -> PoolLoops.avgBackward(p.spec(), in.get(0).type(), out);
+      case ShapeOp.Reshape r -> copy(out);
+      case ShapeOp.Transpose t -> transpose(t.perm(), in.get(0).type(), out);
+      case ShapeOp.BroadcastTo b -> broadcastTo(in.get(0).type(), out);
+      case ShapeOp.Slice s -> strided(s.begin(), ones(s.begin().length), in.get(0).type(), out);
+      case ShapeOp.StridedSlice s -> strided(s.begin(), s.strides(), in.get(0).type(), out);
+      case ShapeOp.Concat c -> concat(c.axis(), in, out);
+      case ShapeOp.Pad p -> pad(p, in.get(0).type(), out);
+      case IndexingOp.Gather g -> gather(g.axis(), in.get(0).type(), in.get(1).type(), out);
+      case IndexingOp.ScatterAdd s ->
           scatterAdd(s.axis(), in.get(0).type(), in.get(1).type(), in.get(2).type(), out);
-      case Op.OneHot o -> oneHot(o.depth(), in.get(0).type(), out);
-      case Op.Iota i -> iota(i.axis(), out);
-      case Op.Random r -> random(r, out);
-      case Op.Softmax s -> softmax(out.shape().normalizeAxis(s.axis()), out, false);
-      case Op.LogSoftmax s -> softmax(out.shape().normalizeAxis(s.axis()), out, true);
-      case Op.AdamUpdate a -> AdamUpdates.scalar(a, out);
-      default -> null;
+      case IndexingOp.OneHot o -> oneHot(o.depth(), in.get(0).type(), out);
+      case SourceOp.Iota i -> iota(i.axis(), out);
+      case SourceOp.Random r -> random(r, out);
+      case CompositeOp.Softmax s -> softmax(out.shape().normalizeAxis(s.axis()), out, false);
+      case CompositeOp.LogSoftmax s -> softmax(out.shape().normalizeAxis(s.axis()), out, true);
+      case CompositeOp.AdamUpdate a -> AdamUpdates.scalar(a, out);
+      // Program gives sources their buffers and runs a scan's body itself: no kernel here.
+      case SourceOp.Parameter _, SourceOp.VariableRead _, SourceOp.Constant _ -> null;
+      case ControlFlowOp.Scan _ -> null;
+      // Expanded into primitives before lowering: Kernels.hasDirectKernel says no to these.
+      case CompositeOp.LogSumExp _,
+          CompositeOp.SoftmaxCrossEntropy _,
+          CompositeOp.SigmoidCrossEntropy _,
+          CompositeOp.BatchNormTraining _,
+          CompositeOp.BatchNormInference _,
+          CompositeOp.LayerNorm _,
+          CompositeOp.Gelu _,
+          CompositeOp.Silu _ ->
+          null;
     };
   }
 
@@ -70,7 +102,7 @@ public final class ScalarKernels {
 
   // ---------------------------------------------------------------- elementwise
 
-  static double unaryF(Op.UnaryFn fn, double v) {
+  static double unaryF(UnaryFn fn, double v) {
     return switch (fn) {
       case NEG -> -v;
       case ABS -> Math.abs(v);
@@ -95,7 +127,7 @@ public final class ScalarKernels {
     };
   }
 
-  static long unaryL(Op.UnaryFn fn, long v) {
+  static long unaryL(UnaryFn fn, long v) {
     return switch (fn) {
       case NEG -> -v;
       case ABS -> Math.abs(v);
@@ -106,7 +138,7 @@ public final class ScalarKernels {
     };
   }
 
-  static Kernel unary(Op.UnaryFn fn, TensorType t) {
+  static Kernel unary(UnaryFn fn, TensorType t) {
     DType d = t.dtype();
     long n = t.shape().size();
     if (d.isFloating()) {
@@ -123,7 +155,7 @@ public final class ScalarKernels {
     };
   }
 
-  static double binaryF(Op.BinaryFn fn, double p, double q) {
+  static double binaryF(BinaryFn fn, double p, double q) {
     return switch (fn) {
       case ADD -> p + q;
       case SUB -> p - q;
@@ -137,7 +169,7 @@ public final class ScalarKernels {
     };
   }
 
-  static long binaryL(Op.BinaryFn fn, long p, long q) {
+  static long binaryL(BinaryFn fn, long p, long q) {
     return switch (fn) {
       case ADD -> p + q;
       case SUB -> p - q;
@@ -153,7 +185,7 @@ public final class ScalarKernels {
     };
   }
 
-  static Kernel binary(Op.BinaryFn fn, TensorType a, TensorType b, TensorType t) {
+  static Kernel binary(BinaryFn fn, TensorType a, TensorType b, TensorType t) {
     DType d = t.dtype();
     DType da = a.dtype();
     int[] dims = t.shape().dims();
@@ -190,7 +222,7 @@ public final class ScalarKernels {
     };
   }
 
-  static Kernel compare(Op.CompareFn fn, TensorType a, TensorType b, TensorType t) {
+  static Kernel compare(CompareFn fn, TensorType a, TensorType b, TensorType t) {
     DType da = a.dtype();
     long n = t.shape().size();
     Index.Odometer od =
@@ -266,7 +298,7 @@ public final class ScalarKernels {
 
   // ---------------------------------------------------------------- reductions
 
-  static Kernel reduce(Op.ReduceFn fn, int[] axes, TensorType x, TensorType t) {
+  static Kernel reduce(ReduceFn fn, int[] axes, TensorType x, TensorType t) {
     DType d = x.dtype();
     Shape xs = x.shape();
     int[] kd = xs.dims();
@@ -326,7 +358,7 @@ public final class ScalarKernels {
       }
       for (int o = 0; o < outSize; o++) {
         if (floating) {
-          Elem.set(d, out[0], o, fn == Op.ReduceFn.MEAN ? acc[o] / cnt : acc[o]);
+          Elem.set(d, out[0], o, fn == ReduceFn.MEAN ? acc[o] / cnt : acc[o]);
         } else {
           Elem.setLong(d, out[0], o, accL[o]);
         }
@@ -334,13 +366,13 @@ public final class ScalarKernels {
     };
   }
 
-  static Kernel argReduce(Op.ArgReduce a, TensorType x, TensorType t) {
+  static Kernel argReduce(ReductionOp.ArgReduce a, TensorType x, TensorType t) {
     DType d = x.dtype();
     int axis = a.axis();
     int len = x.shape().dim(axis);
     long inner = x.shape().strides()[axis];
     long outer = x.shape().size() / Math.max(1, len * inner);
-    boolean max = a.fn() == Op.ArgFn.ARGMAX;
+    boolean max = a.fn() == ArgFn.ARGMAX;
     return (in, out) -> {
       for (long o = 0; o < outer; o++) {
         for (long j = 0; j < inner; j++) {
@@ -362,7 +394,7 @@ public final class ScalarKernels {
 
   // ---------------------------------------------------------------- matmul
 
-  static Kernel matmul(Op.MatMul m, TensorType a, TensorType b, TensorType t) {
+  static Kernel matmul(LinalgOp.MatMul m, TensorType a, TensorType b, TensorType t) {
     DType d = t.dtype();
     int r = t.rank();
     int rows = t.shape().dim(r - 2);
@@ -489,7 +521,7 @@ public final class ScalarKernels {
     };
   }
 
-  static Kernel pad(Op.Pad p, TensorType x, TensorType t) {
+  static Kernel pad(ShapeOp.Pad p, TensorType x, TensorType t) {
     DType d = t.dtype();
     long n = x.shape().size();
     long[] os = t.shape().strides();
@@ -607,7 +639,7 @@ public final class ScalarKernels {
     };
   }
 
-  static Kernel random(Op.Random r, TensorType t) {
+  static Kernel random(SourceOp.Random r, TensorType t) {
     long n = t.shape().size();
     DType d = t.dtype();
     return (in, out) -> {

@@ -3,8 +3,18 @@ package dev.kiln.engine.cpu;
 import dev.kiln.spi.DType;
 import dev.kiln.spi.Shape;
 import dev.kiln.spi.TensorType;
+import dev.kiln.spi.ir.BinaryFn;
+import dev.kiln.spi.ir.CompareFn;
+import dev.kiln.spi.ir.CompositeOp;
+import dev.kiln.spi.ir.ConvolutionOp;
+import dev.kiln.spi.ir.ElementwiseOp;
+import dev.kiln.spi.ir.LinalgOp;
 import dev.kiln.spi.ir.Node;
-import dev.kiln.spi.ir.Op;
+import dev.kiln.spi.ir.PoolingOp;
+import dev.kiln.spi.ir.ReduceFn;
+import dev.kiln.spi.ir.ReductionOp;
+import dev.kiln.spi.ir.ShapeOp;
+import dev.kiln.spi.ir.UnaryFn;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
@@ -37,54 +47,58 @@ final class VectorKernels {
     TensorType out = n.outputs().get(0).type();
     boolean f32In = n.inputs().stream().allMatch(v -> v.dtype() == DType.FLOAT32);
     return switch (n.op()) {
-      case Op.MatMul m when out.dtype() == DType.FLOAT32 ->
+      case LinalgOp.MatMul m when out.dtype() == DType.FLOAT32 ->
           matmul(m, n.inputs().get(0).type(), n.inputs().get(1).type(), out, pool);
-      case Op.Conv c
+      case ConvolutionOp.Conv c
           when out.dtype() == DType.FLOAT32
               && DepthwiseF32.covers(
                   c.spec(), n.inputs().get(0).type(), n.inputs().get(1).type()) ->
           DepthwiseF32.forward(
               c.spec(), n.inputs().get(0).type(), n.inputs().get(1).type(), out, pool);
-      case Op.ConvBackpropInput c
+      case ConvolutionOp.ConvBackpropInput c
           when out.dtype() == DType.FLOAT32
               && DepthwiseF32.covers(c.spec(), out, n.inputs().get(1).type()) ->
           DepthwiseF32.backpropInput(
               c.spec(), n.inputs().get(0).type(), n.inputs().get(1).type(), out, pool);
-      case Op.ConvBackpropFilter c
+      case ConvolutionOp.ConvBackpropFilter c
           when out.dtype() == DType.FLOAT32
               && DepthwiseF32.covers(c.spec(), n.inputs().get(0).type(), out) ->
           DepthwiseF32.backpropFilter(
               c.spec(), n.inputs().get(0).type(), n.inputs().get(1).type(), out, pool);
-      case Op.Conv c when out.dtype() == DType.FLOAT32 && c.spec().groups() == 1 ->
+      case ConvolutionOp.Conv c when out.dtype() == DType.FLOAT32 && c.spec().groups() == 1 ->
           ConvGemm.forward(c.spec(), n.inputs().get(0).type(), n.inputs().get(1).type(), out, pool);
-      case Op.ConvBackpropInput c when out.dtype() == DType.FLOAT32 && c.spec().groups() == 1 ->
+      case ConvolutionOp.ConvBackpropInput c
+          when out.dtype() == DType.FLOAT32 && c.spec().groups() == 1 ->
           ConvGemm.backpropInput(
               c.spec(), n.inputs().get(0).type(), n.inputs().get(1).type(), out, pool);
-      case Op.ConvBackpropFilter c when out.dtype() == DType.FLOAT32 && c.spec().groups() == 1 ->
+      case ConvolutionOp.ConvBackpropFilter c
+          when out.dtype() == DType.FLOAT32 && c.spec().groups() == 1 ->
           ConvGemm.backpropFilter(
               c.spec(), n.inputs().get(0).type(), n.inputs().get(1).type(), out, pool);
-      case Op.Pool p when out.dtype() == DType.FLOAT32 ->
+      case PoolingOp.Pool p when out.dtype() == DType.FLOAT32 ->
           PoolF32.forward(p.fn(), p.spec(), n.inputs().get(0).type(), pool);
-      case Op.MaxPoolBackward p when out.dtype() == DType.FLOAT32 ->
+      case PoolingOp.MaxPoolBackward p when out.dtype() == DType.FLOAT32 ->
           PoolF32.maxBackward(p.spec(), n.inputs().get(0).type(), pool);
-      case Op.Unary u when out.dtype() == DType.FLOAT32 -> unary(u.fn(), out.shape().size(), pool);
-      case Op.Binary b when out.dtype() == DType.FLOAT32 && f32In ->
+      case ElementwiseOp.Unary u when out.dtype() == DType.FLOAT32 ->
+          unary(u.fn(), out.shape().size(), pool);
+      case ElementwiseOp.Binary b when out.dtype() == DType.FLOAT32 && f32In ->
           binary(b.fn(), n.inputs().get(0).shape(), n.inputs().get(1).shape(), out.shape(), pool);
-      case Op.Reduce r when out.dtype() == DType.FLOAT32 -> reduce(r, n.inputs().get(0).shape());
-      case Op.Compare c when f32In && masksSupported() ->
+      case ReductionOp.Reduce r when out.dtype() == DType.FLOAT32 ->
+          reduce(r, n.inputs().get(0).shape());
+      case ElementwiseOp.Compare c when f32In && masksSupported() ->
           compare(c.fn(), n.inputs().get(0).shape(), n.inputs().get(1).shape(), out.shape(), pool);
-      case Op.Select s
+      case ElementwiseOp.Select s
           when out.dtype() == DType.FLOAT32
               && masksSupported()
               && n.inputs().stream().allMatch(v -> v.shape().equals(out.shape())) ->
           select(out.shape().size(), pool);
-      case Op.Softmax s when out.dtype() == DType.FLOAT32 && isLast(s.axis(), out) ->
+      case CompositeOp.Softmax s when out.dtype() == DType.FLOAT32 && isLast(s.axis(), out) ->
           softmax(out.shape(), false);
-      case Op.LogSoftmax s when out.dtype() == DType.FLOAT32 && isLast(s.axis(), out) ->
+      case CompositeOp.LogSoftmax s when out.dtype() == DType.FLOAT32 && isLast(s.axis(), out) ->
           softmax(out.shape(), true);
-      case Op.BroadcastTo b when out.dtype() == DType.FLOAT32 ->
+      case ShapeOp.BroadcastTo b when out.dtype() == DType.FLOAT32 ->
           broadcastTo(n.inputs().get(0).shape(), out.shape());
-      case Op.AdamUpdate a when out.dtype() == DType.FLOAT32 ->
+      case CompositeOp.AdamUpdate a when out.dtype() == DType.FLOAT32 ->
           AdamUpdates.vector(a, out.shape().size(), pool);
       default -> null;
     };
@@ -101,7 +115,7 @@ final class VectorKernels {
 
   // ---------------------------------------------------------------- matmul
 
-  static Kernel matmul(Op.MatMul m, TensorType a, TensorType b, TensorType t, CpuPool pool) {
+  static Kernel matmul(LinalgOp.MatMul m, TensorType a, TensorType b, TensorType t, CpuPool pool) {
     int r = t.rank();
     int rows = t.shape().dim(r - 2);
     int cols = t.shape().dim(r - 1);
@@ -142,7 +156,7 @@ final class VectorKernels {
 
   // ---------------------------------------------------------------- elementwise
 
-  static Kernel unary(Op.UnaryFn fn, long n, CpuPool pool) {
+  static Kernel unary(UnaryFn fn, long n, CpuPool pool) {
     if (!F32Loops.hasUnary(fn)) {
       return floatLoop(n, pool, v -> (float) ScalarKernels.unaryF(fn, v));
     }
@@ -176,7 +190,7 @@ final class VectorKernels {
    * Same-shape, scalar-operand and trailing-row ("bias") broadcasts of float32 operands; other
    * broadcasts use the scalar twin. A row operand of length {@code cols} repeats every row.
    */
-  static Kernel binary(Op.BinaryFn fn, Shape a, Shape b, Shape t, CpuPool pool) {
+  static Kernel binary(BinaryFn fn, Shape a, Shape b, Shape t, CpuPool pool) {
     if (!F32Loops.hasBinary(fn)) {
       return null;
     }
@@ -221,7 +235,7 @@ final class VectorKernels {
   }
 
   private static void binaryRange(
-      Op.BinaryFn fn,
+      BinaryFn fn,
       MemorySegment a,
       int pa,
       MemorySegment b,
@@ -257,7 +271,7 @@ final class VectorKernels {
     }
   }
 
-  private static float binaryF(Op.BinaryFn fn, float p, float q) {
+  private static float binaryF(BinaryFn fn, float p, float q) {
     return switch (fn) {
       case ADD -> p + q;
       case SUB -> p - q;
@@ -299,7 +313,7 @@ final class VectorKernels {
     };
   }
 
-  static Kernel compare(Op.CompareFn fn, Shape a, Shape b, Shape t, CpuPool pool) {
+  static Kernel compare(CompareFn fn, Shape a, Shape b, Shape t, CpuPool pool) {
     boolean bScalar = b.size() == 1;
     if (!a.equals(t) || !(bScalar || b.equals(t))) {
       return null;
@@ -326,8 +340,8 @@ final class VectorKernels {
    * axis sets and prod use the scalar twin. Float32 sums accumulate in float32 vectors of partial
    * sums, so the rounding error grows with the square root of the length, not linearly.
    */
-  static Kernel reduce(Op.Reduce r, Shape x) {
-    if (r.fn() == Op.ReduceFn.PROD || r.axes().length == 0) {
+  static Kernel reduce(ReductionOp.Reduce r, Shape x) {
+    if (r.fn() == ReduceFn.PROD || r.axes().length == 0) {
       return null;
     }
     int[] axes = r.axes();
@@ -338,14 +352,14 @@ final class VectorKernels {
       reduced *= x.dim(a);
     }
     long kept = x.size() / Math.max(1, reduced);
-    Op.ReduceFn fn = r.fn();
+    ReduceFn fn = r.fn();
     if (trailing) {
       int len = (int) reduced;
       long rows = kept;
       return (in, out) -> {
         for (long row = 0; row < rows; row++) {
           float v = reduceRow(fn, in[0], row * len, len);
-          out[0].setAtIndex(F, row, fn == Op.ReduceFn.MEAN ? v / len : v);
+          out[0].setAtIndex(F, row, fn == ReduceFn.MEAN ? v / len : v);
         }
       };
     }
@@ -358,7 +372,7 @@ final class VectorKernels {
         for (long row = 1; row < rows; row++) {
           combineRow(fn, in[0], row * cols, y, cols);
         }
-        if (fn == Op.ReduceFn.MEAN) {
+        if (fn == ReduceFn.MEAN) {
           float inv = 1f / rows;
           for (int j = 0; j < cols; j++) {
             y.setAtIndex(F, j, y.getAtIndex(F, j) * inv);
@@ -378,9 +392,9 @@ final class VectorKernels {
     return true;
   }
 
-  private static float reduceRow(Op.ReduceFn fn, MemorySegment x, long base, int len) {
-    boolean max = fn == Op.ReduceFn.MAX;
-    boolean min = fn == Op.ReduceFn.MIN;
+  private static float reduceRow(ReduceFn fn, MemorySegment x, long base, int len) {
+    boolean max = fn == ReduceFn.MAX;
+    boolean min = fn == ReduceFn.MIN;
     float init = max ? Float.NEGATIVE_INFINITY : min ? Float.POSITIVE_INFINITY : 0f;
     FloatVector acc = FloatVector.broadcast(S, init);
     int i = 0;
@@ -400,12 +414,12 @@ final class VectorKernels {
   }
 
   private static void combineRow(
-      Op.ReduceFn fn, MemorySegment x, long base, MemorySegment y, int cols) {
-    if (fn == Op.ReduceFn.MAX || fn == Op.ReduceFn.MIN) {
-      Op.BinaryFn f = fn == Op.ReduceFn.MAX ? Op.BinaryFn.MAX : Op.BinaryFn.MIN;
+      ReduceFn fn, MemorySegment x, long base, MemorySegment y, int cols) {
+    if (fn == ReduceFn.MAX || fn == ReduceFn.MIN) {
+      BinaryFn f = fn == ReduceFn.MAX ? BinaryFn.MAX : BinaryFn.MIN;
       F32Loops.binaryVV(f, y, 0, x, base, y, 0, cols);
     } else {
-      F32Loops.binaryVV(Op.BinaryFn.ADD, y, 0, x, base, y, 0, cols);
+      F32Loops.binaryVV(BinaryFn.ADD, y, 0, x, base, y, 0, cols);
     }
   }
 
@@ -417,7 +431,7 @@ final class VectorKernels {
     return (in, out) -> {
       for (long row = 0; row < rows; row++) {
         long base = row * len;
-        float max = reduceRow(Op.ReduceFn.MAX, in[0], base, len);
+        float max = reduceRow(ReduceFn.MAX, in[0], base, len);
         FloatVector m = FloatVector.broadcast(S, max);
         FloatVector sum = FloatVector.zero(S);
         int i = 0;

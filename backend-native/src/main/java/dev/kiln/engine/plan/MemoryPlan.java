@@ -2,7 +2,7 @@ package dev.kiln.engine.plan;
 
 import dev.kiln.spi.ir.Graph;
 import dev.kiln.spi.ir.Node;
-import dev.kiln.spi.ir.Op;
+import dev.kiln.spi.ir.SourceOp;
 import dev.kiln.spi.ir.Value;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -134,9 +134,9 @@ public final class MemoryPlan {
   }
 
   private static boolean planned(Node n, Value v, Set<Value> external) {
-    return !(n.op() instanceof Op.Parameter
-        || n.op() instanceof Op.VariableRead
-        || n.op() instanceof Op.Constant
+    return !(n.op() instanceof SourceOp.Parameter
+        || n.op() instanceof SourceOp.VariableRead
+        || n.op() instanceof SourceOp.Constant
         || external.contains(v));
   }
 
@@ -162,7 +162,7 @@ public final class MemoryPlan {
     boolean[] keep = new boolean[nodes.size()];
     for (int i = nodes.size() - 1; i >= 0; i--) {
       Node n = nodes.get(i);
-      boolean used = n.op() instanceof Op.Parameter;
+      boolean used = n.op() instanceof SourceOp.Parameter;
       for (Value o : n.outputs()) {
         used |= needed.contains(o);
       }

@@ -6,10 +6,19 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.kiln.spi.DType;
 import dev.kiln.spi.Shape;
 import dev.kiln.spi.TensorType;
+import dev.kiln.spi.ir.BinaryFn;
+import dev.kiln.spi.ir.CompareFn;
+import dev.kiln.spi.ir.ConvSpec;
+import dev.kiln.spi.ir.ConvolutionOp;
+import dev.kiln.spi.ir.ElementwiseOp;
 import dev.kiln.spi.ir.GraphBuilder;
 import dev.kiln.spi.ir.Node;
-import dev.kiln.spi.ir.Op;
 import dev.kiln.spi.ir.Padding;
+import dev.kiln.spi.ir.PoolFn;
+import dev.kiln.spi.ir.PoolSpec;
+import dev.kiln.spi.ir.PoolingOp;
+import dev.kiln.spi.ir.ReduceFn;
+import dev.kiln.spi.ir.UnaryFn;
 import dev.kiln.spi.ir.Value;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -42,13 +51,10 @@ class VectorTwinTest {
     List<Case> c = new ArrayList<>();
     for (int n : SIZES) {
       TensorType v = TensorType.of(DType.FLOAT32, n);
-      for (Op.UnaryFn fn : Op.UnaryFn.values()) {
-        if (fn != Op.UnaryFn.LOGICAL_NOT) {
+      for (UnaryFn fn : UnaryFn.values()) {
+        if (fn != UnaryFn.LOGICAL_NOT) {
           boolean positive =
-              fn == Op.UnaryFn.LOG
-                  || fn == Op.UnaryFn.LOG1P
-                  || fn == Op.UnaryFn.SQRT
-                  || fn == Op.UnaryFn.RSQRT;
+              fn == UnaryFn.LOG || fn == UnaryFn.LOG1P || fn == UnaryFn.SQRT || fn == UnaryFn.RSQRT;
           c.add(
               new Case(
                   fn + "." + n,
@@ -58,14 +64,9 @@ class VectorTwinTest {
                   3));
         }
       }
-      for (Op.BinaryFn fn :
+      for (BinaryFn fn :
           List.of(
-              Op.BinaryFn.ADD,
-              Op.BinaryFn.SUB,
-              Op.BinaryFn.MUL,
-              Op.BinaryFn.DIV,
-              Op.BinaryFn.MAX,
-              Op.BinaryFn.MIN)) {
+              BinaryFn.ADD, BinaryFn.SUB, BinaryFn.MUL, BinaryFn.DIV, BinaryFn.MAX, BinaryFn.MIN)) {
         c.add(
             new Case(
                 fn + ".same." + n,
@@ -95,7 +96,7 @@ class VectorTwinTest {
                 0.5,
                 2));
       }
-      for (Op.CompareFn fn : Op.CompareFn.values()) {
+      for (CompareFn fn : CompareFn.values()) {
         c.add(
             new Case(
                 fn + "." + n,
@@ -111,8 +112,7 @@ class VectorTwinTest {
               (b, x) -> b.select(x.get(0), x.get(1), x.get(2)),
               0,
               2));
-      for (Op.ReduceFn fn :
-          List.of(Op.ReduceFn.SUM, Op.ReduceFn.MEAN, Op.ReduceFn.MAX, Op.ReduceFn.MIN)) {
+      for (ReduceFn fn : List.of(ReduceFn.SUM, ReduceFn.MEAN, ReduceFn.MAX, ReduceFn.MIN)) {
         c.add(
             new Case(
                 "reduce_rows." + fn + "." + n,
@@ -184,12 +184,12 @@ class VectorTwinTest {
     }
     for (int ch : new int[] {1, 7, 16, 17, 33}) {
       for (Padding pad : List.of(Padding.VALID, Padding.SAME)) {
-        Op.PoolSpec ps = new Op.PoolSpec(new int[] {2, 3}, new int[] {2, 2}, pad);
+        PoolSpec ps = new PoolSpec(new int[] {2, 3}, new int[] {2, 2}, pad);
         TensorType x = TensorType.of(DType.FLOAT32, 2, 7, 8, ch);
         TensorType y =
             new TensorType(
-                DType.FLOAT32, new Op.Pool(Op.PoolFn.MAX, ps).infer(List.of(x)).get(0).shape());
-        for (Op.PoolFn fn : Op.PoolFn.values()) {
+                DType.FLOAT32, new PoolingOp.Pool(PoolFn.MAX, ps).infer(List.of(x)).get(0).shape());
+        for (PoolFn fn : PoolFn.values()) {
           c.add(
               new Case(
                   "pool." + fn + "." + pad + "." + ch,
@@ -202,18 +202,19 @@ class VectorTwinTest {
             new Case(
                 "max_pool_backward." + pad + "." + ch,
                 List.of(x, y),
-                (b, v) -> b.emit1(new Op.MaxPoolBackward(ps), v.get(0), v.get(1)),
+                (b, v) -> b.emit1(new PoolingOp.MaxPoolBackward(ps), v.get(0), v.get(1)),
                 -1,
                 1));
       }
     }
-    Op.ConvSpec same = new Op.ConvSpec(new int[] {2, 1}, Padding.SAME, new int[] {1, 2}, 1);
-    Op.ConvSpec valid = Op.ConvSpec.simple(2, Padding.VALID);
-    for (Op.ConvSpec s : List.of(same, valid)) {
+    ConvSpec same = new ConvSpec(new int[] {2, 1}, Padding.SAME, new int[] {1, 2}, 1);
+    ConvSpec valid = ConvSpec.simple(2, Padding.VALID);
+    for (ConvSpec s : List.of(same, valid)) {
       TensorType x = TensorType.of(DType.FLOAT32, 2, 9, 8, 3);
       TensorType w = TensorType.of(DType.FLOAT32, 3, 3, 3, 17);
       TensorType y =
-          new TensorType(DType.FLOAT32, new Op.Conv(s).infer(List.of(x, w)).get(0).shape());
+          new TensorType(
+              DType.FLOAT32, new ConvolutionOp.Conv(s).infer(List.of(x, w)).get(0).shape());
       c.add(new Case("conv." + s, List.of(x, w), (b, v) -> b.conv(v.get(0), v.get(1), s), -1, 1));
       c.add(
           new Case(
@@ -246,7 +247,8 @@ class VectorTwinTest {
       in.add(b.input(t));
     }
     Node node = c.op().apply(b, in).node();
-    boolean maskOp = node.op() instanceof Op.Compare || node.op() instanceof Op.Select;
+    boolean maskOp =
+        node.op() instanceof ElementwiseOp.Compare || node.op() instanceof ElementwiseOp.Select;
     Assumptions.assumeTrue(
         !maskOp || VectorKernels.masksSupported(),
         "compare and select have vector kernels only with 8 or more float lanes (256-bit vectors)");

@@ -3,14 +3,23 @@ package dev.kiln.spi.autodiff;
 import dev.kiln.spi.DType;
 import dev.kiln.spi.Shape;
 import dev.kiln.spi.TensorType;
+import dev.kiln.spi.ir.BinaryFn;
+import dev.kiln.spi.ir.CompareFn;
+import dev.kiln.spi.ir.CompositeOp;
+import dev.kiln.spi.ir.ControlFlowOp;
+import dev.kiln.spi.ir.ConvolutionOp;
+import dev.kiln.spi.ir.ElementwiseOp;
 import dev.kiln.spi.ir.GraphBuilder;
 import dev.kiln.spi.ir.GraphPrinter;
+import dev.kiln.spi.ir.IndexingOp;
+import dev.kiln.spi.ir.LinalgOp;
 import dev.kiln.spi.ir.Node;
-import dev.kiln.spi.ir.Op;
-import dev.kiln.spi.ir.Op.BinaryFn;
-import dev.kiln.spi.ir.Op.CompareFn;
-import dev.kiln.spi.ir.Op.PoolFn;
-import dev.kiln.spi.ir.Op.UnaryFn;
+import dev.kiln.spi.ir.PoolFn;
+import dev.kiln.spi.ir.PoolingOp;
+import dev.kiln.spi.ir.ReductionOp;
+import dev.kiln.spi.ir.ShapeOp;
+import dev.kiln.spi.ir.SourceOp;
+import dev.kiln.spi.ir.UnaryFn;
 import dev.kiln.spi.ir.Value;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -23,7 +32,8 @@ import java.util.List;
  * bools, indices, seeds).
  *
  * <p>Rules that do not differentiate through an operand say so with {@code null}; ops with no rule
- * at all throw {@link MissingGradientException} naming the op and the node.
+ * at all throw {@link MissingGradientException} naming the op and the node. The switch in {@link
+ * #vjp} names every op, so a new op does not compile until it has a rule here.
  */
 public final class GradientRules {
   private GradientRules() {}
@@ -39,75 +49,76 @@ public final class GradientRules {
     Value y = n.outputs().get(0);
     Value g0 = g.get(0);
     return switch (n.op()) {
-      case Op.Parameter p -> List.of();
-      case Op.Constant c -> List.of();
-      case Op.VariableRead v -> List.of();
-      case Op.Iota i -> List.of();
+      case SourceOp.Parameter p -> List.of();
+      case SourceOp.Constant c -> List.of();
+      case SourceOp.VariableRead v -> List.of();
+      case SourceOp.Iota i -> List.of();
       // Random numbers depend on the seed, an integer: no gradient.
-      case Op.Random r -> nulls(1);
-      case Op.Unary u -> List.of(unary(b, u.fn(), x.get(0), y, g0, n));
-      case Op.Binary bin -> binary(b, bin.fn(), x.get(0), x.get(1), y, g0, n);
-      case Op.Compare c -> nulls(2);
-      case Op.Select s ->
+      case SourceOp.Random r -> nulls(1);
+      case ElementwiseOp.Unary u -> List.of(unary(b, u.fn(), x.get(0), y, g0, n));
+      case ElementwiseOp.Binary bin -> binary(b, bin.fn(), x.get(0), x.get(1), y, g0, n);
+      case ElementwiseOp.Compare c -> nulls(2);
+      case ElementwiseOp.Select s ->
           Arrays.asList(
               null,
               unbroadcast(b, b.select(x.get(0), g0, b.zerosLike(g0)), x.get(1).shape()),
               unbroadcast(b, b.select(x.get(0), b.zerosLike(g0), g0), x.get(2).shape()));
-      case Op.Cast c ->
+      case ElementwiseOp.Cast c ->
           Collections.singletonList(
               x.get(0).dtype().isFloating() && c.to().isFloating()
                   ? b.cast(g0, x.get(0).dtype())
                   : null);
-      case Op.Reduce r -> List.of(reduce(b, r, x.get(0), y, g0));
-      case Op.ArgReduce a -> nulls(1);
-      case Op.MatMul m -> matmul(b, m, x.get(0), x.get(1), g0);
-      case Op.Conv c ->
+      case ReductionOp.Reduce r -> List.of(reduce(b, r, x.get(0), y, g0));
+      case ReductionOp.ArgReduce a -> nulls(1);
+      case LinalgOp.MatMul m -> matmul(b, m, x.get(0), x.get(1), g0);
+      case ConvolutionOp.Conv c ->
           List.of(
               b.convBackpropInput(g0, x.get(1), c.spec(), x.get(0).shape()),
               b.convBackpropFilter(x.get(0), g0, c.spec(), x.get(1).shape()));
       // dx = A(w)^T dy is bilinear in (dy, w): its adjoint in dy is the forward conv, in w the
       // filter gradient with the roles of x and dy taken by (gg, dy).
-      case Op.ConvBackpropInput c ->
+      case ConvolutionOp.ConvBackpropInput c ->
           List.of(
               b.conv(g0, x.get(1), c.spec()),
               b.convBackpropFilter(g0, x.get(0), c.spec(), x.get(1).shape()));
-      case Op.ConvBackpropFilter c ->
+      case ConvolutionOp.ConvBackpropFilter c ->
           List.of(
               b.convBackpropInput(x.get(1), g0, c.spec(), x.get(0).shape()),
               b.conv(x.get(0), g0, c.spec()));
-      case Op.Pool p when p.fn() == PoolFn.MAX ->
-          List.of(b.emit1(new Op.MaxPoolBackward(p.spec()), x.get(0), g0));
-      case Op.Pool p -> List.of(b.emit1(new Op.AvgPoolBackward(p.spec(), x.get(0).shape()), g0));
+      case PoolingOp.Pool p when p.fn() == PoolFn.MAX ->
+          List.of(b.emit1(new PoolingOp.MaxPoolBackward(p.spec()), x.get(0), g0));
+      case PoolingOp.Pool p ->
+          List.of(b.emit1(new PoolingOp.AvgPoolBackward(p.spec(), x.get(0).shape()), g0));
       // Average pooling's backward op is linear in dy; its adjoint is the forward pooling.
-      case Op.AvgPoolBackward p -> List.of(b.pool(PoolFn.AVG, g0, p.spec()));
-      case Op.MaxPoolBackward p ->
+      case PoolingOp.AvgPoolBackward p -> List.of(b.pool(PoolFn.AVG, g0, p.spec()));
+      case PoolingOp.MaxPoolBackward p ->
           throw missing(
               n,
               "second-order gradients of max pooling are not supported (the routing of dy depends"
                   + " on x through an argmax)");
-      case Op.Reshape r -> List.of(b.reshape(g0, x.get(0).shape()));
-      case Op.Transpose t -> List.of(b.transpose(g0, inverse(t.perm())));
-      case Op.BroadcastTo t -> List.of(unbroadcast(b, g0, x.get(0).shape()));
-      case Op.Slice s -> List.of(padBack(b, g0, s.begin(), x.get(0).shape()));
-      case Op.StridedSlice s -> List.of(stridedSliceGrad(b, s, x.get(0), g0));
-      case Op.Concat c -> concat(b, c.axis(), x, g0);
-      case Op.Pad p -> List.of(b.slice(g0, p.low(), x.get(0).shape().dims()));
-      case Op.Gather ga ->
+      case ShapeOp.Reshape r -> List.of(b.reshape(g0, x.get(0).shape()));
+      case ShapeOp.Transpose t -> List.of(b.transpose(g0, inverse(t.perm())));
+      case ShapeOp.BroadcastTo t -> List.of(unbroadcast(b, g0, x.get(0).shape()));
+      case ShapeOp.Slice s -> List.of(padBack(b, g0, s.begin(), x.get(0).shape()));
+      case ShapeOp.StridedSlice s -> List.of(stridedSliceGrad(b, s, x.get(0), g0));
+      case ShapeOp.Concat c -> concat(b, c.axis(), x, g0);
+      case ShapeOp.Pad p -> List.of(b.slice(g0, p.low(), x.get(0).shape().dims()));
+      case IndexingOp.Gather ga ->
           Arrays.asList(b.scatterAdd(b.zerosLike(x.get(0)), x.get(1), g0, ga.axis()), null);
-      case Op.ScatterAdd s -> Arrays.asList(g0, null, b.gather(g0, x.get(1), s.axis()));
-      case Op.OneHot o -> nulls(1);
-      case Op.Scan s -> ScanGradient.vjp(b, n, s, g);
-      case Op.Softmax s -> {
+      case IndexingOp.ScatterAdd s -> Arrays.asList(g0, null, b.gather(g0, x.get(1), s.axis()));
+      case IndexingOp.OneHot o -> nulls(1);
+      case ControlFlowOp.Scan s -> ScanGradient.vjp(b, n, s, g);
+      case CompositeOp.Softmax s -> {
         int a = y.shape().normalizeAxis(s.axis());
         Value gy = b.mul(g0, y);
         yield List.of(b.sub(gy, b.mul(y, b.reduceSum(gy, new int[] {a}, true))));
       }
-      case Op.LogSoftmax s -> {
+      case CompositeOp.LogSoftmax s -> {
         int a = y.shape().normalizeAxis(s.axis());
         Value sum = b.reduceSum(g0, new int[] {a}, true);
         yield List.of(b.sub(g0, b.mul(b.exp(y), sum)));
       }
-      case Op.SoftmaxCrossEntropy s -> {
+      case CompositeOp.SoftmaxCrossEntropy s -> {
         int a = x.get(0).shape().normalizeAxis(s.axis());
         Value gk = b.reshape(g0, keepAxis(x.get(0).shape(), a));
         // softmax * sum(labels) - labels: the familiar softmax - labels only when labels sum to 1.
@@ -116,19 +127,25 @@ public final class GradientRules {
         Value dLabels = b.mul(gk, b.neg(b.logSoftmax(x.get(0), a)));
         yield List.of(dLogits, dLabels);
       }
-      case Op.SigmoidCrossEntropy s -> {
+      case CompositeOp.SigmoidCrossEntropy s -> {
         Value dLogits = b.mul(g0, b.sub(b.sigmoid(x.get(0)), x.get(1)));
         Value dLabels = b.mul(g0, b.neg(x.get(0)));
         yield List.of(
             unbroadcast(b, dLogits, x.get(0).shape()), unbroadcast(b, dLabels, x.get(1).shape()));
       }
-      case Op.Silu s -> {
+      case CompositeOp.Silu s -> {
         Value sig = b.sigmoid(x.get(0));
         Value one = b.scalar(1, y.dtype());
         yield List.of(b.mul(g0, b.mul(sig, b.add(one, b.mul(x.get(0), b.sub(one, sig))))));
       }
-      // The remaining composites differentiate through their decomposition.
-      case Op.Composite c -> throughDecomposition(b, c, x, g);
+      // These differentiate through their decomposition: a rule of their own would only repeat
+      // the primitives' rules.
+      case CompositeOp.LogSumExp c -> throughDecomposition(b, c, x, g);
+      case CompositeOp.BatchNormTraining c -> throughDecomposition(b, c, x, g);
+      case CompositeOp.BatchNormInference c -> throughDecomposition(b, c, x, g);
+      case CompositeOp.LayerNorm c -> throughDecomposition(b, c, x, g);
+      case CompositeOp.Gelu c -> throughDecomposition(b, c, x, g);
+      case CompositeOp.AdamUpdate c -> throughDecomposition(b, c, x, g);
     };
   }
 
@@ -241,7 +258,7 @@ public final class GradientRules {
     return b.reshape(s, shape);
   }
 
-  private static Value reduce(GraphBuilder b, Op.Reduce r, Value x, Value y, Value g) {
+  private static Value reduce(GraphBuilder b, ReductionOp.Reduce r, Value x, Value y, Value g) {
     Shape kept = keepDimsShape(x.shape(), r.axes());
     Value gk = b.broadcastTo(b.reshape(g, kept), x.shape());
     Value yk = b.broadcastTo(b.reshape(y, kept), x.shape());
@@ -280,7 +297,7 @@ public final class GradientRules {
     return keepDimsShape(s, new int[] {axis});
   }
 
-  private static List<Value> matmul(GraphBuilder b, Op.MatMul m, Value a, Value c, Value g) {
+  private static List<Value> matmul(GraphBuilder b, LinalgOp.MatMul m, Value a, Value c, Value g) {
     boolean ta = m.transposeA();
     boolean tc = m.transposeB();
     Value ga = ta ? b.matmul(c, g, tc, true) : b.matmul(g, c, false, !tc);
@@ -308,7 +325,7 @@ public final class GradientRules {
    * A strided slice is a gather per axis at {@code begin + i * stride}; its gradient scatters back
    * axis by axis, which covers negative strides too.
    */
-  private static Value stridedSliceGrad(GraphBuilder b, Op.StridedSlice s, Value x, Value g) {
+  private static Value stridedSliceGrad(GraphBuilder b, ShapeOp.StridedSlice s, Value x, Value g) {
     Value acc = g;
     for (int axis = x.rank() - 1; axis >= 0; axis--) {
       int len = g.shape().dim(axis);
@@ -346,7 +363,7 @@ public final class GradientRules {
    * rule for every composite whose hand-written rule would only repeat the primitives'.
    */
   private static List<Value> throughDecomposition(
-      GraphBuilder b, Op.Composite c, List<Value> x, List<Value> g) {
+      GraphBuilder b, CompositeOp c, List<Value> x, List<Value> g) {
     List<Value> outs = c.decompose(b, x);
     List<Value> floatInputs = new ArrayList<>();
     for (Value v : x) {

@@ -2,10 +2,10 @@ package dev.kiln.spi.autodiff;
 
 import dev.kiln.spi.Shape;
 import dev.kiln.spi.TensorType;
+import dev.kiln.spi.ir.ControlFlowOp;
 import dev.kiln.spi.ir.Graph;
 import dev.kiln.spi.ir.GraphBuilder;
 import dev.kiln.spi.ir.Node;
-import dev.kiln.spi.ir.Op;
 import dev.kiln.spi.ir.Value;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -23,7 +23,7 @@ import java.util.List;
 final class ScanGradient {
   private ScanGradient() {}
 
-  static List<Value> vjp(GraphBuilder b, Node n, Op.Scan s, List<Value> g) {
+  static List<Value> vjp(GraphBuilder b, Node n, ControlFlowOp.Scan s, List<Value> g) {
     Graph body = s.body();
     int k = s.numCarries();
     int m = s.numSequences();
@@ -150,7 +150,8 @@ final class ScanGradient {
   }
 
   /** The forward scan again, with each step's incoming carries as extra per-step outputs. */
-  private static List<Value> carryHistory(GraphBuilder b, Op.Scan s, List<Value> operands) {
+  private static List<Value> carryHistory(
+      GraphBuilder b, ControlFlowOp.Scan s, List<Value> operands) {
     int k = s.numCarries();
     if (k == 0) {
       return List.of();

@@ -1,10 +1,10 @@
 package dev.kiln.spi.backend;
 
 import dev.kiln.spi.TensorType;
+import dev.kiln.spi.ir.ControlFlowOp;
 import dev.kiln.spi.ir.Graph;
 import dev.kiln.spi.ir.GraphPrinter;
 import dev.kiln.spi.ir.Node;
-import dev.kiln.spi.ir.Op;
 import java.util.List;
 
 /** Checks every backend makes the same way, so errors read the same whichever backend runs. */
@@ -29,7 +29,7 @@ public final class ExecutableSupport {
                   + ". Trace the model with concrete input shapes.");
         }
       }
-      if (n.op() instanceof Op.Scan s) {
+      if (n.op() instanceof ControlFlowOp.Scan s) {
         checkCompilable(backend, s.body());
       }
     }

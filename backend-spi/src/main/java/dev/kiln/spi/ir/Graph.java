@@ -30,7 +30,7 @@ public final class Graph {
     this.updates = Collections.unmodifiableMap(new LinkedHashMap<>(updates));
     Map<String, TensorType> vars = new LinkedHashMap<>();
     for (Node n : nodes) {
-      if (n.op() instanceof Op.VariableRead v) {
+      if (n.op() instanceof SourceOp.VariableRead v) {
         vars.put(v.id(), v.type());
       }
     }

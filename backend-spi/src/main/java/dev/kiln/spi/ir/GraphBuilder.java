@@ -4,15 +4,6 @@ import dev.kiln.spi.DType;
 import dev.kiln.spi.HostTensor;
 import dev.kiln.spi.Shape;
 import dev.kiln.spi.TensorType;
-import dev.kiln.spi.ir.Op.ArgFn;
-import dev.kiln.spi.ir.Op.BinaryFn;
-import dev.kiln.spi.ir.Op.CompareFn;
-import dev.kiln.spi.ir.Op.ConvSpec;
-import dev.kiln.spi.ir.Op.Distribution;
-import dev.kiln.spi.ir.Op.PoolFn;
-import dev.kiln.spi.ir.Op.PoolSpec;
-import dev.kiln.spi.ir.Op.ReduceFn;
-import dev.kiln.spi.ir.Op.UnaryFn;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -88,14 +79,14 @@ public final class GraphBuilder {
 
   /** A new graph input; inputs are passed to a run in the order they were added. */
   public Value input(TensorType type) {
-    Value v = emit1(new Op.Parameter(inputs.size(), type));
+    Value v = emit1(new SourceOp.Parameter(inputs.size(), type));
     inputs.add(v);
     return v;
   }
 
   /** A constant. */
   public Value constant(HostTensor value) {
-    return emit1(new Op.Constant(value.copy()));
+    return emit1(new SourceOp.Constant(value.copy()));
   }
 
   /** A rank-0 constant of the given dtype. */
@@ -132,7 +123,7 @@ public final class GraphBuilder {
       }
       return v;
     }
-    v = emit1(new Op.VariableRead(id, type));
+    v = emit1(new SourceOp.VariableRead(id, type));
     variableReads.put(id, v);
     return v;
   }
@@ -189,14 +180,14 @@ public final class GraphBuilder {
     Map<Value, Value> map = new HashMap<>();
     for (Node n : g.nodes()) {
       List<Value> results;
-      if (n.op() instanceof Op.Parameter p) {
+      if (n.op() instanceof SourceOp.Parameter p) {
         Value a = args.get(p.index());
         if (!a.shape().isCompatibleWith(p.type().shape()) || a.dtype() != p.type().dtype()) {
           throw new IllegalArgumentException(
               "argument " + p.index() + " " + a.type() + " does not fit input " + p.type());
         }
         results = List.of(a);
-      } else if (n.op() instanceof Op.VariableRead v) {
+      } else if (n.op() instanceof SourceOp.VariableRead v) {
         results = List.of(variable(v.id(), v.type()));
       } else {
         List<Value> ops = new ArrayList<>();
@@ -220,17 +211,17 @@ public final class GraphBuilder {
 
   /** An elementwise function of one operand. */
   public Value unary(UnaryFn fn, Value x) {
-    return emit1(new Op.Unary(fn), x);
+    return emit1(new ElementwiseOp.Unary(fn), x);
   }
 
   /** An elementwise function of two operands with broadcasting. */
   public Value binary(BinaryFn fn, Value a, Value b) {
-    return emit1(new Op.Binary(fn), a, b);
+    return emit1(new ElementwiseOp.Binary(fn), a, b);
   }
 
   /** An elementwise comparison with broadcasting. */
   public Value compare(CompareFn fn, Value a, Value b) {
-    return emit1(new Op.Compare(fn), a, b);
+    return emit1(new ElementwiseOp.Compare(fn), a, b);
   }
 
   /** {@code a + b}. */
@@ -334,12 +325,12 @@ public final class GraphBuilder {
 
   /** {@code cond ? a : b} with broadcasting. */
   public Value select(Value cond, Value a, Value b) {
-    return emit1(new Op.Select(), cond, a, b);
+    return emit1(new ElementwiseOp.Select(), cond, a, b);
   }
 
   /** Converts to {@code dtype}; returns {@code x} when it already has it. */
   public Value cast(Value x, DType dtype) {
-    return x.dtype() == dtype ? x : emit1(new Op.Cast(dtype), x);
+    return x.dtype() == dtype ? x : emit1(new ElementwiseOp.Cast(dtype), x);
   }
 
   // ---------------------------------------------------------------- reductions
@@ -349,7 +340,7 @@ public final class GraphBuilder {
     int[] ax =
         Rules.normalizeAxes(
             "reduce_" + fn.name().toLowerCase(java.util.Locale.ROOT), axes, x.type());
-    return emit1(new Op.Reduce(fn, ax, keepDims), x);
+    return emit1(new ReductionOp.Reduce(fn, ax, keepDims), x);
   }
 
   /** Sum over {@code axes}. */
@@ -380,7 +371,7 @@ public final class GraphBuilder {
   public Value argReduce(ArgFn fn, Value x, int axis, boolean keepDims) {
     int a =
         Rules.normalizeAxis(fn.name().toLowerCase(java.util.Locale.ROOT), axis, x.rank(), x.type());
-    return emit1(new Op.ArgReduce(fn, a, keepDims, DType.INT32), x);
+    return emit1(new ReductionOp.ArgReduce(fn, a, keepDims, DType.INT32), x);
   }
 
   // ---------------------------------------------------------------- linear algebra and conv
@@ -392,27 +383,27 @@ public final class GraphBuilder {
 
   /** {@code op(a) @ op(b)} with optional transposes of the last two axes. */
   public Value matmul(Value a, Value b, boolean transposeA, boolean transposeB) {
-    return emit1(new Op.MatMul(transposeA, transposeB), a, b);
+    return emit1(new LinalgOp.MatMul(transposeA, transposeB), a, b);
   }
 
   /** N-D convolution. */
   public Value conv(Value x, Value kernel, ConvSpec spec) {
-    return emit1(new Op.Conv(spec), x, kernel);
+    return emit1(new ConvolutionOp.Conv(spec), x, kernel);
   }
 
   /** The input gradient of a convolution. */
   public Value convBackpropInput(Value dy, Value kernel, ConvSpec spec, Shape inputShape) {
-    return emit1(new Op.ConvBackpropInput(spec, inputShape), dy, kernel);
+    return emit1(new ConvolutionOp.ConvBackpropInput(spec, inputShape), dy, kernel);
   }
 
   /** The kernel gradient of a convolution. */
   public Value convBackpropFilter(Value x, Value dy, ConvSpec spec, Shape filterShape) {
-    return emit1(new Op.ConvBackpropFilter(spec, filterShape), x, dy);
+    return emit1(new ConvolutionOp.ConvBackpropFilter(spec, filterShape), x, dy);
   }
 
   /** Max or average pooling. */
   public Value pool(PoolFn fn, Value x, PoolSpec spec) {
-    return emit1(new Op.Pool(fn, spec), x);
+    return emit1(new PoolingOp.Pool(fn, spec), x);
   }
 
   // ---------------------------------------------------------------- shape ops
@@ -437,83 +428,83 @@ public final class GraphBuilder {
       d[unknown] = (int) (x.shape().size() / known);
       target = Shape.of(d);
     }
-    return x.shape().equals(target) ? x : emit1(new Op.Reshape(target), x);
+    return x.shape().equals(target) ? x : emit1(new ShapeOp.Reshape(target), x);
   }
 
   /** Permutes axes. */
   public Value transpose(Value x, int... perm) {
-    return emit1(new Op.Transpose(perm.clone()), x);
+    return emit1(new ShapeOp.Transpose(perm), x);
   }
 
   /** Broadcasts to {@code shape}; returns {@code x} when it has it already. */
   public Value broadcastTo(Value x, Shape shape) {
-    return x.shape().equals(shape) ? x : emit1(new Op.BroadcastTo(shape), x);
+    return x.shape().equals(shape) ? x : emit1(new ShapeOp.BroadcastTo(shape), x);
   }
 
   /** {@code x[begin : begin + size]}. */
   public Value slice(Value x, int[] begin, int[] size) {
-    return emit1(new Op.Slice(begin.clone(), size.clone()), x);
+    return emit1(new ShapeOp.Slice(begin, size), x);
   }
 
   /** {@code x[begin:end:strides]}. */
   public Value stridedSlice(Value x, int[] begin, int[] end, int[] strides) {
-    return emit1(new Op.StridedSlice(begin.clone(), end.clone(), strides.clone()), x);
+    return emit1(new ShapeOp.StridedSlice(begin, end, strides), x);
   }
 
   /** Joins along {@code axis} (negative allowed). */
   public Value concat(int axis, Value... xs) {
     int a = Rules.normalizeAxis("concat", axis, xs[0].rank(), xs[0].type());
-    return emit1(new Op.Concat(a), xs);
+    return emit1(new ShapeOp.Concat(a), xs);
   }
 
   /** Constant padding. */
   public Value pad(Value x, int[] low, int[] high, double value) {
-    return emit1(new Op.Pad(low.clone(), high.clone(), value), x);
+    return emit1(new ShapeOp.Pad(low, high, value), x);
   }
 
   /** Gathers along {@code axis} (negative allowed). */
   public Value gather(Value params, Value indices, int axis) {
     int a = Rules.normalizeAxis("gather", axis, params.rank(), params.type());
-    return emit1(new Op.Gather(a), params, indices);
+    return emit1(new IndexingOp.Gather(a), params, indices);
   }
 
   /** Scatter-adds along {@code axis} (negative allowed). */
   public Value scatterAdd(Value target, Value indices, Value updates, int axis) {
     int a = Rules.normalizeAxis("scatter_add", axis, target.rank(), target.type());
-    return emit1(new Op.ScatterAdd(a), target, indices, updates);
+    return emit1(new IndexingOp.ScatterAdd(a), target, indices, updates);
   }
 
   /** One-hot encoding on a new last axis. */
   public Value oneHot(Value indices, int depth, DType dtype) {
-    return emit1(new Op.OneHot(depth, dtype), indices);
+    return emit1(new IndexingOp.OneHot(depth, dtype), indices);
   }
 
   /** The index along {@code axis} everywhere in a tensor of {@code type}. */
   public Value iota(TensorType type, int axis) {
-    return emit1(new Op.Iota(type, axis));
+    return emit1(new SourceOp.Iota(type, axis));
   }
 
   // ---------------------------------------------------------------- random
 
   /** Uniform numbers in {@code [low, high)} from {@code seed} (int64 of shape (2,)). */
   public Value randomUniform(Value seed, TensorType type, double low, double high) {
-    return emit1(new Op.Random(Distribution.UNIFORM, type, low, high), seed);
+    return emit1(new SourceOp.Random(Distribution.UNIFORM, type, low, high), seed);
   }
 
   /** Normal numbers from {@code seed}. */
   public Value randomNormal(Value seed, TensorType type, double mean, double stddev) {
-    return emit1(new Op.Random(Distribution.NORMAL, type, mean, stddev), seed);
+    return emit1(new SourceOp.Random(Distribution.NORMAL, type, mean, stddev), seed);
   }
 
   /** 1 with probability {@code p}, else 0, from {@code seed}. */
   public Value randomBernoulli(Value seed, TensorType type, double p) {
-    return emit1(new Op.Random(Distribution.BERNOULLI, type, p, 0), seed);
+    return emit1(new SourceOp.Random(Distribution.BERNOULLI, type, p, 0), seed);
   }
 
   // ---------------------------------------------------------------- control flow
 
   /**
-   * A scan; see {@link Op.Scan}.
+   * A scan; see {@link ControlFlowOp.Scan}.
    *
    * @return the final carries, then the stacked per-step outputs
    */
@@ -554,69 +545,71 @@ public final class GraphBuilder {
     List<Value> all = new ArrayList<>(carries);
     all.addAll(sequences);
     all.addAll(constants);
-    return emit(new Op.Scan(body, carries.size(), sequences.size(), length, reverse), all);
+    return emit(
+        new ControlFlowOp.Scan(body, carries.size(), sequences.size(), length, reverse), all);
   }
 
   // ---------------------------------------------------------------- composites
 
   /** Softmax along {@code axis}. */
   public Value softmax(Value x, int axis) {
-    return emit1(new Op.Softmax(axis), x);
+    return emit1(new CompositeOp.Softmax(axis), x);
   }
 
   /** Log-softmax along {@code axis}. */
   public Value logSoftmax(Value x, int axis) {
-    return emit1(new Op.LogSoftmax(axis), x);
+    return emit1(new CompositeOp.LogSoftmax(axis), x);
   }
 
   /** Log-sum-exp over {@code axes}. */
   public Value logSumExp(Value x, int[] axes, boolean keepDims) {
-    return emit1(new Op.LogSumExp(axes.clone(), keepDims), x);
+    return emit1(new CompositeOp.LogSumExp(axes, keepDims), x);
   }
 
   /** Softmax cross-entropy of {@code labels} (probabilities) against {@code logits}. */
   public Value softmaxCrossEntropy(Value logits, Value labels, int axis) {
-    return emit1(new Op.SoftmaxCrossEntropy(axis), logits, labels);
+    return emit1(new CompositeOp.SoftmaxCrossEntropy(axis), logits, labels);
   }
 
   /** Elementwise sigmoid cross-entropy. */
   public Value sigmoidCrossEntropy(Value logits, Value labels) {
-    return emit1(new Op.SigmoidCrossEntropy(), logits, labels);
+    return emit1(new CompositeOp.SigmoidCrossEntropy(), logits, labels);
   }
 
   /** GELU. */
   public Value gelu(Value x, boolean approximate) {
-    return emit1(new Op.Gelu(approximate), x);
+    return emit1(new CompositeOp.Gelu(approximate), x);
   }
 
   /** SiLU (swish). */
   public Value silu(Value x) {
-    return emit1(new Op.Silu(), x);
+    return emit1(new CompositeOp.Silu(), x);
   }
 
   /** Layer normalization over {@code axes}. */
   public Value layerNorm(Value x, Value gamma, Value beta, int[] axes, double epsilon) {
-    return emit1(new Op.LayerNorm(axes.clone(), epsilon), x, gamma, beta);
+    return emit1(new CompositeOp.LayerNorm(axes, epsilon), x, gamma, beta);
   }
 
   /** Batch normalization with batch statistics; returns {@code (y, mean, variance)}. */
   public List<Value> batchNormTraining(Value x, Value gamma, Value beta, int axis, double epsilon) {
-    return emit(new Op.BatchNormTraining(axis, epsilon), List.of(x, gamma, beta));
+    return emit(new CompositeOp.BatchNormTraining(axis, epsilon), List.of(x, gamma, beta));
   }
 
   /**
-   * One Adam step for weight {@code w}: returns {@code (w', m', v')}; see {@link Op.AdamUpdate}.
+   * One Adam step for weight {@code w}: returns {@code (w', m', v')}; see {@link
+   * CompositeOp.AdamUpdate}.
    *
    * @param alpha the step size, a scalar: the learning rate with the bias correction folded in
    */
   public List<Value> adamUpdate(
       Value w, Value g, Value m, Value v, Value alpha, double beta1, double beta2, double epsilon) {
-    return emit(new Op.AdamUpdate(beta1, beta2, epsilon), List.of(w, g, m, v, alpha));
+    return emit(new CompositeOp.AdamUpdate(beta1, beta2, epsilon), List.of(w, g, m, v, alpha));
   }
 
   /** Batch normalization with given statistics. */
   public Value batchNormInference(
       Value x, Value mean, Value variance, Value gamma, Value beta, int axis, double epsilon) {
-    return emit1(new Op.BatchNormInference(axis, epsilon), x, mean, variance, gamma, beta);
+    return emit1(new CompositeOp.BatchNormInference(axis, epsilon), x, mean, variance, gamma, beta);
   }
 }

@@ -37,13 +37,13 @@ public final class GraphPrinter {
     }
     b.append(") {\n");
     for (Node n : g.nodes()) {
-      if (n.op() instanceof Op.Parameter) {
+      if (n.op() instanceof SourceOp.Parameter) {
         continue;
       }
       b.append(indent).append("  ");
       line(n, b);
       b.append('\n');
-      if (n.op() instanceof Op.Scan s) {
+      if (n.op() instanceof ControlFlowOp.Scan s) {
         print(s.body(), b, indent + "    ");
       }
     }

@@ -1,56 +1,140 @@
 package dev.kiln.spi.ir;
 
+import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Deque;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Predicate;
+import java.util.stream.Collectors;
 
-/** Graph-to-graph rewrites that backends share. */
+/**
+ * Graph-to-graph rewrites that backends share, so each backend's lowering sees only the ops it
+ * implements.
+ */
 public final class Rewrites {
+  /**
+   * How deeply decompositions may nest (a composite whose decomposition uses a composite whose
+   * ...). The composites today nest two deep; a chain this long means a decomposition that emits
+   * itself.
+   */
+  static final int MAX_DEPTH = 16;
+
   private Rewrites() {}
 
   /**
-   * The same graph with every composite op that {@code expand} accepts replaced by its
-   * decomposition, scan bodies included. A backend that implements only some composites directly
-   * expands the rest before compiling.
+   * The same graph with every composite op replaced by primitives, scan bodies included.
+   *
+   * @throws IllegalStateException if a decomposition does not terminate
+   */
+  public static Graph expandAll(Graph g) {
+    return expand(g, c -> false);
+  }
+
+  /**
+   * The same graph with every composite op that {@code keepWhole} rejects replaced by its
+   * decomposition, to a fixed point: where a decomposition emits other composites, those are kept
+   * or expanded by the same rule, so the result holds no composite that {@code keepWhole} rejects.
+   * Scan bodies are rewritten too. A backend passes the composites it implements directly.
    *
    * {@snippet :
-   * Graph g = Rewrites.expandComposites(graph, c -> !(c instanceof Op.Softmax));
+   * // The backend runs softmax as one kernel; every other composite becomes primitives.
+   * Graph lowered = Rewrites.expand(graph, c -> c instanceof CompositeOp.Softmax);
    * }
+   *
+   * @param g the graph to rewrite; it is not changed
+   * @param keepWhole the composites to leave in place
+   * @return a new graph with the same inputs, outputs and variable updates
+   * @throws IllegalStateException if a decomposition does not terminate (it emits, directly or
+   *     through others, the composite being expanded); the message names the chain of ops
    */
-  public static Graph expandComposites(Graph g, Predicate<Op.Composite> expand) {
+  public static Graph expand(Graph g, Predicate<? super CompositeOp> keepWhole) {
     GraphBuilder b = new GraphBuilder();
-    Map<Value, Value> map = new HashMap<>();
-    for (Node n : g.nodes()) {
-      List<Value> args = new ArrayList<>();
-      for (Value v : n.inputs()) {
-        args.add(map.get(v));
-      }
-      List<Value> out =
-          switch (n.op()) {
-            case Op.Parameter p -> List.of(b.input(p.type()));
-            case Op.VariableRead v -> List.of(b.variable(v.id(), v.type()));
-            case Op.Composite c when expand.test(c) -> c.decompose(b, args);
-            case Op.Scan s ->
-                b.emit(
-                    new Op.Scan(
-                        expandComposites(s.body(), expand),
-                        s.numCarries(),
-                        s.numSequences(),
-                        s.length(),
-                        s.reverse()),
-                    args);
-            default -> b.emit(n.op(), args);
-          };
-      for (int i = 0; i < out.size(); i++) {
-        map.put(n.outputs().get(i), out.get(i));
-      }
-    }
+    Map<Value, Value> map = replay(b, g, null, keepWhole, new ArrayDeque<>());
     for (Value o : g.outputs()) {
       b.output(map.get(o));
     }
     g.updates().forEach((id, v) -> b.update(id, map.get(v)));
     return b.build();
+  }
+
+  /**
+   * Emits {@code g}'s nodes into {@code b}, expanding composites on the way. With {@code args} null
+   * the graph's parameters become inputs of {@code b}; otherwise they stand for {@code args}.
+   *
+   * @return where each value of {@code g} went in {@code b}
+   */
+  private static Map<Value, Value> replay(
+      GraphBuilder b,
+      Graph g,
+      List<Value> args,
+      Predicate<? super CompositeOp> keepWhole,
+      Deque<CompositeOp> path) {
+    Map<Value, Value> map = new HashMap<>();
+    for (Node n : g.nodes()) {
+      List<Value> operands = new ArrayList<>(n.inputs().size());
+      for (Value v : n.inputs()) {
+        operands.add(map.get(v));
+      }
+      // Only ops that need more than a copy are named; every other op is emitted as it is.
+      List<Value> results =
+          switch (n.op()) {
+            case SourceOp.Parameter p ->
+                List.of(args == null ? b.input(p.type()) : args.get(p.index()));
+            case SourceOp.VariableRead v -> List.of(b.variable(v.id(), v.type()));
+            case ControlFlowOp.Scan s ->
+                b.emit(
+                    new ControlFlowOp.Scan(
+                        expand(s.body(), keepWhole),
+                        s.numCarries(),
+                        s.numSequences(),
+                        s.length(),
+                        s.reverse()),
+                    operands);
+            case CompositeOp c when !keepWhole.test(c) ->
+                expandOne(b, c, operands, keepWhole, path);
+            default -> b.emit(n.op(), operands);
+          };
+      for (int i = 0; i < results.size(); i++) {
+        map.put(n.outputs().get(i), results.get(i));
+      }
+    }
+    return map;
+  }
+
+  /**
+   * Emits {@code c}'s decomposition on {@code operands} into {@code b}, expanding the composites
+   * the decomposition itself emits. The decomposition is first built on its own so that its
+   * composites can be expanded before anything reaches {@code b}.
+   */
+  private static List<Value> expandOne(
+      GraphBuilder b,
+      CompositeOp c,
+      List<Value> operands,
+      Predicate<? super CompositeOp> keepWhole,
+      Deque<CompositeOp> path) {
+    path.addLast(c);
+    if (path.size() > MAX_DEPTH) {
+      throw new IllegalStateException(
+          "the decomposition of composite op '"
+              + path.getFirst().name()
+              + "' does not terminate: "
+              + path.stream().map(Op::name).collect(Collectors.joining(" > ")));
+    }
+    GraphBuilder scratch = new GraphBuilder();
+    List<Value> params = new ArrayList<>(operands.size());
+    for (Value v : operands) {
+      params.add(scratch.input(v.type()));
+    }
+    List<Value> results = c.decompose(scratch, params);
+    Graph decomposition = scratch.output(results.toArray(Value[]::new)).build();
+    Map<Value, Value> map = replay(b, decomposition, operands, keepWhole, path);
+    path.removeLast();
+    List<Value> out = new ArrayList<>(results.size());
+    for (Value r : decomposition.outputs()) {
+      out.add(map.get(r));
+    }
+    return out;
   }
 }

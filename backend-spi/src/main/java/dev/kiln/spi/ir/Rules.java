@@ -3,6 +3,7 @@ package dev.kiln.spi.ir;
 import dev.kiln.spi.DType;
 import dev.kiln.spi.Shape;
 import dev.kiln.spi.TensorType;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 
@@ -127,6 +128,27 @@ final class Rules {
     if (!s.isFullyKnown()) {
       throw new ShapeError(op, what + " must be fully known but is " + s);
     }
+  }
+
+  static List<TensorType> one(DType d, Shape s) {
+    return List.of(new TensorType(d, s));
+  }
+
+  /** The shape after reducing {@code axes} (sorted). */
+  static Shape reducedShape(Shape s, int[] axes, boolean keepDims) {
+    List<Integer> out = new ArrayList<>();
+    int k = 0;
+    for (int i = 0; i < s.rank(); i++) {
+      if (k < axes.length && axes[k] == i) {
+        k++;
+        if (keepDims) {
+          out.add(1);
+        }
+      } else {
+        out.add(s.dim(i));
+      }
+    }
+    return Shape.of(out.stream().mapToInt(Integer::intValue).toArray());
   }
 
   static String str(int[] a) {

@@ -9,11 +9,14 @@ import dev.kiln.spi.DType;
 import dev.kiln.spi.HostTensor;
 import dev.kiln.spi.Shape;
 import dev.kiln.spi.TensorType;
+import dev.kiln.spi.ir.ArgFn;
+import dev.kiln.spi.ir.CompareFn;
+import dev.kiln.spi.ir.ControlFlowOp;
 import dev.kiln.spi.ir.GraphBuilder;
-import dev.kiln.spi.ir.Op;
-import dev.kiln.spi.ir.Op.CompareFn;
-import dev.kiln.spi.ir.Op.PoolSpec;
 import dev.kiln.spi.ir.Padding;
+import dev.kiln.spi.ir.PoolFn;
+import dev.kiln.spi.ir.PoolSpec;
+import dev.kiln.spi.ir.PoolingOp;
 import dev.kiln.spi.ir.Value;
 import dev.kiln.spi.testkit.ReferenceEvaluator;
 import java.util.List;
@@ -69,7 +72,7 @@ class AutodiffTest {
   void comparisonsCastsToIntegersAndArgmaxCarryNoGradient() {
     Value x = b.input(TensorType.of(DType.FLOAT64, 3));
     Value mask = b.cast(b.compare(CompareFn.GREATER, x, b.scalar(0, DType.FLOAT64)), DType.FLOAT64);
-    Value idx = b.cast(b.argReduce(Op.ArgFn.ARGMAX, x, 0, false), DType.FLOAT64);
+    Value idx = b.cast(b.argReduce(ArgFn.ARGMAX, x, 0, false), DType.FLOAT64);
     Value asInt = b.cast(b.cast(x, DType.INT32), DType.FLOAT64);
     Value loss = b.add(b.add(b.sumAll(mask), idx), b.sumAll(asInt));
     Value g = Autodiff.gradients(b, loss, List.of(x)).get(0);
@@ -91,8 +94,8 @@ class AutodiffTest {
   void aNonDifferentiableOpOffThePathIsNoError() {
     Value x = b.input(TensorType.of(DType.FLOAT64, 1, 4, 4, 1));
     PoolSpec p = new PoolSpec(new int[] {2, 2}, new int[] {2, 2}, Padding.VALID);
-    Value pooled = b.pool(Op.PoolFn.MAX, x, p);
-    b.emit1(new Op.MaxPoolBackward(p), x, pooled);
+    Value pooled = b.pool(PoolFn.MAX, x, p);
+    b.emit1(new PoolingOp.MaxPoolBackward(p), x, pooled);
     Value g = Autodiff.gradients(b, b.sumAll(pooled), List.of(x)).get(0);
     assertEquals(x.type(), g.type());
   }
@@ -102,7 +105,7 @@ class AutodiffTest {
     Value x = b.input(TensorType.of(DType.FLOAT64, 1, 4, 4, 1));
     Value dy = b.input(TensorType.of(DType.FLOAT64, 1, 2, 2, 1));
     PoolSpec p = new PoolSpec(new int[] {2, 2}, new int[] {2, 2}, Padding.VALID);
-    Value dx = b.emit1(new Op.MaxPoolBackward(p), x, dy);
+    Value dx = b.emit1(new PoolingOp.MaxPoolBackward(p), x, dy);
     MissingGradientException e =
         assertThrows(
             MissingGradientException.class,
@@ -156,7 +159,7 @@ class AutodiffTest {
     Value xs = b.build().inputs().get(1);
     List<Value> g = Autodiff.gradients(b, r.get(0), List.of(h0, xs));
     assertTrue(
-        b.nodes().stream().anyMatch(n -> n.op() instanceof Op.Scan s && s.reverse()),
+        b.nodes().stream().anyMatch(n -> n.op() instanceof ControlFlowOp.Scan s && s.reverse()),
         "a reverse scan was emitted");
     List<HostTensor> out =
         ref.run(

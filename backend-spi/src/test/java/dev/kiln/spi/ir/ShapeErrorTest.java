@@ -7,9 +7,6 @@ import dev.kiln.spi.DType;
 import dev.kiln.spi.HostTensor;
 import dev.kiln.spi.Shape;
 import dev.kiln.spi.TensorType;
-import dev.kiln.spi.ir.Op.ConvSpec;
-import dev.kiln.spi.ir.Op.PoolFn;
-import dev.kiln.spi.ir.Op.PoolSpec;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.function.Executable;
@@ -46,7 +43,7 @@ class ShapeErrorTest {
   @Test
   void arity() {
     fails(
-        () -> b.emit(new Op.Unary(Op.UnaryFn.EXP), List.of(f(2), f(2))),
+        () -> b.emit(new ElementwiseOp.Unary(UnaryFn.EXP), List.of(f(2), f(2))),
         "exp:",
         "expects 1 operand(s)",
         "received 2");
@@ -54,7 +51,7 @@ class ShapeErrorTest {
 
   @Test
   void concatNeedsAnOperand() {
-    fails(() -> b.emit(new Op.Concat(0), List.of()), "concat:", "at least 1");
+    fails(() -> b.emit(new ShapeOp.Concat(0), List.of()), "concat:", "at least 1");
   }
 
   @Test
@@ -133,12 +130,12 @@ class ShapeErrorTest {
 
   @Test
   void logicalNotNeedsBool() {
-    fails(() -> b.unary(Op.UnaryFn.LOGICAL_NOT, f(3)), "logical_not:", "bool", "float32(3,)");
+    fails(() -> b.unary(UnaryFn.LOGICAL_NOT, f(3)), "logical_not:", "bool", "float32(3,)");
   }
 
   @Test
   void logicalBinaryNeedsBool() {
-    fails(() -> b.binary(Op.BinaryFn.LOGICAL_AND, f(3), f(3)), "logical_and:", "bool operands");
+    fails(() -> b.binary(BinaryFn.LOGICAL_AND, f(3), f(3)), "logical_and:", "bool operands");
     fails(() -> b.add(of(DType.BOOL, 3), of(DType.BOOL, 3)), "add:", "numeric operands");
   }
 
@@ -155,7 +152,7 @@ class ShapeErrorTest {
   @Test
   void reduceAxesMustBeNormalized() {
     fails(
-        () -> b.emit1(new Op.Reduce(Op.ReduceFn.SUM, new int[] {-1}, false), f(3)),
+        () -> b.emit1(new ReductionOp.Reduce(ReduceFn.SUM, new int[] {-1}, false), f(3)),
         "reduce_sum:",
         "normalized");
   }
@@ -171,11 +168,11 @@ class ShapeErrorTest {
   @Test
   void argReduceIndexTypeAndAxis() {
     fails(
-        () -> b.emit1(new Op.ArgReduce(Op.ArgFn.ARGMAX, 0, false, DType.FLOAT32), f(3)),
+        () -> b.emit1(new ReductionOp.ArgReduce(ArgFn.ARGMAX, 0, false, DType.FLOAT32), f(3)),
         "argmax:",
         "int32 or int64");
     fails(
-        () -> b.emit1(new Op.ArgReduce(Op.ArgFn.ARGMAX, -1, false, DType.INT32), f(3)),
+        () -> b.emit1(new ReductionOp.ArgReduce(ArgFn.ARGMAX, -1, false, DType.INT32), f(3)),
         "argmax:",
         "normalized");
   }
@@ -265,12 +262,12 @@ class ShapeErrorTest {
     fails(() -> b.pool(PoolFn.MAX, f(4, 4, 3), p), "max_pool:", "2-D pooling", "(4, 4, 3)");
     fails(() -> b.pool(PoolFn.AVG, f(1, 1, 4, 3), p), "avg_pool:", "does not fit", "(1, 1, 4, 3)");
     fails(
-        () -> b.emit1(new Op.MaxPoolBackward(p), f(1, 4, 4, 3), f(1, 3, 2, 3)),
+        () -> b.emit1(new PoolingOp.MaxPoolBackward(p), f(1, 4, 4, 3), f(1, 3, 2, 3)),
         "max_pool_backward:",
         "(1, 3, 2, 3)",
         "(1, 2, 2, 3)");
     fails(
-        () -> b.emit1(new Op.AvgPoolBackward(p, Shape.of(1, 4, 4, 3)), f(1, 3, 2, 3)),
+        () -> b.emit1(new PoolingOp.AvgPoolBackward(p, Shape.of(1, 4, 4, 3)), f(1, 3, 2, 3)),
         "avg_pool_backward:",
         "(1, 3, 2, 3)",
         "(1, 2, 2, 3)");
@@ -328,7 +325,7 @@ class ShapeErrorTest {
 
   @Test
   void concatShapes() {
-    fails(() -> b.emit1(new Op.Concat(-1), f(3, 4), f(3, 4)), "concat:", "normalized");
+    fails(() -> b.emit1(new ShapeOp.Concat(-1), f(3, 4), f(3, 4)), "concat:", "normalized");
     fails(() -> b.concat(0, f(3, 4), f(3)), "concat:", "differ in rank", "(3, 4)", "(3,)");
     fails(() -> b.concat(0, f(3, 4), f(3, 5)), "concat:", "(3, 4)", "(3, 5)", "differ on axis 1");
   }
@@ -341,13 +338,16 @@ class ShapeErrorTest {
 
   @Test
   void gatherAxis() {
-    fails(() -> b.emit1(new Op.Gather(-1), f(3, 4), of(DType.INT32, 2)), "gather:", "normalized");
+    fails(
+        () -> b.emit1(new IndexingOp.Gather(-1), f(3, 4), of(DType.INT32, 2)),
+        "gather:",
+        "normalized");
   }
 
   @Test
   void scatterAddShapes() {
     fails(
-        () -> b.emit1(new Op.ScatterAdd(-1), f(3, 4), of(DType.INT32, 2), f(2, 4)),
+        () -> b.emit1(new IndexingOp.ScatterAdd(-1), f(3, 4), of(DType.INT32, 2), f(2, 4)),
         "scatter_add:",
         "normalized");
     fails(
@@ -373,7 +373,7 @@ class ShapeErrorTest {
         "takes 2 inputs",
         "1 operands");
     fails(
-        () -> b.emit(new Op.Scan(body, 3, 0, 2, false), List.of(f(3), f(3))),
+        () -> b.emit(new ControlFlowOp.Scan(body, 3, 0, 2, false), List.of(f(3), f(3))),
         "scan:",
         "inconsistent");
     fails(

@@ -6,8 +6,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.platform.engine.discovery.DiscoverySelectors.selectClass;
 
 import dev.kiln.spi.backend.Backend;
+import dev.kiln.spi.ir.BinaryFn;
+import dev.kiln.spi.ir.ConvolutionOp;
+import dev.kiln.spi.ir.ElementwiseOp;
 import dev.kiln.spi.ir.Node;
-import dev.kiln.spi.ir.Op;
+import dev.kiln.spi.ir.UnaryFn;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -29,8 +32,8 @@ class ConformanceCanFailTest {
   static final class SwappedSub extends ReferenceEvaluator {
     @Override
     protected List<Buf> apply(Node n, List<Buf> x) {
-      if (n.op() instanceof Op.Binary b
-          && b.fn() == Op.BinaryFn.SUB
+      if (n.op() instanceof ElementwiseOp.Binary b
+          && b.fn() == BinaryFn.SUB
           && n.outputs().get(0).dtype() == dev.kiln.spi.DType.FLOAT32) {
         return super.apply(n, List.of(x.get(1), x.get(0)));
       }
@@ -43,7 +46,7 @@ class ConformanceCanFailTest {
     @Override
     protected List<Buf> apply(Node n, List<Buf> x) {
       List<Buf> r = super.apply(n, x);
-      if (n.op() instanceof Op.ConvBackpropFilter) {
+      if (n.op() instanceof ConvolutionOp.ConvBackpropFilter) {
         Buf dw = r.get(0);
         double[] d = dw.data().clone();
         int cout = dw.shape().dim(-1);
@@ -61,8 +64,8 @@ class ConformanceCanFailTest {
     @Override
     protected List<Buf> apply(Node n, List<Buf> x) {
       List<Buf> r = super.apply(n, x);
-      if (n.op() instanceof Op.Unary u
-          && u.fn() == Op.UnaryFn.EXP
+      if (n.op() instanceof ElementwiseOp.Unary u
+          && u.fn() == UnaryFn.EXP
           && r.get(0).dtype() == dev.kiln.spi.DType.FLOAT16) {
         double[] d = r.get(0).data().clone();
         for (int i = 0; i < d.length; i++) {

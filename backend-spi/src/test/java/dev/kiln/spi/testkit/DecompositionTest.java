@@ -3,8 +3,8 @@ package dev.kiln.spi.testkit;
 import dev.kiln.spi.DType;
 import dev.kiln.spi.HostTensor;
 import dev.kiln.spi.TensorType;
+import dev.kiln.spi.ir.CompositeOp;
 import dev.kiln.spi.ir.Graph;
-import dev.kiln.spi.ir.Op;
 import dev.kiln.spi.ir.Rewrites;
 import java.util.ArrayList;
 import java.util.List;
@@ -23,7 +23,7 @@ class DecompositionTest {
   Stream<DynamicTest> decompositionsMatchTheDirectReference() {
     ReferenceEvaluator ref = new ReferenceEvaluator();
     return OpCases.all().stream()
-        .filter(c -> c.graph().nodes().stream().anyMatch(n -> n.op() instanceof Op.Composite))
+        .filter(c -> c.graph().nodes().stream().anyMatch(n -> n.op() instanceof CompositeOp))
         .filter(c -> c.inputs().stream().allMatch(t -> t.dtype() == DType.FLOAT32))
         .flatMap(c -> Stream.of(c, asFloat64(c)))
         .map(
@@ -32,7 +32,7 @@ class DecompositionTest {
                     c.name(),
                     () -> {
                       Graph g = c.graph();
-                      Graph expanded = Rewrites.expandComposites(g, op -> true);
+                      Graph expanded = Rewrites.expandAll(g);
                       SplittableRandom rnd = new SplittableRandom(c.name().hashCode());
                       List<HostTensor> in = new ArrayList<>();
                       for (int i = 0; i < c.inputs().size(); i++) {

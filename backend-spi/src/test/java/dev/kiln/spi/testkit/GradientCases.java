@@ -7,12 +7,13 @@ import static dev.kiln.spi.DType.INT64;
 
 import dev.kiln.spi.Shape;
 import dev.kiln.spi.TensorType;
+import dev.kiln.spi.ir.BinaryFn;
+import dev.kiln.spi.ir.ElementwiseOp;
 import dev.kiln.spi.ir.GraphBuilder;
-import dev.kiln.spi.ir.Op;
-import dev.kiln.spi.ir.Op.BinaryFn;
-import dev.kiln.spi.ir.Op.PoolFn;
-import dev.kiln.spi.ir.Op.ReduceFn;
-import dev.kiln.spi.ir.Op.UnaryFn;
+import dev.kiln.spi.ir.PoolFn;
+import dev.kiln.spi.ir.PoolingOp;
+import dev.kiln.spi.ir.ReduceFn;
+import dev.kiln.spi.ir.UnaryFn;
 import dev.kiln.spi.ir.Value;
 import dev.kiln.spi.testkit.OpCases.ConvConfig;
 import dev.kiln.spi.testkit.OpCases.PoolConfig;
@@ -83,7 +84,7 @@ public final class GradientCases {
             "cast.float64",
             List.of(f(5)),
             List.of(Domain.ANY),
-            (b, in) -> List.of(b.emit1(new Op.Cast(FLOAT64), in.get(0)))));
+            (b, in) -> List.of(b.emit1(new ElementwiseOp.Cast(FLOAT64), in.get(0)))));
     for (ReduceFn fn : ReduceFn.values()) {
       Domain dom = fn == ReduceFn.PROD ? Domain.range(0.5, 1.5) : Domain.ANY;
       for (int[] axes : new int[][] {{1}, {0, 2}, {0, 1, 2}}) {
@@ -160,7 +161,8 @@ public final class GradientCases {
               "avg_pool_backward." + pc.tag(),
               List.of(new TensorType(FLOAT64, pc.y())),
               List.of(Domain.ANY),
-              (b, in) -> List.of(b.emit1(new Op.AvgPoolBackward(pc.spec(), pc.x()), in.get(0)))));
+              (b, in) ->
+                  List.of(b.emit1(new PoolingOp.AvgPoolBackward(pc.spec(), pc.x()), in.get(0)))));
     }
     c.add(
         g(

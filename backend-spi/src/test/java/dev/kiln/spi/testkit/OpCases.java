@@ -14,17 +14,18 @@ import dev.kiln.spi.DType;
 import dev.kiln.spi.HostTensor;
 import dev.kiln.spi.Shape;
 import dev.kiln.spi.TensorType;
+import dev.kiln.spi.ir.ArgFn;
+import dev.kiln.spi.ir.BinaryFn;
+import dev.kiln.spi.ir.CompareFn;
+import dev.kiln.spi.ir.ConvSpec;
+import dev.kiln.spi.ir.ConvolutionOp;
 import dev.kiln.spi.ir.GraphBuilder;
-import dev.kiln.spi.ir.Op;
-import dev.kiln.spi.ir.Op.ArgFn;
-import dev.kiln.spi.ir.Op.BinaryFn;
-import dev.kiln.spi.ir.Op.CompareFn;
-import dev.kiln.spi.ir.Op.ConvSpec;
-import dev.kiln.spi.ir.Op.PoolFn;
-import dev.kiln.spi.ir.Op.PoolSpec;
-import dev.kiln.spi.ir.Op.ReduceFn;
-import dev.kiln.spi.ir.Op.UnaryFn;
 import dev.kiln.spi.ir.Padding;
+import dev.kiln.spi.ir.PoolFn;
+import dev.kiln.spi.ir.PoolSpec;
+import dev.kiln.spi.ir.PoolingOp;
+import dev.kiln.spi.ir.ReduceFn;
+import dev.kiln.spi.ir.UnaryFn;
 import dev.kiln.spi.ir.Value;
 import java.util.ArrayList;
 import java.util.List;
@@ -418,7 +419,7 @@ public final class OpCases {
   /** A convolution configuration shared by the forward, backward and gradient cases. */
   record ConvConfig(String tag, Shape x, Shape w, ConvSpec spec) {
     Shape y() {
-      return new Op.Conv(spec)
+      return new ConvolutionOp.Conv(spec)
           .infer(List.of(new TensorType(FLOAT32, x), new TensorType(FLOAT32, w)))
           .get(0)
           .shape();
@@ -536,7 +537,7 @@ public final class OpCases {
   /** A pooling configuration shared by the forward, backward and gradient cases. */
   record PoolConfig(String tag, Shape x, PoolSpec spec) {
     Shape y() {
-      return new Op.Pool(PoolFn.MAX, spec)
+      return new PoolingOp.Pool(PoolFn.MAX, spec)
           .infer(List.of(new TensorType(FLOAT32, x)))
           .get(0)
           .shape();
@@ -587,13 +588,15 @@ public final class OpCases {
                 List.of(new TensorType(d, pc.x()), new TensorType(d, pc.y())),
                 List.of(Domain.ANY, Domain.ANY),
                 (b, in) ->
-                    List.of(b.emit1(new Op.MaxPoolBackward(pc.spec()), in.get(0), in.get(1)))));
+                    List.of(
+                        b.emit1(new PoolingOp.MaxPoolBackward(pc.spec()), in.get(0), in.get(1)))));
         c.add(
             many(
                 "avg_pool_backward." + d + "." + pc.tag(),
                 List.of(new TensorType(d, pc.y())),
                 List.of(Domain.ANY),
-                (b, in) -> List.of(b.emit1(new Op.AvgPoolBackward(pc.spec(), pc.x()), in.get(0)))));
+                (b, in) ->
+                    List.of(b.emit1(new PoolingOp.AvgPoolBackward(pc.spec(), pc.x()), in.get(0)))));
       }
     }
   }

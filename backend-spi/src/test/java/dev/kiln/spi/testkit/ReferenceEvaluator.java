@@ -4,11 +4,28 @@ import dev.kiln.spi.DType;
 import dev.kiln.spi.HostTensor;
 import dev.kiln.spi.Shape;
 import dev.kiln.spi.TensorType;
+import dev.kiln.spi.ir.ArgFn;
+import dev.kiln.spi.ir.BinaryFn;
+import dev.kiln.spi.ir.CompareFn;
+import dev.kiln.spi.ir.CompositeOp;
+import dev.kiln.spi.ir.ControlFlowOp;
+import dev.kiln.spi.ir.ConvSpec;
+import dev.kiln.spi.ir.ConvolutionOp;
+import dev.kiln.spi.ir.ElementwiseOp;
 import dev.kiln.spi.ir.Graph;
 import dev.kiln.spi.ir.GraphPrinter;
+import dev.kiln.spi.ir.IndexingOp;
+import dev.kiln.spi.ir.LinalgOp;
 import dev.kiln.spi.ir.Node;
-import dev.kiln.spi.ir.Op;
 import dev.kiln.spi.ir.Padding;
+import dev.kiln.spi.ir.PoolFn;
+import dev.kiln.spi.ir.PoolSpec;
+import dev.kiln.spi.ir.PoolingOp;
+import dev.kiln.spi.ir.ReduceFn;
+import dev.kiln.spi.ir.ReductionOp;
+import dev.kiln.spi.ir.ShapeOp;
+import dev.kiln.spi.ir.SourceOp;
+import dev.kiln.spi.ir.UnaryFn;
 import dev.kiln.spi.ir.Value;
 import dev.kiln.spi.math.SpecialFunctions;
 import dev.kiln.spi.random.Philox;
@@ -103,14 +120,14 @@ public class ReferenceEvaluator {
         args.add(env.get(v));
       }
       List<Buf> out;
-      if (n.op() instanceof Op.Parameter p) {
+      if (n.op() instanceof SourceOp.Parameter p) {
         Buf b = inputs.get(p.index());
         if (!b.type().equals(p.type())) {
           throw new IllegalArgumentException(
               "input " + p.index() + " must be " + p.type() + " but is " + b.type());
         }
         out = List.of(b);
-      } else if (n.op() instanceof Op.VariableRead v) {
+      } else if (n.op() instanceof SourceOp.VariableRead v) {
         HostTensor h = vars.get(v.id());
         if (h == null) {
           throw new IllegalArgumentException("variable '" + v.id() + "' has no value");
@@ -143,50 +160,52 @@ public class ReferenceEvaluator {
     }
     TensorType t = types.get(0);
     return switch (n.op()) {
-      case Op.Parameter p -> throw new IllegalStateException("handled by evaluate");
-      case Op.VariableRead v -> throw new IllegalStateException("handled by evaluate");
-      case Op.Constant c -> List.of(Buf.of(c.value()));
-      case Op.Iota io -> List.of(iota(t, io.axis()));
-      case Op.Random r -> List.of(random(r, t, x.get(0)));
-      case Op.Unary u -> List.of(map(t, x.get(0), v -> unary(u.fn(), v)));
-      case Op.Binary b -> List.of(binary(b.fn(), t, x.get(0), x.get(1)));
-      case Op.Compare c -> List.of(compare(c.fn(), t, x.get(0), x.get(1)));
-      case Op.Select s -> List.of(select(t, x.get(0), x.get(1), x.get(2)));
-      case Op.Cast c -> List.of(map(t, x.get(0), v -> v));
-      case Op.Reduce r -> List.of(reduce(r.fn(), r.axes(), t, x.get(0)));
-      case Op.ArgReduce a -> List.of(argReduce(a, t, x.get(0)));
-      case Op.MatMul m -> List.of(matmul(m, t, x.get(0), x.get(1)));
-      case Op.Conv c -> List.of(Convolution.forward(c.spec(), t, x.get(0), x.get(1)));
-      case Op.ConvBackpropInput c ->
+      case SourceOp.Parameter p -> throw new IllegalStateException("handled by evaluate");
+      case SourceOp.VariableRead v -> throw new IllegalStateException("handled by evaluate");
+      case SourceOp.Constant c -> List.of(Buf.of(c.value()));
+      case SourceOp.Iota io -> List.of(iota(t, io.axis()));
+      case SourceOp.Random r -> List.of(random(r, t, x.get(0)));
+      case ElementwiseOp.Unary u -> List.of(map(t, x.get(0), v -> unary(u.fn(), v)));
+      case ElementwiseOp.Binary b -> List.of(binary(b.fn(), t, x.get(0), x.get(1)));
+      case ElementwiseOp.Compare c -> List.of(compare(c.fn(), t, x.get(0), x.get(1)));
+      case ElementwiseOp.Select s -> List.of(select(t, x.get(0), x.get(1), x.get(2)));
+      case ElementwiseOp.Cast c -> List.of(map(t, x.get(0), v -> v));
+      case ReductionOp.Reduce r -> List.of(reduce(r.fn(), r.axes(), t, x.get(0)));
+      case ReductionOp.ArgReduce a -> List.of(argReduce(a, t, x.get(0)));
+      case LinalgOp.MatMul m -> List.of(matmul(m, t, x.get(0), x.get(1)));
+      case ConvolutionOp.Conv c -> List.of(Convolution.forward(c.spec(), t, x.get(0), x.get(1)));
+      case ConvolutionOp.ConvBackpropInput c ->
           List.of(Convolution.backpropInput(c.spec(), t, x.get(0), x.get(1)));
-      case Op.ConvBackpropFilter c ->
+      case ConvolutionOp.ConvBackpropFilter c ->
           List.of(Convolution.backpropFilter(c.spec(), t, x.get(0), x.get(1)));
-      case Op.Pool p -> List.of(Pooling.forward(p.fn(), p.spec(), t, x.get(0)));
-      case Op.MaxPoolBackward p -> List.of(Pooling.maxBackward(p.spec(), t, x.get(0), x.get(1)));
-      case Op.AvgPoolBackward p -> List.of(Pooling.avgBackward(p.spec(), t, x.get(0)));
-      case Op.Reshape r -> List.of(new Buf(t, x.get(0).data().clone()));
-      case Op.Transpose tr -> List.of(transpose(tr.perm(), t, x.get(0)));
-      case Op.BroadcastTo bt -> List.of(map(t, broadcast(x.get(0), t.shape()), v -> v));
-      case Op.Slice s -> List.of(stridedSlice(s.begin(), ones(s.begin().length), t, x.get(0)));
-      case Op.StridedSlice s -> List.of(stridedSlice(s.begin(), s.strides(), t, x.get(0)));
-      case Op.Concat c -> List.of(concat(c.axis(), t, x));
-      case Op.Pad p -> List.of(pad(p, t, x.get(0)));
-      case Op.Gather ga -> List.of(gather(ga.axis(), t, x.get(0), x.get(1)));
-      case Op.ScatterAdd s -> List.of(scatterAdd(s.axis(), t, x.get(0), x.get(1), x.get(2)));
-      case Op.OneHot o -> List.of(oneHot(o.depth(), t, x.get(0)));
-      case Op.Scan s -> scan(s, types, x);
-      case Op.Softmax s -> List.of(softmax(s.axis(), t, x.get(0), false));
-      case Op.LogSoftmax s -> List.of(softmax(s.axis(), t, x.get(0), true));
-      case Op.LogSumExp l -> List.of(logSumExp(l.axes(), t, x.get(0)));
-      case Op.SoftmaxCrossEntropy s ->
+      case PoolingOp.Pool p -> List.of(Pooling.forward(p.fn(), p.spec(), t, x.get(0)));
+      case PoolingOp.MaxPoolBackward p ->
+          List.of(Pooling.maxBackward(p.spec(), t, x.get(0), x.get(1)));
+      case PoolingOp.AvgPoolBackward p -> List.of(Pooling.avgBackward(p.spec(), t, x.get(0)));
+      case ShapeOp.Reshape r -> List.of(new Buf(t, x.get(0).data().clone()));
+      case ShapeOp.Transpose tr -> List.of(transpose(tr.perm(), t, x.get(0)));
+      case ShapeOp.BroadcastTo bt -> List.of(map(t, broadcast(x.get(0), t.shape()), v -> v));
+      case ShapeOp.Slice s -> List.of(stridedSlice(s.begin(), ones(s.begin().length), t, x.get(0)));
+      case ShapeOp.StridedSlice s -> List.of(stridedSlice(s.begin(), s.strides(), t, x.get(0)));
+      case ShapeOp.Concat c -> List.of(concat(c.axis(), t, x));
+      case ShapeOp.Pad p -> List.of(pad(p, t, x.get(0)));
+      case IndexingOp.Gather ga -> List.of(gather(ga.axis(), t, x.get(0), x.get(1)));
+      case IndexingOp.ScatterAdd s ->
+          List.of(scatterAdd(s.axis(), t, x.get(0), x.get(1), x.get(2)));
+      case IndexingOp.OneHot o -> List.of(oneHot(o.depth(), t, x.get(0)));
+      case ControlFlowOp.Scan s -> scan(s, types, x);
+      case CompositeOp.Softmax s -> List.of(softmax(s.axis(), t, x.get(0), false));
+      case CompositeOp.LogSoftmax s -> List.of(softmax(s.axis(), t, x.get(0), true));
+      case CompositeOp.LogSumExp l -> List.of(logSumExp(l.axes(), t, x.get(0)));
+      case CompositeOp.SoftmaxCrossEntropy s ->
           List.of(softmaxCrossEntropy(s.axis(), t, x.get(0), x.get(1)));
-      case Op.SigmoidCrossEntropy s -> List.of(sigmoidCrossEntropy(t, x.get(0), x.get(1)));
-      case Op.BatchNormTraining bn -> batchNormTraining(bn, types, x);
-      case Op.BatchNormInference bn -> List.of(batchNormInference(bn, t, x));
-      case Op.LayerNorm ln -> List.of(layerNorm(ln, t, x));
-      case Op.Gelu ge -> List.of(map(t, x.get(0), v -> gelu(v, ge.approximate())));
-      case Op.Silu si -> List.of(map(t, x.get(0), v -> v / (1 + Math.exp(-v))));
-      case Op.AdamUpdate a -> adamUpdate(a, t, x);
+      case CompositeOp.SigmoidCrossEntropy s -> List.of(sigmoidCrossEntropy(t, x.get(0), x.get(1)));
+      case CompositeOp.BatchNormTraining bn -> batchNormTraining(bn, types, x);
+      case CompositeOp.BatchNormInference bn -> List.of(batchNormInference(bn, t, x));
+      case CompositeOp.LayerNorm ln -> List.of(layerNorm(ln, t, x));
+      case CompositeOp.Gelu ge -> List.of(map(t, x.get(0), v -> gelu(v, ge.approximate())));
+      case CompositeOp.Silu si -> List.of(map(t, x.get(0), v -> v / (1 + Math.exp(-v))));
+      case CompositeOp.AdamUpdate a -> adamUpdate(a, t, x);
     };
   }
 
@@ -276,7 +295,7 @@ public class ReferenceEvaluator {
 
   // ---------------------------------------------------------------- elementwise
 
-  static double unary(Op.UnaryFn fn, double v) {
+  static double unary(UnaryFn fn, double v) {
     return switch (fn) {
       case NEG -> -v;
       case ABS -> Math.abs(v);
@@ -312,7 +331,7 @@ public class ReferenceEvaluator {
     return 0.5 * v * (1 + erf(v / Math.sqrt(2)));
   }
 
-  static Buf binary(Op.BinaryFn fn, TensorType t, Buf a, Buf b) {
+  static Buf binary(BinaryFn fn, TensorType t, Buf a, Buf b) {
     Buf x = broadcast(a, t.shape());
     Buf y = broadcast(b, t.shape());
     boolean integer = !t.dtype().isFloating();
@@ -342,7 +361,7 @@ public class ReferenceEvaluator {
     return new Buf(t, out);
   }
 
-  static Buf compare(Op.CompareFn fn, TensorType t, Buf a, Buf b) {
+  static Buf compare(CompareFn fn, TensorType t, Buf a, Buf b) {
     Buf x = broadcast(a, t.shape());
     Buf y = broadcast(b, t.shape());
     double[] out = new double[x.data().length];
@@ -376,7 +395,7 @@ public class ReferenceEvaluator {
 
   // ---------------------------------------------------------------- reductions
 
-  static Buf reduce(Op.ReduceFn fn, int[] axes, TensorType t, Buf x) {
+  static Buf reduce(ReduceFn fn, int[] axes, TensorType t, Buf x) {
     int[] xd = x.shape().dims();
     boolean[] reduced = new boolean[xd.length];
     long count = 1;
@@ -416,12 +435,12 @@ public class ReferenceEvaluator {
           };
     }
     for (int i = 0; i < outSize; i++) {
-      acc[i] = round(t.dtype(), fn == Op.ReduceFn.MEAN ? acc[i] / count : acc[i]);
+      acc[i] = round(t.dtype(), fn == ReduceFn.MEAN ? acc[i] / count : acc[i]);
     }
     return new Buf(t, acc);
   }
 
-  static Buf argReduce(Op.ArgReduce a, TensorType t, Buf x) {
+  static Buf argReduce(ReductionOp.ArgReduce a, TensorType t, Buf x) {
     int[] xd = x.shape().dims();
     int axis = a.axis();
     int[] kd = xd.clone();
@@ -438,7 +457,7 @@ public class ReferenceEvaluator {
       boolean better =
           pos == 0
               || (!Double.isNaN(best[o])
-                  && (Double.isNaN(v) || (a.fn() == Op.ArgFn.ARGMAX ? v > best[o] : v < best[o])));
+                  && (Double.isNaN(v) || (a.fn() == ArgFn.ARGMAX ? v > best[o] : v < best[o])));
       if (better) {
         best[o] = v;
         out[o] = pos;
@@ -449,7 +468,7 @@ public class ReferenceEvaluator {
 
   // ---------------------------------------------------------------- linear algebra
 
-  static Buf matmul(Op.MatMul m, TensorType t, Buf a, Buf b) {
+  static Buf matmul(LinalgOp.MatMul m, TensorType t, Buf a, Buf b) {
     int[] od = t.shape().dims();
     int r = od.length;
     int rows = od[r - 2];
@@ -547,7 +566,7 @@ public class ReferenceEvaluator {
     return new Buf(t, out);
   }
 
-  static Buf pad(Op.Pad p, TensorType t, Buf x) {
+  static Buf pad(ShapeOp.Pad p, TensorType t, Buf x) {
     int[] od = t.shape().dims();
     int[] xd = x.shape().dims();
     double[] out = new double[t.shape().intSize()];
@@ -628,7 +647,7 @@ public class ReferenceEvaluator {
     return new Buf(t, out);
   }
 
-  static Buf random(Op.Random r, TensorType t, Buf seed) {
+  static Buf random(SourceOp.Random r, TensorType t, Buf seed) {
     long key = (long) seed.data()[0];
     long counter = (long) seed.data()[1];
     double[] out = new double[t.shape().intSize()];
@@ -646,7 +665,7 @@ public class ReferenceEvaluator {
 
   // ---------------------------------------------------------------- control flow
 
-  private List<Buf> scan(Op.Scan s, List<TensorType> types, List<Buf> x) {
+  private List<Buf> scan(ControlFlowOp.Scan s, List<TensorType> types, List<Buf> x) {
     int k = s.numCarries();
     int m = s.numSequences();
     List<Buf> carries = new ArrayList<>(x.subList(0, k));
@@ -740,7 +759,7 @@ public class ReferenceEvaluator {
     }
     Arrays.sort(ax);
     TensorType f64 = new TensorType(DType.FLOAT64, t.shape());
-    Buf max = reduce(Op.ReduceFn.MAX, ax, new TensorType(DType.FLOAT64, keep(x.shape(), ax)), x);
+    Buf max = reduce(ReduceFn.MAX, ax, new TensorType(DType.FLOAT64, keep(x.shape(), ax)), x);
     Buf mb = broadcast(max, x.shape());
     double[] e = new double[x.data().length];
     for (int i = 0; i < e.length; i++) {
@@ -748,7 +767,7 @@ public class ReferenceEvaluator {
     }
     Buf sum =
         reduce(
-            Op.ReduceFn.SUM,
+            ReduceFn.SUM,
             ax,
             new TensorType(DType.FLOAT64, keep(x.shape(), ax)),
             new Buf(new TensorType(DType.FLOAT64, x.shape()), e));
@@ -775,7 +794,7 @@ public class ReferenceEvaluator {
       prod[i] = -labels.data()[i] * lsm.data()[i];
     }
     int a = logits.shape().normalizeAxis(axis);
-    return reduce(Op.ReduceFn.SUM, new int[] {a}, t, new Buf(f64, prod));
+    return reduce(ReduceFn.SUM, new int[] {a}, t, new Buf(f64, prod));
   }
 
   static Buf sigmoidCrossEntropy(TensorType t, Buf logits, Buf labels) {
@@ -813,7 +832,7 @@ public class ReferenceEvaluator {
   }
 
   private List<Buf> batchNormTraining(
-      Op.BatchNormTraining bn, List<TensorType> types, List<Buf> x) {
+      CompositeOp.BatchNormTraining bn, List<TensorType> types, List<Buf> x) {
     Buf in = x.get(0);
     int a = in.shape().normalizeAxis(bn.axis());
     double[] mean = channelStats(in, a, false, null);
@@ -830,7 +849,7 @@ public class ReferenceEvaluator {
     return List.of(y, new Buf(types.get(1), m), new Buf(types.get(2), v));
   }
 
-  private static List<Buf> adamUpdate(Op.AdamUpdate a, TensorType t, List<Buf> x) {
+  private static List<Buf> adamUpdate(CompositeOp.AdamUpdate a, TensorType t, List<Buf> x) {
     double[] w = x.get(0).data();
     double[] g = x.get(1).data();
     double[] m = x.get(2).data();
@@ -849,7 +868,8 @@ public class ReferenceEvaluator {
     return List.of(new Buf(t, w2), new Buf(t, m2), new Buf(t, v2));
   }
 
-  private static Buf batchNormInference(Op.BatchNormInference bn, TensorType t, List<Buf> x) {
+  private static Buf batchNormInference(
+      CompositeOp.BatchNormInference bn, TensorType t, List<Buf> x) {
     Buf in = x.get(0);
     int a = in.shape().normalizeAxis(bn.axis());
     return normalizeChannels(
@@ -875,7 +895,7 @@ public class ReferenceEvaluator {
     return new Buf(t, out);
   }
 
-  private static Buf layerNorm(Op.LayerNorm ln, TensorType t, List<Buf> x) {
+  private static Buf layerNorm(CompositeOp.LayerNorm ln, TensorType t, List<Buf> x) {
     Buf in = x.get(0);
     int[] d = in.shape().dims();
     int[] ax = ln.axes().clone();
@@ -940,7 +960,7 @@ public class ReferenceEvaluator {
       void at(int n, int[] o, int[] i, int[] k);
     }
 
-    static void taps(Op.ConvSpec s, int[] xd, int[] kd, int[] od, Tap body) {
+    static void taps(ConvSpec s, int[] xd, int[] kd, int[] od, Tap body) {
       int r = s.spatialRank();
       int[] lo = new int[r];
       for (int a = 0; a < r; a++) {
@@ -992,7 +1012,7 @@ public class ReferenceEvaluator {
       return (flat * kd[kd.length - 2] + ci) * kd[kd.length - 1] + co;
     }
 
-    static Buf forward(Op.ConvSpec s, TensorType t, Buf x, Buf w) {
+    static Buf forward(ConvSpec s, TensorType t, Buf x, Buf w) {
       int[] xd = x.shape().dims();
       int[] kd = w.shape().dims();
       int[] od = t.shape().dims();
@@ -1018,7 +1038,7 @@ public class ReferenceEvaluator {
       return rounded(t, out);
     }
 
-    static Buf backpropInput(Op.ConvSpec s, TensorType t, Buf dy, Buf w) {
+    static Buf backpropInput(ConvSpec s, TensorType t, Buf dy, Buf w) {
       int[] xd = t.shape().dims();
       int[] kd = w.shape().dims();
       int[] od = dy.shape().dims();
@@ -1043,7 +1063,7 @@ public class ReferenceEvaluator {
       return rounded(t, out);
     }
 
-    static Buf backpropFilter(Op.ConvSpec s, TensorType t, Buf x, Buf dy) {
+    static Buf backpropFilter(ConvSpec s, TensorType t, Buf x, Buf dy) {
       int[] xd = x.shape().dims();
       int[] kd = t.shape().dims();
       int[] od = dy.shape().dims();
@@ -1085,7 +1105,7 @@ public class ReferenceEvaluator {
       void at(int outIndex, int[] inIndices, int count);
     }
 
-    static void windows(Op.PoolSpec s, int[] xd, int[] od, Window body) {
+    static void windows(PoolSpec s, int[] xd, int[] od, Window body) {
       int r = s.window().length;
       int[] lo = new int[r];
       for (int a = 0; a < r; a++) {
@@ -1125,24 +1145,24 @@ public class ReferenceEvaluator {
       }
     }
 
-    static Buf forward(Op.PoolFn fn, Op.PoolSpec s, TensorType t, Buf x) {
+    static Buf forward(PoolFn fn, PoolSpec s, TensorType t, Buf x) {
       double[] out = new double[t.shape().intSize()];
       windows(
           s,
           x.shape().dims(),
           t.shape().dims(),
           (o, idx, count) -> {
-            double acc = fn == Op.PoolFn.MAX ? Double.NEGATIVE_INFINITY : 0;
+            double acc = fn == PoolFn.MAX ? Double.NEGATIVE_INFINITY : 0;
             for (int i = 0; i < count; i++) {
               double v = x.data()[idx[i]];
-              acc = fn == Op.PoolFn.MAX ? Math.max(acc, v) : acc + v;
+              acc = fn == PoolFn.MAX ? Math.max(acc, v) : acc + v;
             }
-            out[o] = fn == Op.PoolFn.MAX ? acc : acc / count;
+            out[o] = fn == PoolFn.MAX ? acc : acc / count;
           });
       return rounded(t, out);
     }
 
-    static Buf maxBackward(Op.PoolSpec s, TensorType t, Buf x, Buf dy) {
+    static Buf maxBackward(PoolSpec s, TensorType t, Buf x, Buf dy) {
       double[] out = new double[t.shape().intSize()];
       windows(
           s,
@@ -1160,7 +1180,7 @@ public class ReferenceEvaluator {
       return rounded(t, out);
     }
 
-    static Buf avgBackward(Op.PoolSpec s, TensorType t, Buf dy) {
+    static Buf avgBackward(PoolSpec s, TensorType t, Buf dy) {
       double[] out = new double[t.shape().intSize()];
       windows(
           s,

@@ -6,15 +6,17 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.kiln.spi.DType;
 import dev.kiln.spi.HostTensor;
 import dev.kiln.spi.Shape;
+import dev.kiln.spi.ir.ArgFn;
+import dev.kiln.spi.ir.BinaryFn;
+import dev.kiln.spi.ir.ConvSpec;
 import dev.kiln.spi.ir.Graph;
 import dev.kiln.spi.ir.GraphBuilder;
-import dev.kiln.spi.ir.Op;
-import dev.kiln.spi.ir.Op.ArgFn;
-import dev.kiln.spi.ir.Op.ConvSpec;
-import dev.kiln.spi.ir.Op.PoolFn;
-import dev.kiln.spi.ir.Op.PoolSpec;
-import dev.kiln.spi.ir.Op.ReduceFn;
 import dev.kiln.spi.ir.Padding;
+import dev.kiln.spi.ir.PoolFn;
+import dev.kiln.spi.ir.PoolSpec;
+import dev.kiln.spi.ir.PoolingOp;
+import dev.kiln.spi.ir.ReduceFn;
+import dev.kiln.spi.ir.UnaryFn;
 import dev.kiln.spi.ir.Value;
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -106,11 +108,12 @@ class TfjsGoldenTest {
     graph("avg_pool_2x2_same", (b, x) -> List.of(b.pool(PoolFn.AVG, x.get(0), p2)));
     graph(
         "max_pool_2x2_same_backward",
-        (b, x) -> List.of(b.emit1(new Op.MaxPoolBackward(p2), x.get(0), x.get(1))));
+        (b, x) -> List.of(b.emit1(new PoolingOp.MaxPoolBackward(p2), x.get(0), x.get(1))));
     PoolSpec v2 = new PoolSpec(new int[] {2, 2}, new int[] {2, 2}, Padding.VALID);
     graph(
         "avg_pool_2x2_valid_backward",
-        (b, x) -> List.of(b.emit1(new Op.AvgPoolBackward(v2, Shape.of(2, 7, 7, 3)), x.get(0))));
+        (b, x) ->
+            List.of(b.emit1(new PoolingOp.AvgPoolBackward(v2, Shape.of(2, 7, 7, 3)), x.get(0))));
     graph("max_pool_3x3_stride1_same", (b, x) -> List.of(b.pool(PoolFn.MAX, x.get(0), p3)));
     graph("avg_pool_3x3_stride1_same", (b, x) -> List.of(b.pool(PoolFn.AVG, x.get(0), p3)));
     graph("matmul_ta_tb", (b, x) -> List.of(b.matmul(x.get(0), x.get(1), true, true)));
@@ -156,11 +159,11 @@ class TfjsGoldenTest {
                     x.get(0),
                     0)));
     graph("one_hot_5", (b, x) -> List.of(b.oneHot(x.get(0), 5, DType.INT32)));
-    graph("round_half_even", (b, x) -> List.of(b.unary(Op.UnaryFn.ROUND, x.get(0))));
+    graph("round_half_even", (b, x) -> List.of(b.unary(UnaryFn.ROUND, x.get(0))));
     graph("erf", (b, x) -> List.of(b.erf(x.get(0))));
     graph("floor_div_int32", (b, x) -> List.of(b.div(x.get(0), x.get(1))));
-    graph("mod_int32", (b, x) -> List.of(b.binary(Op.BinaryFn.MOD, x.get(0), x.get(1))));
-    graph("mod_float32", (b, x) -> List.of(b.binary(Op.BinaryFn.MOD, x.get(0), x.get(1))));
+    graph("mod_int32", (b, x) -> List.of(b.binary(BinaryFn.MOD, x.get(0), x.get(1))));
+    graph("mod_float32", (b, x) -> List.of(b.binary(BinaryFn.MOD, x.get(0), x.get(1))));
     graph("pow", (b, x) -> List.of(b.pow(x.get(0), x.get(1))));
     graph("cast_float32_to_int32", (b, x) -> List.of(b.cast(x.get(0), DType.INT32)));
     graph(

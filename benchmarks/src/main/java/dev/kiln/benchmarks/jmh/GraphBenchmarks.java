@@ -8,8 +8,8 @@ import dev.kiln.spi.backend.Backends;
 import dev.kiln.spi.backend.CompileOptions;
 import dev.kiln.spi.backend.DeviceTensor;
 import dev.kiln.spi.backend.Executable;
+import dev.kiln.spi.ir.ConvSpec;
 import dev.kiln.spi.ir.GraphBuilder;
-import dev.kiln.spi.ir.Op;
 import dev.kiln.spi.ir.Padding;
 import dev.kiln.spi.ir.Value;
 import java.util.ArrayList;
@@ -64,7 +64,7 @@ public class GraphBenchmarks {
     System.setProperty("kiln.native.fusion", fusion);
     backend = Backends.open("native");
     GraphBuilder b = new GraphBuilder();
-    Op.ConvSpec spec = Op.ConvSpec.simple(2, Padding.VALID);
+    ConvSpec spec = ConvSpec.simple(2, Padding.VALID);
     switch (graph) {
       case "conv2d_forward" -> {
         Value x = b.input(TensorType.of(DType.FLOAT32, 64, 12, 12, 20));

@@ -5,7 +5,7 @@ import dev.kiln.api.ops.Ops;
 import dev.kiln.api.registry.Arg;
 import dev.kiln.api.registry.KerasClass;
 import dev.kiln.api.registry.Kind;
-import dev.kiln.spi.ir.Op.CompareFn;
+import dev.kiln.spi.ir.CompareFn;
 import dev.kiln.spi.ir.Value;
 
 /**

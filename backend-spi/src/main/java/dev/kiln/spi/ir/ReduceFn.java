@@ -1,0 +1,10 @@
+package dev.kiln.spi.ir;
+
+/** Reduction functions. */
+public enum ReduceFn {
+  SUM,
+  MEAN,
+  MAX,
+  MIN,
+  PROD
+}
