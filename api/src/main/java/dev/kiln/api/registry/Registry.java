@@ -87,6 +87,18 @@ public final class Registry {
     return Set.copyOf(BY_NAME.get(kind).keySet());
   }
 
+  /** The class names of one kind that Kiln declares itself (not {@link #register}ed), sorted. */
+  public static synchronized Set<String> builtInClassNames(Kind kind) {
+    ensureDiscovered();
+    Set<String> out = new java.util.TreeSet<>();
+    for (Map.Entry<String, KerasClass<?>> e : BY_NAME.get(kind).entrySet()) {
+      if (!REGISTERED.contains(e.getValue())) {
+        out.add(e.getKey());
+      }
+    }
+    return out;
+  }
+
   /** Every declaration of one kind. */
   public static synchronized List<KerasClass<?>> declarations(Kind kind) {
     ensureDiscovered();

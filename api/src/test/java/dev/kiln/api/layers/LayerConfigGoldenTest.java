@@ -1,5 +1,7 @@
 package dev.kiln.api.layers;
 
+import dev.kiln.api.registry.Kind;
+import dev.kiln.api.registry.Registry;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
@@ -58,12 +60,12 @@ class LayerConfigGoldenTest {
   @TestFactory
   Stream<DynamicTest> configsMatchKeras() {
     // Every message starts with the layer class, since Surefire's report shows only the index.
-    return Layers.classNames().stream().map(c -> DynamicTest.dynamicTest(c, () -> checkLayer(c)));
+    return Registry.builtInClassNames(Kind.LAYER).stream().map(c -> DynamicTest.dynamicTest(c, () -> checkLayer(c)));
   }
 
   @Test
   void everyRegisteredLayerHasGoldenConfigs() {
-    Set<String> registered = new TreeSet<>(Layers.classNames());
+    Set<String> registered = new TreeSet<>(Registry.builtInClassNames(Kind.LAYER));
     Set<String> noKeras3 = new TreeSet<>(registered);
     noKeras3.removeAll(KERAS3.keySet());
     assertTrue(
