@@ -114,7 +114,11 @@ final class Nd4jBackend implements Backend {
 
   @Override
   public void deleteVariable(String id) {
-    variables.remove(id);
+    Nd4jVariable v = variables.remove(id);
+    // The variable's array is its own (executables copy what they return), so it can go now.
+    if (v != null && v.value().closeable()) {
+      v.value().close();
+    }
   }
 
   @Override
