@@ -124,6 +124,20 @@ final class CompileState {
     return out;
   }
 
+  /** A metrics dict's lists in output order, empty for an output without a key or a null dict. */
+  static List<List<Object>> metricsByOutput(
+      String model, Map<String, ? extends List<?>> metrics, List<String> names) {
+    List<List<Object>> out = new ArrayList<>();
+    if (metrics == null) {
+      names.forEach(n -> out.add(List.of()));
+      return out;
+    }
+    for (List<?> ms : byOutput(model, "metrics", metrics, names, List.of())) {
+      out.add(List.copyOf(ms));
+    }
+    return out;
+  }
+
   /** A loss dict's values in output order: {@link Loss}es, names resolved, null for none. */
   static List<Loss> lossesByOutput(String model, Map<String, ?> losses, List<String> names) {
     List<Loss> out = new ArrayList<>();

@@ -394,7 +394,7 @@ public class Model extends Layer implements AutoCloseable {
         optimizer,
         losses,
         lossWeights,
-        CompileState.byOutput(name(), "metrics", metricsByOutput, names, List.of()));
+        CompileState.metricsByOutput(name(), metricsByOutput, names));
   }
 
   /**
@@ -419,7 +419,7 @@ public class Model extends Layer implements AutoCloseable {
       Optimizer optimizer,
       Map<String, ?> losses,
       Map<String, Double> lossWeights,
-      Map<String, List<Object>> metrics) {
+      Map<String, ? extends List<?>> metrics) {
     List<String> names = namedOutputs();
     if (names.isEmpty()) {
       throw new KilnException(
@@ -434,9 +434,7 @@ public class Model extends Layer implements AutoCloseable {
         lossWeights == null
             ? null
             : CompileState.byOutput(name(), "loss_weights", lossWeights, names, 1.0),
-        metrics == null
-            ? Collections.nCopies(names.size(), List.of())
-            : CompileState.byOutput(name(), "metrics", metrics, names, List.of()));
+        CompileState.metricsByOutput(name(), metrics, names));
   }
 
   private void configure(
@@ -717,7 +715,11 @@ public class Model extends Layer implements AutoCloseable {
     return t.fit(DataAdapter.forArrays(xs, ys, options));
   }
 
-  /** Trains on a dataset of elements (inputs..., targets..., [sample weight]) already batched. */
+  /**
+   * Trains on a dataset of elements (inputs..., targets..., [sample weight]) already batched. A
+   * subclassed model that has not run on data yet reads every tensor but the targets as an input;
+   * it accepts sample weights in the elements once its input count is known.
+   */
   public History fit(Dataset data, FitOptions options) {
     return trainer().fit(DataAdapter.forDataset(data, options));
   }

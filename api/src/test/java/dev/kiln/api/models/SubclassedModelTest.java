@@ -101,7 +101,13 @@ class SubclassedModelTest {
     assertClose(
         "evaluate", functional.evaluate(x, y).get("loss"), sub.evaluate(x, y).get("loss"), 1e-6);
     assertEquals("TwoDense", sub.className());
+    assertTrue(sub.name().startsWith("two_dense"), sub.name());
     assertEquals(List.of(sub.a, sub.b), sub.layers());
+    java.io.ByteArrayOutputStream buf = new java.io.ByteArrayOutputStream();
+    sub.summary(new java.io.PrintStream(buf, true, java.nio.charset.StandardCharsets.UTF_8));
+    String summary = buf.toString(java.nio.charset.StandardCharsets.UTF_8);
+    assertTrue(summary.contains(sub.b.name() + " (Dense)"), summary);
+    assertTrue(summary.contains("Total params: " + (5 * 8 + 8 + 8 * 3 + 3)), summary);
   }
 
   /** A layer holding sub-layers in a field, a list and an array, without any override. */

@@ -81,7 +81,7 @@ class TrainerTest {
         new SGD(0),
         Map.of("reg", "mse", "cls", Losses.get("sparse_categorical_crossentropy")),
         Map.of("reg", 2.0, "cls", 0.5),
-        Map.of("cls", List.<Object>of("accuracy")));
+        Map.of("cls", List.of("accuracy")));
     Tensor x = randomX(30, 3, 1);
     List<Tensor> ys = List.of(randomX(30, 1, 2), labels(randomX(30, 2, 3)));
     FitOptions o = new FitOptions().batchSize(10).verbose(0).validationData(List.of(x), ys);
