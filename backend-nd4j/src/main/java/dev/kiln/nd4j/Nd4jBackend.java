@@ -115,9 +115,8 @@ final class Nd4jBackend implements Backend {
   @Override
   public void deleteVariable(String id) {
     Nd4jVariable v = variables.remove(id);
-    // The variable's array is its own (executables copy what they return), so it can go now.
-    if (v != null && v.value().closeable()) {
-      v.value().close();
+    if (v != null) {
+      v.free();
     }
   }
 

@@ -1,6 +1,7 @@
 package dev.kiln.nd4j;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.kiln.spi.DType;
@@ -9,10 +10,12 @@ import dev.kiln.spi.Shape;
 import dev.kiln.spi.TensorType;
 import dev.kiln.spi.autodiff.Autodiff;
 import dev.kiln.spi.backend.Backend;
+import dev.kiln.spi.backend.BackendException;
 import dev.kiln.spi.backend.Backends;
 import dev.kiln.spi.backend.CompileOptions;
 import dev.kiln.spi.backend.DeviceTensor;
 import dev.kiln.spi.backend.Executable;
+import dev.kiln.spi.backend.Variable;
 import dev.kiln.spi.ir.GraphBuilder;
 import dev.kiln.spi.ir.Value;
 import java.util.List;
@@ -72,7 +75,7 @@ class Nd4jMemoryTest {
     try (Backend nd4j = Backends.open("nd4j")) {
       var workspaces = Nd4j.getWorkspaceManager();
       int before = workspaces.getAllWorkspacesIdsForCurrentThread().size();
-      nd4j.createVariable("w", random(new SplittableRandom(1), 4, 3));
+      Variable w = nd4j.createVariable("w", random(new SplittableRandom(1), 4, 3));
       GraphBuilder b = new GraphBuilder();
       Value x = b.input(TensorType.of(DType.FLOAT32, 2, 4));
       Value v = b.variable("w", TensorType.of(DType.FLOAT32, 4, 3));
@@ -85,6 +88,8 @@ class Nd4jMemoryTest {
       assertEquals(before, workspaces.getAllWorkspacesIdsForCurrentThread().size());
       nd4j.deleteVariable("w");
       assertTrue(nd4j.variable("w").isEmpty());
+      BackendException gone = assertThrows(BackendException.class, w::read);
+      assertEquals("nd4j: variable 'w' was deleted", gone.getMessage());
     }
   }
 
