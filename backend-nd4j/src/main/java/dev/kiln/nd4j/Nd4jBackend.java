@@ -114,7 +114,10 @@ final class Nd4jBackend implements Backend {
 
   @Override
   public void deleteVariable(String id) {
-    variables.remove(id);
+    Nd4jVariable v = variables.remove(id);
+    if (v != null) {
+      v.free();
+    }
   }
 
   @Override

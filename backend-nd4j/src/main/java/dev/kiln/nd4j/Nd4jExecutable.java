@@ -244,8 +244,20 @@ final class Nd4jExecutable implements Executable {
     return out;
   }
 
+  /**
+   * Frees the executable's workspace. ND4J keeps a workspace per thread: the one on the closing
+   * thread (the thread that trained, as a rule) is destroyed now; one made by another thread goes
+   * with that thread.
+   */
   @Override
   public void close() {
+    if (closed) {
+      return;
+    }
     closed = true;
+    if (Nd4j.getWorkspaceManager().checkIfWorkspaceExists(workspaceId)) {
+      Nd4j.getWorkspaceManager()
+          .destroyWorkspace(Nd4j.getWorkspaceManager().getWorkspaceForCurrentThread(workspaceId));
+    }
   }
 }

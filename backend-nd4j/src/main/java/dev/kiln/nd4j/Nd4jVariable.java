@@ -29,12 +29,24 @@ final class Nd4jVariable implements Variable {
   }
 
   INDArray value() {
+    if (value == null) {
+      throw new BackendException("nd4j: variable '" + id + "' was deleted");
+    }
     return value;
+  }
+
+  /** Frees the array now; later use fails naming the variable. */
+  void free() {
+    // The array is the variable's own (executables copy what they return), so it can go now.
+    if (value != null && value.closeable()) {
+      value.close();
+    }
+    value = null;
   }
 
   @Override
   public HostTensor read() {
-    return Nd4jArrays.toHost(value, type);
+    return Nd4jArrays.toHost(value(), type);
   }
 
   @Override
@@ -43,6 +55,7 @@ final class Nd4jVariable implements Variable {
       throw new BackendException(
           "nd4j: variable '" + id + "' is " + type + " but the value is " + v.type());
     }
+    value();
     this.value = Nd4jArrays.fromHost(v);
   }
 }

@@ -1,5 +1,7 @@
 package dev.kiln.nd4j;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.kiln.spi.DType;
@@ -8,16 +10,19 @@ import dev.kiln.spi.Shape;
 import dev.kiln.spi.TensorType;
 import dev.kiln.spi.autodiff.Autodiff;
 import dev.kiln.spi.backend.Backend;
+import dev.kiln.spi.backend.BackendException;
 import dev.kiln.spi.backend.Backends;
 import dev.kiln.spi.backend.CompileOptions;
 import dev.kiln.spi.backend.DeviceTensor;
 import dev.kiln.spi.backend.Executable;
+import dev.kiln.spi.backend.Variable;
 import dev.kiln.spi.ir.GraphBuilder;
 import dev.kiln.spi.ir.Value;
 import java.util.List;
 import java.util.SplittableRandom;
 import org.bytedeco.javacpp.Pointer;
 import org.junit.jupiter.api.Test;
+import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * Step after step, a train step's memory stays flat: every intermediate lives in the executable's
@@ -62,6 +67,29 @@ class Nd4jMemoryTest {
         assertTrue(
             grown < 100L << 20, "resident memory grew by " + (grown >> 20) + " MB in 200 steps");
       }
+    }
+  }
+
+  @Test
+  void closeFreesTheWorkspaceAndDeleteFreesTheVariable() {
+    try (Backend nd4j = Backends.open("nd4j")) {
+      var workspaces = Nd4j.getWorkspaceManager();
+      int before = workspaces.getAllWorkspacesIdsForCurrentThread().size();
+      Variable w = nd4j.createVariable("w", random(new SplittableRandom(1), 4, 3));
+      GraphBuilder b = new GraphBuilder();
+      Value x = b.input(TensorType.of(DType.FLOAT32, 2, 4));
+      Value v = b.variable("w", TensorType.of(DType.FLOAT32, 4, 3));
+      Executable step =
+          nd4j.compile(b.output(b.relu(b.matmul(x, v))).build(), CompileOptions.defaults());
+      step.runHost(List.of(HostTensor.zeros(DType.FLOAT32, Shape.of(2, 4))));
+      assertEquals(before + 1, workspaces.getAllWorkspacesIdsForCurrentThread().size());
+      step.close();
+      step.close();
+      assertEquals(before, workspaces.getAllWorkspacesIdsForCurrentThread().size());
+      nd4j.deleteVariable("w");
+      assertTrue(nd4j.variable("w").isEmpty());
+      BackendException gone = assertThrows(BackendException.class, w::read);
+      assertEquals("nd4j: variable 'w' was deleted", gone.getMessage());
     }
   }
 

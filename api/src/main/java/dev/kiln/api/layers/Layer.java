@@ -328,9 +328,14 @@ public abstract class Layer implements KerasObject {
     return out;
   }
 
-  /** Layers this one holds (a model's layers, a wrapper's inner layer). */
+  /**
+   * Layers this one holds (a model's layers, a wrapper's inner layer). By default, the layers in
+   * this layer's non-static fields of a {@code Layer} type, or arrays or lists of layers, declared
+   * in subclasses: superclass fields first, then declaration order. Their weights, training flag
+   * and state follow this layer without any override.
+   */
   protected List<Layer> nestedLayers() {
-    return List.of();
+    return TrackedFields.layersOf(this);
   }
 
   /** The values of {@link #weights()}, in that order. */

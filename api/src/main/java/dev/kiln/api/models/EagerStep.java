@@ -20,7 +20,7 @@ import java.util.Map;
  * host tensors, so a failure names the op, the node and its operand types, and intermediate values
  * can be inspected in a debugger. Much slower than a compiled step.
  */
-final class EagerStep implements Trainer.Step {
+final class EagerStep implements StepCompiler.Step {
   private final Graph graph;
   private final Backend backend;
   private final Map<Node, Executable> compiled = new HashMap<>();
@@ -70,6 +70,19 @@ final class EagerStep implements Trainer.Step {
       result.add(env.get(v));
     }
     return result;
+  }
+
+  @Override
+  public List<Executable> executables() {
+    return List.copyOf(compiled.values());
+  }
+
+  @Override
+  public void close() {
+    for (Executable e : compiled.values()) {
+      e.close();
+    }
+    compiled.clear();
   }
 
   private Executable single(Node n) {

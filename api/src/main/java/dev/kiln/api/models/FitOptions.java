@@ -9,7 +9,8 @@ import java.util.Map;
 
 /**
  * The keyword arguments of {@code fit}, {@code evaluate} and {@code predict}, with Keras's defaults
- * (batch size 32, 1 epoch, shuffle on, verbose 1).
+ * (batch size 32, 1 epoch, shuffle on, verbose 1). The calls only read it, so one instance can be
+ * passed to many of them.
  *
  * {@snippet :
  * model.fit(x, y, new FitOptions().epochs(10).batchSize(128).validationSplit(0.1));
@@ -25,7 +26,8 @@ public final class FitOptions {
   Long seed;
   double validationSplit;
   Dataset validationData;
-  List<Tensor> validationArrays;
+  List<Tensor> validationX;
+  List<Tensor> validationY;
   Tensor sampleWeight;
   Map<Integer, Double> classWeight;
   final List<Callback> callbacks = new ArrayList<>();
@@ -91,9 +93,15 @@ public final class FitOptions {
     return this;
   }
 
-  /** Validation arrays (inputs then targets) evaluated after each epoch. */
+  /** Validation arrays (one input, one target) evaluated after each epoch. */
   public FitOptions validationData(Tensor x, Tensor y) {
-    this.validationArrays = List.of(x, y);
+    return validationData(List.of(x), List.of(y));
+  }
+
+  /** Validation arrays, one per input and one per output, evaluated after each epoch. */
+  public FitOptions validationData(List<Tensor> x, List<Tensor> y) {
+    this.validationX = List.copyOf(x);
+    this.validationY = List.copyOf(y);
     return this;
   }
 

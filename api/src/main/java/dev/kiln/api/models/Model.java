@@ -12,17 +12,19 @@ import dev.kiln.api.layers.core.InputLayer;
 import dev.kiln.api.losses.Loss;
 import dev.kiln.api.losses.Losses;
 import dev.kiln.api.metrics.Metric;
-import dev.kiln.api.metrics.Metrics;
 import dev.kiln.api.ops.Ops;
 import dev.kiln.api.optimizers.Optimizer;
 import dev.kiln.api.optimizers.Optimizers;
 import dev.kiln.api.saving.WeightsFile;
 import dev.kiln.spi.Shape;
+import dev.kiln.spi.autodiff.Autodiff;
+import dev.kiln.spi.backend.Backend;
 import dev.kiln.spi.ir.Value;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashSet;
 import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
@@ -42,20 +44,40 @@ import java.util.Set;
  * model.compile("adam", "sparse_categorical_crossentropy", "accuracy");
  * History h = model.fit(x, y, new FitOptions().epochs(5));
  * }
+ *
+ * <p>A subclass that overrides {@code call} is a subclassed model, as in Keras: the layers it holds
+ * in fields are tracked by themselves, and it takes its input count and shapes from the first data
+ * it is given.
+ *
+ * {@snippet :
+ * class TwoDense extends Model {
+ *   final Dense a = new Dense(8, "relu");
+ *   final Dense b = new Dense(3);
+ *
+ *   protected Value call(Ops ops, Value x) {
+ *     return b.trace(ops, a.trace(ops, List.of(x))).get(0);
+ *   }
+ * }
+ * }
+ *
+ * <p>{@code fit}, {@code evaluate} and {@code predict} run graphs traced from {@link #trainStep},
+ * {@link #testStep} and {@link #predictStep}; override them, or just {@link #computeLoss}, to
+ * change what a step does. A model holds compiled steps and backend memory: {@link #close()} frees
+ * them.
  */
-public class Model extends Layer {
+public class Model extends Layer implements AutoCloseable {
   private List<KerasTensor> inputs = List.of();
   private List<KerasTensor> outputs = List.of();
   private List<LayerCall> order = List.of();
   private List<Layer> layers = List.of();
 
-  Optimizer optimizer;
-  List<Loss> losses;
-  List<Double> lossWeights;
-  List<List<Metric>> metrics;
-  boolean runEagerly;
+  private CompileState compiled;
+  private boolean runEagerly;
   boolean stopTraining;
-  Trainer trainer;
+  private Trainer trainer;
+  private boolean closed;
+  // A subclassed model's input count, taken from the first data it runs on; -1 before.
+  private int dataInputCount = -1;
 
   /** A Functional model from its inputs to its outputs. */
   protected Model(List<KerasTensor> inputs, List<KerasTensor> outputs, String name) {
@@ -64,10 +86,18 @@ public class Model extends Layer {
     setGraph(inputs, outputs);
   }
 
-  /** For subclasses that set their graph later ({@link Sequential}). */
+  /**
+   * For subclasses: subclassed models that override {@code call}, or models that set their graph
+   * later ({@link Sequential}).
+   */
   protected Model(String name) {
     super();
     name(name);
+  }
+
+  /** For subclassed models: named after the class in snake case, made unique. */
+  protected Model() {
+    super();
   }
 
   /** A Functional model with one input and one output. */
@@ -175,9 +205,17 @@ public class Model extends Layer {
     return outputs;
   }
 
-  /** The layers, in the order they are called (input layers first for Functional models). */
+  /**
+   * The layers, in the order they are called (input layers first for Functional models); for a
+   * subclassed model, the layers in its fields in declaration order.
+   */
   public List<Layer> layers() {
-    return layers;
+    return isGraph() ? layers : super.nestedLayers();
+  }
+
+  /** Whether the model is a graph of layer calls (Functional, or a built Sequential). */
+  private boolean isGraph() {
+    return !inputs.isEmpty();
   }
 
   /** The layer calls in execution order. */
@@ -185,9 +223,18 @@ public class Model extends Layer {
     return order;
   }
 
+  /** The layers of {@link #layers()}, then any other layer held in a subclass's fields. */
   @Override
   protected List<Layer> nestedLayers() {
-    return layers();
+    List<Layer> out = new ArrayList<>(layers());
+    Set<Layer> seen = Collections.newSetFromMap(new IdentityHashMap<>());
+    seen.addAll(out);
+    for (Layer l : super.nestedLayers()) {
+      if (seen.add(l)) {
+        out.add(l);
+      }
+    }
+    return out;
   }
 
   /**
@@ -221,8 +268,15 @@ public class Model extends Layer {
     return layers().get(index);
   }
 
+  /**
+   * Runs the graph of layer calls. A subclassed model overrides this, or {@link #call(Ops, Value)}
+   * for one input.
+   */
   @Override
   protected List<Value> call(Ops ops, List<Value> in) {
+    if (!isGraph()) {
+      return super.call(ops, in);
+    }
     if (in.size() != inputs.size()) {
       throw new KilnException(
           "Model \""
@@ -312,40 +366,15 @@ public class Model extends Layer {
   /**
    * Configures training of a model with several outputs: one loss per output, optional loss
    * weights, and metrics computed for every output (named {@code <output>_<metric>} when there are
-   * several).
+   * several). A subclassed model has as many outputs as losses given here.
    *
-   * @throws KilnException if the number of losses differs from the number of outputs
+   * @throws KilnException if the number of losses or loss weights differs from the number of
+   *     outputs
    */
   public void compile(
       Optimizer optimizer, List<Loss> losses, List<Double> lossWeights, List<Object> metrics) {
-    int n = outputsCount();
-    if (n > 0 && losses.size() != n) {
-      throw new KilnException(
-          "Model \""
-              + name()
-              + "\" has "
-              + n
-              + " outputs but "
-              + losses.size()
-              + " losses were given; pass one loss per output");
-    }
-    this.optimizer = optimizer;
-    this.losses = List.copyOf(losses);
-    this.lossWeights = lossWeights;
-    this.metrics = new ArrayList<>();
-    for (int o = 0; o < Math.max(1, n); o++) {
-      List<Metric> ms = new ArrayList<>();
-      for (Object m : metrics) {
-        Metric metric =
-            m instanceof Metric given && o == 0
-                ? given
-                : Metrics.get(
-                    m instanceof Metric given ? given.name() : m.toString(), losses.get(o));
-        ms.add(metric);
-      }
-      this.metrics.add(ms);
-    }
-    this.trainer = null;
+    CompileState.checkCounts(name(), outputsCount(), losses, lossWeights);
+    configure(optimizer, losses, lossWeights, Collections.nCopies(losses.size(), metrics));
   }
 
   /**
@@ -359,23 +388,67 @@ public class Model extends Layer {
       List<Loss> losses,
       List<Double> lossWeights,
       Map<String, List<Object>> metricsByOutput) {
-    compile(optimizer, losses, lossWeights, List.of());
-    List<String> names = new ArrayList<>();
-    for (KerasTensor t : outputs) {
-      names.add(t.layer().name());
+    CompileState.checkCounts(name(), outputsCount(), losses, lossWeights);
+    List<String> names = outputNames(losses.size());
+    configure(
+        optimizer,
+        losses,
+        lossWeights,
+        CompileState.metricsByOutput(name(), metricsByOutput, names));
+  }
+
+  /**
+   * Configures training with losses, loss weights and metrics keyed by output name (the name of the
+   * layer that produces the output), as Keras's dict form. An output missing from {@code losses}
+   * has no loss; one missing from {@code lossWeights} has weight 1. Either map but {@code losses}
+   * may be null.
+   *
+   * {@snippet :
+   * model.compile(
+   *     new Adam(1e-3),
+   *     Map.of("reg", "mse", "cls", "sparse_categorical_crossentropy"),
+   *     Map.of("reg", 1.0, "cls", 0.5),
+   *     Map.of("cls", List.of("accuracy")));
+   * }
+   *
+   * @param losses a {@link Loss} or a loss name per output
+   * @throws KilnException if a key names no output (listing the output names), a value is neither a
+   *     {@code Loss} nor a name, or the model has no named outputs (a subclassed model: pass lists)
+   */
+  public void compile(
+      Optimizer optimizer,
+      Map<String, ?> losses,
+      Map<String, Double> lossWeights,
+      Map<String, ? extends List<?>> metrics) {
+    List<String> names = namedOutputs();
+    if (names.isEmpty()) {
+      throw new KilnException(
+          "Model \""
+              + name()
+              + "\" has no named outputs (it is a subclassed model), so losses cannot be keyed by"
+              + " output name; pass a list with one loss per output");
     }
-    for (Map.Entry<String, List<Object>> e : metricsByOutput.entrySet()) {
-      int j = names.indexOf(e.getKey());
-      if (j < 0) {
-        throw new KilnException(
-            "metrics were given for output '" + e.getKey() + "' but the outputs are " + names);
-      }
-      for (Object m : e.getValue()) {
-        metrics
-            .get(j)
-            .add(m instanceof Metric given ? given : Metrics.get(m.toString(), losses.get(j)));
-      }
+    configure(
+        optimizer,
+        CompileState.lossesByOutput(name(), losses, names),
+        lossWeights == null
+            ? null
+            : CompileState.byOutput(name(), "loss_weights", lossWeights, names, 1.0),
+        CompileState.metricsByOutput(name(), metrics, names));
+  }
+
+  private void configure(
+      Optimizer optimizer,
+      List<Loss> losses,
+      List<Double> lossWeights,
+      List<List<Object>> metrics) {
+    checkOpen();
+    if (optimizer == null) {
+      throw new KilnException("compile: model \"" + name() + "\" needs an optimizer");
     }
+    closeTrainer();
+    this.compiled =
+        new CompileState(optimizer, outputNames(losses.size()), losses, lossWeights, metrics);
   }
 
   /** The number of outputs (0 before a Sequential model is built). */
@@ -383,10 +456,28 @@ public class Model extends Layer {
     return outputs.size();
   }
 
+  /** The names of the symbolic outputs: the layers producing them (none for subclassed models). */
+  List<String> namedOutputs() {
+    List<String> names = new ArrayList<>();
+    for (KerasTensor t : outputs) {
+      names.add(t.layer().name());
+    }
+    return names;
+  }
+
+  /** {@link #namedOutputs()}, padded with {@code output_<n>} (1-based) to {@code count} names. */
+  private List<String> outputNames(int count) {
+    List<String> names = namedOutputs();
+    for (int j = names.size(); j < count; j++) {
+      names.add("output_" + (j + 1));
+    }
+    return names;
+  }
+
   /** Runs each op on its own, for debugging: errors then point at the op and layer. */
   public void setRunEagerly(boolean eager) {
     this.runEagerly = eager;
-    this.trainer = null;
+    closeTrainer();
   }
 
   /** Whether {@link #setRunEagerly} is on. */
@@ -401,105 +492,60 @@ public class Model extends Layer {
 
   /** The compiled optimizer, or null. */
   public Optimizer optimizer() {
-    return optimizer;
+    return compiled == null ? null : compiled.optimizer;
   }
 
   /** The compiled metrics of output 0. */
   public List<Metric> metrics() {
-    return metrics == null ? List.of() : metrics.get(0);
+    return compiled == null ? List.of() : compiled.metrics.get(0);
   }
 
-  Trainer trainer() {
-    if (optimizer == null) {
+  /** What {@code compile} configured. */
+  CompileState compiled() {
+    if (compiled == null) {
       throw new KilnException(
           "You must call `compile()` before using the model for training or evaluation.");
     }
+    return compiled;
+  }
+
+  Trainer trainer() {
+    compiled();
+    return inferenceTrainer();
+  }
+
+  Trainer inferenceTrainer() {
+    checkOpen();
     if (trainer == null) {
       trainer = new Trainer(this);
     }
     return trainer;
   }
 
-  Trainer inferenceTrainer() {
-    if (trainer == null) {
-      trainer = new Trainer(this);
+  private void closeTrainer() {
+    if (trainer != null) {
+      trainer.close();
+      trainer = null;
     }
-    return trainer;
   }
 
   /** Builds a deferred model (a Sequential without an input shape) for these input shapes. */
   protected void ensureBuilt(List<Shape> inputShapes) {}
 
-  // ---------------------------------------------------------------- fit, evaluate, predict
-
-  /** Trains on arrays (one input, one output). */
-  public History fit(Tensor x, Tensor y, FitOptions options) {
-    return fit(List.of(x), List.of(y), options);
+  /**
+   * The number of inputs; -1 for a subclassed model that has not run on data yet (it takes the
+   * count from its first data).
+   */
+  int inputCount() {
+    return isGraph() ? inputs.size() : dataInputCount;
   }
 
-  /** Trains on arrays for {@code epochs} with {@code batchSize}. */
-  public History fit(Tensor x, Tensor y, int epochs, int batchSize) {
-    return fit(x, y, new FitOptions().epochs(epochs).batchSize(batchSize));
-  }
-
-  /** Trains on arrays, one per input and one per output. */
-  public History fit(List<Tensor> xs, List<Tensor> ys, FitOptions options) {
-    return trainerFor(xs).fitArrays(xs, ys, options);
-  }
-
-  /** Trains on a dataset of elements (inputs..., targets..., [sample weight]) already batched. */
-  public History fit(Dataset data, FitOptions options) {
-    return trainer().fit(data, options);
-  }
-
-  /** Evaluates on arrays; returns {@code loss} and each metric. */
-  public Map<String, Double> evaluate(Tensor x, Tensor y) {
-    return evaluate(List.of(x), List.of(y), new FitOptions());
-  }
-
-  /** Evaluates on arrays with options (batch size, verbose, callbacks). */
-  public Map<String, Double> evaluate(List<Tensor> xs, List<Tensor> ys, FitOptions options) {
-    return trainerFor(xs).evaluateArrays(xs, ys, options);
-  }
-
-  /** Evaluates on a batched dataset. */
-  public Map<String, Double> evaluate(Dataset data, FitOptions options) {
-    return trainer().evaluate(data, options, true);
-  }
-
-  /** Predicts for one input array (batches of 32); returns output 0. */
-  public Tensor predict(Tensor x) {
-    return predict(List.of(x), new FitOptions().verbose(0)).get(0);
-  }
-
-  /** Predicts for arrays, one per input; returns one tensor per output. */
-  public List<Tensor> predict(List<Tensor> xs, FitOptions options) {
-    ensureBuiltFor(xs);
-    return inferenceTrainer().predictArrays(xs, options);
-  }
-
-  /** One gradient step on one batch; returns {@code loss} and the running metrics. */
-  public Map<String, Double> trainOnBatch(Tensor x, Tensor y) {
-    return trainerFor(List.of(x)).trainOnBatch(List.of(x), List.of(y), null);
-  }
-
-  /** Evaluates one batch (metrics reset first, as Keras). */
-  public Map<String, Double> testOnBatch(Tensor x, Tensor y) {
-    return trainerFor(List.of(x)).testOnBatch(List.of(x), List.of(y));
-  }
-
-  /** Predicts one batch. */
-  public Tensor predictOnBatch(Tensor x) {
-    ensureBuiltFor(List.of(x));
-    return inferenceTrainer().predictBatch(List.of(x)).get(0);
-  }
-
-  private Trainer trainerFor(List<Tensor> xs) {
-    ensureBuiltFor(xs);
-    return trainer();
-  }
-
-  private void ensureBuiltFor(List<Tensor> xs) {
+  /** Builds the model for data of these arrays' shapes (the batch axis left unknown). */
+  void buildFor(List<Tensor> xs) {
+    checkOpen();
+    if (!isGraph() && dataInputCount < 0) {
+      dataInputCount = xs.size();
+    }
     List<Shape> shapes = new ArrayList<>();
     for (Tensor t : xs) {
       int[] d = t.dims();
@@ -511,16 +557,310 @@ public class Model extends Layer {
     ensureBuilt(shapes);
   }
 
+  // ---------------------------------------------------------------- steps, traced once each
+
+  /**
+   * Emits one training step into the graph being traced, as Keras's {@code train_step}: the forward
+   * pass, {@link #computeLoss}, the gradients and optimizer update ({@link #minimize}), then {@link
+   * #computeMetrics}. It runs at trace time, once per input signature; the graph it emits is
+   * compiled and run on every batch.
+   *
+   * {@snippet :
+   * protected Value trainStep(Ops ops, List<Value> x, List<Value> y, Value sampleWeight) {
+   *   List<Value> yPred = trace(ops, x);
+   *   Value loss = computeLoss(ops, x, y, yPred, sampleWeight);
+   *   minimize(ops, loss);
+   *   computeMetrics(ops, x, y, yPred, sampleWeight);
+   *   return loss;
+   * }
+   * }
+   *
+   * @param x the inputs of one batch
+   * @param y the targets, one per compiled loss
+   * @param sampleWeight per-sample weights, shape {@code (batch)}, ones when none were given
+   * @return the scalar loss, which {@code fit} logs as {@code loss}
+   */
+  protected Value trainStep(Ops ops, List<Value> x, List<Value> y, Value sampleWeight) {
+    List<Value> yPred = trace(ops, x);
+    Value loss = computeLoss(ops, x, y, yPred, sampleWeight);
+    minimize(ops, loss);
+    computeMetrics(ops, x, y, yPred, sampleWeight);
+    return loss;
+  }
+
+  /**
+   * Emits one evaluation step, as Keras's {@code test_step}: the forward pass (not training), the
+   * loss and the metric updates. Updates it makes to trainable weights are dropped.
+   *
+   * @return the scalar loss, which {@code evaluate} logs as {@code loss}
+   */
+  protected Value testStep(Ops ops, List<Value> x, List<Value> y, Value sampleWeight) {
+    List<Value> yPred = trace(ops, x);
+    Value loss = computeLoss(ops, x, y, yPred, sampleWeight);
+    computeMetrics(ops, x, y, yPred, sampleWeight);
+    return loss;
+  }
+
+  /** Emits one prediction step, as Keras's {@code predict_step}: the forward pass. */
+  protected List<Value> predictStep(Ops ops, List<Value> x) {
+    return trace(ops, x);
+  }
+
+  /**
+   * The scalar loss of one batch, as Keras's {@code compute_loss}: each output's compiled loss
+   * times its loss weight, plus the weights' regularization penalties and the losses layers added
+   * during the forward pass ({@code ops.addLoss}). Override it to add a term; {@code fit} and
+   * {@code evaluate} then use it.
+   *
+   * {@snippet :
+   * protected Value computeLoss(
+   *     Ops ops, List<Value> x, List<Value> y, List<Value> yPred, Value sampleWeight) {
+   *   Value loss = super.computeLoss(ops, x, y, yPred, sampleWeight);
+   *   return ops.add(loss, ops.mul(ops.meanAll(ops.square(yPred.get(0))), 0.01));
+   * }
+   * }
+   *
+   * @throws KilnException if the predictions or targets do not match the compiled losses, or there
+   *     is no loss at all
+   */
+  protected Value computeLoss(
+      Ops ops, List<Value> x, List<Value> y, List<Value> yPred, Value sampleWeight) {
+    Value total = compiled().compiledLoss(ops, y, yPred, sampleWeight, name());
+    for (Weight w : weights()) {
+      if (w.regularizer() != null && w.trainable()) {
+        Value p = w.regularizer().penalty(ops, ops.read(w));
+        total = total == null ? p : ops.add(total, p);
+      }
+    }
+    for (Value extra : ops.addedLosses()) {
+      total = total == null ? extra : ops.add(total, extra);
+    }
+    if (total == null) {
+      throw new KilnException(
+          "Model \""
+              + name()
+              + "\" has no loss: no output has a compiled loss and no layer added one");
+    }
+    return total;
+  }
+
+  /** Emits the updates of the compiled metrics, as Keras's {@code compute_metrics}. */
+  protected void computeMetrics(
+      Ops ops, List<Value> x, List<Value> y, List<Value> yPred, Value sampleWeight) {
+    compiled().updateMetrics(ops, y, yPred);
+  }
+
+  /**
+   * Emits the gradients of {@code loss} with respect to every trainable weight and the compiled
+   * optimizer's update of them (constraints applied after).
+   *
+   * @throws KilnException if the model has no trainable weights
+   */
+  protected final void minimize(Ops ops, Value loss) {
+    List<Weight> trainable = trainableWeights();
+    if (trainable.isEmpty()) {
+      throw new KilnException(
+          "model \"" + name() + "\" has no trainable weights; nothing to train");
+    }
+    minimize(ops, loss, trainable);
+  }
+
+  /** Emits the gradients of {@code loss} with respect to {@code weights} and their update. */
+  protected final void minimize(Ops ops, Value loss, List<Weight> weights) {
+    List<Value> reads = new ArrayList<>();
+    for (Weight w : weights) {
+      reads.add(ops.read(w));
+    }
+    List<Value> grads = Autodiff.gradients(ops.graph(), loss, reads);
+    Map<Weight, Value> updated = compiled().optimizer.applyGradients(ops, weights, grads);
+    for (Map.Entry<Weight, Value> e : updated.entrySet()) {
+      Value v = e.getValue();
+      if (e.getKey().constraint() != null) {
+        v = e.getKey().constraint().apply(ops, v);
+      }
+      ops.assign(e.getKey(), v);
+    }
+  }
+
+  // ---------------------------------------------------------------- fit, evaluate, predict
+
+  /** Trains on arrays (one input, one output) with Keras's defaults: 1 epoch, batches of 32. */
+  public History fit(Tensor x, Tensor y) {
+    return fit(List.of(x), List.of(y), new FitOptions());
+  }
+
+  /** Trains on arrays (one input, one output). */
+  public History fit(Tensor x, Tensor y, FitOptions options) {
+    return fit(List.of(x), List.of(y), options);
+  }
+
+  /** Trains on arrays for {@code epochs} with {@code batchSize}. */
+  public History fit(Tensor x, Tensor y, int epochs, int batchSize) {
+    return fit(x, y, new FitOptions().epochs(epochs).batchSize(batchSize));
+  }
+
+  /** Trains on arrays, one per input and one per output, with Keras's defaults. */
+  public History fit(List<Tensor> xs, List<Tensor> ys) {
+    return fit(xs, ys, new FitOptions());
+  }
+
+  /**
+   * Trains on arrays, one per input and one per output. {@code options} is only read.
+   *
+   * @throws KilnException if the model is not compiled or closed, or the arrays do not fit it
+   */
+  public History fit(List<Tensor> xs, List<Tensor> ys, FitOptions options) {
+    Trainer t = trainer();
+    buildFor(xs);
+    return t.fit(DataAdapter.forArrays(xs, ys, options));
+  }
+
+  /**
+   * Trains on a dataset of elements (inputs..., targets..., [sample weight]) already batched. A
+   * subclassed model that has not run on data yet reads every tensor but the targets as an input;
+   * it accepts sample weights in the elements once its input count is known.
+   */
+  public History fit(Dataset data, FitOptions options) {
+    return trainer().fit(DataAdapter.forDataset(data, options));
+  }
+
+  /** Evaluates on arrays; returns {@code loss} and each metric. */
+  public Map<String, Double> evaluate(Tensor x, Tensor y) {
+    return evaluate(List.of(x), List.of(y), new FitOptions());
+  }
+
+  /** Evaluates on arrays with options (batch size, verbose, callbacks). */
+  public Map<String, Double> evaluate(List<Tensor> xs, List<Tensor> ys, FitOptions options) {
+    Trainer t = trainer();
+    buildFor(xs);
+    return t.evaluate(
+        DataAdapter.evaluationData(xs, ys, options), options.verbose, options.callbacks);
+  }
+
+  /** Evaluates on a batched dataset. */
+  public Map<String, Double> evaluate(Dataset data, FitOptions options) {
+    return trainer().evaluate(data, options.verbose, options.callbacks);
+  }
+
+  /** Predicts for one input array (batches of 32); returns output 0. */
+  public Tensor predict(Tensor x) {
+    return predict(List.of(x), new FitOptions().verbose(0)).get(0);
+  }
+
+  /** Predicts for arrays, one per input; returns one tensor per output. */
+  public List<Tensor> predict(List<Tensor> xs, FitOptions options) {
+    Trainer t = inferenceTrainer();
+    buildFor(xs);
+    return t.predict(Dataset.fromTensors(xs.toArray(Tensor[]::new)).batch(options.batchSize));
+  }
+
+  /** One gradient step on one batch; returns {@code loss} and the running metrics. */
+  public Map<String, Double> trainOnBatch(Tensor x, Tensor y) {
+    Trainer t = trainer();
+    buildFor(List.of(x));
+    return t.trainOnBatch(new DataAdapter.Batch(List.of(x), List.of(y), null));
+  }
+
+  /** Evaluates one batch (metrics reset first, as Keras). */
+  public Map<String, Double> testOnBatch(Tensor x, Tensor y) {
+    Trainer t = trainer();
+    buildFor(List.of(x));
+    return t.testOnBatch(new DataAdapter.Batch(List.of(x), List.of(y), null));
+  }
+
+  /** Predicts one batch. */
+  public Tensor predictOnBatch(Tensor x) {
+    Trainer t = inferenceTrainer();
+    buildFor(List.of(x));
+    return t.steps().predict(List.of(x)).get(0);
+  }
+
+  // ---------------------------------------------------------------- closing
+
+  /**
+   * Frees what the model holds in the backend: its compiled steps, then the variables of its
+   * weights, of the optimizer and of the metrics (and those of models nested in it). Idempotent. A
+   * closed model cannot be used again, since its weights are gone: every later {@code fit}, {@code
+   * predict}, {@code compile} or weight access fails naming the model; save the weights first to
+   * keep them. Layers shared with another model lose their weights too, so close a model only when
+   * every model sharing its layers is done.
+   *
+   * {@snippet :
+   * try (Model model = Model.of(in, out)) {
+   *   model.compile("adam", "mse");
+   *   model.fit(x, y);
+   * }
+   * }
+   */
+  @Override
+  public void close() {
+    if (closed) {
+      return;
+    }
+    closeTrainer();
+    List<Weight> vars = new ArrayList<>(weights());
+    if (compiled != null) {
+      vars.addAll(compiled.variables());
+    }
+    for (Layer l : nestedLayers()) {
+      if (l instanceof Model m) {
+        m.close();
+      }
+    }
+    closed = true;
+    Backend backend = Kiln.backend();
+    for (Weight w : vars) {
+      backend.deleteVariable(w.id());
+    }
+  }
+
+  /** Whether {@link #close()} has run. */
+  public boolean isClosed() {
+    return closed;
+  }
+
+  private void checkOpen() {
+    if (closed) {
+      throw new KilnException(
+          "Model \""
+              + name()
+              + "\" is closed: close() freed its compiled steps and its weights. Build the model"
+              + " again (and load saved weights) to use it.");
+    }
+  }
+
+  @Override
+  public List<Tensor> getWeights() {
+    checkOpen();
+    return super.getWeights();
+  }
+
+  @Override
+  public void setWeights(List<Tensor> values) {
+    checkOpen();
+    super.setWeights(values);
+  }
+
   // ---------------------------------------------------------------- weights on disk
 
   /**
    * Writes every weight to {@code path} (a NumPy {@code .npz} archive keyed by weight path),
    * atomically: a temporary file renamed over the target.
+   *
+   * @throws KilnException if two weights share a path (two layers with one name)
    */
   public void saveWeights(Path path) throws IOException {
+    checkOpen();
     Map<String, Tensor> m = new LinkedHashMap<>();
     for (Weight w : weights()) {
-      m.put(w.path(), w.read());
+      if (m.put(w.path(), w.read()) != null) {
+        throw new KilnException(
+            "model \""
+                + name()
+                + "\" has two weights with path '"
+                + w.path()
+                + "'; give its layers unique names");
+      }
     }
     WeightsFile.write(path, m);
   }
@@ -531,6 +871,7 @@ public class Model extends Layer {
    * @throws KilnException if a weight is missing or has another shape, naming it and the file
    */
   public void loadWeights(Path path) throws IOException {
+    checkOpen();
     Map<String, Tensor> m = WeightsFile.read(path);
     List<Weight> ws = weights();
     for (Weight w : ws) {
@@ -606,9 +947,10 @@ public class Model extends Layer {
     return true;
   }
 
+  /** {@code Functional} for a graph model, the class's name for a subclassed one. */
   @Override
   public String className() {
-    return "Functional";
+    return isGraph() ? "Functional" : super.className();
   }
 
   /**

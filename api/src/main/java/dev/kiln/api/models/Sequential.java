@@ -126,6 +126,16 @@ public class Sequential extends Model {
   }
 
   @Override
+  int inputCount() {
+    return 1;
+  }
+
+  @Override
+  List<String> namedOutputs() {
+    return stack.isEmpty() ? List.of() : new ArrayList<>(List.of(stack.getLast().name()));
+  }
+
+  @Override
   protected void ensureBuilt(List<Shape> shapes) {
     if (input != null) {
       return;

@@ -57,7 +57,10 @@ public interface Backend extends AutoCloseable {
   /** The variable with this id, if it exists. */
   Optional<Variable> variable(String id);
 
-  /** Deletes a variable; no-op if absent. */
+  /**
+   * Deletes a variable and frees its memory now (models free their weights this way when closed);
+   * no-op if absent. An executable that reads the variable fails afterwards.
+   */
   void deleteVariable(String id);
 
   /** Frees everything the backend holds. */
