@@ -17,7 +17,6 @@ import dev.kiln.api.optimizers.Optimizer;
 import dev.kiln.api.optimizers.Optimizers;
 import dev.kiln.api.saving.WeightsFile;
 import dev.kiln.spi.Shape;
-import dev.kiln.spi.autodiff.Autodiff;
 import dev.kiln.spi.backend.Backend;
 import dev.kiln.spi.ir.Value;
 import java.io.IOException;
@@ -671,7 +670,7 @@ public class Model extends Layer implements AutoCloseable {
     for (Weight w : weights) {
       reads.add(ops.read(w));
     }
-    List<Value> grads = Autodiff.gradients(ops.graph(), loss, reads);
+    List<Value> grads = ops.gradients(loss, reads);
     Map<Weight, Value> updated = compiled().optimizer.applyGradients(ops, weights, grads);
     for (Map.Entry<Weight, Value> e : updated.entrySet()) {
       Value v = e.getValue();
@@ -955,10 +954,15 @@ public class Model extends Layer implements AutoCloseable {
 
   /**
    * Keras 3's config of a Functional model: {@code name}, {@code trainable}, {@code layers} (each
-   * with its {@code inbound_nodes}), {@code input_layers} and {@code output_layers}.
+   * with its {@code inbound_nodes}), {@code input_layers} and {@code output_layers}. A subclassed
+   * model has no graph to write: its config is a layer's ({@code name}, {@code trainable}, ...), as
+   * in Keras, and a subclass that takes arguments adds them.
    */
   @Override
   public Map<String, Object> getConfig() {
+    if (inputs().isEmpty()) {
+      return super.getConfig();
+    }
     return FunctionalConfig.write(this);
   }
 

@@ -1,7 +1,5 @@
 package dev.kiln.api.layers;
 
-import dev.kiln.api.registry.Kind;
-import dev.kiln.api.registry.Registry;
 import static dev.kiln.api.ApiTestSupport.assertClose;
 import static dev.kiln.api.layers.LayerTestSupport.runLayerTest;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -34,6 +32,8 @@ import dev.kiln.api.layers.reshaping.Permute;
 import dev.kiln.api.layers.reshaping.RepeatVector;
 import dev.kiln.api.layers.reshaping.Reshape;
 import dev.kiln.api.models.Model;
+import dev.kiln.api.registry.Kind;
+import dev.kiln.api.registry.Registry;
 import dev.kiln.api.regularizers.Regularizers;
 import dev.kiln.spi.DType;
 import java.util.List;

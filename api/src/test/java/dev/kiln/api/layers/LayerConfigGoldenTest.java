@@ -1,12 +1,12 @@
 package dev.kiln.api.layers;
 
-import dev.kiln.api.registry.Kind;
-import dev.kiln.api.registry.Registry;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import dev.kiln.api.GoldenJson;
+import dev.kiln.api.registry.Kind;
+import dev.kiln.api.registry.Registry;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -60,7 +60,8 @@ class LayerConfigGoldenTest {
   @TestFactory
   Stream<DynamicTest> configsMatchKeras() {
     // Every message starts with the layer class, since Surefire's report shows only the index.
-    return Registry.builtInClassNames(Kind.LAYER).stream().map(c -> DynamicTest.dynamicTest(c, () -> checkLayer(c)));
+    return Registry.builtInClassNames(Kind.LAYER).stream()
+        .map(c -> DynamicTest.dynamicTest(c, () -> checkLayer(c)));
   }
 
   @Test
