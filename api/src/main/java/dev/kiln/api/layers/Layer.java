@@ -550,6 +550,21 @@ public abstract class Layer implements KerasObject {
   }
 
   /**
+   * Emits this layer's ops for one input and returns its one output: how a layer or subclassed
+   * model calls the layers it holds, {@code out.trace(ops, hidden.trace(ops, x))}.
+   *
+   * @throws KilnException if the layer has several outputs
+   */
+  public final Value trace(Ops ops, Value input) {
+    List<Value> out = trace(ops, List.of(input));
+    if (out.size() != 1) {
+      throw new KilnException(
+          "layer \"" + name + "\" has " + out.size() + " outputs; use trace(ops, List)");
+    }
+    return out.get(0);
+  }
+
+  /**
    * Records a call with no inputs that produced a tensor of this shape: how an {@code InputLayer}
    * creates its symbolic tensor.
    */
