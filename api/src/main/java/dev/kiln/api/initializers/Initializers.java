@@ -3,9 +3,7 @@ package dev.kiln.api.initializers;
 import dev.kiln.api.Kiln;
 import dev.kiln.api.KilnException;
 import dev.kiln.api.registry.Arg;
-import dev.kiln.api.registry.Args;
 import dev.kiln.api.registry.KerasClass;
-import dev.kiln.api.registry.KerasObject;
 import dev.kiln.api.registry.Kind;
 import dev.kiln.api.registry.Registry;
 import dev.kiln.spi.DType;
@@ -197,37 +195,16 @@ public final class Initializers {
    * ones that are to be read from configs ({@code Registry.register(MyInit.KERAS)}). Its config is
    * its arguments.
    */
-  public abstract static class Declared implements Initializer, KerasObject {
-    private final Args args;
-
+  public abstract static class Declared extends dev.kiln.api.registry.Declared
+      implements Initializer {
     /** An initializer with the defaults of {@code keras}. */
     protected Declared(KerasClass<?> keras) {
-      this.args = Args.defaults(keras, () -> "initializer '" + keras.className() + "'");
-    }
-
-    @Override
-    public Args args() {
-      return args;
-    }
-
-    @Override
-    public String className() {
-      return args.declaration().className();
-    }
-
-    @Override
-    public Map<String, Object> getConfig() {
-      return args.toConfig();
+      super(keras);
     }
 
     @Override
     public Map<String, Object> config() {
       return getConfig();
-    }
-
-    @Override
-    public String toString() {
-      return className() + getConfig();
     }
 
     /** A tensor of this shape and dtype filled with successive values of {@code next}. */

@@ -3,9 +3,7 @@ package dev.kiln.api.regularizers;
 import dev.kiln.api.KilnException;
 import dev.kiln.api.ops.Ops;
 import dev.kiln.api.registry.Arg;
-import dev.kiln.api.registry.Args;
 import dev.kiln.api.registry.KerasClass;
-import dev.kiln.api.registry.KerasObject;
 import dev.kiln.api.registry.Kind;
 import dev.kiln.api.registry.Registry;
 import dev.kiln.spi.ir.Value;
@@ -69,37 +67,16 @@ public final class Regularizers {
    * A regularizer with declared Keras arguments: the base of the built-in ones and of users' own
    * registered ones. Its config is its arguments.
    */
-  public abstract static class Declared implements Regularizer, KerasObject {
-    private final Args args;
-
+  public abstract static class Declared extends dev.kiln.api.registry.Declared
+      implements Regularizer {
     /** A regularizer with the defaults of {@code keras}. */
     protected Declared(KerasClass<?> keras) {
-      this.args = Args.defaults(keras, () -> "regularizer '" + keras.className() + "'");
-    }
-
-    @Override
-    public Args args() {
-      return args;
-    }
-
-    @Override
-    public String className() {
-      return args.declaration().className();
-    }
-
-    @Override
-    public Map<String, Object> getConfig() {
-      return args.toConfig();
+      super(keras);
     }
 
     @Override
     public Map<String, Object> config() {
       return getConfig();
-    }
-
-    @Override
-    public String toString() {
-      return className() + getConfig();
     }
   }
 

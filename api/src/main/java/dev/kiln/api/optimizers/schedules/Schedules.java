@@ -2,10 +2,8 @@ package dev.kiln.api.optimizers.schedules;
 
 import dev.kiln.api.KilnException;
 import dev.kiln.api.registry.Arg;
-import dev.kiln.api.registry.Args;
 import dev.kiln.api.registry.ArgumentException;
 import dev.kiln.api.registry.KerasClass;
-import dev.kiln.api.registry.KerasObject;
 import dev.kiln.api.registry.Kind;
 import dev.kiln.api.registry.Registry;
 import java.util.ArrayList;
@@ -192,37 +190,16 @@ public final class Schedules {
    * A schedule with declared Keras arguments: the base of the built-in ones and of users' own
    * registered ones. Its config is its arguments.
    */
-  public abstract static class Declared implements LearningRateSchedule, KerasObject {
-    private final Args args;
-
+  public abstract static class Declared extends dev.kiln.api.registry.Declared
+      implements LearningRateSchedule {
     /** A schedule with the defaults of {@code keras}. */
     protected Declared(KerasClass<?> keras) {
-      this.args = Args.defaults(keras, () -> "learning rate schedule '" + keras.className() + "'");
-    }
-
-    @Override
-    public Args args() {
-      return args;
-    }
-
-    @Override
-    public String className() {
-      return args.declaration().className();
-    }
-
-    @Override
-    public Map<String, Object> getConfig() {
-      return args.toConfig();
+      super(keras);
     }
 
     @Override
     public Map<String, Object> config() {
       return getConfig();
-    }
-
-    @Override
-    public String toString() {
-      return className() + getConfig();
     }
   }
 
