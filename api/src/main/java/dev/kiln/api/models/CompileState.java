@@ -8,6 +8,8 @@ import dev.kiln.api.metrics.Metric;
 import dev.kiln.api.metrics.Metrics;
 import dev.kiln.api.ops.Ops;
 import dev.kiln.api.optimizers.Optimizer;
+import dev.kiln.api.registry.Kind;
+import dev.kiln.api.registry.Registry;
 import dev.kiln.spi.ir.Value;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -53,7 +55,7 @@ final class CompileState {
         list.add(
             m instanceof Metric given && used.add(given)
                 ? given
-                : Metrics.get(m instanceof Metric g ? g.name() : m.toString(), losses.get(o)));
+                : m instanceof Metric g ? copy(g) : Metrics.get(m.toString(), losses.get(o)));
       }
       ms.add(list);
     }
@@ -73,6 +75,21 @@ final class CompileState {
    * Checks that there is one loss (and one loss weight, if any) per output; {@code outputs} 0 means
    * the model takes its output count from the losses (a subclassed model).
    */
+  // A metric object given for several outputs is copied with its arguments for each further one.
+  private static Metric copy(Metric m) {
+    try {
+      return Registry.fromConfig(Kind.METRIC, m.className(), m.getConfig());
+    } catch (KilnException | IllegalArgumentException e) {
+      throw new KilnException(
+          "metric '"
+              + m.name()
+              + "' is given for several outputs but cannot be copied from its config ("
+              + e.getMessage()
+              + "); pass one metric object per output",
+          e);
+    }
+  }
+
   static void checkCounts(String model, int outputs, List<Loss> losses, List<Double> lossWeights) {
     if (outputs > 0 && losses.size() != outputs) {
       throw new KilnException(

@@ -15,6 +15,8 @@ import dev.kiln.api.metrics.Metric;
 import dev.kiln.api.ops.Ops;
 import dev.kiln.api.optimizers.Optimizer;
 import dev.kiln.api.optimizers.Optimizers;
+import dev.kiln.api.registry.Kind;
+import dev.kiln.api.registry.Registry;
 import dev.kiln.api.saving.WeightsFile;
 import dev.kiln.spi.Shape;
 import dev.kiln.spi.backend.Backend;
@@ -354,10 +356,12 @@ public class Model extends Layer implements AutoCloseable {
     compile(optimizer, ls, null, List.of(metrics));
   }
 
+  // Each output gets its own loss object with the same arguments (from_logits, ...); a loss with
+  // no declaration cannot be copied and is shared.
   private static Loss copyLoss(Loss l) {
     try {
-      return Losses.get(l.name());
-    } catch (KilnException e) {
+      return Registry.fromConfig(Kind.LOSS, l.className(), l.getConfig());
+    } catch (KilnException | IllegalArgumentException e) {
       return l;
     }
   }

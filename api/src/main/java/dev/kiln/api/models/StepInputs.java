@@ -3,6 +3,7 @@ package dev.kiln.api.models;
 import dev.kiln.api.KilnException;
 import dev.kiln.api.Tensor;
 import dev.kiln.api.losses.Loss;
+import dev.kiln.api.losses.Losses;
 import dev.kiln.spi.DType;
 import dev.kiln.spi.HostTensor;
 import dev.kiln.spi.Shape;
@@ -156,8 +157,15 @@ final class StepInputs {
       Shape out = shapes.get(j);
       int classes = out.dim(-1);
       Tensor y = ys.get(j);
+      Integer ignore =
+          loss instanceof Losses.SparseCategoricalCrossentropy s
+              ? s.args().get(Losses.SparseCategoricalCrossentropy.IGNORE_CLASS)
+              : null;
       for (int i = 0; i < y.size(); i++) {
         double v = y.getDouble(i);
+        if (ignore != null && v == ignore) {
+          continue;
+        }
         if (v < 0 || v >= classes || v != Math.floor(v)) {
           throw new KilnException(
               "Received a label value of "
