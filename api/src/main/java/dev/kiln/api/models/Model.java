@@ -8,7 +8,6 @@ import dev.kiln.api.data.Dataset;
 import dev.kiln.api.layers.Layer;
 import dev.kiln.api.layers.LayerCall;
 import dev.kiln.api.layers.Weight;
-import dev.kiln.api.layers.core.InputLayer;
 import dev.kiln.api.losses.Loss;
 import dev.kiln.api.losses.Losses;
 import dev.kiln.api.metrics.Metric;
@@ -26,7 +25,6 @@ import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
-import java.util.HashSet;
 import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -122,78 +120,12 @@ public class Model extends Layer implements AutoCloseable {
 
   /** Wires the graph: orders the layer calls from the inputs to the outputs. */
   protected final void setGraph(List<KerasTensor> ins, List<KerasTensor> outs) {
-    for (KerasTensor t : ins) {
-      if (!(t.layer() instanceof InputLayer)) {
-        throw new KilnException(
-            "All `inputs` values must be KerasTensors created by Input.of(). Received: "
-                + t
-                + " from layer \""
-                + t.layer().name()
-                + "\"");
-      }
-    }
-    Set<KerasTensor> available = java.util.Collections.newSetFromMap(new IdentityHashMap<>());
-    available.addAll(ins);
-    List<LayerCall> sorted = new ArrayList<>();
-    Set<LayerCall> done = java.util.Collections.newSetFromMap(new IdentityHashMap<>());
-    List<String> visited = new ArrayList<>();
-    for (KerasTensor out : outs) {
-      visit(out, available, sorted, done, visited);
-    }
-    List<Layer> ls = new ArrayList<>();
-    for (KerasTensor t : ins) {
-      ls.add(t.layer());
-    }
-    for (LayerCall c : sorted) {
-      if (!ls.contains(c.layer())) {
-        ls.add(c.layer());
-      }
-    }
-    Set<String> names = new HashSet<>();
-    for (Layer l : ls) {
-      if (!names.add(l.name())) {
-        throw new KilnException(
-            "The name \""
-                + l.name()
-                + "\" is used 2 times in the model. All operation names should be unique.");
-      }
-    }
-    this.inputs = List.copyOf(ins);
-    this.outputs = List.copyOf(outs);
-    this.order = sorted;
-    this.layers = ls;
+    LayerGraph g = LayerGraph.wire(ins, outs);
+    this.inputs = g.inputs();
+    this.outputs = g.outputs();
+    this.order = g.order();
+    this.layers = g.layers();
     markBuilt();
-  }
-
-  private void visit(
-      KerasTensor t,
-      Set<KerasTensor> available,
-      List<LayerCall> sorted,
-      Set<LayerCall> done,
-      List<String> visited) {
-    if (available.contains(t)) {
-      return;
-    }
-    LayerCall call = t.layer().calls().get(t.callIndex());
-    if (done.contains(call)) {
-      return;
-    }
-    if (call.inputs().isEmpty()) {
-      throw new KilnException(
-          "Graph disconnected: cannot find parent for tensor "
-              + t
-              + " at layer \""
-              + t.layer().name()
-              + "\": it is an input that is not among the model's inputs. The following previous"
-              + " layers were accessed without issue: "
-              + visited);
-    }
-    for (KerasTensor in : call.inputs()) {
-      visit(in, available, sorted, done, visited);
-    }
-    done.add(call);
-    sorted.add(call);
-    visited.add(call.layer().name());
   }
 
   /** The symbolic inputs. */
@@ -288,26 +220,10 @@ public class Model extends Layer implements AutoCloseable {
               + in.size()
               + " input tensors");
     }
-    Map<KerasTensor, Value> env = new IdentityHashMap<>();
     for (int i = 0; i < in.size(); i++) {
       checkInputShape(i, in.get(i).shape());
-      env.put(inputs.get(i), in.get(i));
     }
-    for (LayerCall c : order) {
-      List<Value> args = new ArrayList<>();
-      for (KerasTensor t : c.inputs()) {
-        args.add(env.get(t));
-      }
-      List<Value> res = c.layer().trace(ops, args);
-      for (int j = 0; j < res.size(); j++) {
-        env.put(c.outputs().get(j), res.get(j));
-      }
-    }
-    List<Value> out = new ArrayList<>();
-    for (KerasTensor t : outputs) {
-      out.add(env.get(t));
-    }
-    return out;
+    return new LayerGraph(inputs, outputs, order, layers).run(ops, in);
   }
 
   /**
@@ -914,35 +830,7 @@ public class Model extends Layer implements AutoCloseable {
 
   /** Rows of the summary: layer, output shape, params, connected to. */
   List<String[]> summaryRows() {
-    List<String[]> rows = new ArrayList<>();
-    for (Layer l : layers()) {
-      String shape = "?";
-      List<String> connected = new ArrayList<>();
-      for (LayerCall c : l.calls()) {
-        if (order.contains(c) || c.inputs().isEmpty()) {
-          shape = c.outputs().size() == 1 ? c.outputs().get(0).shape().toString() : outShapes(c);
-          for (KerasTensor in : c.inputs()) {
-            connected.add(in.layer().name() + "[" + in.callIndex() + "][" + in.tensorIndex() + "]");
-          }
-        }
-      }
-      rows.add(
-          new String[] {
-            l.name() + " (" + l.className() + ")",
-            shape,
-            String.format("%,d", l.countParams()),
-            connected.isEmpty() ? "-" : String.join(", ", connected)
-          });
-    }
-    return rows;
-  }
-
-  private static String outShapes(LayerCall c) {
-    List<String> s = new ArrayList<>();
-    for (KerasTensor t : c.outputs()) {
-      s.add(t.shape().toString());
-    }
-    return String.join(", ", s);
+    return Summary.rows(layers(), order);
   }
 
   /** Whether the summary has a "Connected to" column (Functional yes, Sequential no). */

@@ -1,6 +1,10 @@
 package dev.kiln.api.models;
 
+import dev.kiln.api.KerasTensor;
+import dev.kiln.api.layers.Layer;
+import dev.kiln.api.layers.LayerCall;
 import dev.kiln.api.layers.Weight;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 
@@ -81,5 +85,38 @@ final class Summary {
       sb.append(' ').append(padded).append(' ').append(bar);
     }
     return sb.append('\n').toString();
+  }
+
+  /** Rows of a graph's summary: layer, output shape, params, connected to. */
+  static List<String[]> rows(List<Layer> layers, List<LayerCall> order) {
+    List<String[]> rows = new ArrayList<>();
+    for (Layer l : layers) {
+      String shape = "?";
+      List<String> connected = new ArrayList<>();
+      for (LayerCall c : l.calls()) {
+        if (order.contains(c) || c.inputs().isEmpty()) {
+          shape = c.outputs().size() == 1 ? c.outputs().get(0).shape().toString() : outShapes(c);
+          for (KerasTensor in : c.inputs()) {
+            connected.add(in.layer().name() + "[" + in.callIndex() + "][" + in.tensorIndex() + "]");
+          }
+        }
+      }
+      rows.add(
+          new String[] {
+            l.name() + " (" + l.className() + ")",
+            shape,
+            String.format("%,d", l.countParams()),
+            connected.isEmpty() ? "-" : String.join(", ", connected)
+          });
+    }
+    return rows;
+  }
+
+  private static String outShapes(LayerCall c) {
+    List<String> s = new ArrayList<>();
+    for (KerasTensor t : c.outputs()) {
+      s.add(t.shape().toString());
+    }
+    return String.join(", ", s);
   }
 }
