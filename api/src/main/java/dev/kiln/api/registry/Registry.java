@@ -370,16 +370,22 @@ public final class Registry {
       if (Files.isDirectory(where)) {
         Path root = where.resolve(ROOT);
         try (Stream<Path> files = Files.walk(root)) {
-          files
-              .map(p -> where.relativize(p).toString().replace('\\', '/'))
-              .filter(Registry::isClassFile)
-              .forEach(p -> out.add(className(p)));
+          for (Path p : files.toList()) {
+            String rel = where.relativize(p).toString().replace('\\', '/');
+            if (isClassFile(rel) && mentionsDeclarations(Files.readAllBytes(p))) {
+              out.add(className(rel));
+            }
+          }
         }
       } else {
         try (JarFile jar = new JarFile(where.toFile())) {
           for (JarEntry e : java.util.Collections.list(jar.entries())) {
             if (e.getName().startsWith(ROOT) && isClassFile(e.getName())) {
-              out.add(className(e.getName()));
+              try (java.io.InputStream in = jar.getInputStream(e)) {
+                if (mentionsDeclarations(in.readAllBytes())) {
+                  out.add(className(e.getName()));
+                }
+              }
             }
           }
         }
@@ -389,6 +395,27 @@ public final class Registry {
     }
     java.util.Collections.sort(out);
     return out;
+  }
+
+  private static final byte[] DECLARATION_TYPE =
+      "Ldev/kiln/api/registry/KerasClass".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+
+  /**
+   * Whether a class file names the declaration type in a descriptor or signature: only those
+   * classes are loaded, so discovery neither loads the whole api nor links classes whose optional
+   * dependencies are missing.
+   */
+  private static boolean mentionsDeclarations(byte[] classFile) {
+    outer:
+    for (int i = 0; i + DECLARATION_TYPE.length <= classFile.length; i++) {
+      for (int j = 0; j < DECLARATION_TYPE.length; j++) {
+        if (classFile[i + j] != DECLARATION_TYPE[j]) {
+          continue outer;
+        }
+      }
+      return true;
+    }
+    return false;
   }
 
   private static boolean isClassFile(String p) {
