@@ -53,7 +53,8 @@ public final class Registry {
           Set.of("name", "dtype"),
           Kind.OPTIMIZER,
           Set.of("name"));
-  private static boolean discovered;
+  private static final Set<Kind> DISCOVERED = java.util.EnumSet.noneOf(Kind.class);
+  private static List<String> candidates;
 
   static {
     for (Kind k : Kind.values()) {
@@ -68,28 +69,33 @@ public final class Registry {
    * name).
    */
   public static synchronized void register(KerasClass<?> declaration) {
-    ensureDiscovered();
-    put(declaration);
+    ensureDiscovered(declaration.kind());
+    BY_NAME.get(declaration.kind()).put(declaration.className(), declaration);
+    for (String a : declaration.aliases()) {
+      BY_ALIAS.get(declaration.kind()).put(a, declaration);
+    }
+    BY_TYPE.put(declaration.type(), declaration);
     REGISTERED.add(declaration);
   }
 
-  private static void put(KerasClass<?> d) {
-    BY_NAME.get(d.kind()).put(d.className(), d);
+  // A built-in declaration never replaces one a user registered under the same name.
+  private static void putBuiltIn(KerasClass<?> d) {
+    BY_NAME.get(d.kind()).putIfAbsent(d.className(), d);
     for (String a : d.aliases()) {
-      BY_ALIAS.get(d.kind()).put(a, d);
+      BY_ALIAS.get(d.kind()).putIfAbsent(a, d);
     }
     BY_TYPE.putIfAbsent(d.type(), d);
   }
 
   /** The class names of one kind, sorted. */
   public static synchronized Set<String> classNames(Kind kind) {
-    ensureDiscovered();
+    ensureDiscovered(kind);
     return Set.copyOf(BY_NAME.get(kind).keySet());
   }
 
   /** The class names of one kind that Kiln declares itself (not {@link #register}ed), sorted. */
   public static synchronized Set<String> builtInClassNames(Kind kind) {
-    ensureDiscovered();
+    ensureDiscovered(kind);
     Set<String> out = new java.util.TreeSet<>();
     for (Map.Entry<String, KerasClass<?>> e : BY_NAME.get(kind).entrySet()) {
       if (!REGISTERED.contains(e.getValue())) {
@@ -101,7 +107,7 @@ public final class Registry {
 
   /** Every declaration of one kind. */
   public static synchronized List<KerasClass<?>> declarations(Kind kind) {
-    ensureDiscovered();
+    ensureDiscovered(kind);
     return List.copyOf(BY_NAME.get(kind).values());
   }
 
@@ -111,7 +117,7 @@ public final class Registry {
    * @throws KilnException for an unknown name, naming the nearest known ones
    */
   public static synchronized KerasClass<?> declaration(Kind kind, String name) {
-    ensureDiscovered();
+    ensureDiscovered(kind);
     KerasClass<?> d = BY_NAME.get(kind).get(name);
     if (d == null) {
       d = BY_ALIAS.get(kind).get(name);
@@ -138,7 +144,6 @@ public final class Registry {
 
   /** The declaration of a Java class (or its nearest declared superclass), or null. */
   public static synchronized KerasClass<?> declarationOf(Class<?> type) {
-    ensureDiscovered();
     for (Class<?> c = type; c != null; c = c.getSuperclass()) {
       KerasClass<?> d = BY_TYPE.get(c);
       if (d == null) {
@@ -231,7 +236,7 @@ public final class Registry {
    */
   public static synchronized Map<String, Object> serialize(
       Kind kind, String className, Map<String, Object> config) {
-    ensureDiscovered();
+    ensureDiscovered(kind);
     Map<String, Object> m = new LinkedHashMap<>();
     m.put("module", kind.module());
     m.put("class_name", className);
@@ -301,25 +306,52 @@ public final class Registry {
 
   // ---------------------------------------------------------------- discovery
 
-  private static void ensureDiscovered() {
-    if (discovered) {
+  /**
+   * Loads the declarations of one kind: those of the classes in its package that name {@code
+   * KerasClass} (the layers in {@code dev.kiln.api.layers}, the losses in {@code
+   * dev.kiln.api.losses}, ...), so that a program that only builds layers never loads the metrics.
+   */
+  private static void ensureDiscovered(Kind kind) {
+    if (!DISCOVERED.add(kind)) {
       return;
     }
-    discovered = true;
-    for (String cls : apiClassNames()) {
+    if (candidates == null) {
+      candidates = apiClassNames();
+    }
+    String prefix = packageOf(kind);
+    for (String cls : candidates) {
+      if (!cls.startsWith(prefix)) {
+        continue;
+      }
       try {
         Class<?> c = Class.forName(cls, false, Registry.class.getClassLoader());
         KerasClass<?> own = declaredIn(c);
         if (own != null) {
-          put(own);
+          putBuiltIn(own);
         }
         for (KerasClass<?> d : listedIn(c)) {
-          put(d);
+          putBuiltIn(d);
         }
       } catch (ReflectiveOperationException | LinkageError e) {
         throw new KilnException("cannot read the declarations of " + cls + ": " + e, e);
       }
     }
+  }
+
+  /** The package whose classes declare the built-ins of {@code kind}. */
+  static String packageOf(Kind kind) {
+    return "dev.kiln.api."
+        + switch (kind) {
+          case LAYER -> "layers.";
+          case ACTIVATION -> "activations.";
+          case LOSS -> "losses.";
+          case METRIC -> "metrics.";
+          case OPTIMIZER -> "optimizers.";
+          case SCHEDULE -> "optimizers.schedules.";
+          case INITIALIZER -> "initializers.";
+          case REGULARIZER -> "regularizers.";
+          case CONSTRAINT -> "constraints.";
+        };
   }
 
   private static KerasClass<?> declaredIn(Class<?> c) {

@@ -126,4 +126,21 @@ class LayerConfigCheckTest {
             .getMessage();
     assertEquals("layer 's': `factor` must be a number > 0, got -1", m);
   }
+
+  @Test
+  void everyBuiltInLivesInItsKindsPackage() {
+    // Discovery loads one kind's package at a time, so a declaration elsewhere would be missed.
+    for (Kind k : Kind.values()) {
+      Registry.classNames(k);
+    }
+    for (Kind k : Kind.values()) {
+      for (KerasClass<?> d : Registry.declarations(k)) {
+        if (Registry.builtInClassNames(k).contains(d.className())) {
+          assertTrue(
+              d.type().getName().startsWith(Registry.packageOf(k)),
+              d + " is declared in " + d.type().getName() + ", outside " + Registry.packageOf(k));
+        }
+      }
+    }
+  }
 }
