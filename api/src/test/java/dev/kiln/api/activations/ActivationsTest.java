@@ -2,9 +2,16 @@ package dev.kiln.api.activations;
 
 import static dev.kiln.api.ApiTestSupport.assertClose;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.kiln.api.ApiTestSupport;
 import dev.kiln.api.KilnException;
+import dev.kiln.api.Tensor;
+import dev.kiln.api.layers.core.Activation;
+import dev.kiln.api.layers.core.Dense;
+import dev.kiln.api.layers.core.Input;
+import dev.kiln.api.models.Sequential;
+import dev.kiln.api.registry.KerasClass;
 import dev.kiln.spi.HostTensor;
 import dev.kiln.spi.Shape;
 import java.util.List;
@@ -78,5 +85,26 @@ class ActivationsTest {
   @Test
   void unknownName() {
     assertThrows(KilnException.class, () -> Activations.get("rellu"));
+  }
+
+  /**
+   * Every activation maps NaN to NaN, as Keras's: a relu written as {@code x > 0 ? x : 0} would
+   * turn NaN into 0 and hide a diverged model from TerminateOnNaN.
+   */
+  @Test
+  void nanPropagatesThroughEveryActivation() {
+    float[] x = {-2f, Float.NaN, 0f, 3f, Float.NaN, -7f};
+    for (KerasClass<ActivationFunction> k : Activations.KERAS) {
+      Sequential m = new Sequential(Input.of(x.length), new Activation(k.className()));
+      float[] y = m.predict(Tensor.of(x, 1, x.length)).toFloatArray();
+      assertTrue(Float.isNaN(y[1]) && Float.isNaN(y[4]), k.className() + " gave " + y[1]);
+    }
+  }
+
+  @Test
+  void nanInputReachesTheOutputOfADenseReluModel() {
+    Sequential m = new Sequential(Input.of(3), new Dense(4, "relu"), new Dense(2, "relu6"));
+    float[] y = m.predict(Tensor.of(new float[] {1f, Float.NaN, -1f}, 1, 3)).toFloatArray();
+    assertTrue(Float.isNaN(y[0]) && Float.isNaN(y[1]), java.util.Arrays.toString(y));
   }
 }

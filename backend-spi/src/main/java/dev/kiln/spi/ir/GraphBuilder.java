@@ -315,12 +315,13 @@ public final class GraphBuilder {
   }
 
   /**
-   * {@code max(x, 0)} as a select on {@code x > 0}, so the gradient at exactly 0 is 0 (as Keras's),
-   * not the 0.5 a symmetric max rule would give.
+   * {@code max(x, 0)} as a select on {@code x <= 0}, so the gradient at exactly 0 is 0 (as
+   * Keras's), not the 0.5 a symmetric max rule would give, and NaN stays NaN (every comparison with
+   * NaN is false, so it takes {@code x}'s branch).
    */
   public Value relu(Value x) {
     Value zero = scalar(0, x.dtype());
-    return select(compare(CompareFn.GREATER, x, zero), x, zerosLike(x));
+    return select(compare(CompareFn.LESS_EQUAL, x, zero), zerosLike(x), x);
   }
 
   /** {@code cond ? a : b} with broadcasting. */
