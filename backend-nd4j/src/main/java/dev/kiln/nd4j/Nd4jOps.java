@@ -257,6 +257,9 @@ final class Nd4jOps {
   }
 
   private static INDArray binary(BinaryFn fn, INDArray a, INDArray b, TensorType out) {
+    if (out.dtype().isFloating() && (fn == BinaryFn.MAX || fn == BinaryFn.MIN)) {
+      return nanKeepingMaxMin(fn == BinaryFn.MAX, a, b, out);
+    }
     if (out.dtype().isFloating()) {
       INDArray fast = floatBinary(fn, a, b, out);
       if (fast != null) {
@@ -318,8 +321,6 @@ final class Nd4jOps {
         case SUB -> a.sub(v);
         case MUL -> a.mul(v);
         case DIV -> a.div(v);
-        case MAX -> Transforms.max(a, v, true);
-        case MIN -> Transforms.min(a, v, true);
         default -> null;
       };
     }
@@ -330,8 +331,6 @@ final class Nd4jOps {
         case SUB -> b.rsub(v);
         case MUL -> b.mul(v);
         case DIV -> b.rdiv(v);
-        case MAX -> Transforms.max(b, v, true);
-        case MIN -> Transforms.min(b, v, true);
         default -> null;
       };
     }
@@ -347,6 +346,32 @@ final class Nd4jOps {
       };
     }
     return null;
+  }
+
+  /**
+   * Elementwise max or min where NaN in either operand gives NaN, as Java's, the native engine's
+   * and Keras's. ND4J's own ({@code a > b ? a : b}) returns the other operand when the first is
+   * NaN, so a loss's clip turned a NaN prediction into a finite loss.
+   */
+  private static INDArray nanKeepingMaxMin(boolean max, INDArray a, INDArray b, TensorType out) {
+    long[] shape = Nd4jArrays.longs(out.shape());
+    DataType t = Nd4jArrays.dataType(out.dtype());
+    if (t == DataType.DOUBLE) {
+      double[] x = Nd4jArrays.doubles(broadcast(a, out.shape()));
+      double[] y = Nd4jArrays.doubles(broadcast(b, out.shape()));
+      for (int i = 0; i < x.length; i++) {
+        x[i] = max ? Math.max(x[i], y[i]) : Math.min(x[i], y[i]);
+      }
+      return Nd4jArrays.ofDoubles(x, shape);
+    }
+    // Narrower floats go through float32, which holds every float16 and bfloat16 value exactly.
+    float[] x = Nd4jArrays.floats(broadcast(a, out.shape()).castTo(DataType.FLOAT));
+    float[] y = Nd4jArrays.floats(broadcast(b, out.shape()).castTo(DataType.FLOAT));
+    for (int i = 0; i < x.length; i++) {
+      x[i] = max ? Math.max(x[i], y[i]) : Math.min(x[i], y[i]);
+    }
+    INDArray r = Nd4jArrays.ofFloats(x, shape);
+    return t == DataType.FLOAT ? r : r.castTo(t);
   }
 
   /** {@code a} with leading axes of one up to {@code rank}. */
