@@ -651,6 +651,7 @@ public class Model extends Layer implements AutoCloseable {
   /** Evaluates on arrays with options (batch size, verbose, callbacks). */
   public Map<String, Double> evaluate(List<Tensor> xs, List<Tensor> ys, FitOptions options) {
     Trainer t = trainer();
+    StepInputs.checkNotEmpty("evaluate", xs);
     buildFor(xs);
     return t.evaluate(
         DataAdapter.evaluationData(xs, ys, options), options.verbose, options.callbacks);
@@ -669,6 +670,7 @@ public class Model extends Layer implements AutoCloseable {
   /** Predicts for arrays, one per input; returns one tensor per output. */
   public List<Tensor> predict(List<Tensor> xs, FitOptions options) {
     Trainer t = inferenceTrainer();
+    StepInputs.checkNotEmpty("predict", xs);
     buildFor(xs);
     return t.predict(Dataset.fromTensors(xs.toArray(Tensor[]::new)).batch(options.batchSize));
   }
@@ -676,6 +678,7 @@ public class Model extends Layer implements AutoCloseable {
   /** One gradient step on one batch; returns {@code loss} and the running metrics. */
   public Map<String, Double> trainOnBatch(Tensor x, Tensor y) {
     Trainer t = trainer();
+    StepInputs.checkNotEmpty("trainOnBatch", List.of(x));
     buildFor(List.of(x));
     return t.trainOnBatch(new DataAdapter.Batch(List.of(x), List.of(y), null));
   }
@@ -683,6 +686,7 @@ public class Model extends Layer implements AutoCloseable {
   /** Evaluates one batch (metrics reset first, as Keras). */
   public Map<String, Double> testOnBatch(Tensor x, Tensor y) {
     Trainer t = trainer();
+    StepInputs.checkNotEmpty("testOnBatch", List.of(x));
     buildFor(List.of(x));
     return t.testOnBatch(new DataAdapter.Batch(List.of(x), List.of(y), null));
   }
@@ -690,6 +694,7 @@ public class Model extends Layer implements AutoCloseable {
   /** Predicts one batch. */
   public Tensor predictOnBatch(Tensor x) {
     Trainer t = inferenceTrainer();
+    StepInputs.checkNotEmpty("predictOnBatch", List.of(x));
     buildFor(List.of(x));
     return t.steps().predict(List.of(x)).get(0);
   }

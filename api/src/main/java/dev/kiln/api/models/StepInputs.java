@@ -139,15 +139,21 @@ final class StepInputs {
 
   /**
    * Class ids must lie in [0, classes) for sparse losses; a kernel would otherwise read garbage.
+   * Binary cross-entropy labels must lie in [0, 1] (soft labels are allowed, as in Keras): a label
+   * of 2 gives a loss that trains toward nonsense without a word.
    *
    * @param outputShapes the prediction shapes, computed only when a sparse loss needs them
-   * @throws KilnException naming the label, its index and the output
+   * @throws KilnException naming the loss, the label, its index and the output
    */
   static void checkLabels(Model model, List<Tensor> ys, Supplier<List<Shape>> outputShapes) {
     List<Loss> losses = model.compiled().losses;
     List<Shape> shapes = null;
     for (int j = 0; j < ys.size(); j++) {
       Loss loss = losses.get(j);
+      if (loss != null && BINARY.contains(loss.name())) {
+        checkProbabilities(loss.name(), j, ys.get(j));
+        continue;
+      }
       if (loss == null || !loss.name().equals("sparse_categorical_crossentropy")) {
         continue;
       }
@@ -179,6 +185,49 @@ final class StepInputs {
                   + "); label index "
                   + i);
         }
+      }
+    }
+  }
+
+  private static final java.util.Set<String> BINARY =
+      java.util.Set.of("binary_crossentropy", "binary_focal_crossentropy");
+
+  /** Labels of a binary loss: probabilities in [0, 1]; NaN passes, to show up in the loss. */
+  private static void checkProbabilities(String loss, int output, Tensor y) {
+    for (int i = 0; i < y.size(); i++) {
+      double v = y.getDouble(i);
+      if (v < 0 || v > 1) {
+        throw new KilnException(
+            "Received a label value of "
+                + v
+                + " which is outside the valid range of [0, 1] for loss "
+                + loss
+                + " on output "
+                + output
+                + "; label index "
+                + i);
+      }
+    }
+  }
+
+  /**
+   * Rejects inputs of zero samples, as Keras does ("expected input data to be non-empty"): a step
+   * on no rows would report a loss of 0 or fail inside the backend.
+   *
+   * @param method the model method called, for the message
+   * @throws KilnException naming the method, the input and its shape
+   */
+  static void checkNotEmpty(String method, List<Tensor> xs) {
+    for (int i = 0; i < xs.size(); i++) {
+      Tensor x = xs.get(i);
+      if (x != null && x.rank() > 0 && x.shape().dim(0) == 0) {
+        throw new KilnException(
+            method
+                + ": input "
+                + i
+                + " has no samples (shape "
+                + x.shape()
+                + "); expected input data to be non-empty");
       }
     }
   }

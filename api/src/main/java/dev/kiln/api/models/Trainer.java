@@ -12,6 +12,8 @@ import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The loops behind {@code fit}, {@code evaluate} and {@code predict}: epochs and batches,
@@ -19,6 +21,8 @@ import java.util.Map;
  * through the {@link StepCompiler}, which owns the compiled steps.
  */
 final class Trainer implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(Trainer.class);
+
   private final Model model;
   private final StepCompiler steps;
 
@@ -111,6 +115,17 @@ final class Trainer implements AutoCloseable {
                 + (epoch + 1)
                 + (stepsPerEpoch > 0 ? "; it ran out: use repeat() with steps_per_epoch" : ""));
       }
+      if (stepsPerEpoch > 0 && step < stepsPerEpoch && !model.stopTraining) {
+        // Keras's warning: the epoch ends early and the next one starts the data again.
+        LOG.warn(
+            "Your input ran out of data; interrupting training. Make sure that your dataset or"
+                + " generator can generate at least `steps_per_epoch * epochs` batches (epoch {}"
+                + " ran {} of {} steps). You may need to use the `.repeat()` function when"
+                + " building your dataset.",
+            epoch + 1,
+            step,
+            stepsPerEpoch);
+      }
       if (bar != null && steps <= 0) {
         bar.setParams(plan.epochs(), step);
       }
@@ -157,6 +172,11 @@ final class Trainer implements AutoCloseable {
       }
       step++;
     }
+    if (step == 0) {
+      // Keras refuses empty data; a loss of 0 over no samples would read as a perfect model.
+      throw new KilnException(
+          "evaluate: the data yielded no batches; expected input data to be non-empty");
+    }
     logs = model.compiled().results();
     for (Callback c : cbs) {
       c.onTestEnd(logs);
@@ -170,10 +190,11 @@ final class Trainer implements AutoCloseable {
     for (List<Tensor> batch : inputs) {
       parts.add(steps.predict(batch));
     }
-    List<Tensor> out = new ArrayList<>();
     if (parts.isEmpty()) {
-      return out;
+      throw new KilnException(
+          "predict: the data yielded no batches; expected input data to be non-empty");
     }
+    List<Tensor> out = new ArrayList<>();
     for (int j = 0; j < parts.get(0).size(); j++) {
       List<Tensor> col = new ArrayList<>();
       for (List<Tensor> p : parts) {
