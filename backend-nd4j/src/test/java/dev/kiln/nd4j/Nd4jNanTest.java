@@ -1,8 +1,10 @@
 package dev.kiln.nd4j;
 
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.kiln.api.Kiln;
+import dev.kiln.api.KilnException;
 import dev.kiln.api.Tensor;
 import dev.kiln.api.activations.ActivationFunction;
 import dev.kiln.api.activations.Activations;
@@ -22,7 +24,7 @@ import org.junit.jupiter.api.Test;
 /**
  * NaN reaches the caller on both backends, as in Keras: through every activation, and through a
  * loss's clip of its predictions (a NaN clipped to a finite number gave a finite loss on nd4j, so
- * TerminateOnNaN never fired).
+ * TerminateOnNaN never fired). Empty input is the same clear error on both.
  */
 class Nd4jNanTest {
   @AfterEach
@@ -73,6 +75,22 @@ class Nd4jNanTest {
           bce.compile("sgd", "binary_crossentropy");
           double l2 = bce.evaluate(x, Tensor.of(new float[] {1, 0}, 2, 1)).get("loss");
           assertTrue(Double.isNaN(l2), backend + " binary_crossentropy gave " + l2);
+        });
+  }
+
+  @Test
+  void emptyInputIsTheSameClearErrorOnBothBackends() {
+    onBoth(
+        backend -> {
+          Sequential m = new Sequential(Input.of(3), new Dense(2, "softmax"));
+          m.compile("sgd", "categorical_crossentropy");
+          Tensor x = Tensor.of(new float[0], 0, 3);
+          KilnException p = assertThrows(KilnException.class, () -> m.predict(x), backend);
+          assertTrue(p.getMessage().startsWith("predict: input 0 has no samples"), p.getMessage());
+          KilnException e =
+              assertThrows(
+                  KilnException.class, () -> m.evaluate(x, Tensor.of(new float[0], 0, 2)), backend);
+          assertTrue(e.getMessage().startsWith("evaluate: input 0"), e.getMessage());
         });
   }
 }
