@@ -3,6 +3,7 @@ package dev.kiln.api.callbacks;
 import dev.kiln.api.KilnException;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.IllegalFormatException;
 import java.util.Locale;
 import java.util.Map;
 import java.util.regex.Matcher;
@@ -80,15 +81,53 @@ public final class ModelCheckpoint extends Callback {
       } else if (spec.isEmpty()) {
         text = v.toString();
       } else {
-        String f = "%" + spec;
-        if (v instanceof Integer i && (spec.endsWith("f") || spec.endsWith("e"))) {
-          v = (double) i;
-        }
-        text = String.format(Locale.ROOT, f, v);
+        text = formatField(path, key, spec, v);
       }
       m.appendReplacement(sb, Matcher.quoteReplacement(text));
     }
     m.appendTail(sb);
     return sb.toString();
+  }
+
+  /** One field, formatted as Python's {@code format(value, spec)} would, or a clear error. */
+  private static String formatField(String path, String key, String spec, Object v) {
+    char conversion = spec.charAt(spec.length() - 1);
+    // Python formats an int with a float spec, but refuses a float with an integer one
+    // ("Unknown format code 'd' for object of type 'float'"); say so instead of Java's
+    // IllegalFormatConversionException.
+    if (v instanceof Double && "dxXob".indexOf(conversion) >= 0) {
+      throw new KilnException(
+          "ModelCheckpoint: the file path "
+              + path
+              + " formats '"
+              + key
+              + "' with '"
+              + spec
+              + "', an integer format, but '"
+              + key
+              + "' is a float; use a float format such as {"
+              + key
+              + ":.4f}");
+    }
+    if (v instanceof Integer i && "eEfFgG".indexOf(conversion) >= 0) {
+      v = (double) i;
+    }
+    try {
+      return String.format(Locale.ROOT, "%" + spec, v);
+    } catch (IllegalFormatException e) {
+      throw new KilnException(
+          "ModelCheckpoint: the file path "
+              + path
+              + " formats '"
+              + key
+              + "' with '"
+              + spec
+              + "', which cannot format "
+              + v
+              + " ("
+              + e
+              + ")",
+          e);
+    }
   }
 }

@@ -287,26 +287,33 @@ public abstract class Dataset implements Iterable<List<Tensor>> {
                         q.put(end);
                       } catch (InterruptedException e) {
                         Thread.currentThread().interrupt();
-                      } catch (RuntimeException e) {
+                      } catch (Throwable e) {
+                        // Any throwable, Errors included: a producer that dies without a word
+                        // leaves the consumer waiting on the queue forever.
                         try {
-                          q.put(e);
+                          q.put(new Failure(e));
                         } catch (InterruptedException ie) {
                           Thread.currentThread().interrupt();
                         }
                       }
                     });
         return new Lookahead() {
+          private Failure failed;
+
           @Override
           @SuppressWarnings("unchecked")
           List<Tensor> advance() {
+            if (failed != null) {
+              throw failed.rethrow();
+            }
             try {
               Object o = q.take();
               if (o == end) {
                 return null;
               }
-              if (o instanceof RuntimeException e) {
-                throw new KilnException(
-                    "the dataset failed while prefetching: " + e.getMessage(), e);
+              if (o instanceof Failure f) {
+                failed = f;
+                throw f.rethrow();
               }
               return (List<Tensor>) o;
             } catch (InterruptedException e) {
@@ -323,6 +330,20 @@ public abstract class Dataset implements Iterable<List<Tensor>> {
         return card;
       }
     };
+  }
+
+  /** What the prefetch thread died of, handed to the consumer. */
+  private record Failure(Throwable cause) {
+    /**
+     * An Error is rethrown as it is (callers may rely on its type, e.g. to stop on OutOfMemory);
+     * anything else is wrapped, saying it came from the prefetching thread.
+     */
+    RuntimeException rethrow() {
+      if (cause instanceof Error e) {
+        throw e;
+      }
+      throw new KilnException("the dataset failed while prefetching: " + cause.getMessage(), cause);
+    }
   }
 
   /** An iterator that computes the next element ahead; null ends it. */

@@ -1,10 +1,14 @@
 package dev.kiln.api.callbacks;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.kiln.api.Kiln;
+import dev.kiln.api.KilnException;
 import dev.kiln.api.Tensor;
+import dev.kiln.api.data.Dataset;
 import dev.kiln.api.layers.core.Dense;
 import dev.kiln.api.layers.core.Input;
 import dev.kiln.api.losses.Losses;
@@ -17,6 +21,7 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -82,6 +87,53 @@ class CallbacksTest {
     assertEquals(
         "a-03-0.50",
         ModelCheckpoint.format("a-{epoch:02d}-{val_loss:.2f}", 3, Map.of("val_loss", 0.5)));
+  }
+
+  @Test
+  void fitEndsWhenAPrefetchedMapThrowsAnError() {
+    Sequential m = model(0.1);
+    Dataset data =
+        Dataset.fromTensors(x, y)
+            .batch(16)
+            .map(
+                e -> {
+                  throw new StackOverflowError("deep");
+                })
+            .prefetch(2);
+    StackOverflowError e =
+        assertTimeoutPreemptively(
+            Duration.ofSeconds(20),
+            () ->
+                assertThrows(
+                    StackOverflowError.class,
+                    () -> m.fit(data, new FitOptions().epochs(1).verbose(0))));
+    assertEquals("deep", e.getMessage());
+  }
+
+  @Test
+  void checkpointPatternsFormatAsPythonOrFailNamingTheKey() {
+    assertEquals(
+        "e07-l0.1235-7",
+        ModelCheckpoint.format(
+            "e{epoch:02d}-l{loss:.4f}-{epoch}", 7, Map.of("loss", 0.123456, "val_loss", 1.0)));
+    // Python formats an int with a float spec.
+    assertEquals("e3.0", ModelCheckpoint.format("e{epoch:.1f}", 3, Map.of()));
+    KilnException intOfFloat =
+        assertThrows(
+            KilnException.class,
+            () -> ModelCheckpoint.format("w-{loss:02d}.npz", 1, Map.of("loss", 0.5)));
+    assertTrue(
+        intOfFloat.getMessage().contains("w-{loss:02d}.npz")
+            && intOfFloat.getMessage().contains("'loss'")
+            && intOfFloat.getMessage().contains("'02d'"),
+        intOfFloat.getMessage());
+    KilnException badSpec =
+        assertThrows(
+            KilnException.class,
+            () -> ModelCheckpoint.format("w-{val_loss:.2q}.npz", 1, Map.of("val_loss", 0.5)));
+    assertTrue(
+        badSpec.getMessage().contains("'val_loss'") && badSpec.getMessage().contains("'.2q'"),
+        badSpec.getMessage());
   }
 
   @Test

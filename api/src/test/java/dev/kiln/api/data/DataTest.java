@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.kiln.api.KilnException;
@@ -16,7 +17,9 @@ import java.io.ByteArrayOutputStream;
 import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -43,6 +46,48 @@ class DataTest {
       v[i] = i;
     }
     return Dataset.fromTensors(Tensor.of(v), Tensor.of(v));
+  }
+
+  @Test
+  void anErrorInsideAPrefetchedMapReachesTheConsumer() {
+    Dataset d =
+        range(6)
+            .map(
+                e -> {
+                  if (e.get(0).toIntArray()[0] == 3) {
+                    throw new AssertionError("boom at 3");
+                  }
+                  return e;
+                })
+            .prefetch(2);
+    // Before the fix the Error killed the prefetch thread and the consumer waited forever.
+    AssertionError e =
+        assertTimeoutPreemptively(
+            Duration.ofSeconds(10), () -> assertThrows(AssertionError.class, () -> firsts(d)));
+    assertEquals("boom at 3", e.getMessage());
+    Iterator<List<Tensor>> it = d.iterator();
+    assertTimeoutPreemptively(
+        Duration.ofSeconds(10),
+        () -> {
+          for (int i = 0; i < 3; i++) {
+            it.next();
+          }
+          assertThrows(AssertionError.class, it::hasNext);
+          // Asking again repeats the failure instead of waiting on the dead thread.
+          assertThrows(AssertionError.class, it::hasNext);
+        });
+    KilnException checked =
+        assertThrows(
+            KilnException.class,
+            () ->
+                firsts(
+                    range(2)
+                        .map(
+                            x -> {
+                              throw new IllegalStateException("bad row");
+                            })
+                        .prefetch(1)));
+    assertTrue(checked.getMessage().contains("bad row"), checked.getMessage());
   }
 
   @Test
