@@ -48,6 +48,11 @@ class LoaderErrorsTest {
   }
 
   static byte[] png(int w, int h) throws Exception {
+    return image(w, h, "png");
+  }
+
+  /** A small RGB gradient encoded as {@code format} (png, bmp, gif, jpeg). */
+  static byte[] image(int w, int h, String format) throws Exception {
     BufferedImage img = new BufferedImage(w, h, BufferedImage.TYPE_INT_RGB);
     for (int y = 0; y < h; y++) {
       for (int x = 0; x < w; x++) {
@@ -55,7 +60,7 @@ class LoaderErrorsTest {
       }
     }
     ByteArrayOutputStream b = new ByteArrayOutputStream();
-    ImageIO.write(img, "png", b);
+    assertTrue(ImageIO.write(img, format, b), format);
     return b.toByteArray();
   }
 

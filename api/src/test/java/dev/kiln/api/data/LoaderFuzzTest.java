@@ -16,12 +16,13 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Mutated IDX, CSV and PNG files (bytes flipped, set, inserted, cut off) either load or fail with a
- * KilnException naming the file: never another exception, never an allocation the file's size
- * cannot justify. The seed is fixed, so a failure names a case that can be replayed.
+ * Mutated IDX, CSV, PNG, BMP, GIF and JPEG files (bytes flipped, set, inserted, cut off) either
+ * load or fail with a KilnException naming the file: never another exception, never an allocation
+ * the file's size cannot justify. The seed is fixed, so a failure names a case that can be
+ * replayed.
  */
 class LoaderFuzzTest {
-  private static final int CASES_PER_FORMAT = 1000;
+  private static final int CASES_PER_FORMAT = 600;
 
   /** Loads one file, as a user would. */
   private interface Loader {
@@ -43,17 +44,19 @@ class LoaderFuzzTest {
     byte[] csv =
         ("f1,f2,\"f 3\",label\n1.5,2,-3,0\n3,4e-1,\"5\",1\n\n0,0,0,2\n7,8,9,1\n-1,-2,-3,0\n")
             .getBytes(StandardCharsets.UTF_8);
-    byte[] png = LoaderErrorsTest.png(7, 5);
-    Path images = dir.resolve("images");
-    Path png1 = images.resolve("a").resolve("fuzz.png");
-    Files.createDirectories(png1.getParent());
-    Files.createDirectories(images.resolve("b"));
     Random random = new Random(20261202);
     fuzz(random, "idx", idx, dir.resolve("fuzz-idx3-ubyte"), Idx::read);
     fuzz(
         random, "idx.gz", LoaderErrorsTest.gzip(idx), dir.resolve("fuzz-idx3-ubyte.gz"), Idx::read);
     fuzz(random, "csv", csv, dir.resolve("fuzz.csv"), f -> Csv.load(f, "label"));
-    fuzz(random, "png", png, png1, f -> ImageFolder.load(images, 3, 4));
+    for (String format : new String[] {"png", "bmp", "gif", "jpeg"}) {
+      Path images = dir.resolve(format);
+      Path image = images.resolve("a").resolve("fuzz." + format);
+      Files.createDirectories(image.getParent());
+      Files.createDirectories(images.resolve("b"));
+      byte[] valid = LoaderErrorsTest.image(7, 5, format);
+      fuzz(random, format, valid, image, f -> ImageFolder.load(images, 3, 4));
+    }
   }
 
   private static void fuzz(Random random, String format, byte[] valid, Path file, Loader loader)
