@@ -3,13 +3,16 @@ package dev.kiln.api.data;
 import dev.kiln.api.KilnException;
 import dev.kiln.api.Tensor;
 import java.io.IOException;
+import java.nio.charset.CharacterCodingException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.Collectors;
 
 /**
  * Loads a CSV file with a header row into features and a label column. Numeric labels stay numbers
@@ -52,7 +55,17 @@ public final class Csv {
    */
   public static Data load(Path file, String labelColumn, List<String> featureColumns)
       throws IOException {
-    List<String> lines = Files.readAllLines(file, StandardCharsets.UTF_8);
+    List<String> lines;
+    try {
+      lines = Files.readAllLines(file, StandardCharsets.UTF_8);
+    } catch (CharacterCodingException e) {
+      throw new KilnException(file + " is not UTF-8 text (" + e + ")", e);
+    }
+    // Spreadsheet programs often start UTF-8 files with a byte order mark; it is not part of the
+    // first column's name.
+    if (!lines.isEmpty() && lines.get(0).startsWith("\uFEFF")) {
+      lines.set(0, lines.get(0).substring(1));
+    }
     int first = 0;
     while (first < lines.size() && lines.get(first).isBlank()) {
       first++;
@@ -61,17 +74,34 @@ public final class Csv {
       throw new KilnException(file + " is empty");
     }
     List<String> header = split(lines.get(first));
+    Map<String, Integer> seen = new HashMap<>();
+    for (int c = 0; c < header.size(); c++) {
+      Integer before = seen.putIfAbsent(header.get(c), c);
+      if (before != null) {
+        // Looking columns up by name would give both the first one's values.
+        throw new KilnException(
+            file
+                + ": column "
+                + quote(header.get(c))
+                + " appears twice in the header (columns "
+                + (before + 1)
+                + " and "
+                + (c + 1)
+                + "); rename one");
+      }
+    }
     int label = header.indexOf(labelColumn);
     if (label < 0) {
       throw new KilnException(
-          file + " has no column '" + labelColumn + "'; its columns are " + header);
+          file + " has no column " + quote(labelColumn) + "; its columns are " + quoted(header));
     }
     List<String> names = new ArrayList<>(header);
     names.remove(label);
     if (featureColumns != null) {
       for (String f : featureColumns) {
         if (!header.contains(f)) {
-          throw new KilnException(file + " has no column '" + f + "'; its columns are " + header);
+          throw new KilnException(
+              file + " has no column " + quote(f) + "; its columns are " + quoted(header));
         }
       }
       names = List.copyOf(featureColumns);
@@ -94,9 +124,16 @@ public final class Csv {
                 + header.size());
       }
       float[] row = new float[names.size()];
-      labels.add(cells.get(label).trim());
+      String labelText = cells.get(label).trim();
+      if (labelText.isEmpty()) {
+        // An empty label is a missing value; taking it as a class would quietly turn a numeric
+        // label column into class ids.
+        throw new KilnException(
+            file + " line " + (i + 1) + ": the label column " + quote(labelColumn) + " is empty");
+      }
+      labels.add(labelText);
       for (int k = 0; k < names.size(); k++) {
-        int c = header.indexOf(names.get(k));
+        int c = seen.get(names.get(k));
         try {
           row[k] = Float.parseFloat(cells.get(c).trim());
         } catch (NumberFormatException e) {
@@ -112,6 +149,13 @@ public final class Csv {
         }
       }
       rows.add(row);
+    }
+    if (rows.isEmpty()) {
+      throw new KilnException(file + " has a header but no data rows");
+    }
+    if ((long) rows.size() * names.size() > Integer.MAX_VALUE - 8) {
+      throw new KilnException(
+          file + " has too many cells for one array: " + rows.size() + " x " + names.size());
     }
     float[] flat = new float[rows.size() * names.size()];
     for (int r = 0; r < rows.size(); r++) {
@@ -140,6 +184,28 @@ public final class Csv {
       y[i] = ids.computeIfAbsent(labels.get(i), k -> ids.size());
     }
     return new Data(x, Tensor.of(y), names, List.copyOf(ids.keySet()));
+  }
+
+  /** Quotes a column name, escaping characters that would not show (spaces are visible inside). */
+  static String quote(String name) {
+    StringBuilder b = new StringBuilder("'");
+    for (int i = 0; i < name.length(); i++) {
+      char c = name.charAt(i);
+      if (c != ' '
+          && (Character.isISOControl(c)
+              || Character.isWhitespace(c)
+              || Character.isSpaceChar(c)
+              || Character.getType(c) == Character.FORMAT)) {
+        b.append(String.format("\\u%04X", (int) c));
+      } else {
+        b.append(c);
+      }
+    }
+    return b.append('\'').toString();
+  }
+
+  private static String quoted(List<String> names) {
+    return names.stream().map(Csv::quote).collect(Collectors.joining(", ", "[", "]"));
   }
 
   /** Splits one line at commas outside double quotes; {@code ""} inside quotes is a quote. */
