@@ -181,24 +181,37 @@ public abstract class Layer implements KerasObject {
     if (c.get("dtype") != null) {
       dtype(readDtype(c.get("dtype")));
     }
-    Object shape = c.get("batch_input_shape");
-    if (shape == null) {
-      shape = c.get("batch_shape");
-    }
+    String key = c.get("batch_input_shape") != null ? "batch_input_shape" : "batch_shape";
+    Object shape = c.get(key);
     boolean withBatch = shape != null;
     if (shape == null) {
-      shape = c.get("input_shape");
+      key = "input_shape";
+      shape = c.get(key);
     }
     if (shape != null) {
       if (!(shape instanceof List<?> list)) {
-        throw new ArgumentException(describe() + ": the input shape must be a list, got " + shape);
+        throw new ArgumentException(
+            describe() + ": `" + key + "` must be a list of sizes, got " + shape);
+      }
+      if (withBatch && list.isEmpty()) {
+        throw new ArgumentException(
+            describe() + ": `" + key + "` must hold the batch size (or null) first, got []");
       }
       int[] dims = new int[list.size() - (withBatch ? 1 : 0)];
       for (int i = 0; i < dims.length; i++) {
         Object d = list.get(i + (withBatch ? 1 : 0));
-        if (d != null && !(d instanceof Integer || d instanceof Long)) {
+        // A size must fit an int and be non-negative: a long would wrap, and a negative size has
+        // no meaning (null is Keras's unknown size).
+        if (d != null
+            && (!(d instanceof Integer || d instanceof Long)
+                || ((Number) d).longValue() < 0
+                || ((Number) d).longValue() > Integer.MAX_VALUE)) {
           throw new ArgumentException(
-              describe() + ": input shape sizes must be integers or null, got " + shape);
+              describe()
+                  + ": `"
+                  + key
+                  + "` sizes must be non-negative integers or null, got "
+                  + shape);
         }
         dims[i] = d == null ? Shape.UNKNOWN : ((Number) d).intValue();
       }

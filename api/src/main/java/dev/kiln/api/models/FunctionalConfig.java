@@ -166,6 +166,9 @@ final class FunctionalConfig {
    */
   @SuppressWarnings("unchecked")
   static Model read(Map<String, Object> config) {
+    if (config == null) {
+      throw new KilnException("a Functional config is needed, got null");
+    }
     if (!(config.get("layers") instanceof List<?> entries)) {
       throw new KilnException("a Functional config needs a `layers` list; got " + config.keySet());
     }
@@ -175,14 +178,11 @@ final class FunctionalConfig {
     for (int i = 0; i < entries.size(); i++) {
       String path = "layers[" + i + "]";
       if (!(entries.get(i) instanceof Map<?, ?> raw)) {
-        throw new KilnException(path + " must be a JSON object");
+        throw new KilnException(path + " must be a JSON object, got " + entries.get(i));
       }
       Map<String, Object> e = (Map<String, Object>) raw;
-      Object cls = e.get("class_name");
-      Object cfg = e.get("config");
-      if (!(cls instanceof String className) || !(cfg instanceof Map<?, ?>)) {
-        throw new KilnException(path + " needs a `class_name` string and a `config` object");
-      }
+      String className = entryClass(e, path);
+      Object cfg = entryConfig(e, path, className);
       Layer layer = makeLayer(className, (Map<String, Object>) cfg, path);
       String name = e.get("name") instanceof String n ? n : layer.name();
       layers.put(name, layer);
@@ -226,6 +226,30 @@ final class FunctionalConfig {
     return m;
   }
 
+  /** The entry's {@code class_name}, checked. */
+  private static String entryClass(Map<?, ?> e, String path) {
+    if (!(e.get("class_name") instanceof String cls)) {
+      throw new KilnException(
+          path + ": `class_name` must be a layer class name string, got " + e.get("class_name"));
+    }
+    return cls;
+  }
+
+  /** The entry's {@code config}, checked to be an object. */
+  private static Map<?, ?> entryConfig(Map<?, ?> e, String path, String cls) {
+    if (!(e.get("config") instanceof Map<?, ?> cfg)) {
+      Object c = e.get("config");
+      throw new KilnException(
+          path
+              + " ("
+              + cls
+              + "): `config` must be a JSON object, got "
+              + (c instanceof List ? "a list " : "")
+              + c);
+    }
+    return cfg;
+  }
+
   @SuppressWarnings("unchecked")
   private static Layer makeLayer(String className, Map<String, Object> cfg, String path) {
     try {
@@ -247,6 +271,9 @@ final class FunctionalConfig {
    */
   @SuppressWarnings("unchecked")
   static Sequential readSequential(Map<String, Object> config) {
+    if (config == null) {
+      throw new KilnException("a Sequential config is needed, got null");
+    }
     if (!(config.get("layers") instanceof List<?> entries)) {
       throw new KilnException("a Sequential config needs a `layers` list; got " + config.keySet());
     }
@@ -256,11 +283,11 @@ final class FunctionalConfig {
     }
     for (int i = 0; i < entries.size(); i++) {
       String path = "layers[" + i + "]";
-      if (!(entries.get(i) instanceof Map<?, ?> e)
-          || !(e.get("class_name") instanceof String cls)
-          || !(e.get("config") instanceof Map<?, ?> cfg)) {
-        throw new KilnException(path + " needs a `class_name` string and a `config` object");
+      if (!(entries.get(i) instanceof Map<?, ?> e)) {
+        throw new KilnException(path + " must be a JSON object, got " + entries.get(i));
       }
+      String cls = entryClass(e, path);
+      Object cfg = entryConfig(e, path, cls);
       Layer l = makeLayer(cls, (Map<String, Object>) cfg, path);
       if (l instanceof InputLayer in) {
         s.add(in.output());
@@ -292,7 +319,7 @@ final class FunctionalConfig {
     }
     List<KerasTensor> in = new ArrayList<>();
     for (Object h : histories) {
-      KerasTensor t = lookup((List<Object>) h, outputs, layer);
+      KerasTensor t = lookup(h, outputs, layer);
       if (t == null) {
         return null;
       }
@@ -313,22 +340,52 @@ final class FunctionalConfig {
     }
   }
 
+  /**
+   * The tensor a {@code keras_history} ({@code [layer name, node index, tensor index]}) names, or
+   * null while that node is not made yet.
+   */
   private static KerasTensor lookup(
-      List<Object> h, Map<String, List<List<KerasTensor>>> outputs, String where) {
-    if (h == null || h.size() < 3 || !(h.get(0) instanceof String name)) {
-      throw new KilnException("layer '" + where + "': a tensor's keras_history is malformed: " + h);
+      Object history, Map<String, List<List<KerasTensor>>> outputs, String where) {
+    if (!(history instanceof List<?> h)
+        || h.size() < 3
+        || !(h.get(0) instanceof String name)
+        || !(h.get(1) instanceof Integer || h.get(1) instanceof Long)
+        || !(h.get(2) instanceof Integer || h.get(2) instanceof Long)
+        || ((Number) h.get(1)).longValue() < 0
+        || ((Number) h.get(2)).longValue() < 0) {
+      throw new KilnException(
+          "layer '"
+              + where
+              + "': a tensor's keras_history must be [layer name, node index, tensor index]"
+              + " with non-negative indices, got "
+              + history);
     }
     List<List<KerasTensor>> made = outputs.get(name);
     if (made == null) {
       throw new KilnException(
           "layer '" + where + "' takes an input from layer '" + name + "', which the config lacks");
     }
-    int node = ((Number) h.get(1)).intValue();
-    int index = ((Number) h.get(2)).intValue();
+    long node = ((Number) h.get(1)).longValue();
+    long index = ((Number) h.get(2)).longValue();
     if (node >= made.size()) {
       return null;
     }
-    return made.get(node).get(index);
+    List<KerasTensor> outs = made.get((int) node);
+    if (index >= outs.size()) {
+      throw new KilnException(
+          "layer '"
+              + where
+              + "' takes output "
+              + index
+              + " of layer '"
+              + name
+              + "' (node "
+              + node
+              + "), which has "
+              + outs.size()
+              + " outputs");
+    }
+    return outs.get((int) index);
   }
 
   @SuppressWarnings("unchecked")
@@ -341,7 +398,7 @@ final class FunctionalConfig {
     List<Object> items = list.get(0) instanceof String ? List.of(list) : (List<Object>) list;
     List<KerasTensor> out = new ArrayList<>();
     for (Object item : items) {
-      KerasTensor t = lookup((List<Object>) item, outputs, key);
+      KerasTensor t = lookup(item, outputs, key);
       if (t == null) {
         throw new KilnException("`" + key + "` names a node that does not exist: " + item);
       }

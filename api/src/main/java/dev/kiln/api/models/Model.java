@@ -768,15 +768,16 @@ public class Model extends Layer implements AutoCloseable {
   // ---------------------------------------------------------------- weights on disk
 
   /**
-   * Writes every weight to {@code path} (a NumPy {@code .npz} archive keyed by weight path),
-   * atomically: a temporary file renamed over the target.
+   * Writes every weight to {@code path} (a NumPy {@code .npz} archive keyed by weight path, in the
+   * order of the model's structure: each layer's weights in layer order), atomically: a temporary
+   * file renamed over the target.
    *
    * @throws KilnException if two weights share a path (two layers with one name)
    */
   public void saveWeights(Path path) throws IOException {
     checkOpen();
     Map<String, Tensor> m = new LinkedHashMap<>();
-    for (Weight w : weights()) {
+    for (Weight w : structuralWeights()) {
       if (m.put(w.path(), w.read()) != null) {
         throw new KilnException(
             "model \""
@@ -790,35 +791,38 @@ public class Model extends Layer implements AutoCloseable {
   }
 
   /**
-   * Reads weights written by {@link #saveWeights}.
+   * Reads weights written by {@link #saveWeights} into this model, matched as Keras 3 matches them:
+   * by the model's structure (the order of its weights), so a model of the same architecture whose
+   * layers got other names (built again in the same program) loads the file. A file whose names are
+   * exactly the model's weight paths is matched by name.
    *
-   * @throws KilnException if a weight is missing or has another shape, naming it and the file
+   * @throws KilnException if the model is not built yet (it has no weights to load into), if the
+   *     file holds more or fewer weights than the model (naming the extra or missing ones), or if a
+   *     weight's shape differs (naming the weight, its layer, and both shapes)
    */
   public void loadWeights(Path path) throws IOException {
     checkOpen();
     Map<String, Tensor> m = WeightsFile.read(path);
-    List<Weight> ws = weights();
-    for (Weight w : ws) {
-      Tensor t = m.get(w.path());
-      if (t == null) {
-        throw new KilnException(
-            "weights file " + path + " has no weight '" + w.path() + "'; it has " + m.keySet());
-      }
-      if (!t.shape().equals(w.type().shape())) {
-        throw new KilnException(
-            "weights file "
-                + path
-                + ": weight '"
-                + w.path()
-                + "' has shape "
-                + t.shape()
-                + " but the model's has "
-                + w.type().shape());
+    if (!isGraph() && !built()) {
+      for (Layer l : layers()) {
+        if (!l.built()) {
+          throw WeightsMatch.unbuilt(this, m, path);
+        }
       }
     }
-    for (Weight w : ws) {
-      w.assign(m.get(w.path()));
+    List<Weight> ws = structuralWeights();
+    List<Tensor> values = WeightsMatch.pair(this, ws, m, path);
+    for (int i = 0; i < ws.size(); i++) {
+      ws.get(i).assign(values.get(i));
     }
+  }
+
+  /**
+   * The weights in the order of the model's structure (each layer's own weights, then those of the
+   * layers inside it), which, unlike {@link #weights()}, does not change when a layer is frozen.
+   */
+  private List<Weight> structuralWeights() {
+    return ownAndNestedWeights();
   }
 
   // ---------------------------------------------------------------- summary

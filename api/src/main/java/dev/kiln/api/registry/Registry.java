@@ -169,7 +169,15 @@ public final class Registry {
    */
   @SuppressWarnings("unchecked")
   public static <T> T fromConfig(Kind kind, String name, Map<String, Object> config) {
-    return (T) build(declaration(kind, name), name, config);
+    if (name == null) {
+      throw new KilnException(
+          "a "
+              + kind.noun()
+              + " config needs a class name, got null"
+              + (config == null ? "" : " (config " + config + ")"));
+    }
+    // A missing config means the defaults, as in deserialize.
+    return (T) build(declaration(kind, name), name, config == null ? Map.of() : config);
   }
 
   /** An instance of {@code d} from a config; {@code name} is what the caller called the class. */
