@@ -9,7 +9,6 @@ import dev.kiln.api.initializers.Initializer;
 import dev.kiln.api.ops.Ops;
 import dev.kiln.api.registry.Args;
 import dev.kiln.api.registry.ArgumentException;
-import dev.kiln.api.registry.KerasClass;
 import dev.kiln.api.registry.KerasObject;
 import dev.kiln.api.registry.Kind;
 import dev.kiln.api.registry.Registry;
@@ -62,16 +61,6 @@ public abstract class Layer implements KerasObject {
   private DType dtype = DType.FLOAT32;
   private final Args args;
 
-  // Layers that declare no arguments (custom layers, models) share this empty declaration.
-  private static final KerasClass<Layer> UNDECLARED =
-      KerasClass.of(
-          Kind.LAYER,
-          "Layer",
-          Layer.class,
-          a -> {
-            throw new IllegalStateException("a Layer is abstract");
-          });
-
   /** The spec checked on every call, or null. Layers set it in the constructor or in build. */
   protected InputSpec inputSpec;
 
@@ -82,8 +71,7 @@ public abstract class Layer implements KerasObject {
   protected Layer() {
     String simple = getClass().getSimpleName();
     this.name = Kiln.uniqueName(simple.isEmpty() ? "layer" : Kiln.snakeCase(simple));
-    KerasClass<?> declared = Registry.declarationOf(getClass());
-    this.args = Args.defaults(declared == null ? UNDECLARED : declared, this::describe);
+    this.args = Args.defaults(Registry.declarationOrBare(Kind.LAYER, getClass()), this::describe);
   }
 
   private String describe() {

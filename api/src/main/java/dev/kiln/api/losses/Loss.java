@@ -71,26 +71,7 @@ public abstract class Loss implements KerasObject {
    */
   protected Loss(String name) {
     this.name = name;
-    this.args = Args.defaults(declarationOf(getClass()), this::owner);
-  }
-
-  private static KerasClass<?> declarationOf(Class<?> c) {
-    KerasClass<?> d = Registry.declarationOf(c);
-    if (d != null) {
-      return d;
-    }
-    String n = c.getSimpleName().isEmpty() ? "Loss" : c.getSimpleName();
-    return KerasClass.of(
-        Kind.LOSS,
-        n,
-        c,
-        a -> {
-          throw new KilnException(
-              "loss class "
-                  + c.getName()
-                  + " declares no KerasClass; declare one and Registry.register it to read its"
-                  + " configs");
-        });
+    this.args = Args.defaults(Registry.declarationOrBare(Kind.LOSS, getClass()), this::owner);
   }
 
   private String owner() {

@@ -1,6 +1,5 @@
 package dev.kiln.api.metrics;
 
-import dev.kiln.api.KilnException;
 import dev.kiln.api.Tensor;
 import dev.kiln.api.layers.Weight;
 import dev.kiln.api.ops.Ops;
@@ -50,26 +49,7 @@ public abstract class Metric implements KerasObject {
    */
   protected Metric(String name) {
     this.name = name;
-    this.args = Args.defaults(declarationOf(getClass()), this::owner);
-  }
-
-  private static KerasClass<?> declarationOf(Class<?> c) {
-    KerasClass<?> d = Registry.declarationOf(c);
-    if (d != null) {
-      return d;
-    }
-    String n = c.getSimpleName().isEmpty() ? "Metric" : c.getSimpleName();
-    return KerasClass.of(
-        Kind.METRIC,
-        n,
-        c,
-        a -> {
-          throw new KilnException(
-              "metric class "
-                  + c.getName()
-                  + " declares no KerasClass; declare one and Registry.register it to read its"
-                  + " configs");
-        });
+    this.args = Args.defaults(Registry.declarationOrBare(Kind.METRIC, getClass()), this::owner);
   }
 
   /** The object in messages: {@code metric 'accuracy'}. */

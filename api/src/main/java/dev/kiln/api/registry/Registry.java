@@ -156,6 +156,30 @@ public final class Registry {
     return null;
   }
 
+  /**
+   * The declaration of a Java class of {@code kind}, or, for a class that declares none (a user's
+   * custom layer or loss), a declaration without arguments whose configs cannot rebuild it.
+   */
+  public static KerasClass<?> declarationOrBare(Kind kind, Class<?> type) {
+    KerasClass<?> d = declarationOf(type);
+    if (d != null) {
+      return d;
+    }
+    String n = type.getSimpleName().isEmpty() ? kind.noun() : type.getSimpleName();
+    return KerasClass.of(
+        kind,
+        n,
+        type,
+        a -> {
+          throw new KilnException(
+              kind.noun()
+                  + " class "
+                  + type.getName()
+                  + " declares no KerasClass; declare one and Registry.register it to read its"
+                  + " configs");
+        });
+  }
+
   /** An instance of this name or alias with default arguments ({@code "mse"}). */
   public static <T> T get(Kind kind, String name) {
     return fromConfig(kind, name, Map.of());
