@@ -61,9 +61,13 @@ public final class Kiln {
     return n == 0 ? prefix : prefix + "_" + n;
   }
 
-  /** Forgets the name counters, so the next Dense is {@code dense} again. */
+  /**
+   * Forgets the name counters, so the next Dense is {@code dense} again, and frees the backend
+   * memory of models the program has dropped and the collector has found unreachable.
+   */
   public static synchronized void clearSession() {
     NAMES.clear();
+    Releases.releaseDropped();
   }
 
   /** Converts CamelCase to snake_case by Keras's rule ({@code Conv2D} to {@code conv2d}). */

@@ -1,6 +1,7 @@
 package dev.kiln.engine;
 
 import dev.kiln.engine.cpu.CpuPool;
+import dev.kiln.engine.cpu.OffHeap;
 import dev.kiln.engine.cpu.Simd;
 import dev.kiln.spi.HostTensor;
 import dev.kiln.spi.TensorType;
@@ -135,6 +136,11 @@ final class NativeBackend implements Backend {
     if (v != null) {
       v.tensor().close();
     }
+  }
+
+  @Override
+  public void trimFreedMemory() {
+    OffHeap.trim();
   }
 
   @Override

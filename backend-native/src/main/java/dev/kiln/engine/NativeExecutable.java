@@ -1,5 +1,6 @@
 package dev.kiln.engine;
 
+import dev.kiln.engine.cpu.OffHeap;
 import dev.kiln.spi.backend.Backend;
 import dev.kiln.spi.backend.DeviceTensor;
 import dev.kiln.spi.backend.Executable;
@@ -61,7 +62,7 @@ final class NativeExecutable implements Executable {
     this.staging = new MemorySegment[staged.length];
     for (int i = 0; i < staged.length; i++) {
       staging[i] =
-          arena.allocate(Math.max(1, NativeTensor.bytes(staged[i].type())), NativeTensor.ALIGNMENT);
+          OffHeap.allocate(arena, NativeTensor.bytes(staged[i].type()), NativeTensor.ALIGNMENT);
     }
   }
 

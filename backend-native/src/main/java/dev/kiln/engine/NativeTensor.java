@@ -1,5 +1,6 @@
 package dev.kiln.engine;
 
+import dev.kiln.engine.cpu.OffHeap;
 import dev.kiln.spi.TensorType;
 import dev.kiln.spi.backend.BackendException;
 import dev.kiln.spi.backend.Device;
@@ -24,7 +25,7 @@ final class NativeTensor implements DeviceTensor {
     this.type = type;
     this.device = device;
     this.arena = Arena.ofShared();
-    this.segment = arena.allocate(Math.max(1, bytes(type)), ALIGNMENT);
+    this.segment = OffHeap.allocate(arena, bytes(type), ALIGNMENT);
   }
 
   static long bytes(TensorType t) {

@@ -2,6 +2,7 @@ package dev.kiln.engine;
 
 import dev.kiln.engine.cpu.Kernel;
 import dev.kiln.engine.cpu.Kernels;
+import dev.kiln.engine.cpu.OffHeap;
 import dev.kiln.engine.plan.MemoryPlan;
 import dev.kiln.spi.backend.BackendException;
 import dev.kiln.spi.ir.ControlFlowOp;
@@ -59,7 +60,7 @@ final class Program {
     this.plan = new MemoryPlan(graph, unplanned, Kernels::inPlaceAllowed, fusion.runsWith());
     MemorySegment[] buffers = new MemorySegment[plan.bufferBytes.size()];
     for (int i = 0; i < buffers.length; i++) {
-      buffers[i] = arena.allocate(Math.max(1, plan.bufferBytes.get(i)), NativeTensor.ALIGNMENT);
+      buffers[i] = OffHeap.allocate(arena, plan.bufferBytes.get(i), NativeTensor.ALIGNMENT);
     }
     int count = 0;
     for (Node n : graph.nodes()) {
@@ -98,7 +99,7 @@ final class Program {
   private Step step(Node n, Arena arena) {
     if (n.op() instanceof SourceOp.Constant c) {
       MemorySegment seg =
-          arena.allocate(Math.max(1, MemoryPlan.bytes(n.output())), NativeTensor.ALIGNMENT);
+          OffHeap.allocate(arena, MemoryPlan.bytes(n.output()), NativeTensor.ALIGNMENT);
       NativeBackend.copyIn(c.value(), seg);
       slots[slotOf.get(n.output())] = seg;
       return null;

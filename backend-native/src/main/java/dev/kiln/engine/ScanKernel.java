@@ -1,6 +1,7 @@
 package dev.kiln.engine;
 
 import dev.kiln.engine.cpu.Kernel;
+import dev.kiln.engine.cpu.OffHeap;
 import dev.kiln.spi.ir.ControlFlowOp;
 import dev.kiln.spi.ir.Graph;
 import dev.kiln.spi.ir.Node;
@@ -37,7 +38,7 @@ final class ScanKernel implements Kernel {
     for (int i = 0; i < k; i++) {
       carryBytes[i] = bytes(g.inputs().get(i));
       for (int set = 0; set < 2; set++) {
-        carries[set][i] = arena.allocate(Math.max(1, carryBytes[i]), NativeTensor.ALIGNMENT);
+        carries[set][i] = OffHeap.allocate(arena, carryBytes[i], NativeTensor.ALIGNMENT);
       }
     }
     stepBytes = new long[m];

@@ -1,11 +1,13 @@
 package dev.kiln.api.layers;
 
 import dev.kiln.api.Kiln;
+import dev.kiln.api.Releases;
 import dev.kiln.api.Tensor;
 import dev.kiln.api.constraints.Constraint;
 import dev.kiln.api.regularizers.Regularizer;
 import dev.kiln.spi.HostTensor;
 import dev.kiln.spi.TensorType;
+import dev.kiln.spi.backend.Backend;
 import dev.kiln.spi.backend.Variable;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -23,6 +25,7 @@ public final class Weight {
   private final Variable variable;
   private final Regularizer regularizer;
   private final Constraint constraint;
+  private final Runnable free;
   private boolean trainable;
 
   /**
@@ -45,7 +48,20 @@ public final class Weight {
     this.trainable = trainable;
     this.regularizer = regularizer;
     this.constraint = constraint;
-    this.variable = Kiln.backend().createVariable(id, initial);
+    Releases.releaseDropped();
+    Backend backend = Kiln.backend();
+    this.variable = backend.createVariable(id, initial);
+    String variableId = id;
+    this.free = Releases.whenUnreachable(this, () -> backend.deleteVariable(variableId));
+  }
+
+  /**
+   * Deletes the backend variable now ({@code Model.close()} does this for every weight it holds);
+   * later reads and steps that use the weight fail. A weight dropped without this call is freed
+   * once the garbage collector finds it unreachable.
+   */
+  public void free() {
+    free.run();
   }
 
   /** The short name ({@code kernel}). */

@@ -3,6 +3,7 @@ package dev.kiln.api.models;
 import dev.kiln.api.KerasTensor;
 import dev.kiln.api.Kiln;
 import dev.kiln.api.KilnException;
+import dev.kiln.api.Releases;
 import dev.kiln.api.Tensor;
 import dev.kiln.api.data.Dataset;
 import dev.kiln.api.layers.Layer;
@@ -18,7 +19,6 @@ import dev.kiln.api.registry.Kind;
 import dev.kiln.api.registry.Registry;
 import dev.kiln.api.saving.WeightsFile;
 import dev.kiln.spi.Shape;
-import dev.kiln.spi.backend.Backend;
 import dev.kiln.spi.ir.Value;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -732,10 +732,10 @@ public class Model extends Layer implements AutoCloseable {
       }
     }
     closed = true;
-    Backend backend = Kiln.backend();
     for (Weight w : vars) {
-      backend.deleteVariable(w.id());
+      w.free();
     }
+    Releases.releaseDropped();
   }
 
   /** Whether {@link #close()} has run. */

@@ -2,6 +2,7 @@ package dev.kiln.api.models;
 
 import dev.kiln.api.Kiln;
 import dev.kiln.api.KilnException;
+import dev.kiln.api.Releases;
 import dev.kiln.api.Tensor;
 import dev.kiln.api.layers.Weight;
 import dev.kiln.api.models.DataAdapter.Batch;
@@ -18,26 +19,73 @@ import dev.kiln.spi.ir.Graph;
 import dev.kiln.spi.ir.GraphBuilder;
 import dev.kiln.spi.ir.Value;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.SplittableRandom;
+import java.util.TreeSet;
 import java.util.function.Supplier;
 
 /**
  * Traces the model's {@code trainStep}, {@code testStep} and {@code predictStep} into one graph
  * each per input signature, compiles each once, caches it, and runs it on one batch. It owns the
- * executables: {@link #close()} frees them.
+ * executables: {@link #close()} frees them, and so does the collector once the compiler is
+ * unreachable.
+ *
+ * <p>The cache holds at most {@link #CAPACITY} steps and closes the least recently used one beyond
+ * that, so a program that feeds ever new shapes does not grow without bound. Prediction pads a
+ * batch with zero rows up to a batch size it has already compiled (or, past the first size, up to
+ * the next power of two) and drops the padded rows from the outputs: each row of a prediction
+ * depends on that row alone, so a stream of varying batch sizes reuses a handful of executables.
+ * Training and evaluation compile each batch size they see, since padded rows would count in batch
+ * statistics and in the loss's mean; a fit sees two (full batches and the last one).
  */
 final class StepCompiler implements AutoCloseable {
+  /** The most steps kept compiled at once, across modes and input signatures. */
+  static final int CAPACITY = 16;
+
   private final Model model;
   private final Backend backend;
-  private final Map<String, Step> cache = new LinkedHashMap<>();
+  private final Cache cache = new Cache();
+  private final Runnable release;
   private final StepInputs inputs = new StepInputs();
   private final Map<String, List<Shape>> outputShapes = new HashMap<>();
+
+  /** Predict batch sizes compiled, per input signature without the batch axis. */
+  private final Map<String, TreeSet<Integer>> predictSizes = new HashMap<>();
+
+  /** Input signatures whose outputs are not one row per input row, so never padded. */
+  private final Set<String> unpaddable = new HashSet<>();
+
   private SplittableRandom seeds;
   private boolean closed;
+
+  /** The compiled steps, least recently used first; evicting one closes it. */
+  private static final class Cache extends LinkedHashMap<String, Step> {
+    Cache() {
+      super(16, 0.75f, true);
+    }
+
+    @Override
+    protected boolean removeEldestEntry(Map.Entry<String, Step> eldest) {
+      if (size() > CAPACITY) {
+        eldest.getValue().close();
+        return true;
+      }
+      return false;
+    }
+
+    void closeAll() {
+      for (Step s : values()) {
+        s.close();
+      }
+      clear();
+    }
+  }
 
   /** A compiled (or eager) step. */
   interface Step extends AutoCloseable {
@@ -70,6 +118,8 @@ final class StepCompiler implements AutoCloseable {
   StepCompiler(Model model) {
     this.model = model;
     this.backend = Kiln.backend();
+    Cache steps = cache;
+    this.release = Releases.whenUnreachable(this, steps::closeAll);
   }
 
   /** How many steps are cached (one per mode and input signature). */
@@ -116,6 +166,31 @@ final class StepCompiler implements AutoCloseable {
   /** Predicts one batch; returns one tensor per output. */
   List<Tensor> predict(List<Tensor> xs) {
     List<Tensor> x = prepare(xs);
+    int rows = x.get(0).length();
+    int padded = paddedRows(x, rows);
+    List<Tensor> in = new ArrayList<>();
+    for (Tensor t : x) {
+      in.add(padded == rows ? t : StepInputs.padRows(t, padded));
+    }
+    List<Tensor> out = runPredict(in);
+    if (padded == rows) {
+      return out;
+    }
+    for (Tensor t : out) {
+      if (t.rank() == 0 || t.length() != padded) {
+        // Outputs not row by row (a subclassed model's): padding would change them.
+        unpaddable.add(rowShapes(x));
+        return runPredict(x);
+      }
+    }
+    List<Tensor> cut = new ArrayList<>();
+    for (Tensor t : out) {
+      cut.add(t.slice(0, rows));
+    }
+    return cut;
+  }
+
+  private List<Tensor> runPredict(List<Tensor> x) {
     List<TensorType> xt = types(x);
     Step step = step("predict" + xt, () -> predictGraph(xt));
     List<HostTensor> in = new ArrayList<>();
@@ -129,7 +204,49 @@ final class StepCompiler implements AutoCloseable {
     return out;
   }
 
+  /**
+   * The batch size to run {@code rows} rows at: {@code rows} itself the first time or when
+   * compiled; else the smallest larger size compiled; else the next power of two.
+   */
+  private int paddedRows(List<Tensor> x, int rows) {
+    for (Tensor t : x) {
+      if (t.rank() == 0 || t.length() != rows) {
+        return rows;
+      }
+    }
+    String key = rowShapes(x);
+    if (rows == 0 || unpaddable.contains(key)) {
+      return rows;
+    }
+    TreeSet<Integer> sizes = predictSizes.computeIfAbsent(key, k -> new TreeSet<>());
+    sizes.removeIf(n -> !cache.containsKey("predict" + types(x, n)));
+    Integer fit = sizes.ceiling(rows);
+    int size = fit != null ? fit : sizes.isEmpty() ? rows : Integer.highestOneBit(rows - 1) << 1;
+    sizes.add(size);
+    return size;
+  }
+
+  private static String rowShapes(List<Tensor> x) {
+    StringBuilder sb = new StringBuilder();
+    for (Tensor t : x) {
+      int[] d = t.dims();
+      sb.append(t.dtype()).append(Arrays.toString(Arrays.copyOfRange(d, 1, d.length))).append(';');
+    }
+    return sb.toString();
+  }
+
+  private static List<TensorType> types(List<Tensor> x, int rows) {
+    List<TensorType> out = new ArrayList<>();
+    for (Tensor t : x) {
+      int[] d = t.dims();
+      d[0] = rows;
+      out.add(TensorType.of(t.dtype(), d));
+    }
+    return out;
+  }
+
   private List<Tensor> prepare(List<Tensor> xs) {
+    Releases.releaseDropped();
     if (closed) {
       throw new KilnException("the compiled steps of model \"" + model.name() + "\" are closed");
     }
@@ -255,9 +372,7 @@ final class StepCompiler implements AutoCloseable {
       return;
     }
     closed = true;
-    for (Step s : cache.values()) {
-      s.close();
-    }
-    cache.clear();
+    release.run();
+    Releases.releaseDropped();
   }
 }

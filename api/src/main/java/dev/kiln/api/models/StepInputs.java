@@ -231,4 +231,13 @@ final class StepInputs {
       }
     }
   }
+
+  /** {@code t} with zero rows appended up to {@code rows} rows. */
+  static Tensor padRows(Tensor t, int rows) {
+    int[] d = t.dims();
+    d[0] = rows;
+    HostTensor out = HostTensor.zeros(t.dtype(), Shape.of(d));
+    System.arraycopy(t.host().array(), 0, out.array(), 0, t.host().size());
+    return Tensor.wrap(out);
+  }
 }

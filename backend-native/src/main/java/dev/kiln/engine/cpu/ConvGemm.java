@@ -34,7 +34,7 @@ final class ConvGemm {
 
   private static MemorySegment colBuffer(ConvGeometry g) {
     long floats = (long) g.batch * g.outPositions * g.taps * g.cin;
-    return Arena.ofAuto().allocate(Math.max(4, floats * 4), 64);
+    return OffHeap.allocate(Arena.ofAuto(), Math.max(4, floats * 4), 64);
   }
 
   /**

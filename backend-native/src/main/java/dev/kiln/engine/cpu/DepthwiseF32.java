@@ -87,7 +87,8 @@ final class DepthwiseF32 {
       dims[dims.length - 1] = c * m;
       this.type = new TensorType(t.dtype(), dev.kiln.spi.Shape.of(dims));
       this.scratch =
-          java.lang.foreign.Arena.ofAuto().allocate(Math.max(4, t.shape().size() * m * 4), 64);
+          OffHeap.allocate(
+              java.lang.foreign.Arena.ofAuto(), Math.max(4, t.shape().size() * m * 4), 64);
       this.pool = pool;
     }
 

@@ -63,7 +63,8 @@ final class FusedElementwise implements Kernel {
     }
     this.steps = list.toArray(Step[]::new);
     this.scalars = new float[externals];
-    this.scratch = Arena.ofAuto().allocate((long) pool.threads() * steps.length * TILE * 4, 64);
+    this.scratch =
+        OffHeap.allocate(Arena.ofAuto(), (long) pool.threads() * steps.length * TILE * 4, 64);
   }
 
   /** True for a node this kernel can run: float32, elementwise, a vector loop exists. */

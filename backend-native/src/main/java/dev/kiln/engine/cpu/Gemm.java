@@ -70,7 +70,7 @@ final class Gemm {
 
     MemorySegment bPack(long floats) {
       if (bPack.byteSize() < floats * 4) {
-        bPack = Arena.ofAuto().allocate(floats * 4, 64);
+        bPack = OffHeap.allocate(Arena.ofAuto(), floats * 4, 64);
       }
       return bPack;
     }

@@ -63,6 +63,14 @@ public interface Backend extends AutoCloseable {
    */
   void deleteVariable(String id);
 
+  /**
+   * Hands memory that closed tensors and executables and deleted variables left with the backend's
+   * allocator back to the operating system. The api calls it after freeing many blocks at once (a
+   * model closed, dropped models released); a backend whose allocator gives memory back by itself
+   * keeps the default, which does nothing.
+   */
+  default void trimFreedMemory() {}
+
   /** Frees everything the backend holds. */
   @Override
   void close();
