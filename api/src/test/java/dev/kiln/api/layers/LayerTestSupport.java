@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.kiln.api.KerasTensor;
+import dev.kiln.api.Kiln;
 import dev.kiln.api.Tensor;
 import dev.kiln.api.layers.core.Input;
 import dev.kiln.api.losses.Losses;
@@ -13,12 +14,16 @@ import dev.kiln.api.optimizers.SGD;
 import dev.kiln.spi.DType;
 import dev.kiln.spi.HostTensor;
 import dev.kiln.spi.Shape;
+import dev.kiln.spi.backend.Backend;
+import dev.kiln.spi.backend.Backends;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.function.Supplier;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.DynamicTest;
 
 /**
  * The {@code runLayerTest} helper: for a layer factory and input shapes it checks the config round
@@ -26,7 +31,59 @@ import java.util.function.Supplier;
  * one training step (finite loss; trainable weights move).
  */
 public final class LayerTestSupport {
+  private static final Map<String, Backend> OPEN = new java.util.HashMap<>();
+
   private LayerTestSupport() {}
+
+  /**
+   * The backends every layer test runs on, for {@code @MethodSource}: a layer whose op a backend
+   * lacks fails there rather than being skipped.
+   */
+  public static List<String> backends() {
+    return List.of("native", "nd4j");
+  }
+
+  /**
+   * Makes {@code name} the backend of the models built from now on (opened once per JVM); call it
+   * first in a test parametrized by {@link #backends()}. {@link #useDefaultBackend()} goes back.
+   */
+  public static synchronized void useBackend(String name) {
+    Kiln.useBackend(OPEN.computeIfAbsent(name, Backends::open));
+  }
+
+  /** Back to the default backend (the Kiln engine), for an {@code @AfterEach}. */
+  public static void useDefaultBackend() {
+    useBackend("native");
+  }
+
+  /**
+   * A named layer test: the name starts with the layer's Keras class name, then an optional {@code
+   * [variant]}.
+   */
+  public record LayerCase(String name, Runnable check) {}
+
+  /** Each case once per backend, named {@code "Dense [variant] on nd4j"}. */
+  public static Stream<DynamicTest> onEveryBackend(List<LayerCase> cases) {
+    return backends().stream()
+        .flatMap(
+            b ->
+                cases.stream()
+                    .map(
+                        c ->
+                            DynamicTest.dynamicTest(
+                                c.name() + " on " + b,
+                                () -> {
+                                  useBackend(b);
+                                  try {
+                                    c.check().run();
+                                  } catch (AssertionError | RuntimeException e) {
+                                    throw new AssertionError(
+                                        c.name() + " on " + b + ": " + e.getMessage(), e);
+                                  } finally {
+                                    useDefaultBackend();
+                                  }
+                                })));
+  }
 
   /** What {@link #runLayerTest} checks. */
   public record Expect(int[] outputShape, int weights, boolean trainStep) {}

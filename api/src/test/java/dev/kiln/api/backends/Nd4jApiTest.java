@@ -1,4 +1,4 @@
-package dev.kiln.nd4j;
+package dev.kiln.api.backends;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
