@@ -74,6 +74,64 @@ class WeightsFileTest {
     assertEquals(WEIGHTS, WeightsFile.read(target));
   }
 
+  /**
+   * Kills (SIGKILL) a JVM in the middle of saving, several times: the target is always either the
+   * last complete save or absent, never a torn file, and the next save removes every temporary file
+   * the killed ones left.
+   */
+  @Test
+  void savesKilledMidWayLeaveTheTargetWholeAndTheirTempFilesGo(@TempDir Path dir) throws Exception {
+    assumeTrue(FileSystems.getDefault().supportedFileAttributeViews().contains("posix"));
+    Path target = dir.resolve("big.weights.npz");
+    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    String cp =
+        System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
+    int leftBehind = 0;
+    for (int kill = 0; kill < 3; kill++) {
+      Process p =
+          new ProcessBuilder(
+                  java, "-Xmx512m", "-cp", cp, SaveProbe.class.getName(), target.toString())
+              .redirectErrorStream(true)
+              .start();
+      try {
+        // Wait for a save in flight: its temporary file exists and has grown past its start.
+        long deadline = System.nanoTime() + 60_000_000_000L;
+        Path tmp = null;
+        while (tmp == null && System.nanoTime() < deadline) {
+          try (Stream<Path> s = Files.list(dir)) {
+            tmp =
+                s.filter(f -> f.getFileName().toString().contains(".kiln-tmp-"))
+                    .filter(f -> f.toFile().length() > 1 << 20)
+                    .findFirst()
+                    .orElse(null);
+          }
+          Thread.sleep(5);
+        }
+        if (tmp == null) {
+          p.destroyForcibly();
+          throw new AssertionError(
+              "the probe never started a save: " + new String(p.getInputStream().readAllBytes()));
+        }
+      } finally {
+        p.destroyForcibly();
+        p.waitFor();
+      }
+      try (Stream<Path> s = Files.list(dir)) {
+        leftBehind +=
+            (int) s.filter(f -> f.getFileName().toString().contains(".kiln-tmp-")).count();
+      }
+      if (Files.exists(target)) {
+        Map<String, Tensor> read = WeightsFile.read(target);
+        assertEquals(4, read.size(), "a killed save left a whole file or none");
+        assertEquals(4f, read.get("layer_3/kernel").toFloatArray()[(2 << 20) - 1]);
+      }
+    }
+    assertTrue(leftBehind > 0, "no kill landed mid-save, so nothing was tested");
+    WeightsFile.write(target, WEIGHTS);
+    assertEquals(List.of("big.weights.npz"), names(dir), "temporary files of the killed saves");
+    assertEquals(WEIGHTS, WeightsFile.read(target));
+  }
+
   @Test
   void savingOverASymbolicLinkWritesItsTarget(@TempDir Path dir) throws Exception {
     Path real = Files.createDirectories(dir.resolve("store")).resolve("real.npz");
