@@ -25,7 +25,21 @@ final class NativeTensor implements DeviceTensor {
     this.type = type;
     this.device = device;
     this.arena = Arena.ofShared();
-    this.segment = OffHeap.allocate(arena, bytes(type), ALIGNMENT);
+    try {
+      this.segment = OffHeap.allocate(arena, bytes(type), ALIGNMENT);
+    } catch (OutOfMemoryError e) {
+      arena.close();
+      throw new BackendException(
+          "native: out of native memory allocating "
+              + OffHeap.describeBytes(bytes(type))
+              + " for a tensor "
+              + type
+              + ". Native memory is bounded by the machine's or container's memory limit (and"
+              + " `ulimit -v`), not by -Xmx ("
+              + e.getMessage()
+              + ")",
+          e);
+    }
   }
 
   static long bytes(TensorType t) {

@@ -60,7 +60,11 @@ final class Program {
     this.plan = new MemoryPlan(graph, unplanned, Kernels::inPlaceAllowed, fusion.runsWith());
     MemorySegment[] buffers = new MemorySegment[plan.bufferBytes.size()];
     for (int i = 0; i < buffers.length; i++) {
-      buffers[i] = OffHeap.allocate(arena, plan.bufferBytes.get(i), NativeTensor.ALIGNMENT);
+      try {
+        buffers[i] = OffHeap.allocate(arena, plan.bufferBytes.get(i), NativeTensor.ALIGNMENT);
+      } catch (OutOfMemoryError e) {
+        throw outOfMemory(i, e);
+      }
     }
     int count = 0;
     for (Node n : graph.nodes()) {
@@ -274,5 +278,33 @@ final class Program {
         s.kernel.run(s.inSeg, s.outSeg);
       }
     }
+  }
+
+  /** The failure to allocate planned buffer {@code b}, naming the largest value it holds. */
+  private BackendException outOfMemory(int b, OutOfMemoryError e) {
+    Value largest = null;
+    for (Map.Entry<Value, Integer> en : plan.bufferOf.entrySet()) {
+      if (en.getValue() == b
+          && (largest == null || MemoryPlan.bytes(en.getKey()) > MemoryPlan.bytes(largest))) {
+        largest = en.getKey();
+      }
+    }
+    long total = 0;
+    for (long bytes : plan.bufferBytes) {
+      total += bytes;
+    }
+    return new BackendException(
+        "native: out of native memory allocating "
+            + OffHeap.describeBytes(plan.bufferBytes.get(b))
+            + (largest == null
+                ? ""
+                : " for the result of " + largest.node().op().name() + " (" + largest.type() + ")")
+            + "; the step's intermediate values need "
+            + OffHeap.describeBytes(total)
+            + " in all. Native memory is bounded by the machine's or container's memory limit"
+            + " (and `ulimit -v`), not by -Xmx; use a smaller batch size or model ("
+            + e.getMessage()
+            + ")",
+        e);
   }
 }

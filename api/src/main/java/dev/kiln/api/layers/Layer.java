@@ -16,6 +16,7 @@ import dev.kiln.api.regularizers.Regularizer;
 import dev.kiln.spi.DType;
 import dev.kiln.spi.Shape;
 import dev.kiln.spi.TensorType;
+import dev.kiln.spi.backend.BackendException;
 import dev.kiln.spi.ir.GraphBuilder;
 import dev.kiln.spi.ir.Value;
 import java.util.ArrayList;
@@ -275,16 +276,73 @@ public abstract class Layer implements KerasObject {
       throw new KilnException(
           "layer \"" + this.name + "\": weight '" + name + "' needs a known shape, not " + s);
     }
-    Weight w =
-        new Weight(
-            name,
-            this.name + "/" + name,
-            init.initialize(s, dtype),
-            trainable && this.trainable,
-            regularizer,
-            constraint);
+    String path = this.name + "/" + name;
+    long elements = s.size();
+    if (elements > MAX_ELEMENTS) {
+      throw new KilnException(
+          "layer \""
+              + this.name
+              + "\": weight '"
+              + path
+              + "' of shape "
+              + s
+              + " has "
+              + elements
+              + " elements, more than the "
+              + MAX_ELEMENTS
+              + " one tensor can hold; make the layer smaller");
+    }
+    Weight w;
+    try {
+      w =
+          new Weight(
+              name,
+              path,
+              init.initialize(s, dtype),
+              trainable && this.trainable,
+              regularizer,
+              constraint);
+    } catch (OutOfMemoryError e) {
+      throw new KilnException(
+          "layer \""
+              + this.name
+              + "\": out of Java heap creating weight '"
+              + path
+              + "' of shape "
+              + s
+              + " "
+              + dtype.name().toLowerCase(java.util.Locale.ROOT)
+              + " ("
+              + bytes(elements * dtype.byteSize())
+              + "); the heap holds at most "
+              + bytes(Runtime.getRuntime().maxMemory())
+              + ": raise it with -Xmx or make the layer smaller",
+          e);
+    } catch (BackendException e) {
+      throw new KilnException(
+          "layer \""
+              + this.name
+              + "\": cannot create weight '"
+              + path
+              + "' of shape "
+              + s
+              + " in backend '"
+              + Kiln.backend().name()
+              + "': "
+              + e.getMessage(),
+          e);
+    }
     weights.add(w);
     return w;
+  }
+
+  /** The most elements one tensor holds: Java arrays are indexed by int. */
+  private static final long MAX_ELEMENTS = Integer.MAX_VALUE - 8;
+
+  private static String bytes(long n) {
+    return n >= 1L << 30
+        ? String.format(java.util.Locale.ROOT, "%.1f GiB", n / (double) (1L << 30))
+        : String.format(java.util.Locale.ROOT, "%.1f MiB", n / (double) (1L << 20));
   }
 
   /** Every weight, trainable first, including those of nested layers. */

@@ -122,4 +122,18 @@ public final class OffHeap {
       throw new IllegalStateException("munmap of " + bytes + " bytes failed", t);
     }
   }
+
+  /** A byte count for messages: {@code 1.5 GiB (1610612736 bytes)}. */
+  public static String describeBytes(long bytes) {
+    String[] units = {"bytes", "KiB", "MiB", "GiB", "TiB"};
+    double v = bytes;
+    int u = 0;
+    while (v >= 1024 && u < units.length - 1) {
+      v /= 1024;
+      u++;
+    }
+    return u == 0
+        ? bytes + " bytes"
+        : String.format(java.util.Locale.ROOT, "%.1f %s (%d bytes)", v, units[u], bytes);
+  }
 }
