@@ -66,8 +66,16 @@ public final class CpuPool {
    */
   public void parallelFor(int n, int grain, RangeBody body) {
     int chunks = Math.min(threads, Math.max(1, n / Math.max(1, grain)));
-    if (chunks <= 1 || !busy.compareAndSet(false, true)) {
+    if (chunks <= 1) {
       body.run(0, n);
+      return;
+    }
+    if (!busy.compareAndSet(false, true)) {
+      // The same chunks a parallel run would make, one after another, so that what a kernel
+      // computes never depends on how busy the pool was.
+      for (int c = 0; c < chunks; c++) {
+        body.run((int) ((long) n * c / chunks), (int) ((long) n * (c + 1) / chunks));
+      }
       return;
     }
     try {
