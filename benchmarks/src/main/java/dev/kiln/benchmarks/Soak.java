@@ -12,6 +12,7 @@ import dev.kiln.spi.backend.Backends;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.SplittableRandom;
 
 /**
@@ -65,7 +66,10 @@ public final class Soak {
             x.slice(from, from + rows),
             y.slice(from, from + rows),
             new FitOptions().epochs(1).batchSize(batch).verbose(0));
-        m.evaluate(x.slice(from, from + rows), y.slice(from, from + rows));
+        m.evaluate(
+            List.of(x.slice(from, from + rows)),
+            List.of(y.slice(from, from + rows)),
+            new FitOptions().batchSize(batch).verbose(0));
         int p = 1 + r.nextInt(512);
         m.predictOnBatch(x.slice(0, p));
         steps += 3;

@@ -34,7 +34,7 @@ public abstract class Dataset implements Iterable<List<Tensor>> {
    * @throws KilnException if the tensors differ in length along axis 0
    */
   public static Dataset fromTensors(Tensor... columns) {
-    return new Slices(List.of(columns), null, 1, false);
+    return new Slices(List.of(columns), null, Slices.UNBATCHED, false);
   }
 
   /** A dataset over the elements a supplier's iterators yield. */
@@ -374,6 +374,9 @@ public abstract class Dataset implements Iterable<List<Tensor>> {
 
   /** Rows of in-memory tensors; batching and shuffling copy rows straight into batches. */
   static final class Slices extends Dataset {
+    /** The batch size of a dataset of single rows, unlike {@code batch(1)}'s batches of one row. */
+    static final int UNBATCHED = 0;
+
     private final List<Tensor> columns;
     private final Long seed;
     private final int batch;
@@ -407,7 +410,7 @@ public abstract class Dataset implements Iterable<List<Tensor>> {
 
     @Override
     public long cardinality() {
-      if (batch == 1) {
+      if (batch == UNBATCHED) {
         return rows;
       }
       return dropRemainder ? rows / batch : (rows + batch - 1) / batch;
@@ -415,15 +418,15 @@ public abstract class Dataset implements Iterable<List<Tensor>> {
 
     @Override
     public Dataset shuffle(int bufferSize, long s) {
-      if (bufferSize >= rows && batch == 1) {
-        return new Slices(columns, s, 1, false);
+      if (bufferSize >= rows && batch == UNBATCHED) {
+        return new Slices(columns, s, UNBATCHED, false);
       }
       return super.shuffle(bufferSize, s);
     }
 
     @Override
     public Dataset batch(int size, boolean drop) {
-      if (batch == 1) {
+      if (batch == UNBATCHED) {
         return new Slices(columns, seed, size, drop);
       }
       return super.batch(size, drop);
@@ -449,16 +452,17 @@ public abstract class Dataset implements Iterable<List<Tensor>> {
 
         @Override
         List<Tensor> advance() {
-          if (at >= rows || (dropRemainder && rows - at < batch)) {
+          int size = Math.max(1, batch);
+          if (at >= rows || (dropRemainder && rows - at < size)) {
             return null;
           }
-          int end = Math.min(rows, at + batch);
+          int end = Math.min(rows, at + size);
           int[] idx = java.util.Arrays.copyOfRange(order, at, end);
           at = end;
           List<Tensor> out = new ArrayList<>();
           for (Tensor c : columns) {
             Tensor rowsOf = c.take(idx);
-            out.add(batch == 1 ? rowsOf.reshape(dropFirst(rowsOf.dims())) : rowsOf);
+            out.add(batch == UNBATCHED ? rowsOf.reshape(dropFirst(rowsOf.dims())) : rowsOf);
           }
           return out;
         }

@@ -91,6 +91,21 @@ class DataTest {
   }
 
   @Test
+  void batchesOfOneRowKeepTheBatchAxis() {
+    Tensor x = Tensor.of(new float[] {1, 2, 3, 4, 5, 6}, 3, 2);
+    List<List<Tensor>> batches = new ArrayList<>();
+    Dataset.fromTensors(x).batch(1).forEach(batches::add);
+    assertEquals(3, batches.size());
+    assertArrayEquals(new int[] {1, 2}, batches.get(2).get(0).dims(), "a batch of one row");
+    List<List<Tensor>> last = new ArrayList<>();
+    Dataset.fromTensors(x).batch(2).forEach(last::add);
+    assertArrayEquals(new int[] {1, 2}, last.get(1).get(0).dims(), "a last batch of one row");
+    List<List<Tensor>> rows = new ArrayList<>();
+    Dataset.fromTensors(x).forEach(rows::add);
+    assertArrayEquals(new int[] {2}, rows.get(0).get(0).dims(), "an unbatched row");
+  }
+
+  @Test
   void batchTakeSkipRepeatMap() {
     Dataset d = range(10).batch(4);
     assertEquals(3, d.cardinality());

@@ -46,7 +46,7 @@ class InputChecksTest {
     Tensor bad = Tensor.of(new float[] {0f, 1f, 2f, 0.5f}, 4, 1);
     for (Executable call :
         List.<Executable>of(
-            () -> m.fit(rows(4), bad, 1, 4),
+            () -> m.fit(rows(4), bad, new FitOptions().batchSize(4).shuffle(false).verbose(0)),
             () -> m.evaluate(rows(4), bad),
             () -> m.trainOnBatch(rows(4), bad))) {
       KilnException e = assertThrows(KilnException.class, call);
