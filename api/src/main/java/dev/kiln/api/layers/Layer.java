@@ -67,6 +67,10 @@ public abstract class Layer implements KerasObject {
   /** Whether an input mask passes through to the output unchanged (elementwise layers). */
   protected boolean supportsMasking;
 
+  // The path of the layer that owns this one as a Keras sublayer ("multi_head_attention/"), so its
+  // weights are "multi_head_attention/query/kernel" as in Keras 3 and unique in a model.
+  private String pathScope = "";
+
   /** A layer named by its class in snake case, made unique ({@code dense}, {@code dense_1}). */
   protected Layer() {
     String simple = getClass().getSimpleName();
@@ -278,7 +282,7 @@ public abstract class Layer implements KerasObject {
     Weight w =
         new Weight(
             name,
-            this.name + "/" + name,
+            pathScope + this.name + "/" + name,
             init.initialize(s, dtype),
             trainable && this.trainable,
             regularizer,
@@ -576,6 +580,17 @@ public abstract class Layer implements KerasObject {
     calls.add(new LayerCall(this, List.of(), List.of(t)));
     built = true;
     return t;
+  }
+
+  /**
+   * Makes {@code child} a sublayer named within this layer, as Keras 3 scopes a sublayer such as
+   * MultiHeadAttention's {@code query}: its weight paths start with this layer's path ({@code
+   * multi_head_attention/query/kernel}), so two such layers in one model never share a path. Call
+   * it before the child is built.
+   */
+  protected final <L extends Layer> L sublayer(L child) {
+    ((Layer) child).pathScope = pathScope + name + "/";
+    return child;
   }
 
   /** Marks the layer built, for layers whose weights come from elsewhere. */

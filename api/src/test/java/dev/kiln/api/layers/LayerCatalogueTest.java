@@ -18,6 +18,7 @@ class LayerCatalogueTest {
     List<LayerCase> all = new ArrayList<>();
     all.addAll(CoreLayersTest.cases());
     all.addAll(ReshapingImageLayersTest.cases());
+    all.addAll(AttentionLayersTest.cases());
     return all;
   }
 
