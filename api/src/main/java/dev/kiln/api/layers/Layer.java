@@ -68,6 +68,10 @@ public abstract class Layer implements KerasObject {
   /** Whether an input mask passes through to the output unchanged (elementwise layers). */
   protected boolean supportsMasking;
 
+  // The path of the layer that owns this one as a Keras sublayer ("multi_head_attention/"), so its
+  // weights are "multi_head_attention/query/kernel" as in Keras 3 and unique in a model.
+  private String pathScope = "";
+
   /** A layer named by its class in snake case, made unique ({@code dense}, {@code dense_1}). */
   protected Layer() {
     String simple = getClass().getSimpleName();
@@ -276,7 +280,7 @@ public abstract class Layer implements KerasObject {
       throw new KilnException(
           "layer \"" + this.name + "\": weight '" + name + "' needs a known shape, not " + s);
     }
-    String path = this.name + "/" + name;
+    String path = pathScope + this.name + "/" + name;
     long elements = s.size();
     if (elements > MAX_ELEMENTS) {
       throw new KilnException(
@@ -634,6 +638,17 @@ public abstract class Layer implements KerasObject {
     calls.add(new LayerCall(this, List.of(), List.of(t)));
     built = true;
     return t;
+  }
+
+  /**
+   * Makes {@code child} a sublayer named within this layer, as Keras 3 scopes a sublayer such as
+   * MultiHeadAttention's {@code query}: its weight paths start with this layer's path ({@code
+   * multi_head_attention/query/kernel}), so two such layers in one model never share a path. Call
+   * it before the child is built.
+   */
+  protected final <L extends Layer> L sublayer(L child) {
+    ((Layer) child).pathScope = pathScope + name + "/";
+    return child;
   }
 
   /** Marks the layer built, for layers whose weights come from elsewhere. */

@@ -1431,4 +1431,245 @@ public final class Ops {
   public static TensorType type(Value v) {
     return v.type();
   }
+
+  // ---- reshaping/image and attention layers
+
+  /**
+   * Resizes channels-last images {@code (batch, height, width, channels)} to {@code (batch,
+   * newHeight, newWidth, channels)} as Keras 3's {@code ops.image.resize} without antialiasing
+   * (TensorFlow's half-pixel centers): {@code "nearest"} or {@code "bilinear"}. Each axis is one
+   * product with a constant interpolation matrix, so the gradient flows back to the input.
+   *
+   * @throws IllegalArgumentException for another interpolation or unknown spatial sizes
+   */
+  public Value resizeImages(Value x, int newHeight, int newWidth, String interpolation) {
+    if (!interpolation.equals("nearest") && !interpolation.equals("bilinear")) {
+      throw new IllegalArgumentException(
+          "resize: interpolation must be \"nearest\" or \"bilinear\"; received \""
+              + interpolation
+              + "\"");
+    }
+    if (x.rank() != 4 || x.shape().dim(1) == Shape.UNKNOWN || x.shape().dim(2) == Shape.UNKNOWN) {
+      throw new IllegalArgumentException(
+          "resize: needs images (batch, height, width, channels) of known height and width;"
+              + " received "
+              + x.shape());
+    }
+    boolean bilinear = interpolation.equals("bilinear");
+    int h = x.shape().dim(1);
+    int w = x.shape().dim(2);
+    Value y = x;
+    if (h != newHeight) {
+      // (b, h, w, c) -> (b, w, c, h) @ (h, newHeight) -> back to (b, newHeight, w, c)
+      Value t = transpose(y, 0, 2, 3, 1);
+      t = matmul(t, cast(constant(resizeMatrix(h, newHeight, bilinear)), x.dtype()));
+      y = transpose(t, 0, 3, 1, 2);
+    }
+    if (w != newWidth) {
+      Value t = transpose(y, 0, 1, 3, 2);
+      t = matmul(t, cast(constant(resizeMatrix(w, newWidth, bilinear)), x.dtype()));
+      y = transpose(t, 0, 1, 3, 2);
+    }
+    return y;
+  }
+
+  /**
+   * The {@code (in, out)} matrix whose column {@code o} holds the weights of the input samples for
+   * output sample {@code o}: TensorFlow's half-pixel mapping {@code (o + 0.5) * in / out}, floored
+   * for nearest, and minus 0.5 then interpolated between the two neighbours (clamped to the edges)
+   * for bilinear. Float arithmetic, as TensorFlow's kernels.
+   */
+  private static Tensor resizeMatrix(int in, int out, boolean bilinear) {
+    float[] m = new float[in * out];
+    float scale = (float) in / out;
+    for (int o = 0; o < out; o++) {
+      if (bilinear) {
+        float src = (o + 0.5f) * scale - 0.5f;
+        float floor = (float) Math.floor(src);
+        int lower = Math.max((int) floor, 0);
+        int upper = Math.min((int) Math.ceil(src), in - 1);
+        float lerp = src - floor;
+        m[lower * out + o] += 1 - lerp;
+        m[upper * out + o] += lerp;
+      } else {
+        int src = Math.min((int) Math.floor((o + 0.5f) * scale), in - 1);
+        m[src * out + o] = 1;
+      }
+    }
+    return Tensor.of(m, in, out);
+  }
+
+  /**
+   * Einstein summation of two operands, {@code "abc,cde->abde"}: one letter per axis, no ellipsis
+   * and no repeated letter within an operand. A letter in both operands and the output is a batch
+   * axis, in both but not the output is summed over (contracted), in one operand and the output is
+   * kept, and in one operand only is summed out first. It lowers to transposes, reshapes and one
+   * batched {@link #matmul}, which covers every equation the attention layers and EinsumDense use.
+   *
+   * @throws IllegalArgumentException if the equation does not fit the operands, naming both
+   */
+  public Value einsum(String equation, Value a, Value c) {
+    String eq = equation.replace(" ", "");
+    int arrow = eq.indexOf("->");
+    int comma = eq.indexOf(',');
+    if (arrow < 0 || comma < 0 || comma > arrow || eq.contains(".")) {
+      throw new IllegalArgumentException(
+          "einsum: the equation must read \"xy,yz->xz\" (two operands, letters only); received \""
+              + equation
+              + "\"");
+    }
+    String sa = eq.substring(0, comma);
+    String sc = eq.substring(comma + 1, arrow);
+    String so = eq.substring(arrow + 2);
+    checkSpec(equation, sa, a, "first operand");
+    checkSpec(equation, sc, c, "second operand");
+    checkSpec(equation, so, null, "output");
+    for (char ch : so.toCharArray()) {
+      if (sa.indexOf(ch) < 0 && sc.indexOf(ch) < 0) {
+        throw new IllegalArgumentException(
+            "einsum: output letter '" + ch + "' of \"" + equation + "\" is in no operand");
+      }
+    }
+    // Letters in one operand only and not in the output are summed out first.
+    Value[] ops2 = {a, c};
+    String[] specs = {sa, sc};
+    for (int k = 0; k < 2; k++) {
+      String other = specs[1 - k];
+      StringBuilder kept = new StringBuilder();
+      List<Integer> gone = new ArrayList<>();
+      for (int i = 0; i < specs[k].length(); i++) {
+        char ch = specs[k].charAt(i);
+        if (other.indexOf(ch) < 0 && so.indexOf(ch) < 0) {
+          gone.add(i);
+        } else {
+          kept.append(ch);
+        }
+      }
+      if (!gone.isEmpty()) {
+        ops2[k] = sum(ops2[k], false, gone.stream().mapToInt(Integer::intValue).toArray());
+        specs[k] = kept.toString();
+      }
+    }
+    sa = specs[0];
+    sc = specs[1];
+    a = ops2[0];
+    c = ops2[1];
+    StringBuilder batch = new StringBuilder();
+    StringBuilder contract = new StringBuilder();
+    StringBuilder freeA = new StringBuilder();
+    StringBuilder freeC = new StringBuilder();
+    for (char ch : sa.toCharArray()) {
+      boolean inC = sc.indexOf(ch) >= 0;
+      boolean inOut = so.indexOf(ch) >= 0;
+      if (inC) {
+        int da = a.shape().dim(sa.indexOf(ch));
+        int dc = c.shape().dim(sc.indexOf(ch));
+        if (da != dc) {
+          throw new IllegalArgumentException(
+              "einsum: letter '"
+                  + ch
+                  + "' of \""
+                  + equation
+                  + "\" has size "
+                  + da
+                  + " in the first operand "
+                  + a.shape()
+                  + " but "
+                  + dc
+                  + " in the second "
+                  + c.shape());
+        }
+        (inOut ? batch : contract).append(ch);
+      } else {
+        freeA.append(ch);
+      }
+    }
+    for (char ch : sc.toCharArray()) {
+      if (sa.indexOf(ch) < 0) {
+        freeC.append(ch);
+      }
+    }
+    String nb = batch.toString();
+    String na = freeA.toString();
+    String nk = contract.toString();
+    String nc = freeC.toString();
+    Value left = transpose(a, positions(sa, nb + na + nk));
+    Value right = transpose(c, positions(sc, nb + nk + nc));
+    int[] bDims = dimsOf(a, sa, nb);
+    int[] lead = java.util.Arrays.copyOf(bDims, bDims.length + 2);
+    lead[bDims.length] = product(dimsOf(a, sa, na));
+    lead[bDims.length + 1] = product(dimsOf(a, sa, nk));
+    left = reshapeAny(left, lead);
+    int[] rd = java.util.Arrays.copyOf(bDims, bDims.length + 2);
+    rd[bDims.length] = product(dimsOf(c, sc, nk));
+    rd[bDims.length + 1] = product(dimsOf(c, sc, nc));
+    right = reshapeAny(right, rd);
+    Value prod = matmul(left, right);
+    int[] aDims = dimsOf(a, sa, na);
+    int[] cDims = dimsOf(c, sc, nc);
+    int[] full = new int[bDims.length + aDims.length + cDims.length];
+    System.arraycopy(bDims, 0, full, 0, bDims.length);
+    System.arraycopy(aDims, 0, full, bDims.length, aDims.length);
+    System.arraycopy(cDims, 0, full, bDims.length + aDims.length, cDims.length);
+    prod = reshapeAny(prod, full);
+    return transpose(prod, positions(nb + na + nc, so));
+  }
+
+  private static void checkSpec(String equation, String spec, Value x, String what) {
+    for (int i = 0; i < spec.length(); i++) {
+      char ch = spec.charAt(i);
+      if (!Character.isLetter(ch) || spec.indexOf(ch) != i) {
+        throw new IllegalArgumentException(
+            "einsum: the "
+                + what
+                + " \""
+                + spec
+                + "\" of \""
+                + equation
+                + "\" must be distinct letters");
+      }
+    }
+    if (x != null && x.rank() != spec.length()) {
+      throw new IllegalArgumentException(
+          "einsum: the "
+              + what
+              + " \""
+              + spec
+              + "\" of \""
+              + equation
+              + "\" names "
+              + spec.length()
+              + " axes but the operand has shape "
+              + x.shape());
+    }
+  }
+
+  /** For each letter of {@code to}, its position in {@code from}. */
+  private static int[] positions(String from, String to) {
+    int[] p = new int[to.length()];
+    for (int i = 0; i < p.length; i++) {
+      p[i] = from.indexOf(to.charAt(i));
+    }
+    return p;
+  }
+
+  private static int[] dimsOf(Value x, String spec, String letters) {
+    int[] d = new int[letters.length()];
+    for (int i = 0; i < d.length; i++) {
+      d[i] = x.shape().dim(spec.indexOf(letters.charAt(i)));
+    }
+    return d;
+  }
+
+  /** The product of sizes; unknown if any is (only in symbolic traces, which never run). */
+  private static int product(int[] dims) {
+    int p = 1;
+    for (int d : dims) {
+      if (d == Shape.UNKNOWN) {
+        return Shape.UNKNOWN;
+      }
+      p *= d;
+    }
+    return p;
+  }
 }

@@ -17,6 +17,8 @@ class LayerCatalogueTest {
   static List<LayerCase> allCases() {
     List<LayerCase> all = new ArrayList<>();
     all.addAll(CoreLayersTest.cases());
+    all.addAll(ReshapingImageLayersTest.cases());
+    all.addAll(AttentionLayersTest.cases());
     return all;
   }
 
