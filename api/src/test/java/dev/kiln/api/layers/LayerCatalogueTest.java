@@ -17,6 +17,9 @@ class LayerCatalogueTest {
   static List<LayerCase> allCases() {
     List<LayerCase> all = new ArrayList<>();
     all.addAll(CoreLayersTest.cases());
+    all.addAll(NormalizationLayersTest.cases());
+    all.addAll(RegularizationLayersTest.cases());
+    all.addAll(ActivationLayersTest.cases());
     return all;
   }
 
