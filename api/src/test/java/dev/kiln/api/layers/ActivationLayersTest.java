@@ -181,6 +181,21 @@ class ActivationLayersTest {
   }
 
   @org.junit.jupiter.api.Test
+  void preluSharesSlopesAlongSharedAxes() {
+    PReLU p = new PReLU().sharedAxes(1);
+    p.apply(Input.of(2, 3));
+    assertArrayEquals(new int[] {1, 3}, p.alpha().type().shape().dims());
+    // A shared axis may take another size; an axis with its own slopes may not.
+    p.apply(Input.of(5, 3));
+    assertThrows(dev.kiln.api.KilnException.class, () -> p.apply(Input.of(2, 4)));
+    assertEquals(
+        6.0,
+        ((ReLU) Layers.fromConfig("ReLU", new ReLU().maxValue(6).getConfig()))
+            .getConfig()
+            .get("max_value"));
+  }
+
+  @org.junit.jupiter.api.Test
   void badArguments() {
     assertThrows(ArgumentException.class, () -> new ReLU().maxValue(-1.0));
     assertThrows(ArgumentException.class, () -> new ReLU().threshold(-1));

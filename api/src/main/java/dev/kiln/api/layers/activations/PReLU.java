@@ -131,9 +131,11 @@ public class PReLU extends Layer {
             true,
             args().get(ALPHA_REGULARIZER),
             args().get(ALPHA_CONSTRAINT));
+    // As Keras: the sizes of the axes with their own slopes are fixed; shared axes may vary.
     InputSpec spec = InputSpec.ndim(s.rank());
     for (int i = 1; i < s.rank(); i++) {
-      if (p[i - 1] != 1 || s.dim(i) == 1) {
+      final int axis = i;
+      if (shared == null || java.util.Arrays.stream(shared).noneMatch(a -> a == axis)) {
         spec = spec.withAxis(i, s.dim(i));
       }
     }

@@ -40,6 +40,15 @@ public class ReLU extends Layer {
   }
 
   /**
+   * The largest output.
+   *
+   * @throws IllegalArgumentException if negative
+   */
+  public ReLU maxValue(double v) {
+    return maxValue(Double.valueOf(v));
+  }
+
+  /**
    * The largest output (null: none).
    *
    * @throws IllegalArgumentException if negative
