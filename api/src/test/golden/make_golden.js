@@ -394,6 +394,20 @@ function layerConfigs() {
     Maximum: [L.maximum({name: 'golden_maximum'}), [[3], [3]]],
     Minimum: [L.minimum({name: 'golden_minimum'}), [[3], [3]]],
     Rescaling: [L.rescaling({scale: 0.5, offset: 1, name: 'golden_rescaling'}), [[3]]],
+    // Normalization, regularization and activation layers (make_golden_norm.js has their values).
+    BatchNormalization: [L.batchNormalization({axis: 1, momentum: 0.9, epsilon: 0.01, center: false,
+      name: 'golden_batch_normalization'}), [[3, 2]]],
+    LayerNormalization: [L.layerNormalization({axis: [1, 2], epsilon: 0.01,
+      name: 'golden_layer_normalization'}), [[2, 3]]],
+    ReLU: [L.reLU({maxValue: 6, name: 'golden_re_lu'}), [[3]]],
+    LeakyReLU: [L.leakyReLU({alpha: 0.1, name: 'golden_leaky_re_lu'}), [[3]]],
+    PReLU: [L.prelu({sharedAxes: [1], name: 'golden_p_re_lu'}), [[2, 3]]],
+    ELU: [L.elu({alpha: 1, name: 'golden_elu'}), [[3]]],
+    Softmax: [L.softmax({axis: -1, name: 'golden_softmax'}), [[3]]],
+    SpatialDropout1D: [L.spatialDropout1d({rate: 0.25, name: 'golden_spatial_dropout1d'}), [[4, 3]]],
+    GaussianNoise: [L.gaussianNoise({stddev: 0.5, name: 'golden_gaussian_noise'}), [[3]]],
+    GaussianDropout: [L.gaussianDropout({rate: 0.25, name: 'golden_gaussian_dropout'}), [[3]]],
+    AlphaDropout: [L.alphaDropout({rate: 0.25, name: 'golden_alpha_dropout'}), [[3]]],
   };
   const out = {};
   for (const [cls, [layer, shapes]] of Object.entries(cases)) {

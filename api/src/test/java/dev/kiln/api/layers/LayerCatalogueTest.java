@@ -19,6 +19,9 @@ class LayerCatalogueTest {
     all.addAll(CoreLayersTest.cases());
     all.addAll(ReshapingImageLayersTest.cases());
     all.addAll(AttentionLayersTest.cases());
+    all.addAll(NormalizationLayersTest.cases());
+    all.addAll(RegularizationLayersTest.cases());
+    all.addAll(ActivationLayersTest.cases());
     return all;
   }
 

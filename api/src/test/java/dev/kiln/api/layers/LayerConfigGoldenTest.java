@@ -32,7 +32,17 @@ class LayerConfigGoldenTest {
 
   /** Registered layers TF.js 4 does not have: only the Keras 3 golden checks them. */
   private static final Set<String> NOT_IN_TFJS =
-      Set.of("Identity", "InputLayer", "Normalization", "Subtract");
+      Set.of(
+          "Identity",
+          "InputLayer",
+          "Normalization",
+          "Subtract",
+          "ActivityRegularization",
+          "GroupNormalization",
+          "RMSNormalization",
+          "SpatialDropout2D",
+          "SpatialDropout3D",
+          "UnitNormalization");
 
   /**
    * Keys TF.js (Keras 2's format) writes that Keras 3 no longer writes, per golden entry: Keras 3
@@ -44,18 +54,30 @@ class LayerConfigGoldenTest {
       Map.of(
           "Dense", Set.of("activity_regularizer"),
           "DenseWithInputShape", Set.of("activity_regularizer", "batch_input_shape"),
-          "Embedding", Set.of("batch_input_shape", "input_length"));
+          "Embedding", Set.of("batch_input_shape", "input_length"),
+          // Keras 3 renamed LeakyReLU's alpha (it still reads it); its spatial dropouts write
+          // neither Dropout's noise_shape nor trainable.
+          "LeakyReLU", Set.of("alpha"),
+          "SpatialDropout1D", Set.of("noise_shape", "trainable"));
 
   /**
    * Keys Keras 3 writes that TF.js does not, besides {@code dtype} (which Keras 3 writes for every
    * layer and TF.js only for a layer with an input shape).
    */
   private static final Map<String, Set<String>> ADDED_IN_KERAS3 =
-      Map.of(
-          "Dense", Set.of("quantization_config"),
-          "DenseWithInputShape", Set.of("quantization_config"),
-          "Embedding", Set.of("quantization_config"),
-          "Flatten", Set.of("data_format"));
+      Map.ofEntries(
+          Map.entry("Dense", Set.of("quantization_config")),
+          Map.entry("DenseWithInputShape", Set.of("quantization_config")),
+          Map.entry("Embedding", Set.of("quantization_config")),
+          Map.entry("Flatten", Set.of("data_format")),
+          Map.entry("BatchNormalization", Set.of("synchronized")),
+          Map.entry(
+              "LayerNormalization", Set.of("rms_scaling", "beta_constraint", "gamma_constraint")),
+          Map.entry("ReLU", Set.of("negative_slope", "threshold")),
+          Map.entry("LeakyReLU", Set.of("negative_slope")),
+          Map.entry("GaussianNoise", Set.of("seed")),
+          Map.entry("GaussianDropout", Set.of("seed")),
+          Map.entry("AlphaDropout", Set.of("noise_shape", "seed")));
 
   @TestFactory
   Stream<DynamicTest> configsMatchKeras() {

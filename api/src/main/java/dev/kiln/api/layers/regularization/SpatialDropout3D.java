@@ -1,0 +1,51 @@
+package dev.kiln.api.layers.regularization;
+
+import dev.kiln.api.registry.Arg;
+import dev.kiln.api.registry.KerasClass;
+import dev.kiln.api.registry.Kind;
+
+/**
+ * Spatial dropout for 3-D feature maps, as Keras 3's {@code SpatialDropout3D}: input {@code (batch,
+ * dim1, dim2, dim3, channels)} (or channels first); in training a channel is dropped over the whole
+ * map, the others scaled by {@code 1 / (1 - rate)}; the identity in inference.
+ *
+ * {@snippet :
+ * KerasTensor y = new SpatialDropout3D(0.1).apply(features);
+ * }
+ */
+public class SpatialDropout3D extends SpatialDropout {
+  /** Where the channels are: {@code channels_last} (default) or {@code channels_first}. */
+  public static final Arg<String> DATA_FORMAT =
+      Arg.choice("data_format", "channels_last", "channels_last", "channels_first");
+
+  /** SpatialDropout3D's declaration. */
+  public static final KerasClass<SpatialDropout3D> KERAS =
+      KerasClass.of(
+          Kind.LAYER,
+          "SpatialDropout3D",
+          SpatialDropout3D.class,
+          a -> new SpatialDropout3D(a.get(RATE)),
+          RATE,
+          DATA_FORMAT,
+          SEED);
+
+  /**
+   * Drops a fraction {@code rate} of the channels.
+   *
+   * @throws IllegalArgumentException unless {@code 0 <= rate <= 1}
+   */
+  public SpatialDropout3D(double rate) {
+    super(rate, 3);
+  }
+
+  /** Where the channels are: {@code "channels_last"} (default) or {@code "channels_first"}. */
+  public SpatialDropout3D dataFormat(String format) {
+    args().set(DATA_FORMAT, format);
+    return this;
+  }
+
+  @Override
+  protected boolean channelsFirst() {
+    return args().get(DATA_FORMAT).equals("channels_first");
+  }
+}
