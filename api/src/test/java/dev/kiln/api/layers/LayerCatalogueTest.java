@@ -17,6 +17,7 @@ class LayerCatalogueTest {
   static List<LayerCase> allCases() {
     List<LayerCase> all = new ArrayList<>();
     all.addAll(CoreLayersTest.cases());
+    all.addAll(RecurrentLayersTest.cases());
     return all;
   }
 

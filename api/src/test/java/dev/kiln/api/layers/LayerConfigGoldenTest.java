@@ -34,6 +34,28 @@ class LayerConfigGoldenTest {
   private static final Set<String> NOT_IN_TFJS =
       Set.of("Identity", "InputLayer", "Normalization", "Subtract");
 
+  /** The cell arguments TF.js repeats at the top level of an RNN's config. */
+  private static final Set<String> RNN_CELL_KEYS =
+      Set.of(
+          "units",
+          "activation",
+          "recurrent_activation",
+          "use_bias",
+          "kernel_initializer",
+          "recurrent_initializer",
+          "bias_initializer",
+          "unit_forget_bias",
+          "kernel_regularizer",
+          "recurrent_regularizer",
+          "bias_regularizer",
+          "activity_regularizer",
+          "kernel_constraint",
+          "recurrent_constraint",
+          "bias_constraint",
+          "dropout",
+          "recurrent_dropout",
+          "implementation");
+
   /**
    * Keys TF.js (Keras 2's format) writes that Keras 3 no longer writes, per golden entry: Keras 3
    * layers write no {@code batch_input_shape} (only InputLayer has {@code batch_shape}), Embedding
@@ -44,18 +66,32 @@ class LayerConfigGoldenTest {
       Map.of(
           "Dense", Set.of("activity_regularizer"),
           "DenseWithInputShape", Set.of("activity_regularizer", "batch_input_shape"),
-          "Embedding", Set.of("batch_input_shape", "input_length"));
+          "Embedding", Set.of("batch_input_shape", "input_length"),
+          // TF.js writes Keras 2's `implementation`; Keras 3's RNN writes its cell's arguments only
+          // under `cell`, where TF.js repeats them at the top level.
+          "LSTM", Set.of("implementation"),
+          "GRU", Set.of("implementation"),
+          "RNN", RNN_CELL_KEYS);
 
   /**
    * Keys Keras 3 writes that TF.js does not, besides {@code dtype} (which Keras 3 writes for every
    * layer and TF.js only for a layer with an input shape).
    */
   private static final Map<String, Set<String>> ADDED_IN_KERAS3 =
-      Map.of(
-          "Dense", Set.of("quantization_config"),
-          "DenseWithInputShape", Set.of("quantization_config"),
-          "Embedding", Set.of("quantization_config"),
-          "Flatten", Set.of("data_format"));
+      Map.ofEntries(
+          Map.entry("Dense", Set.of("quantization_config")),
+          Map.entry("DenseWithInputShape", Set.of("quantization_config")),
+          Map.entry("Embedding", Set.of("quantization_config")),
+          Map.entry("Flatten", Set.of("data_format")),
+          Map.entry("SimpleRNN", Set.of("zero_output_for_mask", "seed")),
+          Map.entry("LSTM", Set.of("zero_output_for_mask", "seed")),
+          Map.entry("GRU", Set.of("zero_output_for_mask", "seed")),
+          Map.entry("RNN", Set.of("zero_output_for_mask")),
+          Map.entry("SimpleRNNCell", Set.of("seed")),
+          Map.entry("LSTMCell", Set.of("seed")),
+          Map.entry("GRUCell", Set.of("seed")),
+          // Keras 3 always writes the backward layer; TF.js never does.
+          Map.entry("Bidirectional", Set.of("backward_layer")));
 
   @TestFactory
   Stream<DynamicTest> configsMatchKeras() {
