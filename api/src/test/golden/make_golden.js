@@ -408,6 +408,9 @@ function layerConfigs() {
     name: 'golden_bidirectional'}), [[4, 2]]],
     TimeDistributed: [L.timeDistributed({layer: L.dense({units: 2, name: 'golden_inner_dense'}),
       name: 'golden_time_distributed'}), [[4, 2]]],
+    ConvLSTM2D: [L.convLstm2d({filters: 2, kernelSize: 3, padding: 'same',
+      recurrentActivation: 'sigmoid', unitForgetBias: true, returnSequences: true,
+      name: 'golden_conv_lstm2d'}), [[3, 5, 5, 2]]],
   };
   const out = {};
   for (const [cls, [layer, shapes]] of Object.entries(cases)) {

@@ -1,5 +1,5 @@
 // Golden forward values for the recurrent layers (SimpleRNN, LSTM, GRU, Bidirectional,
-// TimeDistributed), computed by TensorFlow.js (CPU), an implementation of Keras's layers independent
+// TimeDistributed, ConvLSTM2D), computed by TensorFlow.js (CPU), an implementation of Keras's layers independent
 // of Kiln. TF.js's GRU has no reset_after=true (Keras 3's default), so that variant is computed here
 // from TF.js ops, step by step, with Keras 3's equations written out. Run it with TF.js installed
 // outside the repository (no node_modules here):
@@ -64,6 +64,16 @@ function floatCase(makeLayer, description) {
   const layer = makeLayer();
   const out = layer.apply(input);
   const model = tf.model({inputs: input, outputs: out});
+  const weights = randomizeWeights(layer);
+  return {description, input: nested(x), weights, outputs: outputsOf(model.predict(x))};
+}
+
+// ConvLSTM2D over (batch, 3 steps, 5, 5, 2 channels).
+function convCase(makeLayer, description) {
+  const x = uniform([B, 3, 5, 5, 2]);
+  const input = tf.input({shape: [3, 5, 5, 2]});
+  const layer = makeLayer();
+  const model = tf.model({inputs: input, outputs: layer.apply(input)});
   const weights = randomizeWeights(layer);
   return {description, input: nested(x), weights, outputs: outputsOf(model.predict(x))};
 }
@@ -177,6 +187,14 @@ const cases = {
   time_distributed_dense: floatCase(
     () => tf.layers.timeDistributed({layer: tf.layers.dense({units: 2, activation: 'tanh'})}),
     'TimeDistributed(Dense(2, activation="tanh"))'),
+  conv_lstm_same_sequences: convCase(
+    () => tf.layers.convLstm2d({filters: 2, kernelSize: 3, padding: 'same',
+      recurrentActivation: sig, returnSequences: true}),
+    'ConvLSTM2D(2, 3, padding="same", return_sequences=True) over (2, 3, 5, 5, 2)'),
+  conv_lstm_strided_state: convCase(
+    () => tf.layers.convLstm2d({filters: 3, kernelSize: [2, 3], strides: 2,
+      recurrentActivation: sig, returnState: true}),
+    'ConvLSTM2D(3, (2, 3), strides=2, padding="valid", return_state=True) over (2, 3, 5, 5, 2)'),
 };
 
 fs.writeFileSync(path.join(OUT, 'tfjs-rnn.json'), pretty(cases) + '\n');

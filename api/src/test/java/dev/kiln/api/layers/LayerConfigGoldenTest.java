@@ -71,7 +71,8 @@ class LayerConfigGoldenTest {
           // under `cell`, where TF.js repeats them at the top level.
           "LSTM", Set.of("implementation"),
           "GRU", Set.of("implementation"),
-          "RNN", RNN_CELL_KEYS);
+          "RNN", RNN_CELL_KEYS,
+          "ConvLSTM2D", Set.of("implementation"));
 
   /**
    * Keys Keras 3 writes that TF.js does not, besides {@code dtype} (which Keras 3 writes for every
@@ -86,6 +87,7 @@ class LayerConfigGoldenTest {
           Map.entry("SimpleRNN", Set.of("zero_output_for_mask", "seed")),
           Map.entry("LSTM", Set.of("zero_output_for_mask", "seed")),
           Map.entry("GRU", Set.of("zero_output_for_mask", "seed")),
+          Map.entry("ConvLSTM2D", Set.of("zero_output_for_mask", "seed")),
           Map.entry("RNN", Set.of("zero_output_for_mask")),
           Map.entry("SimpleRNNCell", Set.of("seed")),
           Map.entry("LSTMCell", Set.of("seed")),

@@ -17,7 +17,9 @@ import dev.kiln.api.layers.LayerTestSupport.LayerCase;
 import dev.kiln.api.layers.core.Dense;
 import dev.kiln.api.layers.core.Embedding;
 import dev.kiln.api.layers.core.Input;
+import dev.kiln.api.layers.core.InputLayer;
 import dev.kiln.api.layers.rnn.Bidirectional;
+import dev.kiln.api.layers.rnn.ConvLSTM2D;
 import dev.kiln.api.layers.rnn.GRU;
 import dev.kiln.api.layers.rnn.GRUCell;
 import dev.kiln.api.layers.rnn.LSTM;
@@ -130,6 +132,22 @@ class RecurrentLayersTest {
             () ->
                 runLayerTest(() -> new Bidirectional(new GRU(U)).mergeMode("ave"), seq, out(6, U))),
         new LayerCase(
+            "ConvLSTM2D",
+            () ->
+                runLayerTest(() -> new ConvLSTM2D(2, 3), new int[] {3, 5, 5, 2}, out(3, 3, 3, 2))),
+        new LayerCase(
+            "ConvLSTM2D [same, strides 2, return_sequences, channels_first]",
+            () ->
+                runLayerTest(
+                    () ->
+                        new ConvLSTM2D(2, 3)
+                            .padding("same")
+                            .strides(2)
+                            .returnSequences(true)
+                            .dataFormat("channels_first"),
+                    new int[] {3, 2, 5, 5},
+                    out(3, 3, 2, 3, 3))),
+        new LayerCase(
             "TimeDistributed [Dense]",
             () -> runLayerTest(() -> new TimeDistributed(new Dense(2)), seq, out(2, T, 2))));
   }
@@ -166,7 +184,28 @@ class RecurrentLayersTest {
             "bidirectional_gru_sum",
             () -> new Bidirectional(new GRU(U).resetAfter(false)).mergeMode("sum")));
     out.add(floatGolden("time_distributed_dense", () -> new TimeDistributed(new Dense(2, "tanh"))));
+    out.add(
+        convGolden(
+            "conv_lstm_same_sequences",
+            () -> new ConvLSTM2D(2, 3).padding("same").returnSequences(true)));
+    out.add(
+        convGolden(
+            "conv_lstm_strided_state",
+            () -> new ConvLSTM2D(3, new int[] {2, 3}).strides(2).returnState(true)));
     return out;
+  }
+
+  private static LayerCase convGolden(String name, Supplier<Layer> factory) {
+    return new LayerCase(
+        "golden " + name,
+        () -> {
+          Map<String, Object> g = golden(name);
+          Layer layer = factory.get();
+          KerasTensor in = Input.of(3, 5, 5, 2);
+          Model model = Model.of(List.of(in), layer.applyAll(List.of(in)));
+          layer.setWeights(tensors(g.get("weights")));
+          compare(name, g, model.predict(List.of(nested(g.get("input"))), quiet()));
+        });
   }
 
   private static Map<String, Object> golden(String name) {
@@ -408,5 +447,44 @@ class RecurrentLayersTest {
       t.setDouble(i, r.nextDouble() * 2 - 1);
     }
     return t;
+  }
+
+  @Test
+  void statefulStatesCarryOverBetweenCallsUntilReset() {
+    KerasTensor x = new InputLayer(Shape.of(2, T, F), DType.FLOAT32, "stateful_input").output();
+    LSTM lstm = new LSTM(U).stateful(true);
+    Model model = Model.of(List.of(x), List.of(lstm.apply(x)));
+    assertEquals(5, lstm.weights().size(), "kernel, recurrent_kernel, bias, then the two states");
+    assertEquals(2, lstm.nonTrainableWeights().size());
+    Tensor xs = LayerTestSupport.random(DType.FLOAT32, new int[] {2, T, F}, 3);
+    double[] first = model.predict(List.of(xs), quiet()).get(0).toDoubleArray();
+    List<Tensor> states = List.of(lstm.getWeights().get(3), lstm.getWeights().get(4));
+    double[] second = model.predict(List.of(xs), quiet()).get(0).toDoubleArray();
+    // The second call starts from the first call's final states: the same as a plain LSTM with
+    // the same weights given those states.
+    KerasTensor in = Input.of(T, F);
+    KerasTensor h0 = Input.of(U);
+    KerasTensor c0 = Input.of(U);
+    LSTM plain = new LSTM(U);
+    Model fromStates = Model.of(List.of(in, h0, c0), List.of(plain.apply(in, h0, c0)));
+    plain.setWeights(lstm.getWeights().subList(0, 3));
+    assertClose(
+        "second call",
+        fromStates
+            .predict(List.of(xs, states.get(0), states.get(1)), quiet())
+            .get(0)
+            .toDoubleArray(),
+        second,
+        1e-5);
+    assertTrue(Math.abs(first[0] - second[0]) > 1e-4, "the states carried over");
+    lstm.resetStates();
+    assertClose(
+        "after resetStates",
+        first,
+        model.predict(List.of(xs), quiet()).get(0).toDoubleArray(),
+        1e-6);
+    KilnException e =
+        assertThrows(KilnException.class, () -> new LSTM(U).stateful(true).apply(Input.of(T, F)));
+    assertTrue(e.getMessage().contains("fixed batch size"), e.getMessage());
   }
 }

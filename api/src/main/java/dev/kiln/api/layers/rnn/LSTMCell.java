@@ -130,7 +130,7 @@ public class LSTMCell extends RNNCell {
 
   // Keras: the i block from the bias initializer, the f block ones, the c and o blocks again from
   // the initializer (drawn as one block of 2 units).
-  private static Initializer forgetBiasOne(Initializer init, int u) {
+  static Initializer forgetBiasOne(Initializer init, int u) {
     return (shape, dtype) -> {
       HostTensor first = init.initialize(Shape.of(u), dtype);
       HostTensor rest = init.initialize(Shape.of(2 * u), dtype);

@@ -120,6 +120,17 @@ public class RNN extends Layer {
             + (l == null ? "null" : l.className()));
   }
 
+  /** The rank of one step's input with its batch axis: 2 for {@code (batch, features)}. */
+  protected int stepRank() {
+    return 2;
+  }
+
+  private String expectedShape() {
+    return stepRank() == 2
+        ? "(batch, timesteps, features)"
+        : "(batch, timesteps, rows, cols, channels)";
+  }
+
   /** Makes the cell of a layer that holds its own (LSTM); called once, at build. */
   protected RNNCell makeCell() {
     throw new IllegalStateException(className() + " has no cell");
@@ -210,12 +221,17 @@ public class RNN extends Layer {
   @Override
   protected void build(List<Shape> inputShapes) {
     Shape in = inputShapes.get(0);
-    if (in.rank() != 3) {
+    if (in.rank() != stepRank() + 1) {
       throw new IllegalArgumentException(
-          className() + " expects input of shape (batch, timesteps, features); received " + in);
+          className() + " expects input of shape " + expectedShape() + "; received " + in);
     }
     RNNCell c = cell();
-    c.buildFor(Cells.features(this, in));
+    Cells.features(this, in);
+    int[] d = in.dims();
+    int[] step = new int[d.length - 1];
+    step[0] = Shape.UNKNOWN;
+    System.arraycopy(d, 2, step, 1, d.length - 2);
+    c.buildFor(Shape.of(step));
     if (stateful()) {
       int batch = in.dim(0);
       if (batch == Shape.UNKNOWN) {
@@ -226,10 +242,14 @@ public class RNN extends Layer {
                 + "' is stateful, so it needs a fixed batch size: give the input a batch size"
                 + " (Input with a batch_shape)");
       }
-      List<Integer> sizes = c.stateSizes();
-      for (int i = 0; i < sizes.size(); i++) {
+      List<int[]> shapes = c.stateShapes();
+      for (int i = 0; i < shapes.size(); i++) {
         stateWeights.add(
-            addWeight("state_" + i, new int[] {batch, sizes.get(i)}, Initializers.zeros(), false));
+            addWeight(
+                "state_" + i,
+                RNNCell.withBatch(batch, shapes.get(i)),
+                Initializers.zeros(),
+                false));
       }
     }
   }
@@ -237,11 +257,15 @@ public class RNN extends Layer {
   @Override
   protected List<Value> call(Ops ops, List<Value> inputs) {
     Value x = inputs.get(0);
-    if (x.rank() != 3) {
+    if (x.rank() != stepRank() + 1) {
       throw new IllegalArgumentException(
-          className()
-              + " expects input of shape (batch, timesteps, features); received "
-              + x.shape());
+          className() + " expects input of shape " + expectedShape() + "; received " + x.shape());
+    }
+    int[] timeMajor = new int[x.rank()];
+    timeMajor[0] = 1;
+    timeMajor[1] = 0;
+    for (int i = 2; i < timeMajor.length; i++) {
+      timeMajor[i] = i;
     }
     int steps = x.shape().dim(1);
     if (steps == Shape.UNKNOWN) {
@@ -266,20 +290,27 @@ public class RNN extends Layer {
     }
     boolean dropping = ops.training() && !ops.symbolic();
     if (dropping && c.dropout() > 0) {
-      x = ops.mul(x, ops.expandDims(keepMask(ops, x, x.shape().dim(2), c.dropout()), 1));
+      int[] stepDims = java.util.Arrays.copyOfRange(x.shape().dims(), 2, x.rank());
+      x = ops.mul(x, ops.expandDims(keepMask(ops, x, stepDims, c.dropout()), 1));
     }
     Value recurrentMask =
         dropping && c.recurrentDropout() > 0
-            ? keepMask(ops, x, c.stateSizes().get(0), c.recurrentDropout())
+            ? keepMask(ops, x, c.stateShapes().get(0), c.recurrentDropout())
             : null;
     Value mask = ops.mask(inputs.get(0));
     List<Value> sequences = new ArrayList<>();
-    sequences.add(c.project(ops, ops.transpose(x, 1, 0, 2)));
+    sequences.add(c.project(ops, ops.transpose(x, timeMajor)));
+    int[] outShape = c.outputShape();
     if (mask != null) {
-      sequences.add(ops.expandDims(ops.transpose(ops.toFloat(mask), 1, 0), -1));
+      // (T, batch, 1, ...): one factor per step and sample, broadcast over the state's axes
+      Value m = ops.transpose(ops.toFloat(mask), 1, 0);
+      for (int i = 0; i < outShape.length; i++) {
+        m = ops.expandDims(m, -1);
+      }
+      sequences.add(m);
     }
     List<Value> carries = new ArrayList<>(init);
-    carries.add(ops.zeros(TensorType.of(x.dtype(), batch, c.outputSize())));
+    carries.add(ops.zeros(TensorType.of(x.dtype(), RNNCell.withBatch(batch, outShape))));
     boolean sequencesOut = returnSequences();
     boolean zeroMasked = args().get(ZERO_OUTPUT_FOR_MASK);
     ScanResult r =
@@ -315,7 +346,7 @@ public class RNN extends Layer {
         // Keras gives the outputs in the order they were computed, last input step first.
         all = ops.reverse(all, 0);
       }
-      y = ops.transpose(all, 1, 0, 2);
+      y = ops.transpose(all, timeMajor);
       if (mask != null) {
         ops.setMask(y, mask);
       }
@@ -342,13 +373,13 @@ public class RNN extends Layer {
     return o.add(old, o.mul(m, o.sub(next, old)));
   }
 
-  private static Value keepMask(Ops ops, Value x, int size, double rate) {
-    Value like = ops.zeros(TensorType.of(x.dtype(), x.shape().dim(0), size));
+  private static Value keepMask(Ops ops, Value x, int[] dims, double rate) {
+    Value like = ops.zeros(TensorType.of(x.dtype(), RNNCell.withBatch(x.shape().dim(0), dims)));
     return ops.mul(ops.bernoulli(like, 1 - rate), 1 / (1 - rate));
   }
 
   private List<Value> initialStates(List<Value> given, RNNCell c, Value x) {
-    List<Integer> sizes = c.stateSizes();
+    List<int[]> sizes = c.stateShapes();
     if (given.size() != sizes.size()) {
       throw new IllegalArgumentException(
           className()
@@ -362,16 +393,16 @@ public class RNN extends Layer {
     }
     for (int i = 0; i < sizes.size(); i++) {
       Shape s = given.get(i).shape();
-      if (s.rank() != 2 || (s.dim(1) != sizes.get(i))) {
+      if (!s.equals(Shape.of(RNNCell.withBatch(s.dim(0), sizes.get(i))))) {
         throw new IllegalArgumentException(
             className()
                 + " '"
                 + name()
                 + "': initial state "
                 + i
-                + " must have shape (batch, "
-                + sizes.get(i)
-                + "); received "
+                + " must have shape "
+                + Shape.of(RNNCell.withBatch(Shape.UNKNOWN, sizes.get(i)))
+                + "; received "
                 + s
                 + " for input "
                 + x.shape());

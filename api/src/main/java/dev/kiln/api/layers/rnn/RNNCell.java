@@ -36,6 +36,23 @@ public abstract class RNNCell extends Layer {
   /** The size of the output of a step. */
   public abstract int outputSize();
 
+  /**
+   * The shape of each state without the batch axis; by default {@code (size,)} for each of {@link
+   * #stateSizes()}. Convolutional cells have spatial states.
+   */
+  public List<int[]> stateShapes() {
+    List<int[]> out = new ArrayList<>();
+    for (int s : stateSizes()) {
+      out.add(new int[] {s});
+    }
+    return out;
+  }
+
+  /** The shape of a step's output without the batch axis; by default {@code (outputSize,)}. */
+  public int[] outputShape() {
+    return new int[] {outputSize()};
+  }
+
   /** The input dropout rate used by the RNN in training (0 for none). */
   public double dropout() {
     return 0;
@@ -62,10 +79,10 @@ public abstract class RNNCell extends Layer {
    */
   public abstract Step step(Ops ops, Value projected, List<Value> states, Value recurrentMask);
 
-  /** Builds the cell for inputs of {@code features} if it is not built yet. */
-  void buildFor(int features) {
+  /** Builds the cell for steps of {@code stepShape} (batch axis first) if it is not built yet. */
+  void buildFor(Shape stepShape) {
     if (!built()) {
-      build(List.of(Shape.of(Shape.UNKNOWN, features)));
+      build(List.of(stepShape));
       markBuiltForRnn();
     }
   }
@@ -78,10 +95,18 @@ public abstract class RNNCell extends Layer {
   /** Zero states for a batch of {@code batch} (maybe unknown). */
   List<Value> zeroStates(Ops ops, int batch) {
     List<Value> out = new ArrayList<>();
-    for (int s : stateSizes()) {
-      out.add(ops.zeros(TensorType.of(dtype(), batch, s)));
+    for (int[] s : stateShapes()) {
+      out.add(ops.zeros(TensorType.of(dtype(), withBatch(batch, s))));
     }
     return out;
+  }
+
+  /** {@code (batch, dims...)}. */
+  static int[] withBatch(int batch, int[] dims) {
+    int[] d = new int[dims.length + 1];
+    d[0] = batch;
+    System.arraycopy(dims, 0, d, 1, dims.length);
+    return d;
   }
 
   /**
@@ -91,7 +116,7 @@ public abstract class RNNCell extends Layer {
   @Override
   protected List<Value> call(Ops ops, List<Value> inputs) {
     Value x = inputs.get(0);
-    if (x.rank() != 2) {
+    if (x.rank() < 2) {
       throw new IllegalArgumentException(
           className() + " takes one step of shape (batch, features); received " + x.shape());
     }

@@ -96,16 +96,31 @@ public class StackedRNNCells extends RNNCell {
   }
 
   @Override
+  public List<int[]> stateShapes() {
+    List<int[]> out = new ArrayList<>();
+    for (RNNCell c : cells) {
+      out.addAll(c.stateShapes());
+    }
+    return out;
+  }
+
+  @Override
+  public int[] outputShape() {
+    return cells.getLast().outputShape();
+  }
+
+  @Override
   public double dropout() {
     return cells.getFirst().dropout();
   }
 
   @Override
   protected void build(List<Shape> inputShapes) {
-    int features = Cells.features(this, inputShapes.get(0));
+    Cells.features(this, inputShapes.get(0));
+    Shape step = inputShapes.get(0);
     for (RNNCell c : cells) {
-      c.buildFor(features);
-      features = c.outputSize();
+      c.buildFor(step);
+      step = Shape.of(RNNCell.withBatch(Shape.UNKNOWN, c.outputShape()));
     }
   }
 
