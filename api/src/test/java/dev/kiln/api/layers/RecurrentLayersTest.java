@@ -487,4 +487,38 @@ class RecurrentLayersTest {
         assertThrows(KilnException.class, () -> new LSTM(U).stateful(true).apply(Input.of(T, F)));
     assertTrue(e.getMessage().contains("fixed batch size"), e.getMessage());
   }
+
+  @Test
+  void maskingSkipsAllZeroStepsAsIfTheSequenceWereShorter() {
+    // Steps 3 and 4 of every sample are all zeros: Masking hides them, so the last output is the
+    // output after step 2, the same as an LSTM run over the first three steps alone.
+    Tensor full = LayerTestSupport.random(DType.FLOAT32, new int[] {2, T, F}, 11);
+    float[] v = full.toFloatArray();
+    float[] head = new float[2 * 3 * F];
+    for (int b = 0; b < 2; b++) {
+      for (int t = 0; t < T; t++) {
+        for (int f = 0; f < F; f++) {
+          if (t >= 3) {
+            v[(b * T + t) * F + f] = 0;
+          } else {
+            head[(b * 3 + t) * F + f] = v[(b * T + t) * F + f];
+          }
+        }
+      }
+    }
+    KerasTensor x = Input.of(T, F);
+    LSTM masked = new LSTM(U);
+    Model withMask =
+        Model.of(
+            List.of(x), List.of(masked.apply(new dev.kiln.api.layers.core.Masking().apply(x))));
+    KerasTensor x3 = Input.of(3, F);
+    LSTM plain = new LSTM(U);
+    Model shorter = Model.of(List.of(x3), List.of(plain.apply(x3)));
+    plain.setWeights(masked.getWeights());
+    double[] expected =
+        shorter.predict(List.of(Tensor.of(head, 2, 3, F)), quiet()).get(0).toDoubleArray();
+    double[] actual =
+        withMask.predict(List.of(Tensor.of(v, 2, T, F)), quiet()).get(0).toDoubleArray();
+    assertClose("masked trailing steps", expected, actual, 1e-6);
+  }
 }
