@@ -320,6 +320,13 @@ final class StepCompiler implements AutoCloseable {
     GraphBuilder b = new GraphBuilder();
     Ops ops = new Ops(b, false, b.constant(HostTensor.of(Shape.of(2), new long[] {0, 0})));
     List<Value> preds = model.predictStep(ops, inputs(b, xt));
+    for (Map.Entry<Weight, Value> e : ops.assignments().entrySet()) {
+      // A prediction moves only state kept for the next call (a stateful RNN's states, as Keras's
+      // predict does), never what training learns.
+      if (!e.getKey().trainable()) {
+        b.update(e.getKey().id(), e.getValue());
+      }
+    }
     return b.output(preds.toArray(Value[]::new)).build();
   }
 

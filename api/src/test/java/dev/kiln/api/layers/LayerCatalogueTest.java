@@ -22,6 +22,7 @@ class LayerCatalogueTest {
     all.addAll(NormalizationLayersTest.cases());
     all.addAll(RegularizationLayersTest.cases());
     all.addAll(ActivationLayersTest.cases());
+    all.addAll(RecurrentLayersTest.cases());
     return all;
   }
 

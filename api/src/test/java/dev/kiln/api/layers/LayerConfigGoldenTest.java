@@ -44,6 +44,28 @@ class LayerConfigGoldenTest {
           "SpatialDropout3D",
           "UnitNormalization");
 
+  /** The cell arguments TF.js repeats at the top level of an RNN's config. */
+  private static final Set<String> RNN_CELL_KEYS =
+      Set.of(
+          "units",
+          "activation",
+          "recurrent_activation",
+          "use_bias",
+          "kernel_initializer",
+          "recurrent_initializer",
+          "bias_initializer",
+          "unit_forget_bias",
+          "kernel_regularizer",
+          "recurrent_regularizer",
+          "bias_regularizer",
+          "activity_regularizer",
+          "kernel_constraint",
+          "recurrent_constraint",
+          "bias_constraint",
+          "dropout",
+          "recurrent_dropout",
+          "implementation");
+
   /**
    * Keys TF.js (Keras 2's format) writes that Keras 3 no longer writes, per golden entry: Keras 3
    * layers write no {@code batch_input_shape} (only InputLayer has {@code batch_shape}), Embedding
@@ -58,7 +80,13 @@ class LayerConfigGoldenTest {
           // Keras 3 renamed LeakyReLU's alpha (it still reads it); its spatial dropouts write
           // neither Dropout's noise_shape nor trainable.
           "LeakyReLU", Set.of("alpha"),
-          "SpatialDropout1D", Set.of("noise_shape", "trainable"));
+          "SpatialDropout1D", Set.of("noise_shape", "trainable"),
+          // TF.js writes Keras 2's `implementation`; Keras 3's RNN writes its cell's arguments only
+          // under `cell`, where TF.js repeats them at the top level.
+          "LSTM", Set.of("implementation"),
+          "GRU", Set.of("implementation"),
+          "RNN", RNN_CELL_KEYS,
+          "ConvLSTM2D", Set.of("implementation"));
 
   /**
    * Keys Keras 3 writes that TF.js does not, besides {@code dtype} (which Keras 3 writes for every
@@ -77,7 +105,17 @@ class LayerConfigGoldenTest {
           Map.entry("LeakyReLU", Set.of("negative_slope")),
           Map.entry("GaussianNoise", Set.of("seed")),
           Map.entry("GaussianDropout", Set.of("seed")),
-          Map.entry("AlphaDropout", Set.of("noise_shape", "seed")));
+          Map.entry("AlphaDropout", Set.of("noise_shape", "seed")),
+          Map.entry("SimpleRNN", Set.of("zero_output_for_mask", "seed")),
+          Map.entry("LSTM", Set.of("zero_output_for_mask", "seed")),
+          Map.entry("GRU", Set.of("zero_output_for_mask", "seed")),
+          Map.entry("ConvLSTM2D", Set.of("zero_output_for_mask", "seed")),
+          Map.entry("RNN", Set.of("zero_output_for_mask")),
+          Map.entry("SimpleRNNCell", Set.of("seed")),
+          Map.entry("LSTMCell", Set.of("seed")),
+          Map.entry("GRUCell", Set.of("seed")),
+          // Keras 3 always writes the backward layer; TF.js never does.
+          Map.entry("Bidirectional", Set.of("backward_layer")));
 
   @TestFactory
   Stream<DynamicTest> configsMatchKeras() {

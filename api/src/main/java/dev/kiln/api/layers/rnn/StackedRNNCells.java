@@ -1,0 +1,154 @@
+package dev.kiln.api.layers.rnn;
+
+import dev.kiln.api.ops.Ops;
+import dev.kiln.api.registry.Arg;
+import dev.kiln.api.registry.KerasClass;
+import dev.kiln.api.registry.Kind;
+import dev.kiln.api.registry.Registry;
+import dev.kiln.spi.Shape;
+import dev.kiln.spi.ir.Value;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Cells run one after the other within each step, as Keras's {@code StackedRNNCells}: the output of
+ * a cell is the input of the next, the states are the cells' states in order, and the output is the
+ * last cell's. Only the first cell's input dropout applies (the RNN draws it).
+ *
+ * {@snippet :
+ * Layer rnn = new RNN(new StackedRNNCells(List.of(new LSTMCell(16), new LSTMCell(8))));
+ * }
+ */
+public class StackedRNNCells extends RNNCell {
+  /** The cells, first to last. */
+  public static final Arg<List<RNNCell>> CELLS =
+      Arg.<List<RNNCell>>of(
+              "cells",
+              "a list of recurrent cells",
+              null,
+              StackedRNNCells::readCells,
+              cs -> {
+                List<Object> out = new ArrayList<>();
+                for (RNNCell c : cs) {
+                  out.add(Registry.write(Kind.LAYER, c));
+                }
+                return out;
+              })
+          .required();
+
+  /** StackedRNNCells's declaration. */
+  public static final KerasClass<StackedRNNCells> KERAS =
+      KerasClass.of(
+          Kind.LAYER,
+          "StackedRNNCells",
+          StackedRNNCells.class,
+          a -> new StackedRNNCells(a.get(CELLS)),
+          CELLS);
+
+  private final List<RNNCell> cells;
+
+  /**
+   * The cells stacked, first to last.
+   *
+   * @throws IllegalArgumentException if there are none
+   */
+  public StackedRNNCells(List<RNNCell> cells) {
+    if (cells == null || cells.isEmpty()) {
+      throw new IllegalArgumentException("StackedRNNCells needs at least one cell");
+    }
+    this.cells = List.copyOf(cells);
+    args().set(CELLS, this.cells);
+  }
+
+  private static List<RNNCell> readCells(Object v) {
+    if (!(v instanceof List<?> list)) {
+      return null;
+    }
+    List<RNNCell> out = new ArrayList<>();
+    for (Object o : list) {
+      Object l = Registry.deserialize(Kind.LAYER, o);
+      if (!(l instanceof RNNCell c)) {
+        throw new IllegalArgumentException(
+            "StackedRNNCells: every cell must be a recurrent cell; received " + o);
+      }
+      out.add(c);
+    }
+    return out;
+  }
+
+  /** The cells, first to last. */
+  public List<RNNCell> cells() {
+    return cells;
+  }
+
+  @Override
+  public List<Integer> stateSizes() {
+    List<Integer> out = new ArrayList<>();
+    for (RNNCell c : cells) {
+      out.addAll(c.stateSizes());
+    }
+    return out;
+  }
+
+  @Override
+  public int outputSize() {
+    return cells.getLast().outputSize();
+  }
+
+  @Override
+  public List<int[]> stateShapes() {
+    List<int[]> out = new ArrayList<>();
+    for (RNNCell c : cells) {
+      out.addAll(c.stateShapes());
+    }
+    return out;
+  }
+
+  @Override
+  public int[] outputShape() {
+    return cells.getLast().outputShape();
+  }
+
+  @Override
+  public double dropout() {
+    return cells.getFirst().dropout();
+  }
+
+  @Override
+  protected void build(List<Shape> inputShapes) {
+    Cells.features(this, inputShapes.get(0));
+    Shape step = inputShapes.get(0);
+    for (RNNCell c : cells) {
+      c.buildFor(step);
+      step = Shape.of(RNNCell.withBatch(Shape.UNKNOWN, c.outputShape()));
+    }
+  }
+
+  @Override
+  public Value project(Ops ops, Value x) {
+    return cells.getFirst().project(ops, x);
+  }
+
+  @Override
+  public Step step(Ops ops, Value projected, List<Value> states, Value recurrentMask) {
+    List<Value> next = new ArrayList<>();
+    Value input = projected;
+    Value out = null;
+    int at = 0;
+    for (int i = 0; i < cells.size(); i++) {
+      RNNCell c = cells.get(i);
+      int n = c.stateSizes().size();
+      Step s =
+          c.step(
+              ops,
+              i == 0 ? input : c.project(ops, input),
+              states.subList(at, at + n),
+              i == 0 ? recurrentMask : null);
+      at += n;
+      next.addAll(s.states());
+      out = s.output();
+      input = out;
+    }
+    return new Step(out, next);
+  }
+}
