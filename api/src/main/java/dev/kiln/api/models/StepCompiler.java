@@ -61,6 +61,9 @@ final class StepCompiler implements AutoCloseable {
   /** Input signatures whose outputs are not one row per input row, so never padded. */
   private final Set<String> unpaddable = new HashSet<>();
 
+  /** Whether prediction moves state (a stateful RNN's), so it never pads. */
+  private boolean statefulPredict;
+
   private SplittableRandom seeds;
   private boolean closed;
 
@@ -215,7 +218,8 @@ final class StepCompiler implements AutoCloseable {
       }
     }
     String key = rowShapes(x);
-    if (rows == 0 || unpaddable.contains(key)) {
+    // Padded rows would move a stateful layer's states, so such a model runs exact batches.
+    if (rows == 0 || statefulPredict || unpaddable.contains(key)) {
       return rows;
     }
     TreeSet<Integer> sizes = predictSizes.computeIfAbsent(key, k -> new TreeSet<>());
@@ -325,6 +329,7 @@ final class StepCompiler implements AutoCloseable {
       // predict does), never what training learns.
       if (!e.getKey().trainable()) {
         b.update(e.getKey().id(), e.getValue());
+        statefulPredict = true;
       }
     }
     return b.output(preds.toArray(Value[]::new)).build();
