@@ -17,6 +17,8 @@ class LayerCatalogueTest {
   static List<LayerCase> allCases() {
     List<LayerCase> all = new ArrayList<>();
     all.addAll(CoreLayersTest.cases());
+    all.addAll(ConvolutionLayersTest.cases());
+    all.addAll(PoolingLayersTest.cases());
     return all;
   }
 
