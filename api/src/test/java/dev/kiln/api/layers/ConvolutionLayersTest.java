@@ -4,9 +4,12 @@ import static dev.kiln.api.ApiTestSupport.assertClose;
 import static dev.kiln.api.layers.LayerTestSupport.runLayerTest;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.kiln.api.GoldenJson;
 import dev.kiln.api.KerasTensor;
+import dev.kiln.api.KilnException;
 import dev.kiln.api.Tensor;
 import dev.kiln.api.layers.LayerTestSupport.Expect;
 import dev.kiln.api.layers.LayerTestSupport.LayerCase;
@@ -20,10 +23,16 @@ import dev.kiln.api.layers.convolutional.DepthwiseConv1D;
 import dev.kiln.api.layers.convolutional.DepthwiseConv2D;
 import dev.kiln.api.layers.convolutional.SeparableConv1D;
 import dev.kiln.api.layers.convolutional.SeparableConv2D;
+import dev.kiln.api.layers.core.Dense;
 import dev.kiln.api.layers.core.Input;
 import dev.kiln.api.layers.core.Masking;
+import dev.kiln.api.layers.pooling.MaxPooling2D;
+import dev.kiln.api.layers.reshaping.Flatten;
+import dev.kiln.api.losses.Losses;
 import dev.kiln.api.models.FitOptions;
 import dev.kiln.api.models.Model;
+import dev.kiln.api.optimizers.SGD;
+import dev.kiln.api.registry.ArgumentException;
 import dev.kiln.api.regularizers.Regularizers;
 import dev.kiln.spi.DType;
 import java.util.ArrayList;
@@ -202,6 +211,106 @@ class ConvolutionLayersTest {
     assertEquals(List.of(5), fromKeras.getConfig().get("kernel_size"));
     assertEquals(List.of(2), fromKeras.getConfig().get("strides"));
     assertEquals(List.of(2, 2, 2), new Conv3DTranspose(1, 2).getConfig().get("kernel_size"));
+  }
+
+  @Test
+  void badArgumentsFailWhenTheLayerIsDefined() {
+    assertMessage(ArgumentException.class, () -> new Conv2D(0, 3), "`filters`", "positive");
+    assertMessage(ArgumentException.class, () -> new Conv2D(2, 3, 0), "`kernel_size`", "[3, 0]");
+    assertMessage(
+        ArgumentException.class, () -> new Conv2D(2, 3).padding("causal"), "`padding`", "causal");
+    assertMessage(
+        ArgumentException.class,
+        () -> new Conv2D(5, 3).groups(2),
+        "divisible by the number of groups",
+        "groups=2",
+        "filters=5");
+    assertMessage(
+        ArgumentException.class,
+        () -> new Conv2D(2, 3).strides(2).dilationRate(2),
+        "strides=[2, 2]",
+        "dilation_rate=[2, 2]");
+    assertMessage(
+        ArgumentException.class,
+        () -> new Conv2DTranspose(2, 3).strides(2).outputPadding(2),
+        "greater than output padding");
+    assertMessage(ArgumentException.class, () -> new Conv3D(2, 3, 3), "`kernel_size`", "list of 3");
+  }
+
+  @Test
+  void badShapesFailWhenTheLayerIsFirstCalled() {
+    KerasTensor small = Input.of(DType.FLOAT32, 3, 3, 2);
+    Layer big = new Conv2D(4, 5, 2).name("too_big");
+    assertMessage(
+        KilnException.class,
+        () -> big.apply(small),
+        "\"too_big\"",
+        "(None, 3, 3, 2)",
+        "kernel shape=(5, 2, 2, 4)",
+        "negative");
+    assertMessage(
+        KilnException.class,
+        () -> new Conv2D(4, 3).groups(2).name("grouped").apply(Input.of(DType.FLOAT32, 5, 5, 3)),
+        "\"grouped\"",
+        "evenly divisible",
+        "3 channels");
+    assertMessage(
+        KilnException.class,
+        () -> new Conv2D(4, 2).name("flat").apply(Input.of(DType.FLOAT32, 5, 3)),
+        "\"flat\"",
+        "expected ndim=4");
+    assertMessage(
+        KilnException.class,
+        () -> new MaxPooling2D(4).name("pool").apply(small),
+        "\"pool\"",
+        "pool_size [4, 4]",
+        "(None, 3, 3, 2)");
+    Conv2D once = new Conv2D(4, 2);
+    once.apply(Input.of(DType.FLOAT32, 5, 5, 3));
+    assertMessage(
+        KilnException.class,
+        () -> once.apply(Input.of(DType.FLOAT32, 5, 5, 2)),
+        once.name(),
+        "axis");
+  }
+
+  private static void assertMessage(Class<? extends Throwable> type, Runnable r, String... parts) {
+    Throwable e = assertThrows(type, r::run);
+    for (String p : parts) {
+      assertTrue(e.getMessage().contains(p), "message lacks '" + p + "': " + e.getMessage());
+    }
+  }
+
+  @TestFactory
+  Stream<DynamicTest> leNetTrainsWithFallingLoss() {
+    return LayerTestSupport.onEveryBackend(
+        List.of(new LayerCase("LeNet [Conv2D, MaxPooling2D, Flatten, Dense]", () -> leNet())));
+  }
+
+  private static void leNet() {
+    KerasTensor in = Input.of(DType.FLOAT32, 10, 10, 1);
+    KerasTensor h = new Conv2D(4, 3).activation("relu").apply(in);
+    h = new MaxPooling2D(2).apply(h);
+    h = new Conv2D(6, 2).activation("relu").padding("same").apply(h);
+    h = new MaxPooling2D(2).apply(h);
+    h = new Flatten().apply(h);
+    KerasTensor out = new Dense(3, "softmax").apply(h);
+    Model m = Model.of(List.of(in), List.of(out));
+    assertEquals((3 * 3 * 1 * 4 + 4) + (2 * 2 * 4 * 6 + 6) + (2 * 2 * 6 * 3 + 3), m.countParams());
+    m.compile(new SGD(0.5), Losses.get("categorical_crossentropy"));
+    Tensor x = LayerTestSupport.random(DType.FLOAT32, new int[] {6, 10, 10, 1}, 5);
+    float[] labels = new float[6 * 3];
+    for (int i = 0; i < 6; i++) {
+      labels[i * 3 + i % 3] = 1;
+    }
+    Tensor y = Tensor.of(labels, 6, 3);
+    double first = m.trainOnBatch(x, y).get("loss");
+    double second = m.trainOnBatch(x, y).get("loss");
+    double third = m.trainOnBatch(x, y).get("loss");
+    assertTrue(Double.isFinite(first), "loss " + first);
+    assertTrue(
+        second < first && third < second,
+        "the loss should fall step by step: " + first + ", " + second + ", " + third);
   }
 
   // A unique name such as conv2d_3 without its counter.

@@ -6,6 +6,7 @@ import dev.kiln.api.layers.LayerArgs;
 import dev.kiln.api.layers.Weight;
 import dev.kiln.api.ops.Ops;
 import dev.kiln.api.registry.Arg;
+import dev.kiln.api.registry.ArgumentException;
 import dev.kiln.api.registry.KerasClass;
 import dev.kiln.api.registry.Kind;
 import dev.kiln.api.regularizers.Regularizer;
@@ -127,7 +128,7 @@ public abstract class BaseConv<S extends BaseConv<S>> extends ConvLayer<S> {
     Integer f = arg("filters");
     Integer g = arg("groups");
     if (f != null && g != null && f % g != 0) {
-      throw new IllegalArgumentException(
+      throw new ArgumentException(
           "layer '"
               + name()
               + "': The number of filters must be evenly divisible by the number of groups."

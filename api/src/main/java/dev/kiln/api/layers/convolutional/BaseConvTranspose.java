@@ -5,6 +5,7 @@ import dev.kiln.api.initializers.Initializer;
 import dev.kiln.api.layers.Weight;
 import dev.kiln.api.ops.Ops;
 import dev.kiln.api.registry.Arg;
+import dev.kiln.api.registry.ArgumentException;
 import dev.kiln.api.registry.KerasClass;
 import dev.kiln.api.registry.Kind;
 import dev.kiln.api.regularizers.Regularizer;
@@ -124,7 +125,7 @@ public abstract class BaseConvTranspose<S extends BaseConvTranspose<S>> extends 
     if (p != null && s != null) {
       for (int i = 0; i < rank; i++) {
         if (p[i] >= s[i]) {
-          throw new IllegalArgumentException(
+          throw new ArgumentException(
               "layer '"
                   + name()
                   + "': Strides must be greater than output padding. Received strides="

@@ -10,6 +10,7 @@ import dev.kiln.api.layers.LayerArgs;
 import dev.kiln.api.layers.Weight;
 import dev.kiln.api.ops.Ops;
 import dev.kiln.api.registry.Arg;
+import dev.kiln.api.registry.ArgumentException;
 import dev.kiln.api.regularizers.Regularizer;
 import dev.kiln.spi.Shape;
 import dev.kiln.spi.ir.Padding;
@@ -95,13 +96,13 @@ public abstract class ConvLayer<S extends ConvLayer<S>> extends Layer {
    * Checks arguments against each other (a single argument is checked by its declaration); runs
    * after every setter and again when the layer is built, since a config sets them in any order.
    *
-   * @throws IllegalArgumentException naming the layer and the arguments
+   * @throws ArgumentException naming the layer and the arguments
    */
   protected void checkArguments() {
     int[] s = arg("strides");
     int[] d = arg("dilation_rate");
     if (s != null && d != null && max(s) > 1 && max(d) > 1) {
-      throw new IllegalArgumentException(
+      throw new ArgumentException(
           "layer '"
               + name()
               + "': `strides > 1` not supported in conjunction with `dilation_rate > 1`. Received:"
