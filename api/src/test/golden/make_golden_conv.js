@@ -409,3 +409,60 @@ fs.writeFileSync(path.join(OUT, 'tfjs-conv.json'), pretty({
   cases,
 }) + '\n');
 console.log(`${cases.length} cases`);
+
+// ------------------------------------------------------------------ configs
+
+// TF.js's Keras JSON (snake_case) for each layer it has, with non-default arguments, applied in a
+// functional model so that the form comes from TF.js's own serialization: LayerConfigGoldenTest
+// reads tfjs-layer-configs-conv.json beside tfjs-layer-configs.json.
+function layerConfigs() {
+  const cases = {
+    Conv1D: [L.conv1d({filters: 3, kernelSize: 2, strides: 2, padding: 'same', activation: 'relu',
+      kernelRegularizer: tf.regularizers.l2({l2: 0.01}), name: 'golden_conv1d'}), [8, 2]],
+    Conv2D: [L.conv2d({filters: 4, kernelSize: [3, 2], dilationRate: 2, useBias: false,
+      dataFormat: 'channelsFirst', name: 'golden_conv2d'}), [2, 8, 8]],
+    Conv3D: [L.conv3d({filters: 2, kernelSize: 2, strides: [1, 2, 2], padding: 'same',
+      name: 'golden_conv3d'}), [4, 4, 4, 1]],
+    Conv2DTranspose: [L.conv2dTranspose({filters: 3, kernelSize: 3, strides: 2, padding: 'same',
+      name: 'golden_conv2d_transpose'}), [4, 4, 2]],
+    Conv3DTranspose: [L.conv3dTranspose({filters: 2, kernelSize: 2, strides: 2,
+      name: 'golden_conv3d_transpose'}), [2, 2, 2, 1]],
+    DepthwiseConv2D: [L.depthwiseConv2d({kernelSize: 3, depthMultiplier: 2, padding: 'same',
+      name: 'golden_depthwise_conv2d'}), [5, 5, 3]],
+    SeparableConv2D: [L.separableConv2d({filters: 4, kernelSize: 3, depthMultiplier: 2,
+      strides: 2, name: 'golden_separable_conv2d'}), [7, 7, 3]],
+    MaxPooling1D: [L.maxPooling1d({poolSize: 3, strides: 2, padding: 'same',
+      name: 'golden_max_pooling1d'}), [8, 2]],
+    MaxPooling2D: [L.maxPooling2d({poolSize: [2, 3], name: 'golden_max_pooling2d'}), [6, 6, 2]],
+    MaxPooling3D: [L.maxPooling3d({poolSize: 2, strides: 1, padding: 'same',
+      name: 'golden_max_pooling3d'}), [4, 4, 4, 1]],
+    AveragePooling1D: [L.averagePooling1d({poolSize: 2, name: 'golden_average_pooling1d'}), [8, 2]],
+    AveragePooling2D: [L.averagePooling2d({poolSize: 3, strides: 2, padding: 'same',
+      dataFormat: 'channelsFirst', name: 'golden_average_pooling2d'}), [2, 6, 6]],
+    AveragePooling3D: [L.averagePooling3d({poolSize: [2, 2, 1], name: 'golden_average_pooling3d'}),
+      [4, 4, 4, 1]],
+    GlobalMaxPooling1D: [L.globalMaxPooling1d({name: 'golden_global_max_pooling1d'}), [5, 3]],
+    GlobalMaxPooling2D: [L.globalMaxPooling2d({dataFormat: 'channelsFirst',
+      name: 'golden_global_max_pooling2d'}), [3, 4, 4]],
+    GlobalAveragePooling1D: [L.globalAveragePooling1d({name: 'golden_global_average_pooling1d'}),
+      [5, 3]],
+    GlobalAveragePooling2D: [L.globalAveragePooling2d({name: 'golden_global_average_pooling2d'}),
+      [4, 4, 3]],
+  };
+  const out = {};
+  for (const [cls, [layer, shape]] of Object.entries(cases)) {
+    const input = tf.input({shape});
+    const json = tf.model({inputs: input, outputs: layer.apply(input)}).toJSON(null, false);
+    const entry = json.config.layers.find((l) => l.config.name === layer.name);
+    if (entry.class_name !== cls) throw new Error(`${cls}: TF.js wrote ${entry.class_name}`);
+    out[cls] = entry.config;
+  }
+  return out;
+}
+
+fs.writeFileSync(path.join(OUT, 'tfjs-layer-configs-conv.json'), pretty({
+  generated_by: 'api/src/test/golden/make_golden_conv.js',
+  tfjs_version: tf.version.tfjs,
+  note: 'Keras JSON configs (snake_case) as TF.js serializes them: Keras-2-era keys.',
+  layers: layerConfigs(),
+}) + '\n');

@@ -233,7 +233,7 @@ class ConvolutionLayersTest {
     assertMessage(
         ArgumentException.class,
         () -> new Conv2DTranspose(2, 3).strides(2).outputPadding(2),
-        "greater than output padding");
+        "`output_padding` must be < `strides`");
     assertMessage(ArgumentException.class, () -> new Conv3D(2, 3, 3), "`kernel_size`", "list of 3");
   }
 

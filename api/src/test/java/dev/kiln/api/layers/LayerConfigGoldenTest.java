@@ -26,13 +26,77 @@ import org.junit.jupiter.api.TestFactory;
  */
 class LayerConfigGoldenTest {
   private static final Map<String, Object> TFJS =
-      GoldenJson.obj(GoldenJson.resource("/golden/tfjs-layer-configs.json"), "layers");
+      merged("tfjs-layer-configs", GoldenJson.resource("/golden/tfjs-layer-configs.json"));
   private static final Map<String, Object> KERAS3 =
-      GoldenJson.obj(GoldenJson.resource("/golden/keras3-layer-configs.json"), "layers");
+      merged("keras3-layer-configs", GoldenJson.resource("/golden/keras3-layer-configs.json"));
+
+  /**
+   * The layers of a golden file and of its family files beside it ({@code
+   * keras3-layer-configs-conv.json} for {@code keras3-layer-configs.json}), so that each layer
+   * family keeps its goldens in its own file.
+   */
+  private static Map<String, Object> merged(String stem, Map<String, Object> main) {
+    Map<String, Object> all = new java.util.LinkedHashMap<>(GoldenJson.obj(main, "layers"));
+    for (Map<String, Object> f : familyFiles(stem)) {
+      all.putAll(GoldenJson.obj(f, "layers"));
+    }
+    return all;
+  }
+
+  /** The parsed {@code <stem>-<family>.json} files under {@code golden/}, by name. */
+  private static List<Map<String, Object>> familyFiles(String stem) {
+    try {
+      java.nio.file.Path dir =
+          java.nio.file.Path.of(LayerConfigGoldenTest.class.getResource("/golden").toURI());
+      List<Map<String, Object>> out = new ArrayList<>();
+      try (Stream<java.nio.file.Path> files = java.nio.file.Files.list(dir)) {
+        for (java.nio.file.Path f : files.sorted().toList()) {
+          String n = f.getFileName().toString();
+          if (n.startsWith(stem + "-") && n.endsWith(".json")) {
+            out.add(GoldenJson.resource("/golden/" + n));
+          }
+        }
+      }
+      return out;
+    } catch (java.io.IOException | java.net.URISyntaxException e) {
+      throw new IllegalStateException("cannot list the golden configs", e);
+    }
+  }
+
+  /**
+   * The union of the family files' lists (Keras 3 family files may carry {@code not_in_tfjs},
+   * {@code dropped_in_keras3} and {@code added_in_keras3}, as the sets below).
+   */
+  @SuppressWarnings("unchecked")
+  private static Set<String> familyList(String key) {
+    Set<String> out = new TreeSet<>();
+    for (Map<String, Object> f : familyFiles("keras3-layer-configs")) {
+      Object v = f.get(key);
+      if (v instanceof List<?> l) {
+        out.addAll((List<String>) l);
+      }
+    }
+    return out;
+  }
+
+  @SuppressWarnings("unchecked")
+  private static Map<String, Set<String>> familyMap(Map<String, Set<String>> base, String key) {
+    Map<String, Set<String>> out = new java.util.HashMap<>(base);
+    for (Map<String, Object> f : familyFiles("keras3-layer-configs")) {
+      Object v = f.get(key);
+      if (v instanceof Map<?, ?> m) {
+        for (Map.Entry<?, ?> e : m.entrySet()) {
+          out.put((String) e.getKey(), new TreeSet<>((List<String>) e.getValue()));
+        }
+      }
+    }
+    return out;
+  }
 
   /** Registered layers TF.js 4 does not have: only the Keras 3 golden checks them. */
   private static final Set<String> NOT_IN_TFJS =
-      Set.of("Identity", "InputLayer", "Normalization", "Subtract");
+      union(
+          Set.of("Identity", "InputLayer", "Normalization", "Subtract"), familyList("not_in_tfjs"));
 
   /**
    * Keys TF.js (Keras 2's format) writes that Keras 3 no longer writes, per golden entry: Keras 3
@@ -41,21 +105,31 @@ class LayerConfigGoldenTest {
    * one is set (Embedding still always writes it).
    */
   private static final Map<String, Set<String>> DROPPED_IN_KERAS3 =
-      Map.of(
-          "Dense", Set.of("activity_regularizer"),
-          "DenseWithInputShape", Set.of("activity_regularizer", "batch_input_shape"),
-          "Embedding", Set.of("batch_input_shape", "input_length"));
+      familyMap(
+          Map.of(
+              "Dense", Set.of("activity_regularizer"),
+              "DenseWithInputShape", Set.of("activity_regularizer", "batch_input_shape"),
+              "Embedding", Set.of("batch_input_shape", "input_length")),
+          "dropped_in_keras3");
 
   /**
    * Keys Keras 3 writes that TF.js does not, besides {@code dtype} (which Keras 3 writes for every
    * layer and TF.js only for a layer with an input shape).
    */
   private static final Map<String, Set<String>> ADDED_IN_KERAS3 =
-      Map.of(
-          "Dense", Set.of("quantization_config"),
-          "DenseWithInputShape", Set.of("quantization_config"),
-          "Embedding", Set.of("quantization_config"),
-          "Flatten", Set.of("data_format"));
+      familyMap(
+          Map.of(
+              "Dense", Set.of("quantization_config"),
+              "DenseWithInputShape", Set.of("quantization_config"),
+              "Embedding", Set.of("quantization_config"),
+              "Flatten", Set.of("data_format")),
+          "added_in_keras3");
+
+  private static Set<String> union(Set<String> a, Set<String> b) {
+    Set<String> out = new TreeSet<>(a);
+    out.addAll(b);
+    return out;
+  }
 
   @TestFactory
   Stream<DynamicTest> configsMatchKeras() {

@@ -128,10 +128,10 @@ public abstract class BaseConvTranspose<S extends BaseConvTranspose<S>> extends 
           throw new ArgumentException(
               "layer '"
                   + name()
-                  + "': Strides must be greater than output padding. Received strides="
-                  + Arrays.toString(s)
-                  + ", output_padding="
-                  + Arrays.toString(p));
+                  + "': `output_padding` must be < `strides`. output_padding="
+                  + Arrays.toString(p)
+                  + ", strides="
+                  + Arrays.toString(s));
         }
       }
     }
