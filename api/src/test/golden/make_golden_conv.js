@@ -252,7 +252,8 @@ function transposes() {
 
 function depthwiseAndSeparable() {
   {
-    const x = randomTensor([2, 5, 6, 3]);
+    // 6 rows, window 3, stride 2: one padded row, after the data.
+    const x = randomTensor([2, 6, 6, 3]);
     const k = randomTensor([3, 2, 3, 2]);
     const b = randomTensor([6]);
     const y = runLayer(
@@ -271,7 +272,7 @@ function depthwiseAndSeparable() {
   }
   {
     // DepthwiseConv1D (TF.js lacks it): over a height of 1.
-    const x = randomTensor([2, 7, 3]);
+    const x = randomTensor([2, 8, 3]);
     const k = randomTensor([3, 3, 2]);
     const b = randomTensor([6]);
     const y2 = tf.depthwiseConv2d(tf.expandDims(x, 1), tf.expandDims(k, 0), [1, 2], 'same');
@@ -280,7 +281,7 @@ function depthwiseAndSeparable() {
         {kernel_size: 3, depth_multiplier: 2, strides: 2, padding: 'same'}, x, [k, b], y);
   }
   {
-    const x = randomTensor([2, 5, 5, 3]);
+    const x = randomTensor([2, 6, 6, 3]);
     const dk = randomTensor([3, 3, 3, 2]);
     const pk = randomTensor([1, 1, 6, 4]);
     const b = randomTensor([4]);
@@ -305,7 +306,7 @@ function depthwiseAndSeparable() {
   }
   {
     // SeparableConv1D (TF.js lacks it): over a height of 1.
-    const x = randomTensor([2, 8, 2]);
+    const x = randomTensor([2, 7, 2]);
     const dk = randomTensor([4, 2, 2]);
     const pk = randomTensor([1, 4, 3]);
     const b = randomTensor([3]);
