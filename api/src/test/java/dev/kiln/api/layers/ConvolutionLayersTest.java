@@ -211,6 +211,18 @@ class ConvolutionLayersTest {
     assertEquals(List.of(5), fromKeras.getConfig().get("kernel_size"));
     assertEquals(List.of(2), fromKeras.getConfig().get("strides"));
     assertEquals(List.of(2, 2, 2), new Conv3DTranspose(1, 2).getConfig().get("kernel_size"));
+    // Keras's aliases find the same classes.
+    assertEquals("Conv2D", Layers.fromConfig("Convolution2D", keras("filters", 1)).className());
+    assertEquals(
+        "SeparableConv1D",
+        Layers.fromConfig("SeparableConvolution1D", keras("filters", 1)).className());
+  }
+
+  private static Map<String, Object> keras(String key, Object value) {
+    Map<String, Object> c = new LinkedHashMap<>();
+    c.put(key, value);
+    c.put("kernel_size", 3);
+    return c;
   }
 
   @Test

@@ -125,5 +125,8 @@ class PoolingLayersTest {
     assertEquals(List.of(2, 2, 2), new AveragePooling3D().getConfig().get("pool_size"));
     assertEquals(List.of(1, 1), new AveragePooling2D(2).strides(1).getConfig().get("strides"));
     assertEquals(false, new GlobalAveragePooling2D().getConfig().get("keepdims"));
+    // Keras's aliases find the same classes.
+    assertEquals("AveragePooling1D", Layers.fromConfig("AvgPool1D", Map.of()).className());
+    assertEquals("GlobalMaxPooling3D", Layers.fromConfig("GlobalMaxPool3D", Map.of()).className());
   }
 }

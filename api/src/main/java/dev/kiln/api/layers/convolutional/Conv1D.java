@@ -14,9 +14,9 @@ import java.util.Map;
  * }
  */
 public class Conv1D extends BaseConv<Conv1D> {
-  /** Conv1D's declaration: its Keras class name and arguments. */
+  /** Conv1D's declaration: its Keras class name (alias {@code Convolution1D}) and arguments. */
   public static final KerasClass<Conv1D> KERAS =
-      declare("Conv1D", Conv1D.class, 1, true, Conv1D::new);
+      declare("Conv1D", Conv1D.class, 1, true, Conv1D::new).aliases("Convolution1D");
 
   /**
    * A convolution of {@code filters} outputs with a window of {@code kernelSize} (one value for

@@ -15,9 +15,13 @@ import java.util.Map;
  * }
  */
 public class Conv1DTranspose extends BaseConvTranspose<Conv1DTranspose> {
-  /** Conv1DTranspose's declaration: its Keras class name and arguments. */
+  /**
+   * Conv1DTranspose's declaration: its Keras class name (alias {@code Convolution1DTranspose}) and
+   * arguments.
+   */
   public static final KerasClass<Conv1DTranspose> KERAS =
-      declare("Conv1DTranspose", Conv1DTranspose.class, 1, Conv1DTranspose::new);
+      declare("Conv1DTranspose", Conv1DTranspose.class, 1, Conv1DTranspose::new)
+          .aliases("Convolution1DTranspose");
 
   /**
    * A transposed convolution of {@code filters} outputs with a window of {@code kernelSize} (one

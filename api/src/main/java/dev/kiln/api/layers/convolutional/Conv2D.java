@@ -14,9 +14,9 @@ import java.util.Map;
  * }
  */
 public class Conv2D extends BaseConv<Conv2D> {
-  /** Conv2D's declaration: its Keras class name and arguments. */
+  /** Conv2D's declaration: its Keras class name (alias {@code Convolution2D}) and arguments. */
   public static final KerasClass<Conv2D> KERAS =
-      declare("Conv2D", Conv2D.class, 2, false, Conv2D::new);
+      declare("Conv2D", Conv2D.class, 2, false, Conv2D::new).aliases("Convolution2D");
 
   /**
    * A convolution of {@code filters} outputs with a window of {@code kernelSize} (one value for

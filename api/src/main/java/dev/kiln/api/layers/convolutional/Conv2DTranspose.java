@@ -15,9 +15,13 @@ import java.util.Map;
  * }
  */
 public class Conv2DTranspose extends BaseConvTranspose<Conv2DTranspose> {
-  /** Conv2DTranspose's declaration: its Keras class name and arguments. */
+  /**
+   * Conv2DTranspose's declaration: its Keras class name (alias {@code Convolution2DTranspose}) and
+   * arguments.
+   */
   public static final KerasClass<Conv2DTranspose> KERAS =
-      declare("Conv2DTranspose", Conv2DTranspose.class, 2, Conv2DTranspose::new);
+      declare("Conv2DTranspose", Conv2DTranspose.class, 2, Conv2DTranspose::new)
+          .aliases("Convolution2DTranspose");
 
   /**
    * A transposed convolution of {@code filters} outputs with a window of {@code kernelSize} (one

@@ -14,9 +14,9 @@ import java.util.Map;
  * }
  */
 public class Conv3D extends BaseConv<Conv3D> {
-  /** Conv3D's declaration: its Keras class name and arguments. */
+  /** Conv3D's declaration: its Keras class name (alias {@code Convolution3D}) and arguments. */
   public static final KerasClass<Conv3D> KERAS =
-      declare("Conv3D", Conv3D.class, 3, false, Conv3D::new);
+      declare("Conv3D", Conv3D.class, 3, false, Conv3D::new).aliases("Convolution3D");
 
   /**
    * A convolution of {@code filters} outputs with a window of {@code kernelSize} (one value for

@@ -15,9 +15,13 @@ import java.util.Map;
  * }
  */
 public class Conv3DTranspose extends BaseConvTranspose<Conv3DTranspose> {
-  /** Conv3DTranspose's declaration: its Keras class name and arguments. */
+  /**
+   * Conv3DTranspose's declaration: its Keras class name (alias {@code Convolution3DTranspose}) and
+   * arguments.
+   */
   public static final KerasClass<Conv3DTranspose> KERAS =
-      declare("Conv3DTranspose", Conv3DTranspose.class, 3, Conv3DTranspose::new);
+      declare("Conv3DTranspose", Conv3DTranspose.class, 3, Conv3DTranspose::new)
+          .aliases("Convolution3DTranspose");
 
   /**
    * A transposed convolution of {@code filters} outputs with a window of {@code kernelSize} (one

@@ -14,9 +14,13 @@ import java.util.Map;
  * }
  */
 public class SeparableConv1D extends BaseSeparableConv<SeparableConv1D> {
-  /** SeparableConv1D's declaration: its Keras class name and arguments. */
+  /**
+   * SeparableConv1D's declaration: its Keras class name (alias {@code SeparableConvolution1D}) and
+   * arguments.
+   */
   public static final KerasClass<SeparableConv1D> KERAS =
-      declare("SeparableConv1D", SeparableConv1D.class, 1, SeparableConv1D::new);
+      declare("SeparableConv1D", SeparableConv1D.class, 1, SeparableConv1D::new)
+          .aliases("SeparableConvolution1D");
 
   /**
    * A separable convolution of {@code filters} outputs with a window of {@code kernelSize} (one

@@ -14,9 +14,13 @@ import java.util.Map;
  * }
  */
 public class SeparableConv2D extends BaseSeparableConv<SeparableConv2D> {
-  /** SeparableConv2D's declaration: its Keras class name and arguments. */
+  /**
+   * SeparableConv2D's declaration: its Keras class name (alias {@code SeparableConvolution2D}) and
+   * arguments.
+   */
   public static final KerasClass<SeparableConv2D> KERAS =
-      declare("SeparableConv2D", SeparableConv2D.class, 2, SeparableConv2D::new);
+      declare("SeparableConv2D", SeparableConv2D.class, 2, SeparableConv2D::new)
+          .aliases("SeparableConvolution2D");
 
   /**
    * A separable convolution of {@code filters} outputs with a window of {@code kernelSize} (one

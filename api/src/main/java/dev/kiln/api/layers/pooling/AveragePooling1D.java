@@ -16,9 +16,12 @@ import java.util.Map;
  * }
  */
 public class AveragePooling1D extends BasePooling<AveragePooling1D> {
-  /** AveragePooling1D's declaration: its Keras class name and arguments. */
+  /**
+   * AveragePooling1D's declaration: its Keras class name (alias {@code AvgPool1D}) and arguments.
+   */
   public static final KerasClass<AveragePooling1D> KERAS =
-      declare("AveragePooling1D", AveragePooling1D.class, 1, AveragePooling1D::new);
+      declare("AveragePooling1D", AveragePooling1D.class, 1, AveragePooling1D::new)
+          .aliases("AvgPool1D");
 
   /** Pooling over windows of 2 on every axis, strides equal to the window. */
   public AveragePooling1D() {

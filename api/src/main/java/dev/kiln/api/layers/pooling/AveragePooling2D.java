@@ -16,9 +16,12 @@ import java.util.Map;
  * }
  */
 public class AveragePooling2D extends BasePooling<AveragePooling2D> {
-  /** AveragePooling2D's declaration: its Keras class name and arguments. */
+  /**
+   * AveragePooling2D's declaration: its Keras class name (alias {@code AvgPool2D}) and arguments.
+   */
   public static final KerasClass<AveragePooling2D> KERAS =
-      declare("AveragePooling2D", AveragePooling2D.class, 2, AveragePooling2D::new);
+      declare("AveragePooling2D", AveragePooling2D.class, 2, AveragePooling2D::new)
+          .aliases("AvgPool2D");
 
   /** Pooling over windows of 2 on every axis, strides equal to the window. */
   public AveragePooling2D() {

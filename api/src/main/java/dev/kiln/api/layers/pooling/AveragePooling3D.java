@@ -17,9 +17,12 @@ import java.util.Map;
  * }
  */
 public class AveragePooling3D extends BasePooling<AveragePooling3D> {
-  /** AveragePooling3D's declaration: its Keras class name and arguments. */
+  /**
+   * AveragePooling3D's declaration: its Keras class name (alias {@code AvgPool3D}) and arguments.
+   */
   public static final KerasClass<AveragePooling3D> KERAS =
-      declare("AveragePooling3D", AveragePooling3D.class, 3, AveragePooling3D::new);
+      declare("AveragePooling3D", AveragePooling3D.class, 3, AveragePooling3D::new)
+          .aliases("AvgPool3D");
 
   /** Pooling over windows of 2 on every axis, strides equal to the window. */
   public AveragePooling3D() {

@@ -17,9 +17,13 @@ import java.util.Map;
  * }
  */
 public class GlobalAveragePooling1D extends GlobalPooling<GlobalAveragePooling1D> {
-  /** GlobalAveragePooling1D's declaration: its Keras class name and arguments. */
+  /**
+   * GlobalAveragePooling1D's declaration: its Keras class name (alias {@code GlobalAvgPool1D}) and
+   * arguments.
+   */
   public static final KerasClass<GlobalAveragePooling1D> KERAS =
-      declare("GlobalAveragePooling1D", GlobalAveragePooling1D.class, GlobalAveragePooling1D::new);
+      declare("GlobalAveragePooling1D", GlobalAveragePooling1D.class, GlobalAveragePooling1D::new)
+          .aliases("GlobalAvgPool1D");
 
   /** A global average pooling. */
   public GlobalAveragePooling1D() {

@@ -15,9 +15,13 @@ import java.util.Map;
  * }
  */
 public class GlobalAveragePooling2D extends GlobalPooling<GlobalAveragePooling2D> {
-  /** GlobalAveragePooling2D's declaration: its Keras class name and arguments. */
+  /**
+   * GlobalAveragePooling2D's declaration: its Keras class name (alias {@code GlobalAvgPool2D}) and
+   * arguments.
+   */
   public static final KerasClass<GlobalAveragePooling2D> KERAS =
-      declare("GlobalAveragePooling2D", GlobalAveragePooling2D.class, GlobalAveragePooling2D::new);
+      declare("GlobalAveragePooling2D", GlobalAveragePooling2D.class, GlobalAveragePooling2D::new)
+          .aliases("GlobalAvgPool2D");
 
   /** A global average pooling. */
   public GlobalAveragePooling2D() {

@@ -15,9 +15,13 @@ import java.util.Map;
  * }
  */
 public class GlobalAveragePooling3D extends GlobalPooling<GlobalAveragePooling3D> {
-  /** GlobalAveragePooling3D's declaration: its Keras class name and arguments. */
+  /**
+   * GlobalAveragePooling3D's declaration: its Keras class name (alias {@code GlobalAvgPool3D}) and
+   * arguments.
+   */
   public static final KerasClass<GlobalAveragePooling3D> KERAS =
-      declare("GlobalAveragePooling3D", GlobalAveragePooling3D.class, GlobalAveragePooling3D::new);
+      declare("GlobalAveragePooling3D", GlobalAveragePooling3D.class, GlobalAveragePooling3D::new)
+          .aliases("GlobalAvgPool3D");
 
   /** A global average pooling. */
   public GlobalAveragePooling3D() {

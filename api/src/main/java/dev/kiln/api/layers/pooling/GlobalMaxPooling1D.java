@@ -15,9 +15,13 @@ import java.util.Map;
  * }
  */
 public class GlobalMaxPooling1D extends GlobalPooling<GlobalMaxPooling1D> {
-  /** GlobalMaxPooling1D's declaration: its Keras class name and arguments. */
+  /**
+   * GlobalMaxPooling1D's declaration: its Keras class name (alias {@code GlobalMaxPool1D}) and
+   * arguments.
+   */
   public static final KerasClass<GlobalMaxPooling1D> KERAS =
-      declare("GlobalMaxPooling1D", GlobalMaxPooling1D.class, GlobalMaxPooling1D::new);
+      declare("GlobalMaxPooling1D", GlobalMaxPooling1D.class, GlobalMaxPooling1D::new)
+          .aliases("GlobalMaxPool1D");
 
   /** A global max pooling. */
   public GlobalMaxPooling1D() {

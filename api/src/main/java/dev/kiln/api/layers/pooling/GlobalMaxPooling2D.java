@@ -15,9 +15,13 @@ import java.util.Map;
  * }
  */
 public class GlobalMaxPooling2D extends GlobalPooling<GlobalMaxPooling2D> {
-  /** GlobalMaxPooling2D's declaration: its Keras class name and arguments. */
+  /**
+   * GlobalMaxPooling2D's declaration: its Keras class name (alias {@code GlobalMaxPool2D}) and
+   * arguments.
+   */
   public static final KerasClass<GlobalMaxPooling2D> KERAS =
-      declare("GlobalMaxPooling2D", GlobalMaxPooling2D.class, GlobalMaxPooling2D::new);
+      declare("GlobalMaxPooling2D", GlobalMaxPooling2D.class, GlobalMaxPooling2D::new)
+          .aliases("GlobalMaxPool2D");
 
   /** A global max pooling. */
   public GlobalMaxPooling2D() {

@@ -15,9 +15,13 @@ import java.util.Map;
  * }
  */
 public class GlobalMaxPooling3D extends GlobalPooling<GlobalMaxPooling3D> {
-  /** GlobalMaxPooling3D's declaration: its Keras class name and arguments. */
+  /**
+   * GlobalMaxPooling3D's declaration: its Keras class name (alias {@code GlobalMaxPool3D}) and
+   * arguments.
+   */
   public static final KerasClass<GlobalMaxPooling3D> KERAS =
-      declare("GlobalMaxPooling3D", GlobalMaxPooling3D.class, GlobalMaxPooling3D::new);
+      declare("GlobalMaxPooling3D", GlobalMaxPooling3D.class, GlobalMaxPooling3D::new)
+          .aliases("GlobalMaxPool3D");
 
   /** A global max pooling. */
   public GlobalMaxPooling3D() {

@@ -16,9 +16,9 @@ import java.util.Map;
  * }
  */
 public class MaxPooling1D extends BasePooling<MaxPooling1D> {
-  /** MaxPooling1D's declaration: its Keras class name and arguments. */
+  /** MaxPooling1D's declaration: its Keras class name (alias {@code MaxPool1D}) and arguments. */
   public static final KerasClass<MaxPooling1D> KERAS =
-      declare("MaxPooling1D", MaxPooling1D.class, 1, MaxPooling1D::new);
+      declare("MaxPooling1D", MaxPooling1D.class, 1, MaxPooling1D::new).aliases("MaxPool1D");
 
   /** Pooling over windows of 2 on every axis, strides equal to the window. */
   public MaxPooling1D() {

@@ -16,9 +16,9 @@ import java.util.Map;
  * }
  */
 public class MaxPooling2D extends BasePooling<MaxPooling2D> {
-  /** MaxPooling2D's declaration: its Keras class name and arguments. */
+  /** MaxPooling2D's declaration: its Keras class name (alias {@code MaxPool2D}) and arguments. */
   public static final KerasClass<MaxPooling2D> KERAS =
-      declare("MaxPooling2D", MaxPooling2D.class, 2, MaxPooling2D::new);
+      declare("MaxPooling2D", MaxPooling2D.class, 2, MaxPooling2D::new).aliases("MaxPool2D");
 
   /** Pooling over windows of 2 on every axis, strides equal to the window. */
   public MaxPooling2D() {

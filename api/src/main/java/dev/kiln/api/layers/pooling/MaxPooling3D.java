@@ -16,9 +16,9 @@ import java.util.Map;
  * }
  */
 public class MaxPooling3D extends BasePooling<MaxPooling3D> {
-  /** MaxPooling3D's declaration: its Keras class name and arguments. */
+  /** MaxPooling3D's declaration: its Keras class name (alias {@code MaxPool3D}) and arguments. */
   public static final KerasClass<MaxPooling3D> KERAS =
-      declare("MaxPooling3D", MaxPooling3D.class, 3, MaxPooling3D::new);
+      declare("MaxPooling3D", MaxPooling3D.class, 3, MaxPooling3D::new).aliases("MaxPool3D");
 
   /** Pooling over windows of 2 on every axis, strides equal to the window. */
   public MaxPooling3D() {
