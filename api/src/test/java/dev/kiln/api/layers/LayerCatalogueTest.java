@@ -23,6 +23,8 @@ class LayerCatalogueTest {
     all.addAll(RegularizationLayersTest.cases());
     all.addAll(ActivationLayersTest.cases());
     all.addAll(RecurrentLayersTest.cases());
+    all.addAll(ConvolutionLayersTest.cases());
+    all.addAll(PoolingLayersTest.cases());
     return all;
   }
 

@@ -26,23 +26,88 @@ import org.junit.jupiter.api.TestFactory;
  */
 class LayerConfigGoldenTest {
   private static final Map<String, Object> TFJS =
-      GoldenJson.obj(GoldenJson.resource("/golden/tfjs-layer-configs.json"), "layers");
+      merged("tfjs-layer-configs", GoldenJson.resource("/golden/tfjs-layer-configs.json"));
   private static final Map<String, Object> KERAS3 =
-      GoldenJson.obj(GoldenJson.resource("/golden/keras3-layer-configs.json"), "layers");
+      merged("keras3-layer-configs", GoldenJson.resource("/golden/keras3-layer-configs.json"));
+
+  /**
+   * The layers of a golden file and of its family files beside it ({@code
+   * keras3-layer-configs-conv.json} for {@code keras3-layer-configs.json}), so that each layer
+   * family keeps its goldens in its own file.
+   */
+  private static Map<String, Object> merged(String stem, Map<String, Object> main) {
+    Map<String, Object> all = new java.util.LinkedHashMap<>(GoldenJson.obj(main, "layers"));
+    for (Map<String, Object> f : familyFiles(stem)) {
+      all.putAll(GoldenJson.obj(f, "layers"));
+    }
+    return all;
+  }
+
+  /** The parsed {@code <stem>-<family>.json} files under {@code golden/}, by name. */
+  private static List<Map<String, Object>> familyFiles(String stem) {
+    try {
+      java.nio.file.Path dir =
+          java.nio.file.Path.of(LayerConfigGoldenTest.class.getResource("/golden").toURI());
+      List<Map<String, Object>> out = new ArrayList<>();
+      try (Stream<java.nio.file.Path> files = java.nio.file.Files.list(dir)) {
+        for (java.nio.file.Path f : files.sorted().toList()) {
+          String n = f.getFileName().toString();
+          if (n.startsWith(stem + "-") && n.endsWith(".json")) {
+            out.add(GoldenJson.resource("/golden/" + n));
+          }
+        }
+      }
+      return out;
+    } catch (java.io.IOException | java.net.URISyntaxException e) {
+      throw new IllegalStateException("cannot list the golden configs", e);
+    }
+  }
+
+  /**
+   * The union of the family files' lists (Keras 3 family files may carry {@code not_in_tfjs},
+   * {@code dropped_in_keras3} and {@code added_in_keras3}, as the sets below).
+   */
+  @SuppressWarnings("unchecked")
+  private static Set<String> familyList(String key) {
+    Set<String> out = new TreeSet<>();
+    for (Map<String, Object> f : familyFiles("keras3-layer-configs")) {
+      Object v = f.get(key);
+      if (v instanceof List<?> l) {
+        out.addAll((List<String>) l);
+      }
+    }
+    return out;
+  }
+
+  @SuppressWarnings("unchecked")
+  private static Map<String, Set<String>> familyMap(Map<String, Set<String>> base, String key) {
+    Map<String, Set<String>> out = new java.util.HashMap<>(base);
+    for (Map<String, Object> f : familyFiles("keras3-layer-configs")) {
+      Object v = f.get(key);
+      if (v instanceof Map<?, ?> m) {
+        for (Map.Entry<?, ?> e : m.entrySet()) {
+          out.put((String) e.getKey(), new TreeSet<>((List<String>) e.getValue()));
+        }
+      }
+    }
+    return out;
+  }
 
   /** Registered layers TF.js 4 does not have: only the Keras 3 golden checks them. */
   private static final Set<String> NOT_IN_TFJS =
-      Set.of(
-          "Identity",
-          "InputLayer",
-          "Normalization",
-          "Subtract",
-          "ActivityRegularization",
-          "GroupNormalization",
-          "RMSNormalization",
-          "SpatialDropout2D",
-          "SpatialDropout3D",
-          "UnitNormalization");
+      union(
+          Set.of(
+              "Identity",
+              "InputLayer",
+              "Normalization",
+              "Subtract",
+              "ActivityRegularization",
+              "GroupNormalization",
+              "RMSNormalization",
+              "SpatialDropout2D",
+              "SpatialDropout3D",
+              "UnitNormalization"),
+          familyList("not_in_tfjs"));
 
   /** The cell arguments TF.js repeats at the top level of an RNN's config. */
   private static final Set<String> RNN_CELL_KEYS =
@@ -73,49 +138,61 @@ class LayerConfigGoldenTest {
    * one is set (Embedding still always writes it).
    */
   private static final Map<String, Set<String>> DROPPED_IN_KERAS3 =
-      Map.of(
-          "Dense", Set.of("activity_regularizer"),
-          "DenseWithInputShape", Set.of("activity_regularizer", "batch_input_shape"),
-          "Embedding", Set.of("batch_input_shape", "input_length"),
-          // Keras 3 renamed LeakyReLU's alpha (it still reads it); its spatial dropouts write
-          // neither Dropout's noise_shape nor trainable.
-          "LeakyReLU", Set.of("alpha"),
-          "SpatialDropout1D", Set.of("noise_shape", "trainable"),
-          // TF.js writes Keras 2's `implementation`; Keras 3's RNN writes its cell's arguments only
-          // under `cell`, where TF.js repeats them at the top level.
-          "LSTM", Set.of("implementation"),
-          "GRU", Set.of("implementation"),
-          "RNN", RNN_CELL_KEYS,
-          "ConvLSTM2D", Set.of("implementation"));
+      familyMap(
+          Map.of(
+              "Dense", Set.of("activity_regularizer"),
+              "DenseWithInputShape", Set.of("activity_regularizer", "batch_input_shape"),
+              "Embedding", Set.of("batch_input_shape", "input_length"),
+              // Keras 3 renamed LeakyReLU's alpha (it still reads it); its spatial dropouts write
+              // neither Dropout's noise_shape nor trainable.
+              "LeakyReLU", Set.of("alpha"),
+              "SpatialDropout1D", Set.of("noise_shape", "trainable"),
+              // TF.js writes Keras 2's `implementation`; Keras 3's RNN writes its cell's arguments
+              // only
+              // under `cell`, where TF.js repeats them at the top level.
+              "LSTM", Set.of("implementation"),
+              "GRU", Set.of("implementation"),
+              "RNN", RNN_CELL_KEYS,
+              "ConvLSTM2D", Set.of("implementation")),
+          "dropped_in_keras3");
 
   /**
    * Keys Keras 3 writes that TF.js does not, besides {@code dtype} (which Keras 3 writes for every
    * layer and TF.js only for a layer with an input shape).
    */
   private static final Map<String, Set<String>> ADDED_IN_KERAS3 =
-      Map.ofEntries(
-          Map.entry("Dense", Set.of("quantization_config")),
-          Map.entry("DenseWithInputShape", Set.of("quantization_config")),
-          Map.entry("Embedding", Set.of("quantization_config")),
-          Map.entry("Flatten", Set.of("data_format")),
-          Map.entry("BatchNormalization", Set.of("synchronized")),
-          Map.entry(
-              "LayerNormalization", Set.of("rms_scaling", "beta_constraint", "gamma_constraint")),
-          Map.entry("ReLU", Set.of("negative_slope", "threshold")),
-          Map.entry("LeakyReLU", Set.of("negative_slope")),
-          Map.entry("GaussianNoise", Set.of("seed")),
-          Map.entry("GaussianDropout", Set.of("seed")),
-          Map.entry("AlphaDropout", Set.of("noise_shape", "seed")),
-          Map.entry("SimpleRNN", Set.of("zero_output_for_mask", "seed")),
-          Map.entry("LSTM", Set.of("zero_output_for_mask", "seed")),
-          Map.entry("GRU", Set.of("zero_output_for_mask", "seed")),
-          Map.entry("ConvLSTM2D", Set.of("zero_output_for_mask", "seed")),
-          Map.entry("RNN", Set.of("zero_output_for_mask")),
-          Map.entry("SimpleRNNCell", Set.of("seed")),
-          Map.entry("LSTMCell", Set.of("seed")),
-          Map.entry("GRUCell", Set.of("seed")),
-          // Keras 3 always writes the backward layer; TF.js never does.
-          Map.entry("Bidirectional", Set.of("backward_layer")));
+      familyMap(
+          Map.ofEntries(
+              Map.entry("Dense", Set.of("quantization_config")),
+              Map.entry("DenseWithInputShape", Set.of("quantization_config")),
+              Map.entry("Embedding", Set.of("quantization_config")),
+              Map.entry("Flatten", Set.of("data_format")),
+              Map.entry("BatchNormalization", Set.of("synchronized")),
+              Map.entry(
+                  "LayerNormalization",
+                  Set.of("rms_scaling", "beta_constraint", "gamma_constraint")),
+              Map.entry("ReLU", Set.of("negative_slope", "threshold")),
+              Map.entry("LeakyReLU", Set.of("negative_slope")),
+              Map.entry("GaussianNoise", Set.of("seed")),
+              Map.entry("GaussianDropout", Set.of("seed")),
+              Map.entry("AlphaDropout", Set.of("noise_shape", "seed")),
+              Map.entry("SimpleRNN", Set.of("zero_output_for_mask", "seed")),
+              Map.entry("LSTM", Set.of("zero_output_for_mask", "seed")),
+              Map.entry("GRU", Set.of("zero_output_for_mask", "seed")),
+              Map.entry("ConvLSTM2D", Set.of("zero_output_for_mask", "seed")),
+              Map.entry("RNN", Set.of("zero_output_for_mask")),
+              Map.entry("SimpleRNNCell", Set.of("seed")),
+              Map.entry("LSTMCell", Set.of("seed")),
+              Map.entry("GRUCell", Set.of("seed")),
+              // Keras 3 always writes the backward layer; TF.js never does.
+              Map.entry("Bidirectional", Set.of("backward_layer"))),
+          "added_in_keras3");
+
+  private static Set<String> union(Set<String> a, Set<String> b) {
+    Set<String> out = new TreeSet<>(a);
+    out.addAll(b);
+    return out;
+  }
 
   @TestFactory
   Stream<DynamicTest> configsMatchKeras() {
