@@ -184,6 +184,9 @@ class ReshapingImageLayersTest {
   @Test
   void badArgumentsFailAtConstruction() {
     assertThrows(ArgumentException.class, () -> new ZeroPadding2D(-1));
+    ArgumentException e =
+        assertThrows(ArgumentException.class, () -> new Cropping2D(new int[][] {{1, -1}, {0, 0}}));
+    assertTrue(e.getMessage().contains("[[1, -1], [0, 0]]"), e.getMessage());
     assertThrows(ArgumentException.class, () -> new UpSampling2D(2, 0));
     assertThrows(ArgumentException.class, () -> new UpSampling2D(2).interpolation("bicubic"));
     assertThrows(ArgumentException.class, () -> new Resizing(0, 3));

@@ -31,7 +31,9 @@ import java.util.List;
  * last, the {@code attention_mask} {@code (batch, Tq, Tv)} (1 where a query step may attend to a
  * value step). Masks of the inputs (Masking, Embedding with {@code mask_zero}) and {@code
  * use_causal_mask} are combined with it as Keras does. Output {@code (batch, Tq, out)}, and with
- * {@link #returnAttentionScores(boolean)} the weights {@code (batch, num_heads, Tq, Tv)}.
+ * {@link #returnAttentionScores(boolean)} the weights {@code (batch, num_heads, Tq, Tv)}. The last
+ * three are Keras's call arguments, so they are settings of the layer here and not part of its
+ * config.
  *
  * {@snippet :
  * KerasTensor x = Input.of(16, 32);

@@ -58,7 +58,7 @@ public final class Cropping1D extends Layer {
    * @throws IllegalArgumentException unless there are 1 non-negative pairs
    */
   public Cropping1D(int[][] cropping) {
-    args().set(CROPPING, Spatial.copy(cropping));
+    args().set(CROPPING, Spatial.given(cropping, 1, "layer '" + name() + "'", "cropping"));
     this.inputSpec = InputSpec.ndim(3);
   }
 

@@ -62,7 +62,7 @@ public final class Cropping2D extends Layer {
    * @throws IllegalArgumentException unless there are 2 non-negative pairs
    */
   public Cropping2D(int[][] cropping) {
-    args().set(CROPPING, Spatial.copy(cropping));
+    args().set(CROPPING, Spatial.given(cropping, 2, "layer '" + name() + "'", "cropping"));
     this.inputSpec = InputSpec.ndim(4);
   }
 

@@ -62,7 +62,7 @@ public final class Cropping3D extends Layer {
    * @throws IllegalArgumentException unless there are 3 non-negative pairs
    */
   public Cropping3D(int[][] cropping) {
-    args().set(CROPPING, Spatial.copy(cropping));
+    args().set(CROPPING, Spatial.given(cropping, 3, "layer '" + name() + "'", "cropping"));
     this.inputSpec = InputSpec.ndim(5);
   }
 

@@ -2,6 +2,7 @@ package dev.kiln.api.layers.reshaping;
 
 import dev.kiln.api.ops.Ops;
 import dev.kiln.api.registry.Arg;
+import dev.kiln.api.registry.ArgumentException;
 import dev.kiln.spi.Shape;
 import dev.kiln.spi.ir.Value;
 import java.util.ArrayList;
@@ -40,7 +41,7 @@ final class Spatial {
       return false;
     }
     for (int[] p : v) {
-      if (p.length != 2 || p[0] < 0 || p[1] < 0) {
+      if (p == null || p.length != 2 || p[0] < 0 || p[1] < 0) {
         return false;
       }
     }
@@ -126,6 +127,26 @@ final class Spatial {
       out[i] = new int[] {perAxis[i], perAxis[i]};
     }
     return out;
+  }
+
+  /**
+   * A checked deep copy of {@code (before, after)} pairs given in Java, so a bad value is named
+   * readably and a caller's array never aliases the layer's argument.
+   *
+   * @throws ArgumentException unless there are {@code rank} pairs of non-negative amounts
+   */
+  static int[][] given(int[][] v, int rank, String layer, String key) {
+    if (v == null || !valid(v, rank)) {
+      throw new ArgumentException(
+          layer
+              + ": `"
+              + key
+              + "` must be "
+              + rank
+              + " pairs (before, after) of non-negative integers, got "
+              + Arrays.deepToString(v));
+    }
+    return copy(v);
   }
 
   /** A deep copy, so a caller's array never aliases a layer's argument. */

@@ -62,7 +62,7 @@ public final class ZeroPadding1D extends Layer {
    * @throws IllegalArgumentException unless there are 1 non-negative pairs
    */
   public ZeroPadding1D(int[][] padding) {
-    args().set(PADDING, Spatial.copy(padding));
+    args().set(PADDING, Spatial.given(padding, 1, "layer '" + name() + "'", "padding"));
     this.inputSpec = InputSpec.ndim(3);
   }
 

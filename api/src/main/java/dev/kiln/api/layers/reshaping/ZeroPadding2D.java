@@ -62,7 +62,7 @@ public final class ZeroPadding2D extends Layer {
    * @throws IllegalArgumentException unless there are 2 non-negative pairs
    */
   public ZeroPadding2D(int[][] padding) {
-    args().set(PADDING, Spatial.copy(padding));
+    args().set(PADDING, Spatial.given(padding, 2, "layer '" + name() + "'", "padding"));
     this.inputSpec = InputSpec.ndim(4);
   }
 

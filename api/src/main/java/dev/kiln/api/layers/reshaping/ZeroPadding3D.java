@@ -62,7 +62,7 @@ public final class ZeroPadding3D extends Layer {
    * @throws IllegalArgumentException unless there are 3 non-negative pairs
    */
   public ZeroPadding3D(int[][] padding) {
-    args().set(PADDING, Spatial.copy(padding));
+    args().set(PADDING, Spatial.given(padding, 3, "layer '" + name() + "'", "padding"));
     this.inputSpec = InputSpec.ndim(5);
   }
 
