@@ -75,6 +75,9 @@ public final class GroupQueryAttention extends Layer {
   /** A constraint on the biases. */
   public static final Arg<Constraint> BIAS_CONSTRAINT = LayerArgs.constraint("bias_constraint");
 
+  /** The dropout seed (kept for the config, which Keras writes it in). */
+  public static final Arg<Long> SEED = Arg.seed("seed");
+
   /** GroupQueryAttention's declaration. */
   public static final KerasClass<GroupQueryAttention> KERAS =
       KerasClass.of(
@@ -95,8 +98,9 @@ public final class GroupQueryAttention extends Layer {
               BIAS_REGULARIZER,
               ACTIVITY_REGULARIZER,
               KERNEL_CONSTRAINT,
-              BIAS_CONSTRAINT)
-          .tolerating("seed", "flash_attention");
+              BIAS_CONSTRAINT,
+              SEED)
+          .tolerating("flash_attention");
 
   private EinsumDense query;
   private EinsumDense key;
