@@ -21,7 +21,7 @@ import java.util.Map;
  * layers with max pooling, dropout and a softmax, trained with Adam on the 60,000 training images
  * and evaluated on the 10,000 test images.
  *
- * <p>Arguments: {@code [data dir] [epochs] [batch size]}; defaults {@code data/mnist}, 6 and 128.
+ * <p>Arguments: {@code [data dir] [epochs] [batch size]}; defaults {@code data/mnist}, 12 and 128.
  */
 public final class MnistCnn {
   private MnistCnn() {}
@@ -29,7 +29,7 @@ public final class MnistCnn {
   /** Runs the sample. */
   public static void main(String[] args) throws Exception {
     Path dir = Path.of(args.length > 0 ? args[0] : "data/mnist");
-    int epochs = args.length > 1 ? Integer.parseInt(args[1]) : 6;
+    int epochs = args.length > 1 ? Integer.parseInt(args[1]) : 12;
     int batchSize = args.length > 2 ? Integer.parseInt(args[2]) : 128;
     Kiln.setRandomSeed(42);
 

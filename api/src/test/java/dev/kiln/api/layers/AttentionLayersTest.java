@@ -256,6 +256,15 @@ class AttentionLayersTest {
   }
 
   @Test
+  void groupQueryAttentionAlsoReadsKerasPythonClassName() {
+    java.util.Map<String, Object> c = new java.util.HashMap<>();
+    c.put("head_dim", 4);
+    c.put("num_query_heads", 4);
+    c.put("num_key_value_heads", 2);
+    assertEquals("GroupQueryAttention", Layers.fromConfig("GroupedQueryAttention", c).className());
+  }
+
+  @Test
   void multiHeadAttentionHasKerasWeightNamesAndShapes() {
     MultiHeadAttention mha = new MultiHeadAttention(2, 3).valueDim(4);
     mha.applyAll(List.of(Input.of(4, 5), Input.of(6, 7)));

@@ -100,7 +100,10 @@ public final class GroupQueryAttention extends Layer {
               KERNEL_CONSTRAINT,
               BIAS_CONSTRAINT,
               SEED)
-          .tolerating("flash_attention");
+          .tolerating("flash_attention")
+          // Keras exports the layer as GroupQueryAttention, but its Python class, the name a
+          // saved Keras file carries, is GroupedQueryAttention.
+          .aliases("GroupedQueryAttention");
 
   private EinsumDense query;
   private EinsumDense key;
