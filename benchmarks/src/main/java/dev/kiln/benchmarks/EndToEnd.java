@@ -62,12 +62,10 @@ public final class EndToEnd {
                       repeat - 1,
                       () -> java("kiln", m, stepArg, Map.of()));
               case "kiln-api" ->
-                  m.equals("mlp")
-                      ? median(
-                          java("kiln-api", m, stepArg, Map.of()),
-                          repeat - 1,
-                          () -> java("kiln-api", m, stepArg, Map.of()))
-                      : skip("kiln-api", "LeNet needs Conv2D layers, a later issue");
+                  median(
+                      java("kiln-api", m, stepArg, Map.of()),
+                      repeat - 1,
+                      () -> java("kiln-api", m, stepArg, Map.of()));
               case "kiln-nd4j" ->
                   java("kiln-nd4j", m, stepArg, Map.of("OPENBLAS_CORETYPE", "HASWELL"));
               case "dl4j" ->
