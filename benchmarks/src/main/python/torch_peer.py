@@ -21,6 +21,47 @@ def load(data_dir):
     return images.astype(np.float32) / 255.0, labels.astype(np.int64)
 
 
+def blas():
+    """The BLAS library this process loaded, from /proc/self/maps, and what kind it is.
+
+    Debian's python3-torch links the generic libblas.so.3, which the alternatives system points at
+    the reference BLAS unless an optimized one (libopenblas0-pthread) is installed; the reference
+    one makes PyTorch several times slower, so the benchmark must say which it got.
+    """
+    import os
+    paths = set()
+    with open("/proc/self/maps") as f:
+        for line in f:
+            path = line.split()[-1] if len(line.split()) >= 6 else ""
+            if "blas" in os.path.basename(path) or "mkl" in os.path.basename(path):
+                paths.add(os.path.realpath(path))
+    if not paths:
+        return "no BLAS library mapped", "unknown"
+    kinds = []
+    for p in sorted(paths):
+        if "openblas" in p:
+            kinds.append("OpenBLAS")
+        elif "mkl" in p:
+            kinds.append("MKL")
+        elif "/blas/" in p or p.endswith("libblas.so.3"):
+            kinds.append("reference BLAS")
+        else:
+            kinds.append("other")
+    kind = "reference BLAS" if kinds == ["reference BLAS"] else ", ".join(sorted(set(kinds)))
+    return ", ".join(sorted(paths)), kind
+
+
+def sgemm_gflops():
+    a = torch.rand(1024, 1024)
+    b = torch.rand(1024, 1024)
+    torch.mm(a, b)
+    start = time.perf_counter()
+    reps = 10
+    for _ in range(reps):
+        torch.mm(a, b)
+    return 2 * 1024 ** 3 * reps / (time.perf_counter() - start) / 1e9
+
+
 def model(name):
     if name == "mlp":
         return nn.Sequential(
@@ -61,8 +102,10 @@ def main():
         loss = out.item()
     seconds = time.perf_counter() - start
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+    libs, kind = blas()
     settings = (f"PyTorch {torch.__version__}, torch.set_num_threads({threads}), "
-                f"{torch.backends.mkldnn.is_available() and 'oneDNN' or 'no oneDNN'}")
+                f"{torch.backends.mkldnn.is_available() and 'oneDNN' or 'no oneDNN'}, "
+                f"BLAS: {kind} ({libs}), sgemm 1024^3: {sgemm_gflops():.1f} GFLOP/s")
     print(f"RESULT\tpytorch\t{name}\t{(steps - 1) * batch / seconds:.1f}\t{rss_mb:.1f}\t{loss:.4f}\t{settings}")
 
 

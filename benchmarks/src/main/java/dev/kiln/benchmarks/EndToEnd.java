@@ -321,11 +321,16 @@ public final class EndToEnd {
           results.stream()
               .filter(k -> k.model().equals(r.model()) && k.peer().startsWith("kiln"))
               .findFirst();
+      // A PyTorch on the reference BLAS is several times slower than a properly set-up one: a
+      // ratio against it would flatter Kiln, so none is printed.
+      boolean referenceBlas = r.settings().contains("BLAS: reference BLAS");
       String ratio =
-          kiln.isPresent() && !r.peer().startsWith("kiln")
-              ? String.format(
-                  Locale.ROOT, "%.2fx", kiln.get().samplesPerSecond() / r.samplesPerSecond())
-              : "";
+          !kiln.isPresent() || r.peer().startsWith("kiln")
+              ? ""
+              : referenceBlas
+                  ? "none: ref BLAS"
+                  : String.format(
+                      Locale.ROOT, "%.2fx", kiln.get().samplesPerSecond() / r.samplesPerSecond());
       System.out.printf(
           Locale.ROOT,
           "%-6s %-14s %14.0f %14.0f %12.4f %14s%n",
