@@ -38,52 +38,80 @@ final class ConvGemm {
   }
 
   /**
-   * Builds the im2col rows of each image in a heap scratch from a heap copy of the image, then
-   * stores them with one bulk copy: per-element segment accesses (a bounds check each) made this
-   * the hot spot for one-channel inputs.
+   * The im2col matrix, row {@code n * outPositions + o} for image n and output position o, read
+   * straight from the input while the GEMM packs it: writing the matrix out and reading it back
+   * cost more than the multiplication for few input channels. Each thread keeps a heap copy of the
+   * image it reads (consecutive rows share one), so a tap run is one array copy.
    */
-  private static void im2col(ConvGeometry g, MemorySegment x, MemorySegment col, CpuPool pool) {
-    int row = g.taps * g.cin;
-    int imageFloats = g.inPositions * g.cin;
-    int blockFloats = g.outPositions * row;
-    pool.parallelFor(
-        g.batch,
-        1,
-        (from, to) -> {
-          float[] image = scratch(IMAGE, imageFloats);
-          float[] block = scratch(BLOCK, blockFloats);
-          for (int n = from; n < to; n++) {
-            MemorySegment.copy(x, F, (long) n * imageFloats * 4, image, 0, imageFloats);
-            int dst = 0;
-            for (int o = 0; o < g.outPositions; o++) {
-              for (int k = 0; k < g.taps; k++, dst += g.cin) {
-                int p = g.inputAt[o * g.taps + k];
-                if (p < 0) {
-                  java.util.Arrays.fill(block, dst, dst + g.cin, 0f);
-                } else if (g.cin < 8) {
-                  for (int c = 0; c < g.cin; c++) {
-                    block[dst + c] = image[p * g.cin + c];
-                  }
-                } else {
-                  System.arraycopy(image, p * g.cin, block, dst, g.cin);
-                }
-              }
-            }
-            MemorySegment.copy(block, 0, col, F, (long) n * blockFloats * 4, blockFloats);
-          }
-        });
+  private static final class Im2colRows implements Gemm.Rows {
+    private static final ThreadLocal<Im2colRows[]> LOADED_BY =
+        ThreadLocal.withInitial(() -> new Im2colRows[1]);
+    private static final ThreadLocal<long[]> LOADED = ThreadLocal.withInitial(() -> new long[2]);
+
+    private final ConvGeometry g;
+    private MemorySegment x;
+    private long run;
+
+    Im2colRows(ConvGeometry g) {
+      this.g = g;
+    }
+
+    /** Reads from {@code x} from now on; a new run, so cached images are stale. */
+    void bind(MemorySegment x) {
+      this.x = x;
+      run++;
+    }
+
+    @Override
+    public void read(int row, int from, int len, float[] dst, int at) {
+      int n = row / g.outPositions;
+      int o = row - n * g.outPositions;
+      float[] image = image(n);
+      int end = from + len;
+      for (int i = g.runFrom[o]; i < g.runFrom[o + 1]; i++) {
+        int start = g.runTap[i] * g.cin;
+        if (start >= end) {
+          break;
+        }
+        int stop = start + g.runLength[i] * g.cin;
+        if (stop <= from) {
+          continue;
+        }
+        int lo = Math.max(start, from);
+        int hi = Math.min(stop, end);
+        int p = g.runInput[i];
+        if (p < 0) {
+          java.util.Arrays.fill(dst, at + lo - from, at + hi - from, 0f);
+        } else {
+          System.arraycopy(image, p * g.cin + lo - start, dst, at + lo - from, hi - lo);
+        }
+      }
+    }
+
+    private float[] image(int n) {
+      int floats = g.inPositions * g.cin;
+      float[] image = scratch(IMAGE, floats);
+      Im2colRows[] by = LOADED_BY.get();
+      long[] loaded = LOADED.get();
+      if (by[0] != this || loaded[0] != run || loaded[1] != n) {
+        MemorySegment.copy(x, F, (long) n * floats * 4, image, 0, floats);
+        by[0] = this;
+        loaded[0] = run;
+        loaded[1] = n;
+      }
+      return image;
+    }
   }
 
   static Kernel forward(ConvSpec s, TensorType x, TensorType w, TensorType y, CpuPool pool) {
     ConvGeometry g = new ConvGeometry(s, x.shape(), w.shape(), y.shape());
-    MemorySegment col = colBuffer(g);
+    Im2colRows rows = new Im2colRows(g);
     Gemm.Workspace ws = new Gemm.Workspace();
     int m = g.batch * g.outPositions;
     int k = g.taps * g.cin;
     return (in, out) -> {
-      im2col(g, in[0], col, pool);
-      Gemm.multiply(
-          pool, ws, m, g.cout, k, col, 0, false, in[1], 0, false, out[0], 0, g.cout, false);
+      rows.bind(in[0]);
+      Gemm.multiply(pool, ws, m, g.cout, k, rows, false, in[1], 0, false, out[0], 0, g.cout, false);
     };
   }
 
@@ -94,31 +122,37 @@ final class ConvGemm {
     Gemm.Workspace ws = new Gemm.Workspace();
     int m = g.batch * g.outPositions;
     int row = g.taps * g.cin;
-    long total = dx.shape().size();
     return (in, out) -> {
       Gemm.multiply(pool, ws, m, row, g.cout, in[0], 0, false, in[1], 0, true, col, 0, row, false);
       MemorySegment d = out[0];
-      d.asSlice(0, total * 4).fill((byte) 0);
-      // Images are independent, so threads split the batch and never write the same element.
+      int imageFloats = g.inPositions * g.cin;
+      int blockFloats = g.outPositions * row;
+      // Images are independent, so threads split the batch and never write the same element; each
+      // image is summed in a heap scratch (loops the JIT vectorizes) and stored with one copy.
       pool.parallelFor(
           g.batch,
           1,
           (from, to) -> {
+            float[] image = scratch(IMAGE, imageFloats);
+            float[] block = scratch(BLOCK, blockFloats);
             for (int n = from; n < to; n++) {
-              for (int o = 0; o < g.outPositions; o++) {
-                long src = ((long) n * g.outPositions + o) * row;
-                for (int kk = 0; kk < g.taps; kk++) {
-                  int p = g.inputAt[o * g.taps + kk];
+              MemorySegment.copy(col, F, (long) n * blockFloats * 4, block, 0, blockFloats);
+              java.util.Arrays.fill(image, 0, imageFloats, 0f);
+              for (int o = 0, src = 0; o < g.outPositions; o++, src += row) {
+                for (int i = g.runFrom[o]; i < g.runFrom[o + 1]; i++) {
+                  int p = g.runInput[i];
                   if (p < 0) {
                     continue;
                   }
-                  long dst = ((long) n * g.inPositions + p) * g.cin;
-                  long c0 = src + (long) kk * g.cin;
-                  for (int c = 0; c < g.cin; c++) {
-                    d.setAtIndex(F, dst + c, d.getAtIndex(F, dst + c) + col.getAtIndex(F, c0 + c));
+                  int from1 = src + g.runTap[i] * g.cin;
+                  int to1 = p * g.cin;
+                  int floats = g.runLength[i] * g.cin;
+                  for (int c = 0; c < floats; c++) {
+                    image[to1 + c] += block[from1 + c];
                   }
                 }
               }
+              MemorySegment.copy(image, 0, d, F, (long) n * imageFloats * 4, imageFloats);
             }
           });
     };
@@ -127,14 +161,14 @@ final class ConvGemm {
   static Kernel backpropFilter(
       ConvSpec s, TensorType x, TensorType dy, TensorType dw, CpuPool pool) {
     ConvGeometry g = new ConvGeometry(s, x.shape(), dw.shape(), dy.shape());
-    MemorySegment col = colBuffer(g);
+    Im2colRows rows = new Im2colRows(g);
     Gemm.Workspace ws = new Gemm.Workspace();
     int m = g.batch * g.outPositions;
     int row = g.taps * g.cin;
     return (in, out) -> {
-      im2col(g, in[0], col, pool);
+      rows.bind(in[0]);
       Gemm.multiply(
-          pool, ws, row, g.cout, m, col, 0, true, in[1], 0, false, out[0], 0, g.cout, false);
+          pool, ws, row, g.cout, m, rows, true, in[1], 0, false, out[0], 0, g.cout, false);
     };
   }
 }

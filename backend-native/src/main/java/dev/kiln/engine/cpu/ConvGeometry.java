@@ -22,6 +22,19 @@ final class ConvGeometry {
   /** For output position o and tap k: input position, or -1 in the padding. [o * taps + k]. */
   final int[] inputAt;
 
+  /**
+   * The taps of each output position as runs whose input positions are consecutive (or which all
+   * fall in the padding), so im2col and col2im move {@code length * cin} floats at once: a 5x5
+   * stride-1 kernel has 5 runs of 5 taps. Output position o owns runs {@code runFrom[o]} to {@code
+   * runFrom[o + 1]}; a run starts at tap {@code runTap[i]}, spans {@code runLength[i]} taps and
+   * reads from input position {@code runInput[i]}, or -1 for padding.
+   */
+  final int[] runFrom;
+
+  final int[] runTap;
+  final int[] runLength;
+  final int[] runInput;
+
   ConvGeometry(ConvSpec s, Shape x, Shape w, Shape y) {
     int r = s.spatialRank();
     int[] xd = x.dims();
@@ -57,6 +70,32 @@ final class ConvGeometry {
         inputAt[of * taps + kf] = inside ? flat : -1;
       }
     }
+    runFrom = new int[outPositions + 1];
+    int[] tap = new int[outPositions * taps];
+    int[] length = new int[outPositions * taps];
+    int[] input = new int[outPositions * taps];
+    int runs = 0;
+    for (int of = 0; of < outPositions; of++) {
+      runFrom[of] = runs;
+      int base = of * taps;
+      for (int kf = 0; kf < taps; ) {
+        int p = inputAt[base + kf];
+        int end = kf + 1;
+        while (end < taps
+            && (p < 0 ? inputAt[base + end] < 0 : inputAt[base + end] == p + (end - kf))) {
+          end++;
+        }
+        tap[runs] = kf;
+        length[runs] = end - kf;
+        input[runs] = p;
+        runs++;
+        kf = end;
+      }
+    }
+    runFrom[outPositions] = runs;
+    runTap = java.util.Arrays.copyOf(tap, runs);
+    runLength = java.util.Arrays.copyOf(length, runs);
+    runInput = java.util.Arrays.copyOf(input, runs);
   }
 
   static int prod(int[] a) {

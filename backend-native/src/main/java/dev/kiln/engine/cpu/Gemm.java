@@ -77,6 +77,28 @@ final class Gemm {
   }
 
   /**
+   * The stored rows of A, read a segment at a time while A is packed: row {@code i} of op(A) when A
+   * is not transposed, column {@code i} of op(A) when it is. A convolution supplies its im2col
+   * matrix this way without ever writing it out.
+   */
+  interface Rows {
+    /**
+     * Copies stored row {@code row}, elements {@code from} to {@code from + len}, to {@code
+     * dst[at]}.
+     */
+    void read(int row, int from, int len, float[] dst, int at);
+  }
+
+  /** Stored rows of a row-major matrix in memory, {@code ld} floats apart. */
+  private record SegmentRows(MemorySegment a, long off, int ld) implements Rows {
+    @Override
+    public void read(int row, int from, int len, float[] dst, int at) {
+      MemorySegment.copy(
+          a, ValueLayout.JAVA_FLOAT, (off + (long) row * ld + from) * 4, dst, at, len);
+    }
+  }
+
+  /**
    * Computes {@code C[m x n] (+)= op(A) op(B)}.
    *
    * @param a A's memory, row-major {@code m x k} (or {@code k x m} when {@code ta})
@@ -95,6 +117,43 @@ final class Gemm {
       int k,
       MemorySegment a,
       long aOff,
+      boolean ta,
+      MemorySegment b,
+      long bOff,
+      boolean tb,
+      MemorySegment c,
+      long cOff,
+      int ldc,
+      boolean accumulate) {
+    multiply(
+        pool,
+        ws,
+        m,
+        n,
+        k,
+        new SegmentRows(a, aOff, ta ? m : k),
+        ta,
+        b,
+        bOff,
+        tb,
+        c,
+        cOff,
+        ldc,
+        accumulate);
+  }
+
+  /**
+   * As {@link #multiply(CpuPool, Workspace, int, int, int, MemorySegment, long, boolean,
+   * MemorySegment, long, boolean, MemorySegment, long, int, boolean)}, with A read through {@code
+   * a}.
+   */
+  static void multiply(
+      CpuPool pool,
+      Workspace ws,
+      int m,
+      int n,
+      int k,
+      Rows a,
       boolean ta,
       MemorySegment b,
       long bOff,
@@ -161,7 +220,7 @@ final class Gemm {
               }
               int jpFrom = panels * cg / colGroups;
               int jpTo = panels * (cg + 1) / colGroups;
-              packA(a, aOff, ta, m, k, i0, mc, p0, kc, ap);
+              packA(a, ta, i0, mc, p0, kc, ap);
               for (int jp = jpFrom; jp < jpTo; jp++) {
                 int j0 = jp * NR;
                 int nr = Math.min(NR, n - j0);
@@ -256,34 +315,22 @@ final class Gemm {
    * interleaved there; element-wise segment accesses cost a bounds check each and made packing the
    * hot spot of small-k convolutions.
    */
-  private static void packA(
-      MemorySegment a,
-      long aOff,
-      boolean ta,
-      int m,
-      int k,
-      int i0,
-      int mc,
-      int p0,
-      int kc,
-      MemorySegment ap) {
+  private static void packA(Rows a, boolean ta, int i0, int mc, int p0, int kc, MemorySegment ap) {
     if (ta) {
-      packAColumns(a, aOff + (long) p0 * m + i0, m, mc, kc, ap);
+      packAColumns(a, i0, mc, p0, kc, ap);
     } else {
-      packARows(a, aOff + (long) i0 * k + p0, k, mc, kc, ap);
+      packARows(a, i0, mc, p0, kc, ap);
     }
   }
 
   /** Row-major A: each panel's MR rows are copied out, then interleaved. */
-  private static void packARows(
-      MemorySegment a, long from, int lda, int mc, int kc, MemorySegment ap) {
+  private static void packARows(Rows a, int i0, int mc, int p0, int kc, MemorySegment ap) {
     float[] rows = PACK_ROWS.get();
     float[] block = PACK_BLOCK.get();
     for (int ir = 0; ir < mc; ir += MR) {
       int mr = Math.min(MR, mc - ir);
       for (int r = 0; r < mr; r++) {
-        MemorySegment.copy(
-            a, ValueLayout.JAVA_FLOAT, (from + (long) (ir + r) * lda) * 4, rows, r * kc, kc);
+        a.read(i0 + ir + r, p0, kc, rows, r * kc);
       }
       java.util.Arrays.fill(rows, mr * kc, MR * kc, 0f);
       interleave(rows, kc, block);
@@ -304,14 +351,12 @@ final class Gemm {
   }
 
   /** Transposed A: stored row p holds op(A)[i0:i0+mc, p] contiguously; one copy per p. */
-  private static void packAColumns(
-      MemorySegment a, long from, int lda, int mc, int kc, MemorySegment ap) {
+  private static void packAColumns(Rows a, int i0, int mc, int p0, int kc, MemorySegment ap) {
     float[] rows = PACK_ROWS.get();
     float[] block = PACK_BLOCK.get();
     int width = (mc + MR - 1) / MR * MR;
     for (int p = 0; p < kc; p++) {
-      MemorySegment.copy(
-          a, ValueLayout.JAVA_FLOAT, (from + (long) p * lda) * 4, rows, p * width, mc);
+      a.read(p0 + p, i0, mc, rows, p * width);
       java.util.Arrays.fill(rows, p * width + mc, (p + 1) * width, 0f);
     }
     for (int ir = 0; ir < mc; ir += MR) {
@@ -336,15 +381,33 @@ final class Gemm {
   private static final ThreadLocal<float[]> PACK_B =
       ThreadLocal.withInitial(() -> new float[NR * KC]);
 
+  /** Row scratch for adding an edge tile into C. */
+  private static final ThreadLocal<float[]> EDGE_ROWS =
+      ThreadLocal.withInitial(() -> new float[2 * NR]);
+
+  /**
+   * Copies the valid part of an edge tile into C with one bulk copy per row: element-wise segment
+   * accesses (a bounds check each) made the edges of narrow outputs, such as 20 or 50 conv
+   * channels, cost as much as their full tiles.
+   */
   private static void copyOut(
       MemorySegment tile, MemorySegment c, long cAt, int ldc, boolean acc, int mr, int nr) {
-    for (int r = 0; r < mr; r++) {
-      for (int j = 0; j < nr; j++) {
-        long idx = cAt + (long) r * ldc + j;
-        float v = tile.getAtIndex(ValueLayout.JAVA_FLOAT, (long) r * NR + j);
-        c.setAtIndex(
-            ValueLayout.JAVA_FLOAT, idx, acc ? v + c.getAtIndex(ValueLayout.JAVA_FLOAT, idx) : v);
+    ValueLayout.OfFloat f = ValueLayout.JAVA_FLOAT;
+    if (!acc) {
+      for (int r = 0; r < mr; r++) {
+        MemorySegment.copy(tile, f, (long) r * NR * 4, c, f, (cAt + (long) r * ldc) * 4, nr);
       }
+      return;
+    }
+    float[] rows = EDGE_ROWS.get();
+    for (int r = 0; r < mr; r++) {
+      long at = (cAt + (long) r * ldc) * 4;
+      MemorySegment.copy(tile, f, (long) r * NR * 4, rows, 0, nr);
+      MemorySegment.copy(c, f, at, rows, NR, nr);
+      for (int j = 0; j < nr; j++) {
+        rows[j] += rows[NR + j];
+      }
+      MemorySegment.copy(rows, 0, c, f, at, nr);
     }
   }
 

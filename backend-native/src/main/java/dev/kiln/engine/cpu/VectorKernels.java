@@ -201,10 +201,33 @@ final class VectorKernels {
       return null;
     }
     int len = (int) n;
+    // A short row operand (a bias of 20 channels) is first repeated into a row of about a
+    // thousand floats, so the vector loops run long stretches instead of one call per row.
+    boolean widenB = ra == len && rb > 1 && rb < WIDE && len % rb == 0 && len > WIDE;
+    boolean widenA = rb == len && ra > 1 && ra < WIDE && len % ra == 0 && len > WIDE;
+    if (widenA || widenB) {
+      int p = widenB ? rb : ra;
+      int wide = WIDE / p * p;
+      MemorySegment row = OffHeap.allocate(java.lang.foreign.Arena.ofAuto(), wide * 4L, 64);
+      return (in, out) -> {
+        MemorySegment bias = widenB ? in[1] : in[0];
+        for (int at = 0; at < wide; at += p) {
+          MemorySegment.copy(bias, 0, row, at * 4L, p * 4L);
+        }
+        MemorySegment sa = widenA ? row : in[0];
+        MemorySegment sb = widenB ? row : in[1];
+        int pa = widenA ? wide : ra;
+        int pb = widenB ? wide : rb;
+        pool.parallelFor(
+            len, GRAIN, (from, to) -> binaryRange(fn, sa, pa, sb, pb, out[0], from, to));
+      };
+    }
     return (in, out) ->
         pool.parallelFor(
             len, GRAIN, (from, to) -> binaryRange(fn, in[0], ra, in[1], rb, out[0], from, to));
   }
+
+  private static final int WIDE = 1024;
 
   /**
    * How an operand repeats across the output: its length when it is a trailing block that repeats
@@ -366,6 +389,10 @@ final class VectorKernels {
     if (leading) {
       int cols = (int) kept;
       long rows = reduced;
+      int block = cols / gcd(cols, V) * V;
+      if (cols < V * 16 && block <= 1024 && fn != ReduceFn.PROD) {
+        return (in, out) -> reduceNarrowColumns(fn, in[0], rows, cols, block, out[0]);
+      }
       return (in, out) -> {
         MemorySegment y = out[0];
         MemorySegment.copy(in[0], 0, y, 0, cols * 4L);
@@ -382,6 +409,50 @@ final class VectorKernels {
     }
     return null;
   }
+
+  private static int gcd(int a, int b) {
+    return b == 0 ? a : gcd(b, a % b);
+  }
+
+  /**
+   * Reduces the rows of a {@code [rows, cols]} block for a narrow {@code cols} (a bias gradient
+   * over 20 channels, say): the data is read as whole vectors in blocks of {@code block} floats, a
+   * multiple of both {@code cols} and the vector length, folded into {@code block} accumulators,
+   * and those into the {@code cols} results. Row-at-a-time vectors were mostly tails and calls.
+   */
+  private static void reduceNarrowColumns(
+      ReduceFn fn, MemorySegment x, long rows, int cols, int block, MemorySegment y) {
+    boolean max = fn == ReduceFn.MAX;
+    boolean min = fn == ReduceFn.MIN;
+    float init = max ? Float.NEGATIVE_INFINITY : min ? Float.POSITIVE_INFINITY : 0f;
+    float[] acc = NARROW_ACC.get();
+    Arrays.fill(acc, 0, block, init);
+    long total = rows * cols;
+    long blocks = total / block;
+    for (long b = 0; b < blocks; b++) {
+      long base = b * block * 4;
+      for (int j = 0; j < block; j += V) {
+        FloatVector a = FloatVector.fromArray(S, acc, j);
+        FloatVector v = FloatVector.fromMemorySegment(S, x, base + j * 4L, ORDER);
+        (max ? a.max(v) : min ? a.min(v) : a.add(v)).intoArray(acc, j);
+      }
+    }
+    for (long i = blocks * block; i < total; i++) {
+      int j = (int) (i - blocks * block);
+      float v = x.getAtIndex(F, i);
+      acc[j] = max ? Math.max(acc[j], v) : min ? Math.min(acc[j], v) : acc[j] + v;
+    }
+    for (int c = 0; c < cols; c++) {
+      float r = acc[c];
+      for (int j = c + cols; j < block; j += cols) {
+        r = max ? Math.max(r, acc[j]) : min ? Math.min(r, acc[j]) : r + acc[j];
+      }
+      y.setAtIndex(F, c, fn == ReduceFn.MEAN ? r / rows : r);
+    }
+  }
+
+  private static final ThreadLocal<float[]> NARROW_ACC =
+      ThreadLocal.withInitial(() -> new float[1024]);
 
   private static boolean contiguous(int[] axes) {
     for (int i = 1; i < axes.length; i++) {

@@ -231,6 +231,57 @@ class VectorTwinTest {
               -1,
               1));
     }
+    // A bias short enough to be repeated into a wide row, on either side; a leading reduction
+    // over narrow columns whose length is no multiple of its block (420 = 10 x 40 + 20).
+    TensorType wide = TensorType.of(DType.FLOAT32, 100, 20);
+    TensorType bias = TensorType.of(DType.FLOAT32, 20);
+    for (BinaryFn fn : List.of(BinaryFn.ADD, BinaryFn.SUB, BinaryFn.DIV)) {
+      c.add(
+          new Case(
+              fn + ".wide_bias_right",
+              List.of(wide, bias),
+              (b, x) -> b.binary(fn, x.get(0), x.get(1)),
+              0.5,
+              2));
+      c.add(
+          new Case(
+              fn + ".wide_bias_left",
+              List.of(bias, wide),
+              (b, x) -> b.binary(fn, x.get(0), x.get(1)),
+              0.5,
+              2));
+    }
+    for (ReduceFn fn : List.of(ReduceFn.SUM, ReduceFn.MEAN, ReduceFn.MAX, ReduceFn.MIN)) {
+      c.add(
+          new Case(
+              "reduce_leading_narrow." + fn,
+              List.of(TensorType.of(DType.FLOAT32, 3, 7, 20)),
+              (b, x) -> b.reduce(fn, x.get(0), new int[] {0, 1}, false),
+              -2,
+              2));
+    }
+    // More taps x channels than one GEMM depth block (576 > 512) and than one row block of the
+    // filter gradient, so im2col rows are read in parts.
+    ConvSpec deep = new ConvSpec(new int[] {1, 1}, Padding.SAME, new int[] {1, 1}, 1);
+    TensorType dx = TensorType.of(DType.FLOAT32, 2, 5, 6, 64);
+    TensorType dw = TensorType.of(DType.FLOAT32, 3, 3, 64, 5);
+    TensorType dy = TensorType.of(DType.FLOAT32, 2, 5, 6, 5);
+    c.add(
+        new Case("conv.deep", List.of(dx, dw), (b, v) -> b.conv(v.get(0), v.get(1), deep), -1, 1));
+    c.add(
+        new Case(
+            "conv_backprop_input.deep",
+            List.of(dy, dw),
+            (b, v) -> b.convBackpropInput(v.get(0), v.get(1), deep, dx.shape()),
+            -1,
+            1));
+    c.add(
+        new Case(
+            "conv_backprop_filter.deep",
+            List.of(dx, dy),
+            (b, v) -> b.convBackpropFilter(v.get(0), v.get(1), deep, dw.shape()),
+            -1,
+            1));
     return c;
   }
 
