@@ -19,6 +19,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -203,6 +204,29 @@ class DataTest {
     assertEquals(Shape.of(60000, 28, 28), s.trainImages().shape());
     assertEquals(Shape.of(10000), s.testLabels().shape());
     assertEquals(5, s.trainLabels().toIntArray()[0], "the first MNIST training label is a 5");
+  }
+
+  @Test
+  void bundledFashionMnistLoads() throws Exception {
+    Idx.Split s = Idx.loadMnist(Path.of("../data/fashion-mnist"));
+    assertEquals(Shape.of(60000, 28, 28), s.trainImages().shape());
+    assertEquals(Shape.of(10000, 28, 28), s.testImages().shape());
+    assertEquals(Shape.of(10000), s.testLabels().shape());
+    assertEquals(DType.INT32, s.trainLabels().dtype());
+    // The first image is an ankle boot (class 9); its pixels tell it from MNIST's first digit.
+    assertEquals(9, s.trainLabels().toIntArray()[0]);
+    int sum = 0;
+    for (int v : s.trainImages().slice(0, 1).toIntArray()) {
+      sum += v;
+    }
+    assertEquals(76247, sum);
+    int[] perClass = new int[10];
+    for (int label : s.testLabels().toIntArray()) {
+      perClass[label]++;
+    }
+    int[] thousand = new int[10];
+    Arrays.fill(thousand, 1000);
+    assertArrayEquals(thousand, perClass, "Fashion-MNIST's test set has 1,000 images per class");
   }
 
   @Test
