@@ -309,7 +309,7 @@ final class VectorKernels {
   static Kernel broadcastTo(Shape x, Shape t) {
     int period = repeatPeriod(x, t);
     if (period < 0) {
-      return null;
+      return broadcastRuns(x, t);
     }
     long n = t.size();
     long bytes = period * 4L;
@@ -332,6 +332,54 @@ final class VectorKernels {
       }
       for (long at = 0; at < n * 4; at += bytes) {
         MemorySegment.copy(in[0], 0, out[0], at, bytes);
+      }
+    };
+  }
+
+  /**
+   * A broadcast along inner axes (a global pooling's gradient, {@code [n, 1, 1, c]} to {@code [n,
+   * h, w, c]}): the trailing axes the operand shares with the result form runs that are copied
+   * whole, each from the operand offset its outer index maps to. Null when the runs would be
+   * shorter than a vector.
+   */
+  private static Kernel broadcastRuns(Shape x, Shape t) {
+    int rank = t.rank();
+    int[] xd = new int[rank];
+    Arrays.fill(xd, 1);
+    System.arraycopy(x.dims(), 0, xd, rank - x.rank(), x.rank());
+    int split = rank;
+    long run = 1;
+    while (split > 0 && xd[split - 1] == t.dim(split - 1)) {
+      split--;
+      run *= t.dim(split);
+    }
+    if (run < V || split == 0) {
+      return null;
+    }
+    int[] outer = Arrays.copyOf(t.dims(), split);
+    long[] stride = new long[split];
+    long st = run;
+    for (int a = split - 1; a >= 0; a--) {
+      stride[a] = xd[a] == 1 ? 0 : st;
+      st *= xd[a];
+    }
+    long runs = t.size() / run;
+    long bytes = run * 4;
+    int axes = split;
+    return (in, out) -> {
+      int[] idx = new int[axes];
+      long src = 0;
+      for (long r = 0; r < runs; r++) {
+        MemorySegment.copy(in[0], src * 4, out[0], r * bytes, bytes);
+        // Odometer over the outer axes, keeping the operand offset in step.
+        for (int a = axes - 1; a >= 0; a--) {
+          src += stride[a];
+          if (++idx[a] < outer[a]) {
+            break;
+          }
+          src -= stride[a] * outer[a];
+          idx[a] = 0;
+        }
       }
     };
   }
@@ -370,6 +418,35 @@ final class VectorKernels {
     int[] axes = r.axes();
     boolean trailing = axes[axes.length - 1] == x.rank() - 1 && contiguous(axes);
     boolean leading = axes[0] == 0 && contiguous(axes);
+    if (!trailing && !leading && contiguous(axes) && r.fn() != ReduceFn.PROD) {
+      // A middle block of axes (a global pooling over [n, h, w, c]): a leading reduction per
+      // outer index.
+      long outerCount = 1;
+      for (int a = 0; a < axes[0]; a++) {
+        outerCount *= x.dim(a);
+      }
+      long innerCount = x.size() / outerCount;
+      for (int a : axes) {
+        innerCount /= x.dim(a);
+      }
+      int inner = (int) innerCount;
+      long middle = x.size() / outerCount / inner;
+      long outerN = outerCount;
+      int block = inner / gcd(inner, V) * V;
+      if (block <= 1024) {
+        return (in, out) -> {
+          for (long o = 0; o < outerN; o++) {
+            reduceNarrowColumns(
+                r.fn(),
+                in[0].asSlice(o * middle * inner * 4, middle * inner * 4),
+                middle,
+                inner,
+                block,
+                out[0].asSlice(o * inner * 4, inner * 4L));
+          }
+        };
+      }
+    }
     long reduced = 1;
     for (int a : axes) {
       reduced *= x.dim(a);
@@ -390,7 +467,7 @@ final class VectorKernels {
       int cols = (int) kept;
       long rows = reduced;
       int block = cols / gcd(cols, V) * V;
-      if (cols < V * 16 && block <= 1024 && fn != ReduceFn.PROD) {
+      if (block <= 1024 && fn != ReduceFn.PROD) {
         return (in, out) -> reduceNarrowColumns(fn, in[0], rows, cols, block, out[0]);
       }
       return (in, out) -> {

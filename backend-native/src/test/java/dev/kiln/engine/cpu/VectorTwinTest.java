@@ -23,6 +23,7 @@ import dev.kiln.spi.ir.Value;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
 import java.util.function.BiFunction;
@@ -259,6 +260,32 @@ class VectorTwinTest {
               (b, x) -> b.reduce(fn, x.get(0), new int[] {0, 1}, false),
               -2,
               2));
+    }
+    // Broadcasts along inner axes (a global pooling's gradient), one with a kept axis between.
+    for (int[][] bt :
+        new int[][][] {
+          {{2, 1, 1, 9}, {2, 3, 4, 9}}, {{2, 1, 3, 8}, {2, 4, 3, 8}}, {{3, 1, 16}, {3, 5, 16}}
+        }) {
+      Shape target = Shape.of(bt[1]);
+      c.add(
+          new Case(
+              "broadcast_to." + Arrays.toString(bt[0]),
+              List.of(TensorType.of(DType.FLOAT32, bt[0])),
+              (b, x) -> b.broadcastTo(x.get(0), target),
+              -1,
+              1));
+    }
+    // Reductions over a middle block of axes (global pooling), mean and max among them.
+    for (ReduceFn fn : List.of(ReduceFn.SUM, ReduceFn.MEAN, ReduceFn.MAX)) {
+      for (int[] dims : new int[][] {{2, 3, 4, 20}, {2, 3, 5, 64}}) {
+        c.add(
+            new Case(
+                "reduce_middle." + fn + "." + dims[3],
+                List.of(TensorType.of(DType.FLOAT32, dims)),
+                (b, x) -> b.reduce(fn, x.get(0), new int[] {1, 2}, false),
+                -2,
+                2));
+      }
     }
     // More taps x channels than one GEMM depth block (576 > 512) and than one row block of the
     // filter gradient, so im2col rows are read in parts.
