@@ -66,9 +66,9 @@ def sgemm_gflops():
     return 2 * 1024 ** 3 * reps / (time.perf_counter() - start) / 1e9
 
 
-# The ResNet's memory format: both were measured on the project's 2-core machine (see
-# benchmarks/RESULTS.md) and the faster is the default.
-MEMORY_FORMAT = "contiguous"
+# The ResNet's memory format, the faster of the two on the project's 2-core machine: 20 steps,
+# alternating, contiguous 658 / 678 samples/s, channels_last 802 / 771 (see benchmarks/RESULTS.md).
+MEMORY_FORMAT = "channels_last"
 
 LSTM_STEPS, LSTM_FEATURES, LSTM_UNITS = 100, 32, 128
 
@@ -169,6 +169,10 @@ def main():
     libs, kind = blas()
     what = {"resnet": f"ResNet (stem + blocks 16/32/64, BN), {steps} steps, {memory_format}, ",
             "lstm": f"nn.LSTM(32, 128) over 100 steps + Linear, {steps} steps, "}.get(name, "")
+    # Parameters and BN's running statistics: what Kiln's countParams counts.
+    weights = sum(p.numel() for p in net.parameters()) + sum(
+        b.numel() for n, b in net.named_buffers() if not n.endswith("num_batches_tracked"))
+    what = what + f"{weights} weights, " if what else ""
     settings = (f"{what}PyTorch {torch.__version__}, torch.set_num_threads({threads}), "
                 f"{torch.backends.mkldnn.is_available() and 'oneDNN' or 'no oneDNN'}, "
                 f"BLAS: {kind} ({libs}), sgemm 1024^3: {sgemm_gflops():.1f} GFLOP/s")

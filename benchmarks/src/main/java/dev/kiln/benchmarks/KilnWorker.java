@@ -179,7 +179,13 @@ final class KilnWorker {
         sps,
         Result.processPeakRssMb(),
         loss[0],
-        what + "; threads=" + Runtime.getRuntime().availableProcessors() + ", " + simd());
+        what
+            + ", "
+            + m.countParams()
+            + " weights; threads="
+            + Runtime.getRuntime().availableProcessors()
+            + ", "
+            + simd());
   }
 
   private static String simd() {
