@@ -23,8 +23,8 @@ import java.util.Optional;
  * prediction of a small model.
  *
  * <p>The ResNet and the LSTM exist only through the api ({@code kiln-api}; with {@code kiln-nd4j}
- * the same api model on the nd4j backend); the hand-written IR ({@code kiln}) and DL4J peers have
- * none and are skipped for them.
+ * the same api model on the nd4j backend, for at most {@value #ND4J_API_STEPS} steps); the
+ * hand-written IR ({@code kiln}) and DL4J peers have none and are skipped for them.
  *
  * <p>Usage: {@code EndToEnd [--models mlp,lenet,resnet,lstm] [--peers
  * kiln,kiln-api,kiln-nd4j,dl4j,pytorch] [--steps N] [--repeat N]}; {@code --steps} caps every
@@ -36,6 +36,12 @@ public final class EndToEnd {
 
   /** Training steps of the ResNet and LSTM rows when {@code --steps} is not given. */
   static final int DEFAULT_STEPS = 100;
+
+  /**
+   * Steps of the ResNet and LSTM on the nd4j backend, at most: they train there at a few samples/s
+   * (2026-12-02: ResNet 7, LSTM 2), so a full row would take most of an hour.
+   */
+  static final int ND4J_API_STEPS = 5;
 
   /** The models that have a hand-written IR train step (and a DL4J twin). */
   private static final List<String> IR_MODELS = List.of("mlp", "lenet");
@@ -84,9 +90,13 @@ public final class EndToEnd {
                       ? java(
                           "kiln-api",
                           m,
-                          stepArg,
+                          Integer.toString(Math.min(ND4J_API_STEPS, Integer.parseInt(stepArg))),
                           Map.of("OPENBLAS_CORETYPE", "HASWELL"),
-                          List.of("-Dkiln.backend=nd4j"))
+                          List.of(
+                              "-Dkiln.backend=nd4j",
+                              // JavaCPP's default cap (4x the 128 MB heap) is too small for the
+                              // ResNet's and the LSTM's off-heap arrays.
+                              "-Dorg.bytedeco.javacpp.maxPhysicalBytes=2G"))
                       : java("kiln-nd4j", m, stepArg, Map.of("OPENBLAS_CORETYPE", "HASWELL"));
               case "kiln" ->
                   median(

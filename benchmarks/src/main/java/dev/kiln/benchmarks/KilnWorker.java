@@ -182,10 +182,10 @@ final class KilnWorker {
         what
             + ", "
             + m.countParams()
-            + " weights; threads="
-            + Runtime.getRuntime().availableProcessors()
-            + ", "
-            + simd());
+            + " weights; "
+            + (backend.equals("native")
+                ? "threads=" + Runtime.getRuntime().availableProcessors() + ", " + simd()
+                : "backend " + backend));
   }
 
   private static String simd() {
