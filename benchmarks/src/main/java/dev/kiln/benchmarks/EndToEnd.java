@@ -15,23 +15,43 @@ import java.util.Optional;
 
 /**
  * The end-to-end benchmark: one epoch of MNIST for the MLP (784-512-256-10, Adam, batch 128) and
- * LeNet (batch 64), for Kiln and for each peer found (DL4J when built with {@code -Ppeers}, PyTorch
- * when some {@code python3} imports torch), each in its own process so that peak memory is each
- * one's own. Prints samples/second, peak RSS and the ratios Kiln/peer, and the time from JVM start
- * to the first prediction of a small model.
+ * LeNet (batch 64), and {@value #DEFAULT_STEPS} training steps (batch 64, Adam) of a small ResNet
+ * on MNIST images and of a 1-layer LSTM (100 steps x 32 features, 128 units) on random sequences,
+ * for Kiln and for each peer found (DL4J when built with {@code -Ppeers}, PyTorch when some {@code
+ * python3} imports torch), each in its own process so that peak memory is each one's own. Prints
+ * samples/second, peak RSS and the ratios Kiln/peer, and the time from JVM start to the first
+ * prediction of a small model.
  *
- * <p>Usage: {@code EndToEnd [--models mlp,lenet] [--peers kiln,dl4j,pytorch] [--steps N] [--repeat
- * N]}; Kiln runs {@code --repeat} times (default 3) and reports the median.
+ * <p>The ResNet and the LSTM exist only through the api ({@code kiln-api}; with {@code kiln-nd4j}
+ * the same api model on the nd4j backend, for at most {@value #ND4J_API_STEPS} steps); the
+ * hand-written IR ({@code kiln}) and DL4J peers have none and are skipped for them.
+ *
+ * <p>Usage: {@code EndToEnd [--models mlp,lenet,resnet,lstm] [--peers
+ * kiln,kiln-api,kiln-nd4j,dl4j,pytorch] [--steps N] [--repeat N]}; {@code --steps} caps every
+ * model's steps (the MLP and LeNet run a whole epoch without it); Kiln runs {@code --repeat} times
+ * (default 3) and reports the median.
  */
 public final class EndToEnd {
   private EndToEnd() {}
+
+  /** Training steps of the ResNet and LSTM rows when {@code --steps} is not given. */
+  static final int DEFAULT_STEPS = 100;
+
+  /**
+   * Steps of the ResNet and LSTM on the nd4j backend, at most: they train there at a few samples/s
+   * (2026-12-02: ResNet 7, LSTM 2), so a full row would take most of an hour.
+   */
+  static final int ND4J_API_STEPS = 5;
+
+  /** The models that have a hand-written IR train step (and a DL4J twin). */
+  private static final List<String> IR_MODELS = List.of("mlp", "lenet");
 
   public static void main(String[] args) throws Exception {
     if (args.length > 0 && args[0].equals("--worker")) {
       worker(args);
       return;
     }
-    List<String> models = List.of("mlp", "lenet");
+    List<String> models = List.of("mlp", "lenet", "resnet", "lstm");
     List<String> peers = List.of("kiln", "kiln-api", "kiln-nd4j", "dl4j", "pytorch");
     String steps = "";
     int repeat = 3;
@@ -46,16 +66,38 @@ public final class EndToEnd {
                 "unknown argument " + args[i] + "; see the class Javadoc");
       }
     }
-    String stepArg = steps;
     Path data = Mnist.findDir();
     System.out.println(
         "MNIST from " + data + "; " + Runtime.getRuntime().availableProcessors() + " cores");
     List<Result> results = new ArrayList<>();
     for (String model : models) {
       String m = model;
+      boolean ir = IR_MODELS.contains(model);
+      if (!ir && !List.of("resnet", "lstm").contains(model)) {
+        throw new IllegalArgumentException("unknown model " + model);
+      }
+      // Both sides of a ResNet or LSTM row run the same number of steps, the default if none given.
+      String stepArg = ir || !steps.isEmpty() ? steps : Integer.toString(DEFAULT_STEPS);
       for (String peer : peers) {
+        if (!ir && (peer.equals("kiln") || peer.equals("dl4j"))) {
+          skip(peer, "no hand-written IR or DL4J " + model + "; see the kiln-api row");
+          continue;
+        }
         Optional<Result> r =
             switch (peer) {
+              case "kiln-nd4j" ->
+                  !ir
+                      ? java(
+                          "kiln-api",
+                          m,
+                          Integer.toString(Math.min(ND4J_API_STEPS, Integer.parseInt(stepArg))),
+                          Map.of("OPENBLAS_CORETYPE", "HASWELL"),
+                          List.of(
+                              "-Dkiln.backend=nd4j",
+                              // JavaCPP's default cap (4x the 128 MB heap) is too small for the
+                              // ResNet's and the LSTM's off-heap arrays.
+                              "-Dorg.bytedeco.javacpp.maxPhysicalBytes=2G"))
+                      : java("kiln-nd4j", m, stepArg, Map.of("OPENBLAS_CORETYPE", "HASWELL"));
               case "kiln" ->
                   median(
                       java("kiln", m, stepArg, Map.of()),
@@ -66,13 +108,11 @@ public final class EndToEnd {
                       java("kiln-api", m, stepArg, Map.of()),
                       repeat - 1,
                       () -> java("kiln-api", m, stepArg, Map.of()));
-              case "kiln-nd4j" ->
-                  java("kiln-nd4j", m, stepArg, Map.of("OPENBLAS_CORETYPE", "HASWELL"));
               case "dl4j" ->
                   dl4jAvailable()
-                      ? java("dl4j", model, steps, dl4jEnv())
+                      ? java("dl4j", model, stepArg, dl4jEnv())
                       : skip("dl4j", "not built: add -Ppeers");
-              case "pytorch" -> pytorch(model, data, steps);
+              case "pytorch" -> pytorch(model, data, stepArg);
               default -> throw new IllegalArgumentException("unknown peer " + peer);
             };
         r.ifPresent(results::add);
@@ -158,6 +198,12 @@ public final class EndToEnd {
   private static Optional<Result> java(
       String peer, String model, String steps, Map<String, String> env)
       throws IOException, InterruptedException {
+    return java(peer, model, steps, env, List.of());
+  }
+
+  private static Optional<Result> java(
+      String peer, String model, String steps, Map<String, String> env, List<String> jvmFlags)
+      throws IOException, InterruptedException {
     String java = ProcessHandle.current().info().command().orElse("java");
     List<String> cmd =
         new ArrayList<>(
@@ -168,6 +214,15 @@ public final class EndToEnd {
                 "--enable-native-access=ALL-UNNAMED",
                 "--sun-misc-unsafe-memory-access=allow",
                 "-Xmx128m"));
+    cmd.addAll(jvmFlags);
+    // -Dkiln.* given to this JVM (the profile, fusion) reach the workers too.
+    System.getProperties().stringPropertyNames().stream()
+        .filter(
+            k ->
+                k.startsWith("kiln.")
+                    && jvmFlags.stream().noneMatch(f -> f.startsWith("-D" + k + "=")))
+        .sorted()
+        .forEach(k -> cmd.add("-D" + k + "=" + System.getProperty(k)));
     cmd.addAll(
         List.of(
             "-cp",
@@ -281,19 +336,26 @@ public final class EndToEnd {
       KilnWorker.firstPrediction();
       return;
     }
-    Mnist data = Mnist.train(Mnist.findDir());
-    if (args.length > 3 && !args[3].isEmpty()) {
-      int steps = Integer.parseInt(args[3]);
-      int batch = model.equals("mlp") ? 128 : 64;
-      int n = Math.min(data.count(), steps * batch);
-      data =
-          new Mnist(
-              Arrays.copyOf(data.images(), n * Mnist.PIXELS), Arrays.copyOf(data.labels(), n), n);
+    int batch = model.equals("mlp") ? 128 : 64;
+    boolean limited = args.length > 3 && !args[3].isEmpty();
+    Mnist data = model.equals("lstm") ? null : Mnist.train(Mnist.findDir());
+    int steps =
+        limited
+            ? Integer.parseInt(args[3])
+            : IR_MODELS.contains(model) ? data.count() / batch : DEFAULT_STEPS;
+    if (data != null) {
+      steps = Math.min(steps, data.count() / batch);
+      int n = steps * batch;
+      if (n < data.count()) {
+        data =
+            new Mnist(
+                Arrays.copyOf(data.images(), n * Mnist.PIXELS), Arrays.copyOf(data.labels(), n), n);
+      }
     }
     Result r =
         switch (peer) {
           case "kiln" -> KilnWorker.train("native", model, data);
-          case "kiln-api" -> KilnWorker.trainApi(model, data);
+          case "kiln-api" -> KilnWorker.trainApi(model, data, steps);
           case "kiln-nd4j" -> KilnWorker.train("nd4j", model, data);
           case "dl4j" ->
               (Result)
@@ -319,7 +381,11 @@ public final class EndToEnd {
     for (Result r : results) {
       Optional<Result> kiln =
           results.stream()
-              .filter(k -> k.model().equals(r.model()) && k.peer().startsWith("kiln"))
+              .filter(
+                  k ->
+                      k.model().equals(r.model())
+                          && k.peer().startsWith("kiln")
+                          && !k.peer().contains("nd4j"))
               .findFirst();
       // A PyTorch on the reference BLAS is several times slower than a properly set-up one: a
       // ratio against it would flatter Kiln, so none is printed.

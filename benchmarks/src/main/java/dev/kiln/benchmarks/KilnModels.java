@@ -18,9 +18,11 @@ import java.util.List;
 import java.util.SplittableRandom;
 
 /**
- * The benchmark models as IR train steps (forward, loss, autodiff and Adam in one graph), until the
- * Keras API lands: the MNIST MLP 784-512-256-10 and LeNet (conv 20 5x5, max pool, conv 50 5x5, max
- * pool, dense 500, dense 10), ReLU activations, softmax cross-entropy, Adam(1e-3).
+ * The benchmark models. As hand-written IR train steps (forward, loss, autodiff and Adam in one
+ * graph): the MNIST MLP 784-512-256-10 and LeNet (conv 20 5x5, max pool, conv 50 5x5, max pool,
+ * dense 500, dense 10), ReLU activations, softmax cross-entropy, Adam(1e-3). Through the
+ * Keras-style api only: the small ResNet ({@link #resnetApi}) and the LSTM ({@link #lstmApi}),
+ * whose PyTorch twins are in {@code src/main/python/torch_peer.py}.
  */
 final class KilnModels {
   private KilnModels() {}
@@ -142,5 +144,69 @@ final class KilnModels {
     Value x = m.b.input(TensorType.of(DType.FLOAT32, 1, Mnist.PIXELS));
     Value h = m.dense("small", x, 64, true);
     return m.b.output(m.b.softmax(m.dense("small_1", h, 10, false), -1)).build();
+  }
+
+  /** Time steps of the LSTM benchmark's sequences. */
+  static final int LSTM_STEPS = 100;
+
+  /** Features per time step of the LSTM benchmark. */
+  static final int LSTM_FEATURES = 32;
+
+  /** Units of the LSTM benchmark's one layer. */
+  static final int LSTM_UNITS = 128;
+
+  /**
+   * The small ResNet of the benchmark, as a Functional model on 28x28x1 images: a 3x3 16-filter
+   * stem with BatchNormalization and ReLU, then one residual block at each of 16, 32 and 64 filters
+   * (28, 14 and 7 pixels; conv-BN-ReLU-conv-BN plus the shortcut, which is a strided 1x1 conv with
+   * BN where the shape changes; Add; ReLU), GlobalAveragePooling2D and Dense(10, softmax). The
+   * convolutions carry no bias, as BN follows each one.
+   */
+  static dev.kiln.api.models.Model resnetApi() {
+    dev.kiln.api.KerasTensor in = dev.kiln.api.layers.core.Input.of(28, 28, 1);
+    dev.kiln.api.KerasTensor h = convBn(in, 16, 3, 1);
+    h = relu(h);
+    h = residualBlock(h, 16, 1);
+    h = residualBlock(h, 32, 2);
+    h = residualBlock(h, 64, 2);
+    h = new dev.kiln.api.layers.pooling.GlobalAveragePooling2D().apply(h);
+    h = new dev.kiln.api.layers.core.Dense(10, "softmax").apply(h);
+    return dev.kiln.api.models.Model.of(in, h);
+  }
+
+  private static dev.kiln.api.KerasTensor residualBlock(
+      dev.kiln.api.KerasTensor x, int filters, int stride) {
+    dev.kiln.api.KerasTensor h = relu(convBn(x, filters, 3, stride));
+    h = convBn(h, filters, 3, 1);
+    dev.kiln.api.KerasTensor shortcut =
+        stride == 1 && x.shape().dim(-1) == filters ? x : convBn(x, filters, 1, stride);
+    return relu(new dev.kiln.api.layers.merging.Add().apply(h, shortcut));
+  }
+
+  private static dev.kiln.api.KerasTensor convBn(
+      dev.kiln.api.KerasTensor x, int filters, int size, int stride) {
+    dev.kiln.api.KerasTensor h =
+        new dev.kiln.api.layers.convolutional.Conv2D(filters, size, size)
+            .strides(stride, stride)
+            .padding("same")
+            .useBias(false)
+            .apply(x);
+    return new dev.kiln.api.layers.normalization.BatchNormalization().apply(h);
+  }
+
+  private static dev.kiln.api.KerasTensor relu(dev.kiln.api.KerasTensor x) {
+    return new dev.kiln.api.layers.core.Activation("relu").apply(x);
+  }
+
+  /**
+   * The LSTM benchmark: sequences of {@link #LSTM_STEPS} steps of {@link #LSTM_FEATURES} features
+   * into one LSTM of {@link #LSTM_UNITS} units (Keras defaults: tanh, sigmoid gates, last output
+   * only), then Dense(10) logits.
+   */
+  static dev.kiln.api.models.Sequential lstmApi() {
+    return new dev.kiln.api.models.Sequential(
+        dev.kiln.api.layers.core.Input.of(LSTM_STEPS, LSTM_FEATURES),
+        new dev.kiln.api.layers.rnn.LSTM(LSTM_UNITS),
+        new dev.kiln.api.layers.core.Dense(10));
   }
 }

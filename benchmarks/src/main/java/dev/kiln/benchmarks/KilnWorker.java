@@ -59,21 +59,24 @@ final class KilnWorker {
   }
 
   /**
-   * The MLP or LeNet through the Keras-style api: Sequential, compile, and one epoch of fit (no
+   * A model through the Keras-style api: compile and one pass of fit over {@code steps} batches (no
    * shuffle, no progress bar), timed from the end of the first batch (which compiles) to the end.
-   * The same architectures, initial scheme, optimizer and batch sizes as the IR rows.
+   * The MLP and LeNet have the same architectures, initial scheme, optimizer and batch sizes as the
+   * IR rows; the ResNet and the LSTM are {@link KilnModels#resnetApi} and {@link
+   * KilnModels#lstmApi}. MNIST feeds all but the LSTM, which trains on random sequences with random
+   * labels (only speed is measured). {@code data} may be null for the LSTM.
    */
-  static Result trainApi(String model, Mnist data) {
-    boolean lenet = model.equals("lenet");
-    int batch = lenet ? 64 : 128;
-    int n = data.count() / batch * batch;
-    // Batches are made from the bytes as fit asks for them, so the epoch never holds a float copy
-    // of the whole set (the worker runs in 128 MB of heap, as the IR worker does).
+  static Result trainApi(String model, Mnist data, int steps) {
+    int batch = model.equals("mlp") ? 128 : 64;
+    int n = steps * batch;
+    // Batches are made as fit asks for them, so the run never holds a float copy of the whole
+    // set (the worker runs in 128 MB of heap, as the IR worker does).
     dev.kiln.api.data.Dataset batches =
         dev.kiln.api.data.Dataset.fromIterable(
             () ->
                 new java.util.Iterator<>() {
                   int at;
+                  final java.util.SplittableRandom rnd = new java.util.SplittableRandom(7);
 
                   @Override
                   public boolean hasNext() {
@@ -82,38 +85,66 @@ final class KilnWorker {
 
                   @Override
                   public List<dev.kiln.api.Tensor> next() {
+                    List<dev.kiln.api.Tensor> b = model.equals("lstm") ? sequences() : images();
+                    at += batch;
+                    return b;
+                  }
+
+                  private List<dev.kiln.api.Tensor> sequences() {
+                    int t = KilnModels.LSTM_STEPS;
+                    int f = KilnModels.LSTM_FEATURES;
+                    float[] x = new float[batch * t * f];
+                    for (int i = 0; i < x.length; i++) {
+                      x[i] = (float) rnd.nextGaussian();
+                    }
+                    int[] y = new int[batch];
+                    for (int i = 0; i < batch; i++) {
+                      y[i] = rnd.nextInt(10);
+                    }
+                    return List.of(
+                        dev.kiln.api.Tensor.of(x, batch, t, f), dev.kiln.api.Tensor.of(y));
+                  }
+
+                  private List<dev.kiln.api.Tensor> images() {
                     float[] x = new float[batch * Mnist.PIXELS];
                     data.batch(at, batch, x);
                     int[] y = java.util.Arrays.copyOfRange(data.labels(), at, at + batch);
-                    at += batch;
                     dev.kiln.api.Tensor images =
-                        lenet
-                            ? dev.kiln.api.Tensor.of(x, batch, 28, 28, 1)
-                            : dev.kiln.api.Tensor.of(x, batch, Mnist.PIXELS);
+                        model.equals("mlp")
+                            ? dev.kiln.api.Tensor.of(x, batch, Mnist.PIXELS)
+                            : dev.kiln.api.Tensor.of(x, batch, 28, 28, 1);
                     return List.of(images, dev.kiln.api.Tensor.of(y));
                   }
                 },
-            n / batch);
+            steps);
     dev.kiln.api.Kiln.setRandomSeed(42);
-    dev.kiln.api.models.Sequential m =
-        lenet
-            ? new dev.kiln.api.models.Sequential(
-                dev.kiln.api.layers.core.Input.of(28, 28, 1),
-                new dev.kiln.api.layers.convolutional.Conv2D(20, 5, 5).activation("relu"),
-                new dev.kiln.api.layers.pooling.MaxPooling2D(2, 2),
-                new dev.kiln.api.layers.convolutional.Conv2D(50, 5, 5).activation("relu"),
-                new dev.kiln.api.layers.pooling.MaxPooling2D(2, 2),
-                new dev.kiln.api.layers.reshaping.Flatten(),
-                new dev.kiln.api.layers.core.Dense(500, "relu"),
-                new dev.kiln.api.layers.core.Dense(10))
-            : new dev.kiln.api.models.Sequential(
-                dev.kiln.api.layers.core.Input.of(Mnist.PIXELS),
-                new dev.kiln.api.layers.core.Dense(512, "relu"),
-                new dev.kiln.api.layers.core.Dense(256, "relu"),
-                new dev.kiln.api.layers.core.Dense(10));
+    dev.kiln.api.models.Model m =
+        switch (model) {
+          case "lenet" ->
+              new dev.kiln.api.models.Sequential(
+                  dev.kiln.api.layers.core.Input.of(28, 28, 1),
+                  new dev.kiln.api.layers.convolutional.Conv2D(20, 5, 5).activation("relu"),
+                  new dev.kiln.api.layers.pooling.MaxPooling2D(2, 2),
+                  new dev.kiln.api.layers.convolutional.Conv2D(50, 5, 5).activation("relu"),
+                  new dev.kiln.api.layers.pooling.MaxPooling2D(2, 2),
+                  new dev.kiln.api.layers.reshaping.Flatten(),
+                  new dev.kiln.api.layers.core.Dense(500, "relu"),
+                  new dev.kiln.api.layers.core.Dense(10));
+          case "mlp" ->
+              new dev.kiln.api.models.Sequential(
+                  dev.kiln.api.layers.core.Input.of(Mnist.PIXELS),
+                  new dev.kiln.api.layers.core.Dense(512, "relu"),
+                  new dev.kiln.api.layers.core.Dense(256, "relu"),
+                  new dev.kiln.api.layers.core.Dense(10));
+          case "resnet" -> KilnModels.resnetApi();
+          case "lstm" -> KilnModels.lstmApi();
+          default -> throw new IllegalArgumentException("unknown model " + model);
+        };
+    // The ResNet ends in a softmax, as Keras's would; the others give logits.
     m.compile(
         new dev.kiln.api.optimizers.Adam(1e-3),
-        new dev.kiln.api.losses.Losses.SparseCategoricalCrossentropy().fromLogits(true));
+        new dev.kiln.api.losses.Losses.SparseCategoricalCrossentropy()
+            .fromLogits(!model.equals("resnet")));
     long[] start = {0};
     double[] loss = {Double.NaN};
     dev.kiln.api.callbacks.LambdaCallback timer =
@@ -127,18 +158,34 @@ final class KilnWorker {
                 });
     m.fit(batches, new dev.kiln.api.models.FitOptions().epochs(1).verbose(0).callbacks(timer));
     double seconds = (System.nanoTime() - start[0]) / 1e9;
-    double sps = (n / batch - 1) * (double) batch / seconds;
+    double sps = (steps - 1) * (double) batch / seconds;
+    String backend = dev.kiln.api.Kiln.backend().name();
+    String what =
+        switch (model) {
+          case "lenet" -> "LeNet through Sequential/compile/fit";
+          case "mlp" -> "the MLP through Sequential/compile/fit";
+          case "resnet" ->
+              "ResNet (stem + blocks 16/32/64, BN) through Model.of/compile/fit, "
+                  + steps
+                  + " steps";
+          default ->
+              "LSTM(128) over 100x32 + Dense(10) through Sequential/compile/fit, "
+                  + steps
+                  + " steps";
+        };
     return new Result(
-        "kiln-api",
+        backend.equals("native") ? "kiln-api" : "kiln-api+" + backend,
         model,
         sps,
         Result.processPeakRssMb(),
         loss[0],
-        (lenet ? "LeNet" : "the MLP")
-            + " through Sequential/compile/fit; threads="
-            + Runtime.getRuntime().availableProcessors()
+        what
             + ", "
-            + simd());
+            + m.countParams()
+            + " weights; "
+            + (backend.equals("native")
+                ? "threads=" + Runtime.getRuntime().availableProcessors() + ", " + simd()
+                : "backend " + backend));
   }
 
   private static String simd() {
