@@ -122,6 +122,8 @@ public final class JsonText {
     String why = e.getOriginalMessage();
     if (why != null && why.contains("Document nesting depth")) {
       why = "nested more than " + MAX_DEPTH + " levels deep";
+    } else if (why != null && why.startsWith("Trailing token")) {
+      why = "more text after the end of the JSON value";
     }
     // Jackson's message may quote a long stretch of the input; the first line says enough.
     if (why != null && why.indexOf('\n') > 0) {

@@ -277,7 +277,8 @@ public final class KerasConfigs {
         case "Sequential" -> {
           out.put("module", "keras");
           out.put("class_name", "Sequential");
-          out.put("config", sequential(e.get("config"), at(path, "config"), depth));
+          Object shape = e.get("build_config") instanceof Map<?, ?> b ? b.get("input_shape") : null;
+          out.put("config", sequential(e.get("config"), at(path, "config"), shape, depth));
           out.put("registered_name", null);
         }
         case "Model", "Functional" -> {
@@ -299,7 +300,7 @@ public final class KerasConfigs {
     }
 
     @SuppressWarnings("unchecked")
-    private Map<String, Object> sequential(Object c, String path, int depth) {
+    private Map<String, Object> sequential(Object c, String path, Object builtFor, int depth) {
       Map<String, Object> cfg;
       List<Object> entries;
       String layersPath;
@@ -319,6 +320,9 @@ public final class KerasConfigs {
       }
       if (!layers.isEmpty() && !hasInput((Map<String, Object>) layers.get(0))) {
         Object shape = cfg.get("build_input_shape");
+        if (shape == null) {
+          shape = builtFor;
+        }
         Map<String, Object> first = (Map<String, Object>) layers.get(0);
         if (shape == null
             && "Functional".equals(first.get("class_name"))
