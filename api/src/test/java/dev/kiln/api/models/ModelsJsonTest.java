@@ -233,6 +233,34 @@ class ModelsJsonTest {
   }
 
   @Test
+  void keras2CountsANestedSequentialsNodesFromOne() {
+    // tf.keras skips the node a Sequential with an input made when it was built; Keras 3 does not
+    // count it, so node 1 here is Keras 3's node 0.
+    String json =
+        """
+        {"class_name": "Functional", "keras_version": "2.4.0", "config": {"name": "f",
+          "layers": [
+           {"class_name": "InputLayer", "name": "x",
+            "config": {"batch_input_shape": [null, 3], "name": "x"}, "inbound_nodes": []},
+           {"class_name": "Sequential", "name": "seq", "config": {"name": "seq", "layers": [
+              {"class_name": "InputLayer", "config": {"batch_input_shape": [null, 3],
+                                                      "name": "seq_in"}},
+              {"class_name": "Dense", "config": {"name": "seq_d", "units": 2}}]},
+            "inbound_nodes": [[["x", 0, 0, {}]]]},
+           {"class_name": "Dense", "name": "head", "config": {"name": "head", "units": 1},
+            "inbound_nodes": [[["seq", 1, 0, {}]]]}],
+          "input_layers": [["x", 0, 0]], "output_layers": [["head", 0, 0]]}}
+        """;
+    Map<String, Object> k3 = Models.toKeras3(JsonText.parse(json, "k2"));
+    assertEquals(
+        List.of("seq", 0L, 0L),
+        get(k3, "config", "layers", 2, "inbound_nodes", 0, "args", 0, "config", "keras_history"));
+    try (Model m = Models.fromJson(json)) {
+      assertEquals(3 * 2 + 2 + 2 + 1, m.countParams());
+    }
+  }
+
+  @Test
   void readsTheListFormOfSequentialAndTfjsTopologies() {
     String list =
         """

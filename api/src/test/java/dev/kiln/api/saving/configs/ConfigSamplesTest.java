@@ -114,6 +114,27 @@ class ConfigSamplesTest {
   }
 
   @ParameterizedTest
+  @ValueSource(strings = {"tfjs-layers/ml5_pitchdetection_crepe/model.json"})
+  void aTrainingConfigCompilesTheModel(String sample) {
+    // The converter kept Keras 2's training_config: Adam with the old `lr` key, binary
+    // cross-entropy, no metrics.
+    try (Model m = Models.fromJson(path(sample))) {
+      assertEquals("Adam", m.optimizer().className());
+      assertEquals(
+          0.0010000000474974513,
+          ((Number) m.optimizer().getConfig().get("learning_rate")).doubleValue(),
+          1e-15);
+      assertEquals(
+          0.8999999761581421, ((Number) m.optimizer().getConfig().get("beta_1")).doubleValue());
+      String json = m.toJson();
+      assertTrue(
+          json.contains("\"compile_config\":{\"optimizer\":{\"module\":\"keras.optimizers\""),
+          json);
+      assertTrue(json.contains("\"class_name\":\"BinaryCrossentropy\""), json);
+    }
+  }
+
+  @ParameterizedTest
   @ValueSource(
       strings = {
         "keras1-json/dl4j_keras1_imdb_lstm_tf_keras_1_config.json",
