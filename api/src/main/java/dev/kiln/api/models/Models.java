@@ -143,7 +143,7 @@ public final class Models {
       if (weights instanceof List<?> w) {
         lw = new ArrayList<>();
         for (Object x : w) {
-          lw.add(((Number) x).doubleValue());
+          lw.add(weight(x));
         }
       }
       model.compile(opt, losses, lw, metricList(metrics));
@@ -156,7 +156,7 @@ public final class Models {
       if (weights instanceof Map<?, ?> w) {
         lw = new LinkedHashMap<>();
         for (Map.Entry<?, ?> e : w.entrySet()) {
-          lw.put((String) e.getKey(), ((Number) e.getValue()).doubleValue());
+          lw.put((String) e.getKey(), weight(e.getValue()));
         }
       }
       Map<String, List<Object>> ms = null;
@@ -171,6 +171,13 @@ public final class Models {
       Loss l = Registry.deserialize(Kind.LOSS, loss);
       model.compile(opt, l, metricList(metrics).toArray());
     }
+  }
+
+  private static double weight(Object w) {
+    if (!(w instanceof Number n)) {
+      throw new KilnException("`loss_weights` must hold numbers, got " + w);
+    }
+    return n.doubleValue();
   }
 
   private static List<Object> metricList(Object metrics) {

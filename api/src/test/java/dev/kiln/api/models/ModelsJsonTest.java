@@ -267,7 +267,8 @@ class ModelsJsonTest {
         {"class_name": "Sequential", "keras_version": "2.2.2", "config": [
           {"class_name": "Dense", "config": {"name": "d1", "units": 4,
             "batch_input_shape": [null, 2], "dtype": "float32"}},
-          {"class_name": "Dense", "config": {"name": "d2", "units": 1}}]}
+          {"class_name": "Dense", "config": {"name": "d2", "units": 1, "batch_size": null,
+            "weights": null, "autocast": true, "dynamic": false}}]}
         """;
     try (Model m = Models.fromJson(list)) {
       assertEquals(2 * 4 + 4 + 4 + 1, m.countParams());
@@ -286,6 +287,49 @@ class ModelsJsonTest {
       // TF.js's GRU has one bias per gate (reset_after false): 3 * (3*2 + 2*2 + 2).
       assertEquals(36, m.countParams());
     }
+  }
+
+  @Test
+  void compileConfigsOfTfjsAndKeras3Compile() {
+    String tfjs =
+        """
+        {"modelTopology": {"class_name": "Sequential", "config": {"name": "s", "layers": [
+            {"class_name": "Dense", "config": {"name": "d", "units": 1,
+                                               "batch_input_shape": [null, 2]}}]}},
+         "trainingConfig": {"loss": "meanSquaredError", "metrics": ["mae"],
+           "optimizer_config": {"class_name": "RMSProp",
+             "config": {"learningRate": 0.02, "decay": 0.8, "momentum": 0, "epsilon": 1e-7,
+                        "centered": false}}}}
+        """;
+    try (Model m = Models.fromJson(tfjs)) {
+      assertEquals("RMSprop", m.optimizer().className());
+      assertEquals(0.8, ((Number) m.optimizer().getConfig().get("rho")).doubleValue());
+      assertEquals(
+          0.02, ((Number) m.optimizer().getConfig().get("learning_rate")).doubleValue(), 1e-9);
+    }
+    // Keras 3 writes a loss given as a function by its name.
+    String k3 =
+        """
+        {"module": "keras", "class_name": "Sequential", "registered_name": null,
+         "config": {"name": "s", "layers": [
+           {"module": "keras.layers", "class_name": "InputLayer",
+            "config": {"batch_shape": [null, 2], "dtype": "float32", "name": "in"}},
+           {"module": "keras.layers", "class_name": "Dense", "config": {"name": "d", "units": 1}}]},
+         "compile_config": {"optimizer": "sgd",
+           "loss": {"module": "builtins", "class_name": "function", "config": "mean_squared_error",
+                    "registered_name": "function"},
+           "loss_weights": null, "metrics": null}}
+        """;
+    try (Model m = Models.fromJson(k3)) {
+      assertEquals("SGD", m.optimizer().className());
+    }
+    String bad =
+        refused(
+            k3.replace("\"loss_weights\": null", "\"loss_weights\": [\"heavy\"]")
+                .replace("\"loss\": {", "\"loss\": [{")
+                .replace(
+                    "\"registered_name\": \"function\"}", "\"registered_name\": \"function\"}]"));
+    assertTrue(bad.contains("$.compile_config: `loss_weights` must hold numbers, got heavy"), bad);
   }
 
   // ---------------------------------------------------------------- users' classes

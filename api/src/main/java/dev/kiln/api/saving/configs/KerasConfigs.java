@@ -210,7 +210,7 @@ public final class KerasConfigs {
                 || r.containsKey("registered_name")
                 || r.containsKey("build_config")
                 || r.containsKey("compile_config");
-        dialect = k3 ? Dialect.KERAS_3 : Dialect.KERAS_2;
+        dialect = k3 || hasKeras3Markers(r.get("config"), 0) ? Dialect.KERAS_3 : Dialect.KERAS_2;
         compile =
             r.containsKey("compile_config") ? r.get("compile_config") : r.get("training_config");
         compilePath = r.containsKey("compile_config") ? "$.compile_config" : "$.training_config";
@@ -220,7 +220,8 @@ public final class KerasConfigs {
         model = map(r.get("model_config"), "$.model_config");
         modelPath = "$.model_config";
         version = r.get("keras_version");
-        dialect = Dialect.KERAS_2;
+        // Keras 3 writes legacy .h5 files with this layout too, keeping its own nodes inside.
+        dialect = hasKeras3Markers(model, 0) ? Dialect.KERAS_3 : Dialect.KERAS_2;
         compile = r.get("training_config");
         compilePath = "$.training_config";
         compileIsLegacy = true;
@@ -245,6 +246,31 @@ public final class KerasConfigs {
       if (version instanceof String v && v.startsWith("1.")) {
         throw keras1(modelPath, "keras_version is \"" + v + "\"");
       }
+    }
+
+    /** Whether a config holds what only Keras 3 writes: {@code module} keys, args/kwargs nodes. */
+    private static boolean hasKeras3Markers(Object v, int depth) {
+      if (depth > JsonText.MAX_DEPTH) {
+        return false;
+      }
+      if (v instanceof Map<?, ?> m) {
+        if (m.containsKey("module") && m.containsKey("class_name")
+            || "__keras_tensor__".equals(m.get("class_name"))) {
+          return true;
+        }
+        for (Object x : m.values()) {
+          if (hasKeras3Markers(x, depth + 1)) {
+            return true;
+          }
+        }
+      } else if (v instanceof List<?> l) {
+        for (Object x : l) {
+          if (hasKeras3Markers(x, depth + 1)) {
+            return true;
+          }
+        }
+      }
+      return false;
     }
 
     Map<String, Object> normalize() {
@@ -739,14 +765,19 @@ public final class KerasConfigs {
         throw new KilnException(
             path + ": a Python lambda, which cannot run in Java; use a built-in " + kind.noun());
       }
-      if (kind == Kind.ACTIVATION && m.get("config") instanceof String) {
-        // {"class_name": "function", "config": "relu"}: a function by name.
-        declaration(kind, (String) m.get("config"), path, m);
-        return m;
+      if ("function".equals(m.get("class_name")) && m.get("config") instanceof String fn) {
+        // {"class_name": "function", "config": "relu"}: a function by name (an activation, or a
+        // loss or metric given as a function).
+        declaration(kind, fn, path, m);
+        return kind == Kind.ACTIVATION ? m : fn;
       }
       String cls = className(m, path);
       if (cls.startsWith("Custom>")) {
         cls = cls.substring("Custom>".length());
+      }
+      if (kind == Kind.OPTIMIZER && cls.equals("RMSProp")) {
+        // TF.js's spelling.
+        cls = "RMSprop";
       }
       KerasClass<?> d = declaration(kind, cls, path, m);
       Object cfgRaw = m.get("config");
@@ -754,6 +785,9 @@ public final class KerasConfigs {
           cfgRaw == null ? new LinkedHashMap<>() : map(cfgRaw, at(path, "config"));
       if (dialect == Dialect.TFJS) {
         c = snakeKeys(c);
+        if (kind == Kind.OPTIMIZER) {
+          c = tfjsOptimizerConfig(cls, c);
+        }
       }
       Map<String, Object> cfg = new LinkedHashMap<>();
       for (Map.Entry<String, Object> en : c.entrySet()) {
@@ -781,6 +815,25 @@ public final class KerasConfigs {
       out.put("class_name", cls);
       out.put("config", cfg);
       out.put("registered_name", m.get("registered_name"));
+      return out;
+    }
+
+    /**
+     * TF.js's optimizer arguments under Keras's names: {@code beta1} is {@code beta_1}, and
+     * RMSProp's {@code decay} is Keras's {@code rho}.
+     */
+    private static Map<String, Object> tfjsOptimizerConfig(String cls, Map<String, Object> c) {
+      Map<String, Object> out = new LinkedHashMap<>();
+      for (Map.Entry<String, Object> e : c.entrySet()) {
+        String k =
+            switch (e.getKey()) {
+              case "beta1" -> "beta_1";
+              case "beta2" -> "beta_2";
+              case "decay" -> cls.equals("RMSprop") ? "rho" : "decay";
+              default -> e.getKey();
+            };
+        out.put(k, e.getValue());
+      }
       return out;
     }
 
@@ -856,6 +909,10 @@ public final class KerasConfigs {
 
     @SuppressWarnings("unchecked")
     private Object lossesOrMetrics(Kind kind, Object v, String path) {
+      if (v instanceof String s && dialect == Dialect.TFJS) {
+        // tfjs-layers keeps the names users gave, often camelCase (meanSquaredError).
+        v = snake(s);
+      }
       if (v == null || v instanceof String && kind == Kind.METRIC) {
         return v;
       }
