@@ -273,6 +273,15 @@ class ModelsJsonTest {
     try (Model m = Models.fromJson(list)) {
       assertEquals(2 * 4 + 4 + 4 + 1, m.countParams());
     }
+    Map<String, Object> leaky =
+        Models.toKeras3(
+            JsonText.parse(
+                list.replace(
+                    "{\"class_name\": \"Dense\", \"config\": {\"name\": \"d2\"",
+                    "{\"class_name\": \"LeakyReLU\", \"config\": {\"alpha\": 0.1}},"
+                        + " {\"class_name\": \"Dense\", \"config\": {\"name\": \"d2\""),
+                "t"));
+    assertEquals(Map.of("negative_slope", 0.1), get(leaky, "config", "layers", 1, "config"));
     // tfjs-layers may write camelCase keys; TF.js writes unset arguments as null.
     String tfjs =
         """

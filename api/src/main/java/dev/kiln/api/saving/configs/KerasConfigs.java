@@ -694,6 +694,12 @@ public final class KerasConfigs {
         // Keras <= 2.2 and TF.js know only the original GRU (one bias per gate).
         out.put("reset_after", false);
       }
+      if (cls.equals("LeakyReLU")
+          && out.containsKey("alpha")
+          && !out.containsKey("negative_slope")) {
+        // Keras 3 renamed Keras 2's `alpha`.
+        out.put("negative_slope", out.remove("alpha"));
+      }
       if (cls.equals("BatchNormalization")
           && out.get("axis") instanceof List<?> ax
           && ax.size() == 1) {
