@@ -126,7 +126,16 @@ final class FunctionalConfig {
     LayerCall call = t.layer().calls().get(t.callIndex());
     List<LayerCall> list = nodes.get(t.layer());
     int node = list == null ? 0 : Math.max(0, list.indexOf(call));
+    // Keras counts a nested Functional model's calls from 1: its node 0 is the one made when it
+    // was built. A Sequential is no Functional in Keras 3 and counts from 0.
+    if (startsAtOne(t.layer())) {
+      node++;
+    }
     return List.of(t.layer().name(), node, t.tensorIndex());
+  }
+
+  private static boolean startsAtOne(Layer l) {
+    return l instanceof Model && !(l instanceof Sequential);
   }
 
   private static List<Object> history(List<KerasTensor> ts, Map<Layer, List<LayerCall>> nodes) {
@@ -175,6 +184,7 @@ final class FunctionalConfig {
     Map<String, Layer> layers = new LinkedHashMap<>();
     Map<String, List<Object>> pending = new LinkedHashMap<>();
     Map<String, List<List<KerasTensor>>> outputs = new LinkedHashMap<>();
+    java.util.Set<String> fromOne = new java.util.HashSet<>();
     for (int i = 0; i < entries.size(); i++) {
       String path = "layers[" + i + "]";
       if (!(entries.get(i) instanceof Map<?, ?> raw)) {
@@ -186,6 +196,9 @@ final class FunctionalConfig {
       Layer layer = makeLayer(className, (Map<String, Object>) cfg, path);
       String name = e.get("name") instanceof String n ? n : layer.name();
       layers.put(name, layer);
+      if (startsAtOne(layer)) {
+        fromOne.add(name);
+      }
       outputs.put(name, new ArrayList<>());
       if (layer instanceof InputLayer in) {
         outputs.get(name).add(List.of(in.output()));
@@ -198,7 +211,7 @@ final class FunctionalConfig {
       progress = false;
       for (Map.Entry<String, List<Object>> p : pending.entrySet()) {
         while (!p.getValue().isEmpty()) {
-          List<KerasTensor> in = resolve(p.getValue().get(0), outputs, p.getKey());
+          List<KerasTensor> in = resolve(p.getValue().get(0), outputs, fromOne, p.getKey());
           if (in == null) {
             break;
           }
@@ -217,8 +230,9 @@ final class FunctionalConfig {
                 + p.getValue().get(0));
       }
     }
-    List<KerasTensor> ins = endpoints(config.get("input_layers"), outputs, "input_layers");
-    List<KerasTensor> outs = endpoints(config.get("output_layers"), outputs, "output_layers");
+    List<KerasTensor> ins = endpoints(config.get("input_layers"), outputs, fromOne, "input_layers");
+    List<KerasTensor> outs =
+        endpoints(config.get("output_layers"), outputs, fromOne, "output_layers");
     Model m = Model.of(ins, outs, config.get("name") instanceof String n ? n : null);
     if (config.get("trainable") instanceof Boolean t && !t) {
       m.setTrainable(false);
@@ -304,7 +318,10 @@ final class FunctionalConfig {
   /** The input tensors of one node, or null while one of them is not made yet. */
   @SuppressWarnings("unchecked")
   private static List<KerasTensor> resolve(
-      Object node, Map<String, List<List<KerasTensor>>> outputs, String layer) {
+      Object node,
+      Map<String, List<List<KerasTensor>>> outputs,
+      java.util.Set<String> fromOne,
+      String layer) {
     List<Object> histories = new ArrayList<>();
     if (node instanceof Map<?, ?> m && m.get("args") instanceof List<?> args) {
       collect(args, histories);
@@ -319,7 +336,7 @@ final class FunctionalConfig {
     }
     List<KerasTensor> in = new ArrayList<>();
     for (Object h : histories) {
-      KerasTensor t = lookup(h, outputs, layer);
+      KerasTensor t = lookup(h, outputs, fromOne, layer);
       if (t == null) {
         return null;
       }
@@ -345,7 +362,10 @@ final class FunctionalConfig {
    * null while that node is not made yet.
    */
   private static KerasTensor lookup(
-      Object history, Map<String, List<List<KerasTensor>>> outputs, String where) {
+      Object history,
+      Map<String, List<List<KerasTensor>>> outputs,
+      java.util.Set<String> fromOne,
+      String where) {
     if (!(history instanceof List<?> h)
         || h.size() < 3
         || !(h.get(0) instanceof String name)
@@ -366,6 +386,9 @@ final class FunctionalConfig {
           "layer '" + where + "' takes an input from layer '" + name + "', which the config lacks");
     }
     long node = ((Number) h.get(1)).longValue();
+    if (fromOne.contains(name) && node > 0) {
+      node--;
+    }
     long index = ((Number) h.get(2)).longValue();
     if (node >= made.size()) {
       return null;
@@ -390,7 +413,10 @@ final class FunctionalConfig {
 
   @SuppressWarnings("unchecked")
   private static List<KerasTensor> endpoints(
-      Object spec, Map<String, List<List<KerasTensor>>> outputs, String key) {
+      Object spec,
+      Map<String, List<List<KerasTensor>>> outputs,
+      java.util.Set<String> fromOne,
+      String key) {
     if (!(spec instanceof List<?> list) || list.isEmpty()) {
       throw new KilnException("a Functional config needs `" + key + "`; got " + spec);
     }
@@ -398,7 +424,7 @@ final class FunctionalConfig {
     List<Object> items = list.get(0) instanceof String ? List.of(list) : (List<Object>) list;
     List<KerasTensor> out = new ArrayList<>();
     for (Object item : items) {
-      KerasTensor t = lookup(item, outputs, key);
+      KerasTensor t = lookup(item, outputs, fromOne, key);
       if (t == null) {
         throw new KilnException("`" + key + "` names a node that does not exist: " + item);
       }

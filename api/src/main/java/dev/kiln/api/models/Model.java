@@ -868,6 +868,21 @@ public class Model extends Layer implements AutoCloseable {
   }
 
   /**
+   * Keras 3's JSON form of this model, as {@code model.to_json()}: {@code module}, {@code
+   * class_name}, {@code config}, {@code registered_name}, {@code build_config} and {@code
+   * compile_config} (empty when the model is not compiled). {@link Models#fromJson(String)} reads
+   * it back.
+   */
+  public String toJson() {
+    return toJson(false);
+  }
+
+  /** {@link #toJson()}, indented when {@code pretty}. */
+  public String toJson(boolean pretty) {
+    return dev.kiln.api.saving.configs.JsonText.write(Models.envelope(this), pretty);
+  }
+
+  /**
    * Rebuilds a Functional model from its Keras config, shared layers and nested models included.
    * The new model has fresh weights; copy them with {@link #setWeights}.
    *
