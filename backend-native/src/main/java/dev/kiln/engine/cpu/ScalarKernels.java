@@ -24,6 +24,7 @@ import dev.kiln.spi.ir.Value;
 import dev.kiln.spi.math.SpecialFunctions;
 import dev.kiln.spi.random.Philox;
 import java.lang.foreign.MemorySegment;
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -469,10 +470,34 @@ public final class ScalarKernels {
     return gatherByStrides(t, s, 0);
   }
 
-  /** Writes out[i] = in[offset + <index(i), strides>] for every output position. */
+  /**
+   * Writes out[i] = in[offset + <index(i), strides>] for every output position. Trailing axes that
+   * read the input contiguously (a slice of whole rows, an LSTM's gate columns) are copied as runs;
+   * an element at a time cost a hundred times an elementwise op of the same size.
+   */
   static Kernel gatherByStrides(TensorType t, long[] strides, long offset) {
     long n = t.shape().size();
     int bytes = t.dtype().byteSize();
+    int[] dims = t.shape().dims();
+    int a = dims.length;
+    long run = 1;
+    while (a > 0 && (strides[a - 1] == run || dims[a - 1] == 1)) {
+      run *= dims[a - 1];
+      a--;
+    }
+    if (run >= 4 && a < dims.length) {
+      Index.Odometer outer = new Index.Odometer(Arrays.copyOf(dims, a), Arrays.copyOf(strides, a));
+      long runs = n / run;
+      long runBytes = run * bytes;
+      return (in, out) -> {
+        outer.reset();
+        for (long r = 0; r < runs; r++) {
+          MemorySegment.copy(
+              in[0], (offset + outer.offset[0]) * bytes, out[0], r * runBytes, runBytes);
+          outer.next();
+        }
+      };
+    }
     Index.Odometer od = new Index.Odometer(t.shape().dims(), strides);
     return (in, out) -> {
       od.reset();
@@ -531,7 +556,36 @@ public final class ScalarKernels {
     }
     long total = t.shape().size();
     int bytes = d.byteSize();
-    Index.Odometer od = new Index.Odometer(x.shape().dims(), os);
+    int[] xd = x.shape().dims();
+    int a = xd.length - 1;
+    long run = a >= 0 ? xd[a] : 1;
+    // Axes without padding keep the rows below them contiguous in the result too.
+    while (a > 0 && p.low()[a] == 0 && p.high()[a] == 0) {
+      a--;
+      run *= xd[a];
+    }
+    if (a >= 0 && run >= 4) {
+      Index.Odometer outer = new Index.Odometer(Arrays.copyOf(xd, a), Arrays.copyOf(os, a));
+      long runs = n / run;
+      long runBytes = run * bytes;
+      long base = offset;
+      return (in, out) -> {
+        if (p.value() == 0) {
+          out[0].asSlice(0, total * bytes).fill((byte) 0);
+        } else {
+          for (long i = 0; i < total; i++) {
+            Elem.set(d, out[0], i, p.value());
+          }
+        }
+        outer.reset();
+        for (long r = 0; r < runs; r++) {
+          MemorySegment.copy(
+              in[0], r * runBytes, out[0], (base + outer.offset[0]) * bytes, runBytes);
+          outer.next();
+        }
+      };
+    }
+    Index.Odometer od = new Index.Odometer(xd, os);
     long off = offset;
     return (in, out) -> {
       if (p.value() == 0) {
