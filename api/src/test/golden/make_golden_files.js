@@ -18,10 +18,11 @@ function rand() {
   return state / 2147483648;
 }
 
-function handler(file) {
+function handler(file, edit) {
   return {
     load: async () => {
       const json = JSON.parse(fs.readFileSync(file, 'utf8'));
+      if (edit) edit(json.modelTopology);
       const specs = [];
       const buffers = [];
       for (const group of json.weightsManifest) {
@@ -54,19 +55,25 @@ const CASES = [
   {dir: 'tfjs-examples_abalone', file: 'model.json', shape: [3, 8], ints: 0},
   {dir: 'tfjs_e2e_layers_model', file: 'model.json', shape: [2, 10], ints: 100},
   {dir: 'tfjs_rn_bundle_model', file: 'bundle_model_test.json', shape: [3, 10], ints: 0},
+  // The same weights with the GRU's recurrent activation set to sigmoid: TF.js's hard_sigmoid is
+  // Keras 2's (clip(0.2x + 0.5)), Keras 3's is relu6(x + 3) / 6, so this case checks the weights
+  // alone, whichever hard_sigmoid a reader picks.
+  {dir: 'tfjs_e2e_layers_model', key: 'tfjs_e2e_layers_model_sigmoid', file: 'model.json',
+    shape: [2, 10], ints: 100,
+    edit: (t) => { t.config.layers[1].config.recurrent_activation = 'sigmoid'; }},
 ];
 
 (async () => {
   await tf.setBackend('cpu');
   const out = {};
   for (const c of CASES) {
-    const model = await tf.loadLayersModel(handler(path.join(SAMPLES, c.dir, c.file)));
+    const model = await tf.loadLayersModel(handler(path.join(SAMPLES, c.dir, c.file), c.edit));
     const n = c.shape.reduce((a, b) => a * b, 1);
     const v = [];
     for (let i = 0; i < n; i++) v.push(c.ints ? Math.floor(rand() * c.ints) : 4 * rand() - 2);
     const x = tf.tensor(v, c.shape);
     const y = model.predict(x);
-    out[c.dir] = {file: c.file, input: x.arraySync(), output: y.arraySync()};
+    out[c.key || c.dir] = {file: c.file, input: x.arraySync(), output: y.arraySync()};
   }
   fs.writeFileSync(OUT, JSON.stringify(out, null, 1) + '\n');
   console.log('wrote ' + OUT);
