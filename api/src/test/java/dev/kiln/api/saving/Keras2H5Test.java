@@ -120,4 +120,24 @@ class Keras2H5Test {
         "holds weights for 2 layers",
         "has 1 layers with weights");
   }
+
+  @Test
+  void aFullModelFileBuildsFromItsModelConfigOrSaysWhy(@TempDir Path dir) throws Exception {
+    Path file = FilesTestSupport.sample(dir, BN);
+    // Keras 2 configs are built once the Keras 2 converter is wired in; until then the error
+    // names the file and the config, never a raw parser failure.
+    try {
+      Model m = ModelFiles.load(file);
+      assertMatchesH5py(
+          BN, "model_weights/conv1d/conv1d/kernel:0", m.getLayer("conv1d").getWeights().get(0));
+    } catch (KilnException e) {
+      assertHas(e.getMessage(), file.toString(), "model_config");
+    }
+    Path weightsOnly = dir.resolve("w.weights.h5");
+    convBn(null, null).saveWeights(weightsOnly);
+    assertHas(
+        assertThrows(KilnException.class, () -> ModelFiles.load(weightsOnly)).getMessage(),
+        "no 'model_config'",
+        "loadWeights");
+  }
 }
