@@ -17,7 +17,9 @@ import dev.kiln.api.optimizers.Optimizer;
 import dev.kiln.api.optimizers.Optimizers;
 import dev.kiln.api.registry.Kind;
 import dev.kiln.api.registry.Registry;
+import dev.kiln.api.saving.ModelFiles;
 import dev.kiln.api.saving.WeightsFile;
+import dev.kiln.api.saving.WeightsH5;
 import dev.kiln.spi.Shape;
 import dev.kiln.spi.ir.Value;
 import java.io.IOException;
@@ -768,14 +770,20 @@ public class Model extends Layer implements AutoCloseable {
   // ---------------------------------------------------------------- weights on disk
 
   /**
-   * Writes every weight to {@code path} (a NumPy {@code .npz} archive keyed by weight path, in the
-   * order of the model's structure: each layer's weights in layer order), atomically: a temporary
-   * file renamed over the target.
+   * Writes every weight to {@code path} atomically (a temporary file renamed over the target), in
+   * the format its suffix names: {@code .weights.h5} (or {@code .h5}) is Keras 3's HDF5 layout,
+   * which Keras's {@code load_weights} reads ({@link WeightsH5}); {@code .npz} is a NumPy archive
+   * keyed by weight path ({@link WeightsFile}).
    *
-   * @throws KilnException if two weights share a path (two layers with one name)
+   * @throws KilnException if the suffix names no weights format, or (npz) if two weights share a
+   *     path (two layers with one name)
    */
   public void saveWeights(Path path) throws IOException {
     checkOpen();
+    if (ModelFiles.weightsFormat(path) == ModelFiles.WeightsFormat.H5) {
+      WeightsH5.write(this, path);
+      return;
+    }
     Map<String, Tensor> m = new LinkedHashMap<>();
     for (Weight w : structuralWeights()) {
       if (m.put(w.path(), w.read()) != null) {
@@ -791,17 +799,28 @@ public class Model extends Layer implements AutoCloseable {
   }
 
   /**
-   * Reads weights written by {@link #saveWeights} into this model, matched as Keras 3 matches them:
-   * by the model's structure (the order of its weights), so a model of the same architecture whose
-   * layers got other names (built again in the same program) loads the file. A file whose names are
-   * exactly the model's weight paths is matched by name.
+   * Reads weights into this model, in the format the file's suffix names: {@code .h5} (Keras 3's
+   * {@code .weights.h5}, or Keras 2's HDF5 weights), {@code .keras} (the weights of a Keras
+   * archive) or {@code .npz}. They are matched as Keras 3 matches them: by the model's structure,
+   * so a model of the same architecture whose layers got other names (built again in the same
+   * program) loads the file. An npz file whose names are exactly the model's weight paths is
+   * matched by name.
    *
-   * @throws KilnException if the model is not built yet (it has no weights to load into), if the
-   *     file holds more or fewer weights than the model (naming the extra or missing ones), or if a
-   *     weight's shape differs (naming the weight, its layer, and both shapes)
+   * @throws KilnException if the suffix names no weights format, if the model is not built yet (it
+   *     has no weights to load into), if the file holds more or fewer weights than the model
+   *     (naming the extra or missing ones), or if a weight's shape differs (naming the weight, its
+   *     layer, and both shapes)
    */
   public void loadWeights(Path path) throws IOException {
     checkOpen();
+    ModelFiles.WeightsFormat format = ModelFiles.weightsFormat(path);
+    if (format != ModelFiles.WeightsFormat.NPZ) {
+      if (!isGraph() && !built()) {
+        throw WeightsMatch.unbuilt(this, Map.of(), path);
+      }
+      ModelFiles.loadWeights(this, path);
+      return;
+    }
     Map<String, Tensor> m = WeightsFile.read(path);
     if (!isGraph() && !built()) {
       for (Layer l : layers()) {
@@ -823,6 +842,19 @@ public class Model extends Layer implements AutoCloseable {
    */
   private List<Weight> structuralWeights() {
     return ownAndNestedWeights();
+  }
+
+  /**
+   * Saves the whole model, as Keras's {@code model.save}: a {@code .keras} archive (config,
+   * metadata and weights, optimizer state included), or, for a path ending in {@code model.json} or
+   * naming a folder, a TF.js layers model (model.json and weight shards) that TF.js loads. Every
+   * file is written atomically.
+   *
+   * @throws KilnException if the path's suffix names no model format
+   */
+  public void save(Path path) throws IOException {
+    checkOpen();
+    ModelFiles.save(this, path);
   }
 
   // ---------------------------------------------------------------- summary
