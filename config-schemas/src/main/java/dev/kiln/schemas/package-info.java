@@ -1,5 +1,8 @@
 /**
- * JSON Schemas of Keras model configs (one per layer class and the model envelope), with validation
- * errors that name the JSON path. It lands with the config issue.
+ * JSON Schemas (draft 2020-12) of Keras configs, published as resources under {@code
+ * dev/kiln/schemas/} (one per built-in class of every kind, one per kind, and {@code model.json}
+ * for a whole model), and {@link dev.kiln.schemas.ConfigValidator}, whose errors name the JSON
+ * path. The api's registry generates the schemas; its test {@code SchemasTest} keeps these files
+ * equal to a fresh generation.
  */
 package dev.kiln.schemas;

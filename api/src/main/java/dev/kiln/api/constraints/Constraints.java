@@ -32,11 +32,17 @@ public final class Constraints {
    */
   static final Arg<int[]> AXIS =
       Arg.of(
-          "axis",
-          "an integer or a list of integers",
-          new int[] {0},
-          Constraints::readAxis,
-          a -> a.length == 1 ? (Object) a[0] : java.util.Arrays.stream(a).boxed().toList());
+              "axis",
+              "an integer or a list of integers",
+              new int[] {0},
+              Constraints::readAxis,
+              a -> a.length == 1 ? (Object) a[0] : java.util.Arrays.stream(a).boxed().toList())
+          .schema(
+              java.util.Map.of(
+                  "type",
+                  java.util.List.of("integer", "array"),
+                  "items",
+                  java.util.Map.of("type", "integer")));
 
   /** Rescales columns whose norm exceeds {@code maxValue} down to it. */
   public static Constraint maxNorm(double maxValue, int... axis) {

@@ -7,6 +7,8 @@ import dev.kiln.api.constraints.Constraints;
 import dev.kiln.api.initializers.Initializer;
 import dev.kiln.api.initializers.Initializers;
 import dev.kiln.api.registry.Arg;
+import dev.kiln.api.registry.Kind;
+import dev.kiln.api.registry.Schemas;
 import dev.kiln.api.regularizers.Regularizer;
 import dev.kiln.api.regularizers.Regularizers;
 
@@ -26,6 +28,7 @@ public final class LayerArgs {
   public static Arg<ActivationFunction> activation(String key, String defaultName) {
     return Arg.<ActivationFunction>of(
             key, "an activation name", null, LayerArgs::readActivation, ActivationFunction::name)
+        .schema(Schemas.ref(Kind.ACTIVATION))
         .defaultConfig(defaultName)
         .nullable();
   }
@@ -49,6 +52,7 @@ public final class LayerArgs {
             null,
             Initializers::deserialize,
             Initializers::serialize)
+        .schema(Schemas.ref(Kind.INITIALIZER))
         .defaultConfig(defaultConfig);
   }
 
@@ -60,6 +64,7 @@ public final class LayerArgs {
             null,
             Regularizers::deserialize,
             Regularizers::serialize)
+        .schema(Schemas.ref(Kind.REGULARIZER))
         .nullable();
   }
 
@@ -71,6 +76,7 @@ public final class LayerArgs {
             null,
             Constraints::deserialize,
             Constraints::serialize)
+        .schema(Schemas.ref(Kind.CONSTRAINT))
         .nullable();
   }
 }

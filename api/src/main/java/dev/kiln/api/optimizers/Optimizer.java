@@ -202,7 +202,16 @@ public abstract class Optimizer implements KerasObject {
               return null;
             },
             v -> v instanceof LearningRateSchedule s ? Registry.write(Kind.SCHEDULE, s) : v)
-        .checked(expected, v -> v instanceof LearningRateSchedule || (Double) v >= 0);
+        .checked(expected, v -> v instanceof LearningRateSchedule || (Double) v >= 0)
+        // if/then/else rather than anyOf: a wrong number gets one error, not one per branch.
+        .schema(
+            Map.of(
+                "if",
+                Map.of("type", "number"),
+                "then",
+                Map.of("minimum", 0),
+                "else",
+                dev.kiln.api.registry.Schemas.ref(Kind.SCHEDULE)));
   }
 
   /** The object in messages: {@code optimizer 'adam'}. */

@@ -2,7 +2,10 @@ package dev.kiln.api.registry;
 
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.function.Function;
 import java.util.function.Predicate;
@@ -29,6 +32,8 @@ public final class Arg<T> {
   private final Predicate<T> check;
   private final Function<T, Object> writer;
   private Object defaultConfig;
+  // The value's JSON Schema (no null, no default), for the published config schemas.
+  private Map<String, Object> schema = Map.of();
 
   private Arg(
       String key,
@@ -70,58 +75,74 @@ public final class Arg<T> {
 
   /** An integer ({@code 8.0} is read as 8; {@code 8.7} and values beyond int are refused). */
   public static Arg<Integer> integer(String key, Integer defaultValue) {
-    return of(key, "an integer", defaultValue, Arg::readInt, v -> v);
+    return of(key, "an integer", defaultValue, Arg::readInt, v -> v)
+        .schema(fragment("type", "integer"));
   }
 
   /** An integer {@code > 0}. */
   public static Arg<Integer> positiveInt(String key) {
-    return integer(key, null).checked("a positive integer", v -> v > 0);
+    return integer(key, null)
+        .checked("a positive integer", v -> v > 0)
+        .schema(fragment("type", "integer", "minimum", 1));
   }
 
   /** An integer {@code >= 0}. */
   public static Arg<Integer> nonNegativeInt(String key, Integer defaultValue) {
-    return integer(key, defaultValue).checked("a non-negative integer", v -> v >= 0);
+    return integer(key, defaultValue)
+        .checked("a non-negative integer", v -> v >= 0)
+        .schema(fragment("type", "integer", "minimum", 0));
   }
 
   /** A finite or infinite number. */
   public static Arg<Double> number(String key, Double defaultValue) {
-    return of(key, "a number", defaultValue, Arg::readDouble, v -> v);
+    return of(key, "a number", defaultValue, Arg::readDouble, v -> v)
+        .schema(fragment("type", "number"));
   }
 
   /** A number in {@code [0, 1]}. */
   public static Arg<Double> fraction(String key, Double defaultValue) {
-    return number(key, defaultValue).checked("a number between 0 and 1", v -> v >= 0 && v <= 1);
+    return number(key, defaultValue)
+        .checked("a number between 0 and 1", v -> v >= 0 && v <= 1)
+        .schema(fragment("type", "number", "minimum", 0, "maximum", 1));
   }
 
   /** A number {@code >= 0}. */
   public static Arg<Double> nonNegative(String key, Double defaultValue) {
-    return number(key, defaultValue).checked("a number >= 0", v -> v >= 0);
+    return number(key, defaultValue)
+        .checked("a number >= 0", v -> v >= 0)
+        .schema(fragment("type", "number", "minimum", 0));
   }
 
   /** A number {@code > 0}. */
   public static Arg<Double> positive(String key, Double defaultValue) {
-    return number(key, defaultValue).checked("a number > 0", v -> v > 0);
+    return number(key, defaultValue)
+        .checked("a number > 0", v -> v > 0)
+        .schema(fragment("type", "number", "exclusiveMinimum", 0));
   }
 
   /** {@code true} or {@code false} (not the strings). */
   public static Arg<Boolean> bool(String key, Boolean defaultValue) {
-    return of(key, "a boolean", defaultValue, v -> v instanceof Boolean b ? b : null, v -> v);
+    return of(key, "a boolean", defaultValue, v -> v instanceof Boolean b ? b : null, v -> v)
+        .schema(fragment("type", "boolean"));
   }
 
   /** A string. */
   public static Arg<String> string(String key, String defaultValue) {
-    return of(key, "a string", defaultValue, v -> v instanceof String s ? s : null, v -> v);
+    return of(key, "a string", defaultValue, v -> v instanceof String s ? s : null, v -> v)
+        .schema(fragment("type", "string"));
   }
 
   /** One of {@code choices}. */
   public static Arg<String> choice(String key, String defaultValue, String... choices) {
     List<String> cs = List.of(choices);
-    return string(key, defaultValue).checked("one of " + cs, cs::contains);
+    return string(key, defaultValue)
+        .checked("one of " + cs, cs::contains)
+        .schema(fragment("type", "string", "enum", cs));
   }
 
   /** A list of integers; a single integer is read as a list of one. */
   public static Arg<int[]> ints(String key, int[] defaultValue) {
-    return of(key, "a list of integers", defaultValue, Arg::readInts, Arg::writeInts);
+    return of(key, "a list of integers", defaultValue, Arg::readInts, Arg::writeInts).schema(INTS);
   }
 
   /** A seed: an integer or null. */
@@ -132,6 +153,7 @@ public final class Arg<T> {
             null,
             v -> v instanceof Number n ? Long.valueOf(readLong(n)) : null,
             v -> v)
+        .schema(fragment("type", "integer"))
         .nullable();
   }
 
@@ -154,7 +176,7 @@ public final class Arg<T> {
             },
             v -> Registry.write(kind, v));
     a.defaultConfig = defaultConfig;
-    return a.nullable();
+    return a.schema(Schemas.ref(kind)).nullable();
   }
 
   /** Any JSON value, kept as it is. */
@@ -166,6 +188,25 @@ public final class Arg<T> {
 
   private Arg<T> carry(Arg<T> next) {
     next.defaultConfig = defaultConfig;
+    next.schema = schema;
+    return next;
+  }
+
+  /**
+   * This argument, described in the published JSON Schemas by {@code valueSchema}: the schema of a
+   * non-null value, without its default (the generator adds null when the argument is nullable, the
+   * default and the description). Arguments made with {@link #of} have none until given one; {@link
+   * #checked} keeps the schema of the argument it refines, which its values still meet.
+   *
+   * {@snippet :
+   * Arg.of("axis", "an integer", -1, MyLayer::readAxis, v -> v).schema(Map.of("type", "integer"));
+   * }
+   */
+  public Arg<T> schema(Map<String, Object> valueSchema) {
+    Arg<T> next =
+        carry(new Arg<>(key, expected, defaultValue, required, nullable, reader, check, writer));
+    // Sorted: a schema given with Map.of has no fixed order, and generated files must not change.
+    next.schema = Collections.unmodifiableMap(new java.util.TreeMap<>(valueSchema));
     return next;
   }
 
@@ -201,6 +242,7 @@ public final class Arg<T> {
   public Arg<T> defaultConfig(Object json) {
     Arg<T> next = new Arg<>(key, expected, null, required, nullable, reader, check, writer);
     next.defaultConfig = json;
+    next.schema = schema;
     return next;
   }
 
@@ -227,6 +269,14 @@ public final class Arg<T> {
       return reader.apply(defaultConfig);
     }
     return defaultValue;
+  }
+
+  /**
+   * The JSON Schema of a non-null value ({@code {"type": "integer", "minimum": 1}}); empty when any
+   * JSON value passes the schema (Kiln's reader still checks it).
+   */
+  public Map<String, Object> schema() {
+    return schema;
   }
 
   /** Whether a config must give it. */
@@ -294,6 +344,18 @@ public final class Arg<T> {
   }
 
   // ---------------------------------------------------------------- readers
+
+  private static final Map<String, Object> INTS =
+      fragment("type", List.of("integer", "array"), "items", fragment("type", "integer"));
+
+  /** A schema fragment from keys and values in order. */
+  static Map<String, Object> fragment(Object... keysAndValues) {
+    Map<String, Object> m = new LinkedHashMap<>();
+    for (int i = 0; i < keysAndValues.length; i += 2) {
+      m.put((String) keysAndValues[i], keysAndValues[i + 1]);
+    }
+    return Collections.unmodifiableMap(m);
+  }
 
   static String show(Object v) {
     if (v instanceof String s) {

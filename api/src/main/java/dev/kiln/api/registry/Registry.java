@@ -53,6 +53,12 @@ public final class Registry {
           Set.of("name", "dtype"),
           Kind.OPTIMIZER,
           Set.of("name"));
+
+  /** The keys every config of {@code kind} may have besides its declared arguments. */
+  static Set<String> commonKeys(Kind kind) {
+    return COMMON.getOrDefault(kind, Set.of());
+  }
+
   private static final Set<Kind> DISCOVERED = java.util.EnumSet.noneOf(Kind.class);
   private static List<String> candidates;
 

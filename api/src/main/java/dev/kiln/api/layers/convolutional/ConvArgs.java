@@ -4,6 +4,7 @@ import dev.kiln.api.registry.Arg;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Argument declarations shared by the convolution and pooling layers: Keras's tuples ({@code
@@ -37,7 +38,17 @@ public final class ConvArgs {
             defaultValue == null ? null : expand(defaultValue, rank),
             v -> read(v, rank),
             ConvArgs::write)
-        .checked(expected, t -> t.length == rank && Arrays.stream(t).allMatch(x -> x >= min));
+        .checked(expected, t -> t.length == rank && Arrays.stream(t).allMatch(x -> x >= min))
+        .schema(
+            Map.of(
+                "type",
+                List.of("integer", "array"),
+                "minimum",
+                min,
+                "items",
+                Map.of("type", "integer", "minimum", min),
+                "maxItems",
+                rank));
   }
 
   /** {@code padding}: {@code valid} or {@code same}, and {@code causal} where allowed. */

@@ -59,7 +59,13 @@ public class EinsumDense extends Layer {
               EinsumDense::readShape,
               EinsumDense::writeShape)
           .required()
-          .checked("sizes > 0 or null", v -> Arrays.stream(v).allMatch(d -> d > 0 || d == -1));
+          .checked("sizes > 0 or null", v -> Arrays.stream(v).allMatch(d -> d > 0 || d == -1))
+          .schema(
+              java.util.Map.of(
+                  "type",
+                  java.util.List.of("integer", "array"),
+                  "items",
+                  java.util.Map.of("type", java.util.List.of("integer", "null"))));
 
   /** The activation (default linear). */
   public static final Arg<ActivationFunction> ACTIVATION =

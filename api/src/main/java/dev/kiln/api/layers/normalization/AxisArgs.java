@@ -19,7 +19,17 @@ public final class AxisArgs {
             key, "an integer or a list of integers", defaultAxis, AxisArgs::read, v -> v)
         .checked(
             "an integer or a non-empty list of distinct integers",
-            v -> !(v instanceof List<?> l) || !l.isEmpty() && distinct(l));
+            v -> !(v instanceof List<?> l) || !l.isEmpty() && distinct(l))
+        .schema(
+            java.util.Map.of(
+                "type",
+                List.of("integer", "array"),
+                "items",
+                java.util.Map.of("type", "integer"),
+                "minItems",
+                1,
+                "uniqueItems",
+                true));
   }
 
   private static boolean distinct(List<?> l) {

@@ -67,6 +67,12 @@ public final class Normalization extends Layer {
               return out;
             },
             d -> java.util.Arrays.stream(d).boxed().toList())
+        .schema(
+            java.util.Map.of(
+                "type",
+                java.util.List.of("number", "array"),
+                "items",
+                java.util.Map.of("type", "number")))
         .nullable();
   }
 

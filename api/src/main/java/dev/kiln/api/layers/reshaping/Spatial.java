@@ -33,7 +33,21 @@ final class Spatial {
             defaultValue,
             v -> read(v, rank),
             v -> write(v, rank))
-        .checked("non-negative amounts, one pair per spatial axis", v -> valid(v, rank));
+        .checked("non-negative amounts, one pair per spatial axis", v -> valid(v, rank))
+        .schema(
+            java.util.Map.of(
+                "type",
+                java.util.List.of("integer", "array"),
+                "minimum",
+                0,
+                "items",
+                java.util.Map.of(
+                    "type",
+                    java.util.List.of("integer", "array"),
+                    "minimum",
+                    0,
+                    "items",
+                    java.util.Map.of("type", "integer", "minimum", 0))));
   }
 
   private static boolean valid(int[][] v, int rank) {

@@ -34,6 +34,9 @@ public class StackedRNNCells extends RNNCell {
                 }
                 return out;
               })
+          .schema(
+              java.util.Map.of(
+                  "type", "array", "items", dev.kiln.api.registry.Schemas.ref(Kind.LAYER)))
           .required();
 
   /** StackedRNNCells's declaration. */

@@ -114,7 +114,8 @@ public final class Schedules {
   /** A step count {@code > 0} (a whole number, also when written as {@code 10.0}). */
   static Arg<Long> steps(String key) {
     return Arg.of(key, "an integer > 0", null, Schedules::readLong, v -> v)
-        .checked("an integer > 0", v -> v > 0);
+        .checked("an integer > 0", v -> v > 0)
+        .schema(Map.of("type", "integer", "minimum", 1));
   }
 
   /** A learning rate, {@code >= 0}. */
@@ -274,11 +275,13 @@ public final class Schedules {
                 null,
                 Schedules::readLongs,
                 Schedules::writeLongs)
+            .schema(Map.of("type", "array", "items", Map.of("type", "integer")))
             .required();
 
     /** The values, one more than the boundaries. */
     public static final Arg<double[]> VALUES =
         Arg.of("values", "a list of numbers", null, Schedules::readDoubles, Schedules::writeDoubles)
+            .schema(Map.of("type", "array", "items", Map.of("type", "number")))
             .required();
 
     /** The name. */
@@ -486,7 +489,8 @@ public final class Schedules {
     /** The steps of the warmup. */
     public static final Arg<Long> WARMUP_STEPS =
         Arg.of("warmup_steps", "an integer >= 0", 0L, Schedules::readLong, v -> v)
-            .checked("an integer >= 0", v -> v >= 0);
+            .checked("an integer >= 0", v -> v >= 0)
+            .schema(Map.of("type", "integer", "minimum", 0));
 
     /** Keras's {@code CosineDecay}. */
     public static final KerasClass<CosineDecay> KERAS =
