@@ -194,7 +194,7 @@ final class Gemm {
       int p0 = pc;
       pool.parallelFor(
           panels,
-          Math.max(1, 64 / Math.max(1, kc / 64)),
+          Math.max(1, Math.min(panels / pool.threads(), 64 / Math.max(1, kc / 64))),
           (from, to) -> {
             for (int jp = from; jp < to; jp++) {
               packB(b, bOff, tb, k, n, p0, kc, jp * NR, bp, (long) jp * NR * kc);
