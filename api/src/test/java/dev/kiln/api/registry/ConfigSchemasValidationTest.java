@@ -366,4 +366,54 @@ class ConfigSchemasValidationTest {
       assertEquals(List.of(), errors, archive.getFileName() + "!config.json");
     }
   }
+
+  /**
+   * Every Keras 2 and TF.js sample Kiln accepts validates once normalized into Keras 3's form, and
+   * so does what {@code toJson()} writes for Kiln's own models.
+   */
+  @Test
+  void normalizedKerasTwoAndTfjsSamplesAndToJsonValidate() throws IOException {
+    String root = "/keras-config-samples/";
+    List<String> files = new java.util.ArrayList<>();
+    for (String f :
+        List.of(
+            "dl4j_bidirectional_lstm_tf_keras_2_config.json",
+            "dl4j_model_2_2_2.json",
+            "dl4j_model_2_2_4.json",
+            "dl4j_model_concat_embedding_sequences_tf_keras_2.json",
+            "dl4j_simple_add_tf_keras_2.json",
+            "dl4j_simple_rnn_tf_keras_2_config.json",
+            "kotlindl_batchnorm_modelConfig.json",
+            "kotlindl_imagenet_inception.json",
+            "kotlindl_imagenet_mobilenet.json",
+            "kotlindl_lstm_model.json",
+            "kotlindl_toyresnet_modelConfig.json")) {
+      files.add("keras2-json/" + f);
+    }
+    for (String f :
+        List.of(
+            "ml5_cvae_quickdraw/model.json",
+            "ml5_dcgan_geo/model.json",
+            "ml5_imageclassification/image-model.json",
+            "ml5_pitchdetection_crepe/model.json",
+            "tfjs-examples_abalone/model.json",
+            "tfjs_e2e_layers_model/model.json",
+            "tfjs_rn_bundle_model/bundle_model_test.json")) {
+      files.add("tfjs-layers/" + f);
+    }
+    for (String f : files) {
+      try (InputStream in = getClass().getResourceAsStream(root + f)) {
+        assertTrue(in != null, "missing test resource " + root + f);
+        Object parsed = JSON.readValue(in, Object.class);
+        Map<String, Object> keras3 = dev.kiln.api.models.Models.toKeras3(parsed);
+        assertEquals(List.of(), ConfigValidator.forModels().validate(tree(keras3)), f);
+      }
+    }
+    for (Model m : List.of(sequential(), functional())) {
+      assertEquals(
+          List.of(),
+          ConfigValidator.forModels().validate(JSON.readTree(m.toJson())),
+          m.className() + ".toJson()");
+    }
+  }
 }
