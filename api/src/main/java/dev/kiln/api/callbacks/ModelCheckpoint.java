@@ -10,9 +10,12 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * Saves the model's weights after each epoch, or only when the monitored value improves ({@code
- * saveBestOnly}). The file path may hold Keras-style placeholders: {@code {epoch:02d}}, {@code
- * {val_loss:.2f}}. Each write is atomic (a temporary file renamed over the target).
+ * Saves the model after each epoch, or only when the monitored value improves ({@code
+ * saveBestOnly}). A path ending in {@code .keras} gets the whole model (config, compile config,
+ * weights and optimizer state, so training resumes exactly from it); with {@code saveWeightsOnly},
+ * or a path in a weights format ({@code .weights.h5}, {@code .npz}), the weights only. The file
+ * path may hold Keras-style placeholders: {@code {epoch:02d}}, {@code {val_loss:.2f}}. Each write
+ * is atomic (a temporary file renamed over the target).
  */
 public final class ModelCheckpoint extends Callback {
   private static final Pattern FIELD = Pattern.compile("\\{([a-z_0-9]+)(?::([^}]*))?}");
@@ -21,6 +24,7 @@ public final class ModelCheckpoint extends Callback {
   private final String monitor;
   private final boolean saveBestOnly;
   private final boolean maximize;
+  private final boolean saveWeightsOnly;
   private double best;
 
   /** Saves every epoch to {@code filepath}. */
@@ -29,13 +33,37 @@ public final class ModelCheckpoint extends Callback {
   }
 
   /**
-   * Saves to {@code filepath}, only on improvement of {@code monitor} when {@code saveBestOnly}.
+   * Saves to {@code filepath}, only on improvement of {@code monitor} when {@code saveBestOnly}:
+   * the whole model when the path ends in {@code .keras}, else the weights.
    */
   public ModelCheckpoint(String filepath, String monitor, boolean saveBestOnly, String mode) {
+    this(filepath, monitor, saveBestOnly, mode, false);
+  }
+
+  /**
+   * Saves to {@code filepath}, only on improvement of {@code monitor} when {@code saveBestOnly};
+   * the weights only when {@code saveWeightsOnly}, as Keras's {@code save_weights_only}.
+   *
+   * @throws KilnException if {@code saveWeightsOnly} and the path ends in {@code .keras}, which
+   *     holds whole models
+   */
+  public ModelCheckpoint(
+      String filepath, String monitor, boolean saveBestOnly, String mode, boolean saveWeightsOnly) {
+    if (saveWeightsOnly && wholeModel(filepath)) {
+      throw new KilnException(
+          "ModelCheckpoint: saveWeightsOnly is set but the file path "
+              + filepath
+              + " ends in .keras, which holds whole models; use a name ending in .weights.h5");
+    }
     this.filepath = filepath;
     this.monitor = monitor;
     this.saveBestOnly = saveBestOnly;
     this.maximize = Monitor.maximize(monitor, mode);
+    this.saveWeightsOnly = saveWeightsOnly;
+  }
+
+  private static boolean wholeModel(String filepath) {
+    return filepath.toLowerCase(Locale.ROOT).endsWith(".keras");
   }
 
   @Override
@@ -54,7 +82,11 @@ public final class ModelCheckpoint extends Callback {
     }
     Path p = Path.of(format(filepath, epoch + 1, logs));
     try {
-      model.saveWeights(p);
+      if (!saveWeightsOnly && wholeModel(p.toString())) {
+        model.save(p);
+      } else {
+        model.saveWeights(p);
+      }
     } catch (IOException e) {
       throw new KilnException("ModelCheckpoint could not write " + p + ": " + e.getMessage(), e);
     }

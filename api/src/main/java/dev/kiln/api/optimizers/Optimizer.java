@@ -479,6 +479,17 @@ public abstract class Optimizer implements KerasObject {
     iterations++;
   }
 
+  /**
+   * Host side, after the state variables were assigned from a file: takes the step count from the
+   * {@code iteration} variable, so a learning-rate schedule resumes where the saved run stopped
+   * instead of at step 0. Does nothing before {@link #build}.
+   */
+  public void stateRestored() {
+    if (iterationsVariable != null) {
+      iterations = (long) iterationsVariable.read().getDouble(0);
+    }
+  }
+
   private List<Value> clip(Ops ops, List<Value> grads) {
     List<Value> out = new ArrayList<>(grads);
     Double globalClipnorm = args.get(GLOBAL_CLIPNORM);

@@ -135,6 +135,7 @@ public final class KerasArchive {
   private static void loadInto(Model model, Contents c, Path path) {
     try (HdfFile f = WeightsH5.open(c.weights())) {
       WeightsH5.load(model, f, Path.of(path + "!/model.weights.h5"));
+      ModelFiles.optimizerStateLoaded(model);
     } catch (HdfException e) {
       throw new KilnException(
           "archive " + path + ": model.weights.h5 is damaged: " + e.getMessage(), e);

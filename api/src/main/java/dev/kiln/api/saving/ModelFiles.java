@@ -74,6 +74,17 @@ public final class ModelFiles {
       case TFJS -> TfjsModel.loadWeights(model, path);
       case NPZ -> model.loadWeights(path);
     }
+    optimizerStateLoaded(model);
+  }
+
+  /**
+   * Tells a compiled model's optimizer that its state variables were just loaded, so its host-side
+   * step count (which drives learning-rate schedules) follows the loaded {@code iteration}.
+   */
+  static void optimizerStateLoaded(Model model) {
+    if (model.optimizer() != null) {
+      model.optimizer().stateRestored();
+    }
   }
 
   /**
