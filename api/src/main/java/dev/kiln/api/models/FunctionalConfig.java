@@ -216,6 +216,10 @@ final class FunctionalConfig {
             break;
           }
           p.getValue().remove(0);
+          if (in.isEmpty()) {
+            throw new KilnException(
+                "layer \"" + p.getKey() + "\": an inbound node names no input tensors");
+          }
           outputs.get(p.getKey()).add(layers.get(p.getKey()).applyAll(in));
           progress = true;
         }

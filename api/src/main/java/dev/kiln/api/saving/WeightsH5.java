@@ -128,7 +128,10 @@ public final class WeightsH5 {
   static HdfFile open(Path path) {
     try {
       return new HdfFile(path);
-    } catch (HdfException | IllegalArgumentException e) {
+    } catch (HdfException
+        | IllegalArgumentException
+        // io.jhdf reports some damaged headers (an offset past 2^63) as arithmetic overflow.
+        | ArithmeticException e) {
       throw new KilnException(
           "weights file "
               + path
