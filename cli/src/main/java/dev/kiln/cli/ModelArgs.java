@@ -63,7 +63,9 @@ final class ModelArgs {
     if (json && (!weights || kind == Kind.CONFIG)) {
       return Models.fromJson(path);
     }
-    return ModelFiles.load(path);
+    // TfjsModel compares shard paths with the model's folder without normalizing it, so a
+    // relative path through '..' (../model.json) would be refused as leaving its folder.
+    return ModelFiles.load(path.toAbsolutePath().normalize());
   }
 
   private static boolean hasWeightsManifest(Object parsed) {

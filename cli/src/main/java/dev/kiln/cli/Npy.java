@@ -107,12 +107,13 @@ final class Npy {
 
   /** Writes float32 values in C order, atomically. */
   static void write(Path file, int[] shape, float[] values) throws IOException {
+    // NumPy's own spelling of the shape tuple: (3,) for one axis, (1, 3) for more.
     StringBuilder dims = new StringBuilder();
-    for (int d : shape) {
-      dims.append(d).append(',');
+    for (int i = 0; i < shape.length; i++) {
+      dims.append(i > 0 ? ", " : "").append(shape[i]);
     }
-    if (shape.length > 1) {
-      dims.setLength(dims.length() - 1);
+    if (shape.length == 1) {
+      dims.append(',');
     }
     String dict = "{'descr': '<f4', 'fortran_order': False, 'shape': (" + dims + "), }";
     // The header is padded with spaces to a multiple of 64 bytes, ending in a newline.
