@@ -195,4 +195,21 @@ class KilnTest {
     assertEquals(1, h5.code());
     assertFalse(Files.exists(dir.resolve("out.h5")));
   }
+
+  @Test
+  void theReadmeExamplesOnTheShippedModelHold() {
+    Path shipped = Path.of("../data/models/abalone");
+    Run summary = kiln("summary", shipped.resolve("model.json").toString());
+    assertEquals("Total params: 3051", summary.lastLines(3).get(0));
+    Run predict =
+        kiln(
+            "predict",
+            shipped.resolve("model.json").toString(),
+            "--input",
+            shipped.resolve("one.npy").toString());
+    assertEquals(0, predict.code(), predict.err());
+    String out = predict.out().strip();
+    assertTrue(out.startsWith("[[") && out.endsWith("]]"), out);
+    assertEquals(10.40785, Double.parseDouble(out.substring(2, out.length() - 2)), 1e-4);
+  }
 }
