@@ -1,5 +1,6 @@
 package dev.kiln.cli;
 
+import dev.kiln.api.KilnException;
 import dev.kiln.api.models.Models;
 import dev.kiln.api.saving.configs.JsonText;
 import dev.kiln.schemas.ConfigError;
@@ -37,7 +38,13 @@ final class ValidateCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     ModelArgs.existing(config);
     Object parsed = JsonText.parse(config);
-    Map<String, Object> keras3 = Models.toKeras3(parsed);
+    Map<String, Object> keras3;
+    try {
+      keras3 = Models.toKeras3(parsed);
+    } catch (KilnException e) {
+      // The dialect check names the JSON path but not the file.
+      throw new CliException(config + ": " + e.getMessage());
+    }
     List<ConfigError> errors = ConfigValidator.forModels().validate(JsonText.write(keras3, false));
     PrintWriter out = spec.commandLine().getOut();
     // Paths point into Keras 3's form; say so where that differs from the file's own layout.

@@ -110,6 +110,12 @@ class KilnTest {
     assertEquals(1, r.code(), r.out());
     assertTrue(r.out().startsWith("$.config.layers[1].config.units: "), r.out());
     assertTrue(r.err().startsWith("kiln: "), r.err());
+
+    Path keras1 = SAMPLES.resolve("keras1-json/dl4j_keras1_mlp_fapi_config.json");
+    Run old = kiln("validate", keras1.toString());
+    assertEquals(1, old.code());
+    assertTrue(
+        old.err().startsWith("kiln: " + keras1 + ": $: this is a Keras 1 config"), old.err());
   }
 
   @Test
