@@ -6,7 +6,7 @@ import java.util.List;
 import java.util.Locale;
 
 /** Nearest-name suggestions for unknown keys and class names. */
-final class Names {
+public final class Names {
   private Names() {}
 
   /** {@code " (did you mean `units`?)"}, or empty when nothing is close. */
@@ -50,7 +50,10 @@ final class Names {
     return out;
   }
 
-  static int distance(String a, String b) {
+  /**
+   * The edit (Levenshtein) distance between two strings: insertions, deletions and substitutions.
+   */
+  public static int distance(String a, String b) {
     int[] prev = new int[b.length() + 1];
     int[] cur = new int[b.length() + 1];
     for (int j = 0; j <= b.length(); j++) {

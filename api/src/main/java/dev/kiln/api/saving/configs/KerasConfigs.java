@@ -4,6 +4,7 @@ import dev.kiln.api.KilnException;
 import dev.kiln.api.registry.Arg;
 import dev.kiln.api.registry.KerasClass;
 import dev.kiln.api.registry.Kind;
+import dev.kiln.api.registry.Names;
 import dev.kiln.api.registry.Registry;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -143,28 +144,9 @@ public final class KerasConfigs {
       all.add(k);
     }
     all.sort(
-        Comparator.comparingInt((String k) -> distance(g, k.toLowerCase(Locale.ROOT)))
+        Comparator.comparingInt((String k) -> Names.distance(g, k.toLowerCase(Locale.ROOT)))
             .thenComparing(Comparator.naturalOrder()));
     return all.subList(0, Math.min(max, all.size()));
-  }
-
-  static int distance(String a, String b) {
-    int[] prev = new int[b.length() + 1];
-    int[] cur = new int[b.length() + 1];
-    for (int j = 0; j <= b.length(); j++) {
-      prev[j] = j;
-    }
-    for (int i = 1; i <= a.length(); i++) {
-      cur[0] = i;
-      for (int j = 1; j <= b.length(); j++) {
-        int sub = prev[j - 1] + (a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1);
-        cur[j] = Math.min(sub, Math.min(prev[j] + 1, cur[j - 1] + 1));
-      }
-      int[] t = prev;
-      prev = cur;
-      cur = t;
-    }
-    return prev[b.length()];
   }
 
   // ---------------------------------------------------------------- the reader
