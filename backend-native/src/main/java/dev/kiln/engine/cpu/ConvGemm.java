@@ -11,7 +11,9 @@ import java.lang.foreign.ValueLayout;
  * (channels-last makes each tap's channels one contiguous run): the forward pass multiplies it by
  * the kernel viewed as {@code [taps * C_in, C_out]}; the input gradient multiplies {@code dy} by
  * the kernel transposed and scatters back (col2im); the filter gradient multiplies the im2col
- * matrix transposed by {@code dy}. The im2col buffer belongs to the kernel and is reused every run.
+ * matrix transposed by {@code dy}. The forward pass and the filter gradient never write the im2col
+ * matrix: the GEMM reads its rows from the input as it packs them ({@link Im2colRows}); the input
+ * gradient's column buffer belongs to its kernel and is reused every run.
  */
 final class ConvGemm {
   private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT;
@@ -44,9 +46,13 @@ final class ConvGemm {
    * image it reads (consecutive rows share one), so a tap run is one array copy.
    */
   private static final class Im2colRows implements Gemm.Rows {
-    private static final ThreadLocal<Im2colRows[]> LOADED_BY =
-        ThreadLocal.withInitial(() -> new Im2colRows[1]);
-    private static final ThreadLocal<long[]> LOADED = ThreadLocal.withInitial(() -> new long[2]);
+    /** Numbers every run of every convolution, so a thread's cached image is never stale. */
+    private static final java.util.concurrent.atomic.AtomicLong RUNS =
+        new java.util.concurrent.atomic.AtomicLong();
+
+    /** The run and image whose copy this thread's IMAGE scratch holds. */
+    private static final ThreadLocal<long[]> LOADED =
+        ThreadLocal.withInitial(() -> new long[] {-1, -1});
 
     private final ConvGeometry g;
     private MemorySegment x;
@@ -59,7 +65,7 @@ final class ConvGemm {
     /** Reads from {@code x} from now on; a new run, so cached images are stale. */
     void bind(MemorySegment x) {
       this.x = x;
-      run++;
+      run = RUNS.incrementAndGet();
     }
 
     @Override
@@ -91,11 +97,9 @@ final class ConvGemm {
     private float[] image(int n) {
       int floats = g.inPositions * g.cin;
       float[] image = scratch(IMAGE, floats);
-      Im2colRows[] by = LOADED_BY.get();
       long[] loaded = LOADED.get();
-      if (by[0] != this || loaded[0] != run || loaded[1] != n) {
+      if (loaded[0] != run || loaded[1] != n) {
         MemorySegment.copy(x, F, (long) n * floats * 4, image, 0, floats);
-        by[0] = this;
         loaded[0] = run;
         loaded[1] = n;
       }
