@@ -41,7 +41,8 @@ final class NativeExecutable implements Executable {
   NativeExecutable(NativeBackend backend, Graph graph) {
     this.backend = backend;
     this.graph = graph;
-    this.compiled = Rewrites.expand(graph, dev.kiln.engine.cpu.Kernels::hasDirectKernel);
+    this.compiled =
+        Rewrites.expand(Rewrites.shareScans(graph), dev.kiln.engine.cpu.Kernels::hasDirectKernel);
     Set<Value> seen = new HashSet<>();
     for (Value v : compiled.outputs()) {
       boolean computed =

@@ -1,5 +1,6 @@
 package dev.kiln.engine;
 
+import dev.kiln.engine.cpu.KeepingKernel;
 import dev.kiln.engine.cpu.Kernel;
 import dev.kiln.engine.cpu.Kernels;
 import dev.kiln.engine.cpu.OffHeap;
@@ -41,6 +42,8 @@ final class Program {
   private final Map<Value, String> inVariable;
   private final String[] updateIds;
   private final int[] updateSlots;
+  private final Set<Value> kept;
+  private final List<KeepingKernel> keeping = new ArrayList<>();
 
   private record Step(
       Node node,
@@ -51,7 +54,16 @@ final class Program {
       MemorySegment[] outSeg) {}
 
   Program(Graph graph, NativeBackend backend, Arena arena, Set<Value> external) {
+    this(graph, backend, arena, external, Set.of());
+  }
+
+  /**
+   * A program whose values in {@code kept} (inputs bound once for many runs, as a scan binds its
+   * constants) stay the same until {@link #keptInputsChanged()}.
+   */
+  Program(Graph graph, NativeBackend backend, Arena arena, Set<Value> external, Set<Value> kept) {
     this.graph = graph;
+    this.kept = kept;
     this.backend = backend;
     this.fusion = Fusion.plan(graph, backend.pool());
     this.inVariable = updatesInVariables(graph, external, fusion.runsWith());
@@ -119,7 +131,10 @@ final class Program {
     if (n.op() instanceof ControlFlowOp.Scan s) {
       k = new ScanKernel(s, n, backend, arena);
     } else {
-      k = Kernels.of(n, backend.pool());
+      k = Kernels.of(n, backend.pool(), kept);
+      if (k instanceof KeepingKernel kk) {
+        keeping.add(kk);
+      }
     }
     if (k == null) {
       throw new BackendException(
@@ -202,6 +217,18 @@ final class Program {
       }
     }
     return result;
+  }
+
+  /** The inputs in the kept set may have changed: kernels recompute what they derived. */
+  void keptInputsChanged() {
+    for (KeepingKernel k : keeping) {
+      k.operandsChanged();
+    }
+  }
+
+  /** Kernels that keep work across runs, for tests. */
+  int keepingKernels() {
+    return keeping.size();
   }
 
   /** Variable updates written in place, for tests. */

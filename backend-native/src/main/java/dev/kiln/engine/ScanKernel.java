@@ -13,8 +13,10 @@ import java.util.Set;
 /**
  * Runs a scan: the body is compiled once into its own program; each step binds the carries, a slice
  * of each sequence (no copy) and the constants, runs the body, and copies the per-step outputs into
- * the stacked results. Carries alternate between two buffer sets, so a body that swaps or passes
- * carries through reads the old values while the new ones are written.
+ * the stacked results. The constants are bound once per run, and the body's kernels keep what they
+ * derive from them (a matmul packs a constant B once) until the next run. Carries alternate between
+ * two buffer sets, so a body that swaps or passes carries through reads the old values while the
+ * new ones are written.
  */
 final class ScanKernel implements Kernel {
   private final ControlFlowOp.Scan scan;
@@ -30,9 +32,13 @@ final class ScanKernel implements Kernel {
   ScanKernel(ControlFlowOp.Scan scan, Node node, NativeBackend backend, Arena arena) {
     this.scan = scan;
     this.g = scan.body();
-    this.body = new Program(g, backend, arena, Set.of());
     this.k = scan.numCarries();
     this.m = scan.numSequences();
+    // The constants are bound once per run of the scan, so kernels may keep what they derive from
+    // them (a matmul's packed B) across the steps.
+    this.body =
+        new Program(
+            g, backend, arena, Set.of(), Set.copyOf(g.inputs().subList(k + m, g.inputs().size())));
     carryBytes = new long[k];
     carries = new MemorySegment[2][k];
     for (int i = 0; i < k; i++) {
@@ -66,6 +72,7 @@ final class ScanKernel implements Kernel {
     for (int c = 0; c < consts; c++) {
       body.bindInput(k + m + c, in[k + m + c]);
     }
+    body.keptInputsChanged();
     for (int step = 0; step < scan.length(); step++) {
       int t = scan.reverse() ? scan.length() - 1 - step : step;
       for (int i = 0; i < k; i++) {

@@ -50,7 +50,7 @@ final class Nd4jExecutable implements Executable {
   Nd4jExecutable(Nd4jBackend backend, Graph graph) {
     this.backend = backend;
     this.original = graph;
-    this.graph = Rewrites.expand(graph, Nd4jOps::runsWhole);
+    this.graph = Rewrites.expand(Rewrites.shareScans(graph), Nd4jOps::runsWhole);
   }
 
   @Override

@@ -67,12 +67,28 @@ final class Gemm {
   /** Buffers that one multiplication needs across threads; reused from run to run. */
   static final class Workspace {
     private MemorySegment bPack = MemorySegment.NULL;
+    private MemorySegment bKept = MemorySegment.NULL;
+    private boolean bKeptValid;
 
     MemorySegment bPack(long floats) {
       if (bPack.byteSize() < floats * 4) {
         bPack = OffHeap.allocate(Arena.ofAuto(), floats * 4, 64);
       }
       return bPack;
+    }
+
+    /** Room for every depth block of a packed B, kept from one multiplication to the next. */
+    MemorySegment bKept(long floats) {
+      if (bKept.byteSize() < floats * 4) {
+        bKept = OffHeap.allocate(Arena.ofAuto(), floats * 4, 64);
+        bKeptValid = false;
+      }
+      return bKept;
+    }
+
+    /** B has changed: the next multiplication that keeps B packs it again. */
+    void forgetB() {
+      bKeptValid = false;
     }
   }
 
@@ -87,6 +103,11 @@ final class Gemm {
      * dst[at]}.
      */
     void read(int row, int from, int len, float[] dst, int at);
+  }
+
+  /** The stored rows of a row-major matrix in memory, {@code ld} floats apart. */
+  static Rows rows(MemorySegment a, long off, int ld) {
+    return new SegmentRows(a, off, ld);
   }
 
   /** Stored rows of a row-major matrix in memory, {@code ld} floats apart. */
@@ -162,6 +183,31 @@ final class Gemm {
       long cOff,
       int ldc,
       boolean accumulate) {
+    multiply(pool, ws, m, n, k, a, ta, b, bOff, tb, c, cOff, ldc, accumulate, false);
+  }
+
+  /**
+   * As {@link #multiply(CpuPool, Workspace, int, int, int, Rows, boolean, MemorySegment, long,
+   * boolean, MemorySegment, long, int, boolean)}; with {@code keepB} the packed B stays in {@code
+   * ws} and later calls reuse it instead of reading {@code b}, until {@link Workspace#forgetB()}. A
+   * loop that multiplies by the same matrix at every step packs it once.
+   */
+  static void multiply(
+      CpuPool pool,
+      Workspace ws,
+      int m,
+      int n,
+      int k,
+      Rows a,
+      boolean ta,
+      MemorySegment b,
+      long bOff,
+      boolean tb,
+      MemorySegment c,
+      long cOff,
+      int ldc,
+      boolean accumulate,
+      boolean keepB) {
     if (m == 0 || n == 0) {
       return;
     }
@@ -174,7 +220,8 @@ final class Gemm {
       return;
     }
     int panels = (n + NR - 1) / NR;
-    MemorySegment bp = ws.bPack((long) panels * NR * KC);
+    MemorySegment bp = keepB ? ws.bKept((long) panels * NR * k) : ws.bPack((long) panels * NR * KC);
+    boolean packed = keepB && ws.bKeptValid;
     // Row blocks in a multiple of the thread count, so each thread gets the same number (784 rows
     // on two threads: 6 x 132, not 5 x 157 split 3:2), while a block keeps four micro-panels or
     // more. Threads that split the columns of one row block would each pack the whole A block.
@@ -192,14 +239,18 @@ final class Gemm {
     for (int pc = 0; pc < k; pc += KC) {
       int kc = Math.min(KC, k - pc);
       int p0 = pc;
-      pool.parallelFor(
-          panels,
-          Math.max(1, Math.min(panels / pool.threads(), 64 / Math.max(1, kc / 64))),
-          (from, to) -> {
-            for (int jp = from; jp < to; jp++) {
-              packB(b, bOff, tb, k, n, p0, kc, jp * NR, bp, (long) jp * NR * kc);
-            }
-          });
+      // A kept B holds every depth block; depth block pc starts after the pc rows before it.
+      long blockAt = keepB ? (long) pc * panels * NR : 0;
+      if (!packed) {
+        pool.parallelFor(
+            panels,
+            Math.max(1, Math.min(panels / pool.threads(), 64 / Math.max(1, kc / 64))),
+            (from, to) -> {
+              for (int jp = from; jp < to; jp++) {
+                packB(b, bOff, tb, k, n, p0, kc, jp * NR, bp, blockAt + (long) jp * NR * kc);
+              }
+            });
+      }
       boolean acc = accumulate || pc > 0;
       // One task per thread-sized piece; grain 1 because each task is already large.
       long flops = (long) m * n * kc;
@@ -227,16 +278,20 @@ final class Gemm {
                 for (int ir = 0; ir < mc; ir += MR) {
                   int mr = Math.min(MR, mc - ir);
                   long cAt = cOff + (long) (i0 + ir) * ldc + j0;
+                  long bAt = blockAt + (long) jp * NR * kc;
                   if (mr == MR && nr == NR) {
-                    kernel(kc, ap, (long) ir * kc, bp, (long) jp * NR * kc, c, cAt, ldc, acc);
+                    kernel(kc, ap, (long) ir * kc, bp, bAt, c, cAt, ldc, acc);
                   } else {
-                    kernel(kc, ap, (long) ir * kc, bp, (long) jp * NR * kc, tile, 0, NR, false);
+                    kernel(kc, ap, (long) ir * kc, bp, bAt, tile, 0, NR, false);
                     copyOut(tile, c, cAt, ldc, acc, mr, nr);
                   }
                 }
               }
             }
           });
+    }
+    if (keepB) {
+      ws.bKeptValid = true;
     }
   }
 

@@ -25,6 +25,23 @@ public final class Kernels {
   }
 
   /**
+   * The kernel of {@code n} where the operands in {@code kept} stay the same from run to run until
+   * the kernel is told otherwise: a kernel that keeps work derived from them (a matmul keeps its
+   * packed B), or the ordinary kernel.
+   */
+  public static Kernel of(Node n, CpuPool pool, java.util.Set<dev.kiln.spi.ir.Value> kept) {
+    if (Simd.ENABLED
+        && n.op() instanceof dev.kiln.spi.ir.LinalgOp.MatMul m
+        && n.output().dtype() == dev.kiln.spi.DType.FLOAT32
+        && n.inputs().get(0).rank() == 2
+        && n.inputs().get(1).rank() == 2
+        && kept.contains(n.inputs().get(1))) {
+      return VectorKernels.matmulKeepingB(m, n.inputs().get(0).type(), n.output().type(), pool);
+    }
+    return of(n, pool);
+  }
+
+  /**
    * Whether elementwise chains are fused: only with {@code -Dkiln.native.fusion=true}. Measured on
    * the MNIST MLP epoch (benchmarks/RESULTS.md) fusion gains nothing end to end once the GEMMs
    * dominate, so the default stays with the separately tested per-op kernels.

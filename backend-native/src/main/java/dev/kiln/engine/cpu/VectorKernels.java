@@ -115,6 +115,43 @@ final class VectorKernels {
 
   // ---------------------------------------------------------------- matmul
 
+  /**
+   * A two-dimensional float32 matmul whose B stays the same until {@link
+   * KeepingKernel#operandsChanged()}: B is packed at the first run after it and reused.
+   */
+  static KeepingKernel matmulKeepingB(LinalgOp.MatMul m, TensorType a, TensorType t, CpuPool pool) {
+    int rows = t.shape().dim(0);
+    int cols = t.shape().dim(1);
+    int k = a.shape().dim(m.transposeA() ? 0 : 1);
+    Gemm.Workspace ws = new Gemm.Workspace();
+    return new KeepingKernel() {
+      @Override
+      public void run(MemorySegment[] in, MemorySegment[] out) {
+        Gemm.multiply(
+            pool,
+            ws,
+            rows,
+            cols,
+            k,
+            Gemm.rows(in[0], 0, m.transposeA() ? rows : k),
+            m.transposeA(),
+            in[1],
+            0,
+            m.transposeB(),
+            out[0],
+            0,
+            cols,
+            false,
+            true);
+      }
+
+      @Override
+      public void operandsChanged() {
+        ws.forgetB();
+      }
+    };
+  }
+
   static Kernel matmul(LinalgOp.MatMul m, TensorType a, TensorType b, TensorType t, CpuPool pool) {
     int r = t.rank();
     int rows = t.shape().dim(r - 2);

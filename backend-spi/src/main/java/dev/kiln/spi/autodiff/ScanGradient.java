@@ -5,20 +5,33 @@ import dev.kiln.spi.TensorType;
 import dev.kiln.spi.ir.ControlFlowOp;
 import dev.kiln.spi.ir.Graph;
 import dev.kiln.spi.ir.GraphBuilder;
+import dev.kiln.spi.ir.LinalgOp;
 import dev.kiln.spi.ir.Node;
+import dev.kiln.spi.ir.SourceOp;
 import dev.kiln.spi.ir.Value;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 
 /**
  * The gradient of a scan is a scan in the opposite direction whose body is the vector-Jacobian
  * product of the forward body.
  *
- * <p>The reverse body needs the carry that entered each forward step. Rather than changing the
- * forward node, the rule emits a second forward scan whose body also returns its incoming carries
- * as per-step outputs: the forward pass runs twice, and nothing of the first is kept alive for the
- * backward pass.
+ * <p>The reverse body reads the forward body's intermediate values (a sigmoid's output, the
+ * operands of a product) and the carry that entered each step. Rather than changing the forward
+ * node, the rule emits a second forward scan whose body also returns these as per-step outputs;
+ * backends merge the two with {@link dev.kiln.spi.ir.Rewrites#shareScans}, so the loop runs once
+ * and the reverse loop recomputes nothing of it. (A graph that is differentiated but not rewritten
+ * computes the same values, running the forward loop twice.)
+ *
+ * <p>A constant's gradient is a sum over steps. Where a step's term is a product {@code X^T Y} of
+ * two per-step matrices, as for an RNN's recurrent kernel, the reverse loop emits {@code X} and
+ * {@code Y} for every step and one multiplication after the loop sums all steps at once: a single
+ * large, efficient product instead of one small product and one addition per step.
  */
 final class ScanGradient {
   private ScanGradient() {}
@@ -33,10 +46,7 @@ final class ScanGradient {
     List<Value> consts = operands.subList(k + m, operands.size());
     int numY = s.numStepOutputs();
 
-    // 1. The carry entering every step, stacked: [T, ...carry].
-    List<Value> history = carryHistory(b, s, operands);
-
-    // 2. The reverse body.
+    // 1. The reverse body as the forward body inlined, then its vector-Jacobian product.
     GraphBuilder gb = new GraphBuilder();
     List<Value> dcIn = new ArrayList<>();
     for (Value c : carries) {
@@ -66,7 +76,9 @@ final class ScanGradient {
     List<Value> args = new ArrayList<>(cT);
     args.addAll(xT);
     args.addAll(constIn);
+    int fwdStart = gb.nodes().size();
     List<Value> outs = gb.inline(body, args);
+    int fwdEnd = gb.nodes().size();
     List<Value> cot = new ArrayList<>();
     for (int i = 0; i < outs.size(); i++) {
       cot.add(i < k ? dcIn.get(i) : dyT.get(i - k));
@@ -94,17 +106,40 @@ final class ScanGradient {
       }
     }
     List<Value> newAcc = new ArrayList<>();
+    List<Value> stepFactors = new ArrayList<>();
+    Node[] hoisted = new Node[consts.size()];
     for (int i = 0; i < consts.size(); i++) {
       if (accIn.get(i) != null) {
-        newAcc.add(gb.add(accIn.get(i), grads.get(gi++)));
+        Value gc = grads.get(gi++);
+        if (isStepProduct(gc, consts.get(i))) {
+          hoisted[i] = gc.node();
+          stepFactors.addAll(gc.node().inputs());
+        } else {
+          newAcc.add(gb.add(accIn.get(i), gc));
+        }
       }
     }
     List<Value> bodyOut = new ArrayList<>(newDc);
     bodyOut.addAll(newAcc);
     bodyOut.addAll(dx);
-    Graph reverseBody = gb.output(bodyOut.toArray(Value[]::new)).build();
+    bodyOut.addAll(stepFactors);
+    Graph recomputing = gb.output(bodyOut.toArray(Value[]::new)).build();
 
-    // 3. The reverse scan.
+    // 2. What the product reads of the forward body, saved by the forward loop.
+    List<Value> saved = savedValues(recomputing, fwdStart, fwdEnd);
+    List<Value> history = forwardWithHistory(b, s, operands, saved, fwdStart);
+
+    // 3. The reverse body reading the saved values instead of recomputing them.
+    Set<Value> unusedAcc = new java.util.HashSet<>();
+    for (int i = 0; i < consts.size(); i++) {
+      if (hoisted[i] != null) {
+        unusedAcc.add(accIn.get(i));
+      }
+    }
+    Graph reverseBody =
+        readingSaved(recomputing, saved, fwdStart, fwdEnd, consts.size(), unusedAcc);
+
+    // 4. The reverse scan.
     List<Value> initCarries = new ArrayList<>();
     for (int i = 0; i < k; i++) {
       if (carries.get(i).dtype().isFloating()) {
@@ -112,13 +147,13 @@ final class ScanGradient {
         initCarries.add(gi0 != null ? gi0 : b.zerosLike(carries.get(i)));
       }
     }
-    for (Value c : consts) {
-      if (c.dtype().isFloating()) {
-        initCarries.add(b.zerosLike(c));
+    for (int i = 0; i < consts.size(); i++) {
+      if (consts.get(i).dtype().isFloating() && hoisted[i] == null) {
+        initCarries.add(b.zerosLike(consts.get(i)));
       }
     }
     List<Value> sequences = new ArrayList<>(seqs);
-    sequences.addAll(history);
+    sequences.addAll(history.subList(0, k));
     for (int i = 0; i < numY; i++) {
       Value y = n.outputs().get(k + i);
       if (y.dtype().isFloating()) {
@@ -126,9 +161,10 @@ final class ScanGradient {
         sequences.add(gy != null ? gy : b.zerosLike(y));
       }
     }
+    sequences.addAll(history.subList(k, history.size()));
     List<Value> r = b.scan(reverseBody, initCarries, sequences, consts, !s.reverse(), s.length());
 
-    // 4. Route the results back to the operands.
+    // 5. Route the results back to the operands.
     Value[] result = new Value[operands.size()];
     int ri = 0;
     for (int i = 0; i < k; i++) {
@@ -137,7 +173,7 @@ final class ScanGradient {
       }
     }
     for (int i = 0; i < consts.size(); i++) {
-      if (consts.get(i).dtype().isFloating()) {
+      if (consts.get(i).dtype().isFloating() && hoisted[i] == null) {
         result[k + m + i] = r.get(ri++);
       }
     }
@@ -146,14 +182,71 @@ final class ScanGradient {
         result[k + i] = r.get(ri++);
       }
     }
+    for (int i = 0; i < consts.size(); i++) {
+      if (hoisted[i] != null) {
+        Value xs = flattenSteps(b, r.get(ri++));
+        Value ys = flattenSteps(b, r.get(ri++));
+        result[k + m + i] = b.matmul(xs, ys, true, false);
+      }
+    }
     return Arrays.asList(result);
   }
 
-  /** The forward scan again, with each step's incoming carries as extra per-step outputs. */
-  private static List<Value> carryHistory(
-      GraphBuilder b, ControlFlowOp.Scan s, List<Value> operands) {
+  /**
+   * True if a constant's per-step gradient {@code gc} is {@code X^T Y} for matrices {@code X} and
+   * {@code Y}: the sum over steps is then one product of the stacked factors.
+   */
+  private static boolean isStepProduct(Value gc, Value constant) {
+    return gc.node().op() instanceof LinalgOp.MatMul mm
+        && mm.transposeA()
+        && !mm.transposeB()
+        && gc.node().inputs().get(0).rank() == 2
+        && gc.node().inputs().get(1).rank() == 2
+        && gc.type().equals(constant.type());
+  }
+
+  /** {@code [T, a, b]} as {@code [T * a, b]}. */
+  private static Value flattenSteps(GraphBuilder b, Value stacked) {
+    int[] d = stacked.shape().dims();
+    return b.reshape(stacked, Shape.of(d[0] * d[1], d[2]));
+  }
+
+  /**
+   * The values of the inlined forward body (nodes {@code fwdStart} to {@code fwdEnd}) that the rest
+   * of {@code g} reads, in node order. Nodes without operands (constants) are recomputed, not
+   * saved.
+   */
+  private static List<Value> savedValues(Graph g, int fwdStart, int fwdEnd) {
+    Set<Value> read = new LinkedHashSet<>();
+    for (Node node : g.nodes()) {
+      if (node.id() >= fwdEnd) {
+        read.addAll(node.inputs());
+      }
+    }
+    read.addAll(g.outputs());
+    List<Value> saved = new ArrayList<>();
+    for (Node node : g.nodes()) {
+      if (node.id() >= fwdStart && node.id() < fwdEnd && !node.inputs().isEmpty()) {
+        for (Value v : node.outputs()) {
+          if (read.contains(v)) {
+            saved.add(v);
+          }
+        }
+      }
+    }
+    return saved;
+  }
+
+  /**
+   * The forward scan again, whose body also returns the carries that entered each step and the
+   * values in {@code saved} as per-step outputs.
+   *
+   * @return the stacked incoming carries, then the stacked saved values
+   */
+  private static List<Value> forwardWithHistory(
+      GraphBuilder b, ControlFlowOp.Scan s, List<Value> operands, List<Value> saved, int fwdStart) {
     int k = s.numCarries();
-    if (k == 0) {
+    if (k == 0 && saved.isEmpty()) {
       return List.of();
     }
     Graph body = s.body();
@@ -162,8 +255,16 @@ final class ScanGradient {
     for (Value p : body.inputs()) {
       params.add(hb.input(p.type()));
     }
+    int start = hb.nodes().size();
     List<Value> outs = new ArrayList<>(hb.inline(body, params));
     outs.addAll(params.subList(0, k));
+    List<Node> inlined = hb.nodes();
+    for (Value v : saved) {
+      // Inlining emits one node per non-parameter node, in order, so the node at the same offset
+      // from the start of the inlined body computes the same value.
+      Node same = inlined.get(start + v.node().id() - fwdStart);
+      outs.add(same.outputs().get(v.index()));
+    }
     Graph withHistory = hb.output(outs.toArray(Value[]::new)).build();
     List<Value> r =
         b.scan(
@@ -173,7 +274,61 @@ final class ScanGradient {
             operands.subList(k + s.numSequences(), operands.size()),
             s.reverse(),
             s.length());
-    return r.subList(r.size() - k, r.size());
+    return r.subList(r.size() - k - saved.size(), r.size());
+  }
+
+  /**
+   * {@code g} with the values in {@code saved} taken as extra inputs, placed after the sequence
+   * inputs (before the last {@code numConsts} inputs), and the inlined forward body dropped. Inputs
+   * in {@code unused} are left out.
+   */
+  private static Graph readingSaved(
+      Graph g, List<Value> saved, int fwdStart, int fwdEnd, int numConsts, Set<Value> unused) {
+    GraphBuilder rb = new GraphBuilder();
+    Map<Value, Value> map = new HashMap<>();
+    List<Value> in = g.inputs();
+    int constStart = in.size() - numConsts;
+    for (int i = 0; i < constStart; i++) {
+      if (!unused.contains(in.get(i))) {
+        map.put(in.get(i), rb.input(in.get(i).type()));
+      }
+    }
+    for (Value v : saved) {
+      map.put(v, rb.input(v.type()));
+    }
+    for (int i = constStart; i < in.size(); i++) {
+      map.put(in.get(i), rb.input(in.get(i).type()));
+    }
+    // Only what the outputs need: the recomputed forward body and the per-step products whose
+    // sum moved out of the loop are left behind.
+    Set<Value> needed = new java.util.HashSet<>(g.outputs());
+    List<Node> nodes = g.nodes();
+    Set<Node> live = new java.util.HashSet<>();
+    for (int i = nodes.size() - 1; i >= 0; i--) {
+      Node node = nodes.get(i);
+      boolean forward = node.id() >= fwdStart && node.id() < fwdEnd && !node.inputs().isEmpty();
+      if (!forward && node.outputs().stream().anyMatch(needed::contains)) {
+        live.add(node);
+        needed.addAll(node.inputs());
+      }
+    }
+    for (Node node : nodes) {
+      if (node.op() instanceof SourceOp.Parameter || !live.contains(node)) {
+        continue;
+      }
+      List<Value> ops = new ArrayList<>();
+      for (Value v : node.inputs()) {
+        ops.add(map.get(v));
+      }
+      List<Value> results = rb.emit(node.op(), ops);
+      for (int i = 0; i < results.size(); i++) {
+        map.put(node.outputs().get(i), results.get(i));
+      }
+    }
+    for (Value o : g.outputs()) {
+      rb.output(map.get(o));
+    }
+    return rb.build();
   }
 
   private static TensorType step(TensorType t) {

@@ -60,6 +60,146 @@ public final class Rewrites {
   }
 
   /**
+   * The same graph with each scan that another scan repeats removed: where scan B has scan A's
+   * operands and attributes and a body that computes A's body's outputs followed by more, A's
+   * results are read from B and A is not run. The gradient of a scan emits such a B (the forward
+   * loop again, also returning the carry that entered each step), so after this rewrite a training
+   * step runs its forward loop once instead of twice.
+   *
+   * @param g the graph to rewrite; it is not changed
+   * @return {@code g} itself when no scan repeats another, otherwise a new graph with the same
+   *     inputs, outputs and variable updates
+   */
+  public static Graph shareScans(Graph g) {
+    Map<Node, Node> replacedBy = new HashMap<>();
+    List<Node> scans =
+        g.nodes().stream().filter(n -> n.op() instanceof ControlFlowOp.Scan).toList();
+    for (int i = 0; i < scans.size(); i++) {
+      Node a = scans.get(i);
+      if (replacedBy.containsKey(a)) {
+        continue;
+      }
+      for (int j = 0; j < scans.size(); j++) {
+        Node b = scans.get(j);
+        if (b != a
+            && !replacedBy.containsKey(b)
+            && !replacedBy.containsValue(a)
+            && extendsScan(b, a)) {
+          replacedBy.put(a, b);
+          break;
+        }
+      }
+    }
+    if (replacedBy.isEmpty()) {
+      return g;
+    }
+    Map<Node, Node> wide = new HashMap<>();
+    replacedBy.forEach((narrow, w) -> wide.put(w, narrow));
+    GraphBuilder b = new GraphBuilder();
+    Map<Value, Value> map = new HashMap<>();
+    for (Node n : g.nodes()) {
+      if (wide.containsKey(n)) {
+        // Emitted where the scan it replaces stood; both take the same operands.
+        continue;
+      }
+      Node emitted = replacedBy.getOrDefault(n, n);
+      List<Value> operands = new ArrayList<>(n.inputs().size());
+      for (Value v : n.inputs()) {
+        operands.add(map.get(v));
+      }
+      List<Value> results =
+          switch (n.op()) {
+            case SourceOp.Parameter p -> List.of(b.input(p.type()));
+            case SourceOp.VariableRead v -> List.of(b.variable(v.id(), v.type()));
+            default -> b.emit(emitted.op(), operands);
+          };
+      for (int i = 0; i < results.size(); i++) {
+        map.put(emitted.outputs().get(i), results.get(i));
+        if (emitted != n && i < n.outputs().size()) {
+          map.put(n.outputs().get(i), results.get(i));
+        }
+      }
+    }
+    for (Value o : g.outputs()) {
+      b.output(map.get(o));
+    }
+    g.updates().forEach((id, v) -> b.update(id, map.get(v)));
+    return b.build();
+  }
+
+  /**
+   * True if scan node {@code wide} computes everything scan node {@code narrow} does: the same
+   * operands and attributes, and a body whose leading outputs are {@code narrow}'s body's outputs,
+   * node for node.
+   */
+  private static boolean extendsScan(Node wide, Node narrow) {
+    ControlFlowOp.Scan w = (ControlFlowOp.Scan) wide.op();
+    ControlFlowOp.Scan s = (ControlFlowOp.Scan) narrow.op();
+    if (!wide.inputs().equals(narrow.inputs())
+        || w.numCarries() != s.numCarries()
+        || w.numSequences() != s.numSequences()
+        || w.length() != s.length()
+        || w.reverse() != s.reverse()
+        || w.body().outputs().size() < s.body().outputs().size()) {
+      return false;
+    }
+    Map<Value, Value> same = sameNodes(s.body(), w.body());
+    if (same == null) {
+      return false;
+    }
+    List<Value> so = s.body().outputs();
+    for (int i = 0; i < so.size(); i++) {
+      if (same.get(so.get(i)) != w.body().outputs().get(i)) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /**
+   * Pairs the values of two graphs that compute the same thing: parameters by index, then every
+   * other node in order, which must apply an equal op to paired operands. Null if {@code a}'s nodes
+   * are not, in order, the leading non-parameter nodes of {@code b}.
+   */
+  private static Map<Value, Value> sameNodes(Graph a, Graph b) {
+    if (a.inputs().size() != b.inputs().size()) {
+      return null;
+    }
+    Map<Value, Value> same = new HashMap<>();
+    for (int i = 0; i < a.inputs().size(); i++) {
+      if (!a.inputs().get(i).type().equals(b.inputs().get(i).type())) {
+        return null;
+      }
+      same.put(a.inputs().get(i), b.inputs().get(i));
+    }
+    List<Node> an =
+        a.nodes().stream().filter(n -> !(n.op() instanceof SourceOp.Parameter)).toList();
+    List<Node> bn =
+        b.nodes().stream().filter(n -> !(n.op() instanceof SourceOp.Parameter)).toList();
+    if (bn.size() < an.size()) {
+      return null;
+    }
+    for (int i = 0; i < an.size(); i++) {
+      Node x = an.get(i);
+      Node y = bn.get(i);
+      if (!x.op().equals(y.op())
+          || x.inputs().size() != y.inputs().size()
+          || x.outputs().size() != y.outputs().size()) {
+        return null;
+      }
+      for (int j = 0; j < x.inputs().size(); j++) {
+        if (same.get(x.inputs().get(j)) != y.inputs().get(j)) {
+          return null;
+        }
+      }
+      for (int j = 0; j < x.outputs().size(); j++) {
+        same.put(x.outputs().get(j), y.outputs().get(j));
+      }
+    }
+    return same;
+  }
+
+  /**
    * Emits {@code g}'s nodes into {@code b}, expanding composites on the way. With {@code args} null
    * the graph's parameters become inputs of {@code b}; otherwise they stand for {@code args}.
    *

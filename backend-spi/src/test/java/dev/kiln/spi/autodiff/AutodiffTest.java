@@ -141,6 +141,40 @@ class AutodiffTest {
   }
 
   @Test
+  void theReverseLoopReadsSavedValuesAndTheRecurrentKernelsGradientIsOneProduct() {
+    // h_t = tanh(x_t + h_{t-1} U): the reverse body needs tanh's output (saved by the forward
+    // loop, not recomputed) and dU = sum_t h_{t-1}^T dz_t (one product after the loop).
+    GraphBuilder body = new GraphBuilder();
+    Value h = body.input(TensorType.of(DType.FLOAT64, 2, 3));
+    Value xt = body.input(TensorType.of(DType.FLOAT64, 2, 3));
+    Value u = body.input(TensorType.of(DType.FLOAT64, 3, 3));
+    Value next = body.tanh(body.add(xt, body.matmul(h, u)));
+    Value h0 = b.input(TensorType.of(DType.FLOAT64, 2, 3));
+    Value xs = b.input(TensorType.of(DType.FLOAT64, 4, 2, 3));
+    Value uIn = b.input(TensorType.of(DType.FLOAT64, 3, 3));
+    List<Value> r =
+        b.scan(body.output(next).build(), List.of(h0), List.of(xs), List.of(uIn), false);
+    List<Value> g = Autodiff.gradients(b, b.sumAll(r.get(0)), List.of(h0, xs, uIn));
+    ControlFlowOp.Scan reverse =
+        b.nodes().stream()
+            .filter(n -> n.op() instanceof ControlFlowOp.Scan s && s.reverse())
+            .map(n -> (ControlFlowOp.Scan) n.op())
+            .findFirst()
+            .orElseThrow();
+    List<String> ops = reverse.body().nodes().stream().map(n -> n.op().name()).toList();
+    assertTrue(!ops.contains("tanh"), "the reverse body recomputes tanh: " + ops);
+    assertEquals(
+        1,
+        reverse.body().nodes().stream()
+            .filter(n -> n.op() instanceof dev.kiln.spi.ir.LinalgOp.MatMul)
+            .count(),
+        "only dh = dz U^T is multiplied per step: " + reverse.body());
+    assertTrue(
+        g.get(2).node().op() instanceof dev.kiln.spi.ir.LinalgOp.MatMul,
+        "dU is one product of the stacked steps");
+  }
+
+  @Test
   void scanGradientIsAReverseScan() {
     // h_t = h_{t-1} * x_t: the final h is h0 * prod(x); d/dh0 = prod(x), d/dx_t = h0 * prod(x) /
     // x_t.

@@ -105,4 +105,76 @@ class RewritesTest {
     assertEquals(0, composites(scan.body()), scan.body().toString());
     assertTrue(opNames(scan.body()).contains("tanh"), scan.body().toString());
   }
+
+  /** An Elman RNN's loss and its gradients: the gradient emits a second forward scan. */
+  private static Graph rnnWithGradients(boolean reverse) {
+    TensorType h = TensorType.of(DType.FLOAT64, 2, 3);
+    GraphBuilder body = new GraphBuilder();
+    Value c = body.input(h);
+    Value x = body.input(h);
+    Value u = body.input(TensorType.of(DType.FLOAT64, 3, 3));
+    Value next = body.tanh(body.add(x, body.matmul(c, u)));
+    Graph bodyGraph = body.output(next, body.mul(next, next)).build();
+    GraphBuilder b = new GraphBuilder();
+    Value h0 = b.input(h);
+    Value xs = b.input(TensorType.of(DType.FLOAT64, 4, 2, 3));
+    Value w = b.input(TensorType.of(DType.FLOAT64, 3, 3));
+    List<Value> r = b.scan(bodyGraph, List.of(h0), List.of(xs), List.of(w), reverse);
+    Value loss = b.add(b.sumAll(r.get(0)), b.sumAll(b.mul(r.get(1), xs)));
+    List<Value> grads = dev.kiln.spi.autodiff.Autodiff.gradients(b, loss, List.of(h0, xs, w));
+    b.output(loss);
+    grads.forEach(b::output);
+    return b.build();
+  }
+
+  private static long scans(Graph g) {
+    return g.nodes().stream().filter(n -> n.op() instanceof ControlFlowOp.Scan).count();
+  }
+
+  @Test
+  void theGradientsForwardScanReplacesTheOriginalLoop() {
+    for (boolean reverse : new boolean[] {false, true}) {
+      Graph g = rnnWithGradients(reverse);
+      Graph shared = Rewrites.shareScans(g);
+      // forward, forward-with-history, reverse: the first goes
+      assertEquals(3, scans(g), g.toString());
+      assertEquals(2, scans(shared), shared.toString());
+      assertEquals(g.inputTypes(), shared.inputTypes());
+      java.util.Random rnd = new java.util.Random(7);
+      List<HostTensor> in = new java.util.ArrayList<>();
+      for (TensorType t : g.inputTypes()) {
+        double[] v = new double[(int) t.shape().size()];
+        for (int i = 0; i < v.length; i++) {
+          v[i] = rnd.nextGaussian() * 0.5;
+        }
+        in.add(HostTensor.fromDoubles(DType.FLOAT64, t.shape(), v));
+      }
+      ReferenceEvaluator ref = new ReferenceEvaluator();
+      List<HostTensor> want = ref.run(g, in);
+      List<HostTensor> got = ref.run(shared, in);
+      for (int i = 0; i < want.size(); i++) {
+        Compare.assertClose("output " + i, want.get(i), got.get(i), 0, 0);
+      }
+    }
+  }
+
+  @Test
+  void scansThatDifferAreKept() {
+    GraphBuilder body = new GraphBuilder();
+    Value c = body.input(TensorType.of(DType.FLOAT32, 3));
+    Value s = body.input(TensorType.of(DType.FLOAT32, 3));
+    Graph plus = body.output(body.add(c, s)).build();
+    GraphBuilder other = new GraphBuilder();
+    Value c2 = other.input(TensorType.of(DType.FLOAT32, 3));
+    Value s2 = other.input(TensorType.of(DType.FLOAT32, 3));
+    Graph minus = other.output(other.sub(c2, s2), c2).build();
+    GraphBuilder b = new GraphBuilder();
+    Value c0 = b.input(TensorType.of(DType.FLOAT32, 3));
+    Value xs = b.input(TensorType.of(DType.FLOAT32, 5, 3));
+    List<Value> r1 = b.scan(plus, List.of(c0), List.of(xs), List.of(), false);
+    List<Value> r2 = b.scan(minus, List.of(c0), List.of(xs), List.of(), false);
+    List<Value> r3 = b.scan(plus, List.of(c0), List.of(xs), List.of(), true);
+    Graph g = b.output(r1.get(0), r2.get(0), r3.get(0)).build();
+    assertTrue(Rewrites.shareScans(g) == g, "no scan repeats another");
+  }
 }
