@@ -264,4 +264,144 @@ class TrainEvaluateTest {
       assertTrue(h.out().startsWith("Usage: kiln " + c), h.out());
     }
   }
+
+  private static String tinyModel(String inputShape, int classes) {
+    return """
+        {"class_name": "Sequential", "config": {"name": "t", "layers": [
+          {"class_name": "InputLayer", "config": {"batch_shape": [null, %s], "name": "in"}},
+          {"class_name": "Flatten", "config": {"name": "flat"}},
+          {"class_name": "Dense", "config": {"units": %d, "activation": "softmax", "name": "out"}}
+        ]}}
+        """
+        .formatted(inputShape, classes);
+  }
+
+  private static Path trainSpec(Path dir, String model, String data) throws IOException {
+    Path spec = dir.resolve("t.train.json");
+    Files.writeString(
+        spec,
+        """
+        {"model": %s,
+         "compile": {"optimizer": "adam", "loss": "sparse_categorical_crossentropy",
+                     "metrics": ["accuracy"]},
+         "fit": {"epochs": 1, "batch_size": 4, "verbose": 0},
+         "data": %s}
+        """
+            .formatted(model, data));
+    return spec;
+  }
+
+  @Test
+  void csvWithATestFileTrainsAndEvaluatesTheSameWay(@TempDir Path dir) throws IOException {
+    StringBuilder train = new StringBuilder("a,b,label\n");
+    StringBuilder test = new StringBuilder("a,b,label\n");
+    for (int i = 0; i < 24; i++) {
+      (i < 16 ? train : test)
+          .append(i % 5)
+          .append(',')
+          .append(i % 3)
+          .append(',')
+          .append(i % 5 > 1 ? "big" : "small")
+          .append('\n');
+    }
+    Files.writeString(dir.resolve("train.csv"), train);
+    Files.writeString(dir.resolve("test.csv"), test);
+    Path spec =
+        trainSpec(
+            dir,
+            tinyModel("2", 2),
+            "{\"source\": \"train.csv\", \"label\": \"label\", \"test\": \"test.csv\"}");
+    Path saved = dir.resolve("csv.keras");
+    Run r = kiln("train", spec.toString(), "--save", saved.toString());
+    assertEquals(0, r.code(), r.err());
+    List<String> tests = r.lastLines(2);
+    assertTrue(tests.get(0).startsWith("test_loss: "), r.out());
+    // evaluate on the test file prints what train printed for it.
+    Run e =
+        kiln(
+            "evaluate",
+            saved.toString(),
+            "--data",
+            dir.resolve("test.csv").toString(),
+            "--label",
+            "label");
+    assertEquals(0, e.code(), e.err());
+    assertEquals(tests, e.out().lines().toList());
+
+    Run noLabel = kiln("evaluate", saved.toString(), "--data", dir.resolve("test.csv").toString());
+    assertEquals(1, noLabel.code());
+    assertTrue(noLabel.err().contains("label column"), noLabel.err());
+  }
+
+  @Test
+  void anImageFolderIsResizedToTheModelsInput(@TempDir Path dir) throws IOException {
+    for (String c : List.of("dark", "light")) {
+      Files.createDirectories(dir.resolve("imgs").resolve(c));
+      for (int i = 0; i < 3; i++) {
+        java.awt.image.BufferedImage img =
+            new java.awt.image.BufferedImage(8, 6, java.awt.image.BufferedImage.TYPE_INT_RGB);
+        int v = c.equals("dark") ? 20 * i : 255 - 20 * i;
+        for (int y = 0; y < 6; y++) {
+          for (int x = 0; x < 8; x++) {
+            img.setRGB(x, y, (v << 16) | (v << 8) | v);
+          }
+        }
+        javax.imageio.ImageIO.write(
+            img, "png", dir.resolve("imgs/" + c + "/" + i + ".png").toFile());
+      }
+    }
+    Path spec =
+        trainSpec(dir, tinyModel("4, 4, 3", 2), "{\"source\": \"imgs\", \"test_split\": 0.5}");
+    Run r = kiln("train", spec.toString(), "--save", dir.resolve("img.keras").toString());
+    assertEquals(0, r.code(), r.err());
+    assertTrue(r.lastLines(2).get(1).startsWith("test_accuracy: "), r.out());
+    Run e =
+        kiln(
+            "evaluate",
+            dir.resolve("img.keras").toString(),
+            "--data",
+            dir.resolve("imgs").toString());
+    assertEquals(0, e.code(), e.err());
+  }
+
+  /** An IDX file: magic (0, 0, type 0x08 unsigned byte, rank), big-endian sizes, then bytes. */
+  private static void writeIdx(Path file, int[] dims, byte[] data) throws IOException {
+    java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(4 + 4 * dims.length + data.length);
+    b.put(new byte[] {0, 0, 0x08, (byte) dims.length});
+    for (int d : dims) {
+      b.putInt(d);
+    }
+    b.put(data);
+    Files.write(file, b.array());
+  }
+
+  @Test
+  void anIdxFilePairFeedsAChannelLastModel(@TempDir Path dir) throws IOException {
+    byte[] pixels = new byte[8 * 2 * 2];
+    byte[] labels = new byte[8];
+    for (int i = 0; i < 8; i++) {
+      labels[i] = (byte) (i % 2);
+      for (int j = 0; j < 4; j++) {
+        pixels[i * 4 + j] = (byte) (i % 2 == 0 ? 10 : 240);
+      }
+    }
+    writeIdx(dir.resolve("x-idx3-ubyte"), new int[] {8, 2, 2}, pixels);
+    writeIdx(dir.resolve("y-idx1-ubyte"), new int[] {8}, labels);
+    // (8, 2, 2) images feed an input of (2, 2, 1), as MNIST's do a Conv2D model.
+    Path spec =
+        trainSpec(
+            dir,
+            tinyModel("2, 2, 1", 2),
+            "{\"source\": \"x-idx3-ubyte\", \"labels\": \"y-idx1-ubyte\", \"test_split\": 0.25}");
+    Run r = kiln("train", spec.toString());
+    assertEquals(0, r.code(), r.err());
+    assertTrue(r.lastLines(2).get(0).startsWith("test_loss: "), r.out());
+
+    Path wrong =
+        trainSpec(
+            dir, tinyModel("3", 2), "{\"source\": \"x-idx3-ubyte\", \"labels\": \"y-idx1-ubyte\"}");
+    Run w = kiln("train", wrong.toString());
+    assertEquals(1, w.code());
+    assertTrue(w.err().contains("samples have shape [2, 2] but the model's input is [3]"), w.err());
+  }
 }
