@@ -120,6 +120,15 @@ final class DataSource {
     String key = source.toLowerCase(Locale.ROOT);
     if (key.equals("mnist") || key.equals("fashion_mnist")) {
       Path dir = dataFolder().resolve(key.equals("mnist") ? "mnist" : "fashion-mnist");
+      if (!Files.isDirectory(dir)) {
+        throw new CliException(
+            source
+                + " is read from "
+                + dir.toAbsolutePath()
+                + ", which does not exist: run through ./kiln (it points -D"
+                + DATA_PROPERTY
+                + " at the project's data/), from the project's root, or give the folder's path");
+      }
       return idxFolder(dir, spec);
     }
     Path path = ModelArgs.existing(spec.base().resolve(source));

@@ -33,10 +33,8 @@ class TrainingSpecSchemaTest {
     assertEquals(
         List.of(),
         V.validate("{\"model\": {\"class_name\": \"Sequential\"}, \"data\": \"mnist\"}"));
-    assertEquals(TRAINING_SPEC_NAME, V.schemaName());
+    assertEquals(ConfigValidator.TRAINING_SPEC, V.schemaName());
   }
-
-  private static final String TRAINING_SPEC_NAME = ConfigValidator.TRAINING_SPEC;
 
   @Test
   void mistakesAreNamedByTheirPath() {
