@@ -81,15 +81,23 @@ final class DataSource {
    * @throws CliException naming the source and what is wrong with it
    */
   static Loaded load(Spec spec, Model model) throws IOException {
+    return load(spec, model, false);
+  }
+
+  /**
+   * As {@link #load(Spec, Model)}; with {@code testOnly}, data with a test split of its own (MNIST
+   * layouts) reads only that split, returned as {@link Loaded#train()} with no test split.
+   */
+  static Loaded load(Spec spec, Model model, boolean testOnly) throws IOException {
     if (spec.test() != null && spec.testSplit() != null) {
       throw new CliException(
           "data: give either 'test' (a file) or 'test_split' (a fraction), not both");
     }
-    Raw raw = read(spec, spec.source(), model);
+    Raw raw = read(spec, spec.source(), model, testOnly);
     Split train = raw.train();
     Split test = raw.test();
     if (spec.test() != null) {
-      test = read(spec.withSource(spec.test()), spec.test(), model).train();
+      test = read(spec.withSource(spec.test()), spec.test(), model, false).train();
     } else if (spec.testSplit() != null) {
       int n = train.length();
       int at = (int) (n * (1 - spec.testSplit()));
@@ -116,7 +124,8 @@ final class DataSource {
   /** The split as read, before scaling; {@code pixels} when the values are 0-255 pixels. */
   private record Raw(Split train, Split test, boolean pixels) {}
 
-  private static Raw read(Spec spec, String source, Model model) throws IOException {
+  private static Raw read(Spec spec, String source, Model model, boolean testOnly)
+      throws IOException {
     String key = source.toLowerCase(Locale.ROOT);
     if (key.equals("mnist") || key.equals("fashion_mnist")) {
       Path dir = dataFolder().resolve(key.equals("mnist") ? "mnist" : "fashion-mnist");
@@ -129,13 +138,13 @@ final class DataSource {
                 + DATA_PROPERTY
                 + " at the project's data/), from the project's root, or give the folder's path");
       }
-      return idxFolder(dir, spec);
+      return idxFolder(dir, spec, testOnly);
     }
     Path path = ModelArgs.existing(spec.base().resolve(source));
     String name = path.getFileName().toString().toLowerCase(Locale.ROOT);
     if (Files.isDirectory(path)) {
       if (hasIdx(path)) {
-        return idxFolder(path, spec);
+        return idxFolder(path, spec, testOnly);
       }
       int[] size = imageSize(spec, model, path);
       ImageFolder.Data d = ImageFolder.load(path, size[0], size[1]);
@@ -177,12 +186,27 @@ final class DataSource {
             + " file, a .csv or .npz file, or a folder with one sub-folder of images per class");
   }
 
-  private static Raw idxFolder(Path dir, Spec spec) throws IOException {
+  private static Raw idxFolder(Path dir, Spec spec, boolean testOnly) throws IOException {
+    if (testOnly) {
+      // Evaluation needs only the 10,000 test images; reading the 60,000 training ones costs
+      // seconds and hundreds of megabytes.
+      Split test =
+          new Split(
+              Idx.read(idxFile(dir, "t10k-images-idx3-ubyte")),
+              Idx.read(idxFile(dir, "t10k-labels-idx1-ubyte")).cast(DType.INT32));
+      return new Raw(limit(test, spec), null, true);
+    }
     Idx.Split s = Idx.loadMnist(ModelArgs.existing(dir));
     return new Raw(
         limit(new Split(s.trainImages(), s.trainLabels()), spec),
         limit(new Split(s.testImages(), s.testLabels()), spec),
         true);
+  }
+
+  /** MNIST's file {@code base} in {@code dir}, gzipped or not. */
+  private static Path idxFile(Path dir, String base) throws IOException {
+    Path gz = dir.resolve(base + ".gz");
+    return Files.exists(gz) ? gz : ModelArgs.existing(dir.resolve(base));
   }
 
   private static boolean hasIdx(Path dir) {

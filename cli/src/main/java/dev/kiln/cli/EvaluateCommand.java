@@ -132,8 +132,7 @@ final class EvaluateCommand implements Callable<Integer> {
             null,
             null,
             limit);
-    DataSource.Loaded loaded = DataSource.load(ds, m);
-    DataSource.Split split = loaded.test() != null ? loaded.test() : loaded.train();
+    DataSource.Split split = DataSource.load(ds, m, true).train();
     Map<String, Double> results =
         m.evaluate(
             List.of(split.x()),
