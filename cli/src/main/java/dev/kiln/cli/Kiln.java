@@ -9,7 +9,7 @@ import picocli.CommandLine.ParseResult;
 
 /**
  * The {@code kiln} command line: {@code summary}, {@code validate}, {@code backends}, {@code
- * convert} and {@code predict}.
+ * convert}, {@code predict}, {@code train} and {@code evaluate}.
  *
  * <p>Exit codes: 0 success, 1 bad input (one line {@code kiln: <cause>} on standard error, the
  * stack trace too with {@code --verbose}), 2 usage.
@@ -18,13 +18,16 @@ import picocli.CommandLine.ParseResult;
     name = "kiln",
     mixinStandardHelpOptions = true,
     version = "kiln 0.1.0-SNAPSHOT",
-    description = "Keras-style deep learning for Java: inspect, check, convert and run models.",
+    description =
+        "Keras-style deep learning for Java: inspect, check, convert, run, train and evaluate models.",
     subcommands = {
       SummaryCommand.class,
       ValidateCommand.class,
       BackendsCommand.class,
       ConvertCommand.class,
       PredictCommand.class,
+      TrainCommand.class,
+      EvaluateCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class Kiln implements Runnable {

@@ -17,17 +17,22 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
-/** {@code kiln predict MODEL --input X}: runs a model on an array and prints its outputs. */
+/**
+ * {@code kiln predict MODEL --input X}: runs a model on an array or an image and prints its
+ * outputs.
+ */
 @Command(
     name = "predict",
     mixinStandardHelpOptions = true,
     description = {
       "Run a model on one input array and print its output as a JSON array.",
-      "The input is a .npy file (float32 or float64, C order) or raw little-endian float32 with"
-          + " --shape.",
+      "The input is a .npy file (float32 or float64, C order), raw little-endian float32 with"
+          + " --shape, or an image (.png, .jpg, .bmp, .gif) read as RGB values 0-255, shape"
+          + " (1, height, width, 3), then resized and preprocessed as the options say.",
     })
 final class PredictCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
@@ -43,8 +48,49 @@ final class PredictCommand implements Callable<Integer> {
       names = "--input",
       required = true,
       paramLabel = "X",
-      description = "The input: a .npy file, or raw little-endian float32 with --shape.")
+      description =
+          "The input: a .npy file, an image file, or raw little-endian float32 with --shape.")
   Path input;
+
+  @Option(
+      names = "--resize",
+      split = ",",
+      paramLabel = "H,W",
+      description = "Resize the image to H x W pixels (bilinear).")
+  int[] resize;
+
+  @Option(
+      names = "--grayscale",
+      description = "Read the image as one channel (luma, as PIL's convert('L')).")
+  boolean grayscale;
+
+  @Option(
+      names = "--preprocess",
+      paramLabel = "MODE",
+      description =
+          "As Keras's imagenet_utils.preprocess_input: caffe (RGB to BGR, ImageNet mean"
+              + " subtracted), tf (x/127.5-1) or torch (x/255, ImageNet mean and std).")
+  String preprocess;
+
+  @Option(
+      names = "--scale",
+      paramLabel = "F",
+      description = "Multiply the image's values by F (e.g. 0.00392156862745098 for 1/255).")
+  Float scale;
+
+  @Option(
+      names = "--mean",
+      split = ",",
+      paramLabel = "M",
+      description = "Subtract this per channel after --scale (one value or one per channel).")
+  float[] mean;
+
+  @Option(
+      names = "--std",
+      split = ",",
+      paramLabel = "S",
+      description = "Divide by this per channel after --mean (one value or one per channel).")
+  float[] std;
 
   @Option(
       names = "--shape",
@@ -100,10 +146,14 @@ final class PredictCommand implements Callable<Integer> {
       throw new CliException(
           model + " has " + m.inputs().size() + " inputs; kiln predict feeds exactly one");
     }
+    int[] dims = x.shape();
+    if (ImageInput.isImage(input)) {
+      // An image feeds a model whose input is flat or channel-less when the sizes agree.
+      dims = DataSource.fit(dims, DataSource.inputDims(m), input.toString());
+    }
     List<Tensor> ys =
         m.predict(
-            List.of(Tensor.of(x.values(), x.shape())),
-            new FitOptions().verbose(0).batchSize(batchSize));
+            List.of(Tensor.of(x.values(), dims)), new FitOptions().verbose(0).batchSize(batchSize));
     PrintWriter out = spec.commandLine().getOut();
     if (top != null) {
       printTop(out, ys.get(0), names);
@@ -133,8 +183,51 @@ final class PredictCommand implements Callable<Integer> {
     return 0;
   }
 
+  private boolean imageOptions() {
+    return resize != null
+        || grayscale
+        || preprocess != null
+        || scale != null
+        || mean != null
+        || std != null;
+  }
+
+  private Npy.Array readImage() throws IOException {
+    if (shape != null) {
+      throw new CliException("--shape is for raw input; the image " + input + " has its own");
+    }
+    ImageInput.Mode mode = null;
+    if (preprocess != null) {
+      if (scale != null || mean != null || std != null) {
+        throw new ParameterException(
+            spec.commandLine(), "--preprocess does its own scaling: drop --scale, --mean, --std");
+      }
+      try {
+        mode = ImageInput.Mode.valueOf(preprocess.toUpperCase(Locale.ROOT));
+      } catch (IllegalArgumentException e) {
+        throw new ParameterException(
+            spec.commandLine(), "--preprocess is caffe, tf or torch, not '" + preprocess + "'");
+      }
+    }
+    if (resize != null && (resize.length != 2 || resize[0] < 1 || resize[1] < 1)) {
+      throw new ParameterException(spec.commandLine(), "--resize is two sizes above 0: H,W");
+    }
+    return ImageInput.read(
+        input, new ImageInput.Options(resize, grayscale, mode, scale, mean, std));
+  }
+
   private Npy.Array readInput() throws IOException {
     ModelArgs.existing(input);
+    if (ImageInput.isImage(input)) {
+      return readImage();
+    }
+    if (imageOptions()) {
+      throw new CliException(
+          "--resize, --grayscale, --preprocess, --scale, --mean and --std are for image input;"
+              + " "
+              + input
+              + " is not a .png, .jpg, .jpeg, .bmp or .gif file");
+    }
     boolean npy = input.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".npy");
     if (npy) {
       if (shape != null) {

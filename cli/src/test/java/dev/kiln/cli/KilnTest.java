@@ -218,4 +218,52 @@ class KilnTest {
     assertTrue(out.startsWith("[[") && out.endsWith("]]"), out);
     assertEquals(10.40785, Double.parseDouble(out.substring(2, out.length() - 2)), 1e-4);
   }
+
+  @Test
+  void theReadmeTrainEvaluateAndImageExamplesRun(@TempDir Path dir) {
+    // The launcher points kiln.data at the project's data/; the tests run in cli/.
+    String before = System.getProperty(DataSource.DATA_PROPERTY);
+    System.setProperty(DataSource.DATA_PROPERTY, "../data");
+    try {
+      Path saved = dir.resolve("mnist-mlp.keras");
+      Run train =
+          kiln(
+              "train",
+              "../data/models/mnist-mlp.train.json",
+              "--epochs",
+              "1",
+              "--limit",
+              "300",
+              "--progress",
+              "0",
+              "--save",
+              saved.toString());
+      assertEquals(0, train.code(), train.err());
+      assertTrue(train.lastLines(2).get(1).startsWith("test_accuracy: "), train.out());
+      Run evaluate = kiln("evaluate", saved.toString(), "--data", "mnist", "--limit", "300");
+      assertEquals(0, evaluate.code(), evaluate.err());
+      assertEquals(train.lastLines(2), evaluate.out().lines().toList());
+      Run predict =
+          kiln(
+              "predict",
+              saved.toString(),
+              "--input",
+              "../data/images/dog.jpg",
+              "--grayscale",
+              "--resize",
+              "28,28",
+              "--scale",
+              "0.00392156862745098",
+              "--top",
+              "3");
+      assertEquals(0, predict.code(), predict.err());
+      assertEquals(3, predict.out().strip().split("\t").length, predict.out());
+    } finally {
+      if (before == null) {
+        System.clearProperty(DataSource.DATA_PROPERTY);
+      } else {
+        System.setProperty(DataSource.DATA_PROPERTY, before);
+      }
+    }
+  }
 }

@@ -47,12 +47,23 @@ public final class ConfigValidator {
   public static final String MODEL = "model.json";
 
   /**
+   * The base of the hand-written schemas of Kiln's own files (not Keras configs); they lie under
+   * {@code dev/kiln/specs/}, apart from the generated ones.
+   */
+  public static final String SPECS_BASE = "https://kiln.dev/specs/";
+
+  /** The schema of {@code kiln train}'s training specs, under {@link #SPECS_BASE}. */
+  public static final String TRAINING_SPEC = "training-spec.json";
+
+  /**
    * The deepest nesting read. Keras configs nest a few dozen levels (a model in a model in a
    * wrapper layer); deeper documents are refused before validation recurses through them.
    */
   public static final int MAX_DEPTH = 256;
 
   private static final String RESOURCES = "dev/kiln/schemas/";
+
+  private static final String SPEC_RESOURCES = "dev/kiln/specs/";
 
   // Enumerations longer than this (every layer class) are summarised by the nearest names.
   private static final int LONG_ENUM = 12;
@@ -71,7 +82,10 @@ public final class ConfigValidator {
       SchemaRegistry.withDefaultDialect(
           SpecificationVersion.DRAFT_2020_12,
           b ->
-              b.schemaIdResolvers(r -> r.mapPrefix(BASE, "classpath:" + RESOURCES))
+              b.schemaIdResolvers(
+                      r ->
+                          r.mapPrefix(BASE, "classpath:" + RESOURCES)
+                              .mapPrefix(SPECS_BASE, "classpath:" + SPEC_RESOURCES))
                   .schemaRegistryConfig(
                       SchemaRegistryConfig.builder()
                           .pathType(PathType.JSON_PATH)
@@ -92,6 +106,17 @@ public final class ConfigValidator {
   /** A validator of whole models ({@code model.json}): what {@code model.to_json()} writes. */
   public static ConfigValidator forModels() {
     return forSchema(MODEL);
+  }
+
+  /**
+   * A validator of {@code kiln train}'s training specs: {@code {model, compile, fit, data}}. The
+   * {@code model} entry is only checked to be a config object or a path here; validate the config
+   * itself, once in Keras 3's form, with {@link #forModels()}.
+   */
+  public static ConfigValidator forTrainingSpecs() {
+    return CACHE.computeIfAbsent(
+        SPECS_BASE + TRAINING_SPEC,
+        n -> new ConfigValidator(TRAINING_SPEC, REGISTRY.getSchema(SchemaLocation.of(n))));
   }
 
   /**
