@@ -166,6 +166,28 @@ final class VectorKernels {
     long bMat = (long) b.shape().dim(-1) * b.shape().dim(-2);
     long batches = batch.size();
     Gemm.Workspace ws = new Gemm.Workspace();
+    if (batches > 1 && b.rank() == 2 && !m.transposeA() && a.rank() == r) {
+      // One matrix applied to a stack of matrices is one product of all the stack's rows: a
+      // single large GEMM instead of one small one per matrix.
+      int allRows = Math.toIntExact(batches * rows);
+      return (in, out) ->
+          Gemm.multiply(
+              pool,
+              ws,
+              allRows,
+              cols,
+              k,
+              in[0],
+              0,
+              false,
+              in[1],
+              0,
+              m.transposeB(),
+              out[0],
+              0,
+              cols,
+              false);
+    }
     Index.Odometer od = new Index.Odometer(batch.dims(), sa, sb);
     return (in, out) -> {
       od.reset();

@@ -174,6 +174,19 @@ class VectorTwinTest {
                 (b, x) -> b.matmul(x.get(0), x.get(1), true, true),
                 -1,
                 1));
+        for (boolean tb : new boolean[] {false, true}) {
+          c.add(
+              new Case(
+                  "matmul.stack_times_matrix" + (tb ? ".tb." : ".") + n,
+                  List.of(
+                      TensorType.of(DType.FLOAT32, 3, n, 19),
+                      tb
+                          ? TensorType.of(DType.FLOAT32, 21, 19)
+                          : TensorType.of(DType.FLOAT32, 19, 21)),
+                  (b, x) -> b.matmul(x.get(0), x.get(1), false, tb),
+                  -1,
+                  1));
+        }
         c.add(
             new Case(
                 "matmul.k." + n,

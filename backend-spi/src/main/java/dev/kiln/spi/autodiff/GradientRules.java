@@ -301,6 +301,16 @@ public final class GradientRules {
     boolean ta = m.transposeA();
     boolean tc = m.transposeB();
     Value ga = ta ? b.matmul(c, g, tc, true) : b.matmul(g, c, false, !tc);
+    if (c.rank() == 2 && a.rank() > 2 && !ta && a.shape().isFullyKnown()) {
+      // One matrix applied to a stack (a dense layer over a sequence): its gradient sums over the
+      // stack, which is one product of the stack's rows rather than a product per matrix and a sum.
+      int k = a.shape().dim(-1);
+      int n = g.shape().dim(-1);
+      Value rowsA = b.reshape(a, Shape.of((int) (a.shape().size() / k), k));
+      Value rowsG = b.reshape(g, Shape.of((int) (g.shape().size() / n), n));
+      Value gc = tc ? b.matmul(rowsG, rowsA, true, false) : b.matmul(rowsA, rowsG, true, false);
+      return List.of(unbroadcast(b, ga, a.shape()), gc);
+    }
     Value gc = tc ? b.matmul(g, a, true, ta) : b.matmul(a, g, !ta, false);
     return List.of(unbroadcast(b, ga, a.shape()), unbroadcast(b, gc, c.shape()));
   }

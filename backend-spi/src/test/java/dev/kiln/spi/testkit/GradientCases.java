@@ -120,6 +120,15 @@ public final class GradientCases {
             List.of(f(2, 1, 3, 4), f(5, 4, 2)),
             List.of(Domain.ANY, Domain.ANY),
             (b, in) -> List.of(b.matmul(in.get(0), in.get(1)))));
+    // One matrix applied to a stack: its gradient is one product of the stack's rows.
+    for (boolean tb : new boolean[] {false, true}) {
+      c.add(
+          g(
+              "matmul.stack_times_matrix" + (tb ? ".tb" : ""),
+              List.of(f(3, 2, 4), tb ? f(5, 4) : f(4, 5)),
+              List.of(Domain.ANY, Domain.ANY),
+              (b, in) -> List.of(b.matmul(in.get(0), in.get(1), false, tb))));
+    }
     for (ConvConfig cc : OpCases.convConfigs()) {
       if (cc.x().intSize() > 700) {
         continue;
