@@ -1,6 +1,7 @@
 package dev.kiln.api.saving.configs;
 
 import dev.kiln.api.KilnException;
+import dev.kiln.api.activations.LegacyHardSigmoid;
 import dev.kiln.api.registry.Arg;
 import dev.kiln.api.registry.KerasClass;
 import dev.kiln.api.registry.Kind;
@@ -159,6 +160,7 @@ public final class KerasConfigs {
     private final Object compile;
     private final String compilePath;
     private final boolean compileIsLegacy;
+    private final boolean legacyHardSigmoid;
 
     @SuppressWarnings("unchecked")
     Reader(Object input) {
@@ -228,6 +230,9 @@ public final class KerasConfigs {
       if (version instanceof String v && v.startsWith("1.")) {
         throw keras1(modelPath, "keras_version is \"" + v + "\"");
       }
+      // tf.keras 2.13 to 2.15 write Keras 3's envelopes but keep Keras 2's activations.
+      legacyHardSigmoid =
+          dialect != Dialect.KERAS_3 || version instanceof String v && v.startsWith("2.");
     }
 
     /** Whether a config holds what only Keras 3 writes: {@code module} keys, args/kwargs nodes. */
@@ -742,6 +747,7 @@ public final class KerasConfigs {
     @SuppressWarnings("unchecked")
     private Object object(Kind kind, Object v, String path) {
       if (v instanceof String s) {
+        s = dialectActivation(kind, s);
         declaration(kind, s, path, Map.of());
         return s;
       }
@@ -756,8 +762,14 @@ public final class KerasConfigs {
       if ("function".equals(m.get("class_name")) && m.get("config") instanceof String fn) {
         // {"class_name": "function", "config": "relu"}: a function by name (an activation, or a
         // loss or metric given as a function).
-        declaration(kind, fn, path, m);
-        return kind == Kind.ACTIVATION ? m : fn;
+        String name = dialectActivation(kind, fn);
+        declaration(kind, name, path, m);
+        if (kind != Kind.ACTIVATION) {
+          return name;
+        }
+        Map<String, Object> f = new LinkedHashMap<>(m);
+        f.put("config", name);
+        return f;
       }
       String cls = className(m, path);
       if (cls.startsWith("Custom>")) {
@@ -804,6 +816,17 @@ public final class KerasConfigs {
       out.put("config", cfg);
       out.put("registered_name", m.get("registered_name"));
       return out;
+    }
+
+    /**
+     * The activation a name means in this config's dialect: Keras 2 (tf.keras 2.x) and TF.js define
+     * {@code hard_sigmoid} as {@code clip(0.2x + 0.5, 0, 1)}, Keras 3 (and Kiln) as {@code relu6(x
+     * + 3) / 6}; the older meaning is Kiln's {@code legacy_hard_sigmoid}.
+     */
+    private String dialectActivation(Kind kind, String name) {
+      return kind == Kind.ACTIVATION && legacyHardSigmoid && name.equals("hard_sigmoid")
+          ? LegacyHardSigmoid.NAME
+          : name;
     }
 
     /**
