@@ -198,7 +198,8 @@ public final class TfjsModel {
     if (!(manifest instanceof List<?> groups)) {
       throw new KilnException("TF.js model " + file + ": weightsManifest is not a list");
     }
-    Path dir = file.toAbsolutePath().getParent();
+    // Normalized, so that a model.json path spelt with ".." still compares with its shards.
+    Path dir = file.toAbsolutePath().normalize().getParent();
     for (int g = 0; g < groups.size(); g++) {
       String where = "weightsManifest[" + g + "]";
       if (!(groups.get(g) instanceof Map<?, ?> group)
@@ -437,7 +438,8 @@ public final class TfjsModel {
    */
   public static void write(Model model, Path path) throws IOException {
     Path file = path.getFileName().toString().endsWith(".json") ? path : path.resolve("model.json");
-    Path dir = file.toAbsolutePath().getParent();
+    // Normalized, so that a model.json path spelt with ".." still compares with its shards.
+    Path dir = file.toAbsolutePath().normalize().getParent();
     Files.createDirectories(dir);
     List<Weight> ws = model.weights();
     List<Map<String, Object>> entries = new ArrayList<>();

@@ -41,6 +41,18 @@ public final class KerasConfigs {
   /** How many models may nest inside each other (and layers inside wrappers). */
   public static final int MAX_MODEL_DEPTH = 64;
 
+  /**
+   * How many layers a config may hold, nested models' layers included. The largest published Keras
+   * models have a few thousand; a config past this is refused before anything is built.
+   */
+  public static final int MAX_LAYERS = 100_000;
+
+  /**
+   * The highest rank a shape in a config may have (NumPy's limit since 2.0); a longer shape list is
+   * refused where it is written.
+   */
+  public static final int MAX_RANK = 64;
+
   /** The dialects a config can be written in. */
   public enum Dialect {
     /** Keras 3 (and tf.keras 2.13+, which writes the same envelopes). */
@@ -161,6 +173,7 @@ public final class KerasConfigs {
     private final String compilePath;
     private final boolean compileIsLegacy;
     private final boolean legacyHardSigmoid;
+    private int layerCount;
 
     @SuppressWarnings("unchecked")
     Reader(Object input) {
@@ -566,6 +579,13 @@ public final class KerasConfigs {
                 + MAX_MODEL_DEPTH
                 + " levels deep; refusing the config");
       }
+      if (++layerCount > MAX_LAYERS) {
+        throw new KilnException(
+            path
+                + ": the config holds more than "
+                + MAX_LAYERS
+                + " layers (nested models included); refusing it");
+      }
       Map<String, Object> e = map(o, path);
       String cls = className(e, path);
       cls = RENAMED.getOrDefault(cls, cls);
@@ -604,6 +624,7 @@ public final class KerasConfigs {
         out.put("config", layerConfig(cls, d, cfg, at(path, "config"), depth));
         out.put("registered_name", e.get("registered_name"));
         if (e.get("build_config") instanceof Map<?, ?> b) {
+          checkRank(b.get("input_shape"), at(at(path, "build_config"), "input_shape"), 0);
           out.put("build_config", b);
         }
       }
@@ -642,6 +663,9 @@ public final class KerasConfigs {
         Arg<?> arg = d.arg(k);
         if (IGNORED_BASE_KEYS.contains(k) && arg == null && !d.tolerated().contains(k)) {
           continue;
+        }
+        if (k.endsWith("shape")) {
+          checkRank(v, p, 0);
         }
         if (v == null) {
           // Keras 2 and TF.js write an unset argument as null; Kiln's default stands for it.
@@ -693,6 +717,28 @@ public final class KerasConfigs {
         out.put("axis", ax.get(0));
       }
       return out;
+    }
+
+    /**
+     * Refuses a shape (or a list of shapes, for layers with several inputs) longer than {@link
+     * #MAX_RANK}, before any layer allocates per-axis state for it.
+     */
+    private static void checkRank(Object v, String path, int level) {
+      if (!(v instanceof List<?> l) || level > 1) {
+        return;
+      }
+      if (l.size() > MAX_RANK) {
+        throw new KilnException(
+            path
+                + ": a shape of rank "
+                + l.size()
+                + "; Kiln takes shapes of rank up to "
+                + MAX_RANK
+                + ", refusing the config");
+      }
+      for (int i = 0; i < l.size(); i++) {
+        checkRank(l.get(i), path + "[" + i + "]", level + 1);
+      }
     }
 
     /** A dtype as Keras 3 writes it: a {@code DTypePolicy} envelope or a name. */
