@@ -457,6 +457,9 @@ public final class KerasConfigs {
           throw new KilnException(
               path + ": a node must have `args` (a list), got the keys " + m.keySet());
         }
+        if (m.get("kwargs") != null) {
+          callArguments(map(m.get("kwargs"), at(path, "kwargs")), at(path, "kwargs"));
+        }
         if (!shifted.isEmpty()) {
           shiftTensors(m, shifted);
         }
@@ -475,6 +478,7 @@ public final class KerasConfigs {
         List<Object> history = history(h, p, shifted);
         if (h.size() > 3) {
           if (h.get(3) instanceof Map<?, ?> kw) {
+            callArguments((Map<String, Object>) kw, p + "[3]");
             kwargs.putAll((Map<String, Object>) kw);
           } else if (h.get(3) != null) {
             throw new KilnException(p + "[3]: a node's call arguments must be a JSON object");
@@ -488,6 +492,73 @@ public final class KerasConfigs {
           tensors.size() == 1 ? new ArrayList<>(tensors) : new ArrayList<>(List.of(tensors)));
       out.put("kwargs", kwargs);
       return out;
+    }
+
+    /**
+     * Checks a node's keyword call arguments, which Kiln's graph does not pass to the layer: only
+     * those that leave Keras's call as it is without them are taken (null, and false for flags such
+     * as {@code use_causal_mask} or {@code return_attention_scores}). Refused: {@code training} set
+     * either way (Keras then runs the layer in that mode in fit and predict alike, as in
+     * fine-tuning with a frozen BatchNormalization; Kiln would follow fit and predict), a tensor
+     * passed by keyword ({@code mask}, an attention layer's {@code value}: Kiln connects positional
+     * inputs only), and any other value.
+     */
+    private static void callArguments(Map<String, Object> kwargs, String path) {
+      for (Map.Entry<String, Object> e : kwargs.entrySet()) {
+        String k = e.getKey();
+        Object v = e.getValue();
+        String why;
+        if (v == null) {
+          continue;
+        } else if (k.equals("training")) {
+          why =
+              "Keras runs the layer in "
+                  + (Boolean.TRUE.equals(v) ? "training" : "inference")
+                  + " mode at this call whatever fit or predict do; Kiln's layers follow fit and"
+                  + " predict, so the model would compute something else. Remove the argument to"
+                  + " load it with that meaning";
+        } else if (hasTensor(v, 0)) {
+          why =
+              "it passes a tensor by keyword, and Kiln connects a layer's positional inputs only"
+                  + (k.equals("mask")
+                      ? " (masks flow from the layers that make them, such as Embedding or"
+                          + " Masking)"
+                      : "");
+        } else if (Boolean.FALSE.equals(v)) {
+          continue;
+        } else {
+          why = "Kiln does not pass keyword call arguments to layers";
+        }
+        throw new KilnException(
+            at(path, k) + ": the layer is called with `" + k + "=" + show(v) + "`: " + why);
+      }
+    }
+
+    private static boolean hasTensor(Object v, int depth) {
+      if (depth > JsonText.MAX_DEPTH) {
+        return false;
+      }
+      if (v instanceof Map<?, ?> m) {
+        if ("__keras_tensor__".equals(m.get("class_name"))) {
+          return true;
+        }
+        for (Object x : m.values()) {
+          if (hasTensor(x, depth + 1)) {
+            return true;
+          }
+        }
+      } else if (v instanceof List<?> l) {
+        if (l.size() >= 3 && l.get(0) instanceof String && l.get(1) instanceof Number) {
+          // Keras 2 writes a tensor argument as its [layer, node, tensor] history.
+          return true;
+        }
+        for (Object x : l) {
+          if (hasTensor(x, depth + 1)) {
+            return true;
+          }
+        }
+      }
+      return false;
     }
 
     private List<Object> history(List<Object> h, String path, Set<String> shifted) {
