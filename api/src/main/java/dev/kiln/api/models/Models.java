@@ -130,6 +130,18 @@ public final class Models {
   /** Compiles a model as Keras's {@code compile_from_config}. */
   @SuppressWarnings("unchecked")
   private static void compile(Model model, Map<?, ?> cc) {
+    Object weighted = cc.get("weighted_metrics");
+    if (weighted != null
+        && !(weighted instanceof List<?> wl && wl.isEmpty())
+        && !(weighted instanceof Map<?, ?> wm && wm.isEmpty())) {
+      // Keras weighs these by fit's sample_weight (and class_weight); as plain metrics they would
+      // report other numbers under the same names.
+      throw new KilnException(
+          "`weighted_metrics` "
+              + weighted
+              + ": Kiln's compile has no metrics weighted by sample_weight; move them to `metrics`"
+              + " (the same numbers when training without sample weights) or remove them");
+    }
     Optimizer opt = Registry.deserialize(Kind.OPTIMIZER, cc.get("optimizer"));
     Object loss = cc.get("loss");
     Object weights = cc.get("loss_weights");

@@ -27,6 +27,40 @@ import java.util.Map;
 final class Keras2H5 {
   private Keras2H5() {}
 
+  /**
+   * The node at {@code rel} below {@code g}, or null, found without following a link: Keras writes
+   * none, and a soft link may point at itself (io.jhdf resolves such loops by recursion without
+   * end).
+   */
+  private static Node plainPath(Group g, String rel, String layer, Path file) {
+    Node n = g;
+    for (String part : rel.split("/")) {
+      if (part.isEmpty()) {
+        continue;
+      }
+      if (!(n instanceof Group parent) || n.isLink()) {
+        return null;
+      }
+      n = parent.getChild(part);
+      if (n == null) {
+        return null;
+      }
+      if (n.isLink()) {
+        throw new KilnException(
+            "HDF5 file "
+                + file
+                + ": layer '"
+                + layer
+                + "' lists weight '"
+                + rel
+                + "', which goes through the link '"
+                + part
+                + "'; Keras writes no links, refused");
+      }
+    }
+    return n;
+  }
+
   /** One layer of the file: its name and its weights' datasets in order. */
   private record FileLayer(String name, List<String> weightNames, List<Dataset> weights) {}
 
@@ -60,12 +94,7 @@ final class Keras2H5 {
       List<String> wn = stringArray(lg, "weight_names", path);
       List<Dataset> ds = new ArrayList<>();
       for (String w : wn == null ? List.<String>of() : wn) {
-        Node d;
-        try {
-          d = lg.getByPath(w);
-        } catch (RuntimeException e) {
-          d = null;
-        }
+        Node d = plainPath(lg, w, name, path);
         if (!(d instanceof Dataset dataset)) {
           throw new KilnException(
               "HDF5 file "

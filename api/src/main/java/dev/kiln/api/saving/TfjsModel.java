@@ -16,6 +16,7 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -105,6 +106,34 @@ public final class TfjsModel {
       throw new KilnException("TF.js model " + file + ": modelTopology has no 'class_name'");
     }
     return (Map<String, Object>) env;
+  }
+
+  /**
+   * The manifest names of a model's weights as tfjs-layers names them, {@code <layer>/<variable>}:
+   * it loads weights by these names, and names a recurrent layer's weights by the layer, not by its
+   * cell (Kiln's path {@code lstm_cell/kernel} is {@code lstm/kernel} there). Where that naming
+   * would give two weights one name (wrappers such as Bidirectional), Kiln's paths stay.
+   */
+  private static Map<Weight, String> tfjsNames(Model model, List<Weight> ws) {
+    Map<Weight, String> out = new java.util.IdentityHashMap<>();
+    Map<String, Integer> uses = new HashMap<>();
+    for (dev.kiln.api.layers.Layer l : model.layers()) {
+      for (Weight w : l.weights()) {
+        String p = w.path();
+        String name = l.name() + "/" + p.substring(p.lastIndexOf('/') + 1);
+        out.putIfAbsent(w, name);
+      }
+    }
+    for (Weight w : ws) {
+      out.putIfAbsent(w, w.path());
+      uses.merge(out.get(w), 1, Integer::sum);
+    }
+    for (Weight w : ws) {
+      if (uses.get(out.get(w)) > 1) {
+        out.put(w, w.path());
+      }
+    }
+    return out;
   }
 
   /**
@@ -198,7 +227,8 @@ public final class TfjsModel {
     if (!(manifest instanceof List<?> groups)) {
       throw new KilnException("TF.js model " + file + ": weightsManifest is not a list");
     }
-    Path dir = file.toAbsolutePath().getParent();
+    // Normalized, so that a model.json path spelt with ".." still compares with its shards.
+    Path dir = file.toAbsolutePath().normalize().getParent();
     for (int g = 0; g < groups.size(); g++) {
       String where = "weightsManifest[" + g + "]";
       if (!(groups.get(g) instanceof Map<?, ?> group)
@@ -437,9 +467,11 @@ public final class TfjsModel {
    */
   public static void write(Model model, Path path) throws IOException {
     Path file = path.getFileName().toString().endsWith(".json") ? path : path.resolve("model.json");
-    Path dir = file.toAbsolutePath().getParent();
+    // Normalized, so that a model.json path spelt with ".." still compares with its shards.
+    Path dir = file.toAbsolutePath().normalize().getParent();
     Files.createDirectories(dir);
     List<Weight> ws = model.weights();
+    Map<Weight, String> names = tfjsNames(model, ws);
     List<Map<String, Object>> entries = new ArrayList<>();
     ByteArrayOutputStream all = new ByteArrayOutputStream();
     for (Weight w : ws) {
@@ -459,7 +491,7 @@ public final class TfjsModel {
       }
       all.write(b.array(), 0, b.capacity());
       Map<String, Object> e = new LinkedHashMap<>();
-      e.put("name", w.path());
+      e.put("name", names.get(w));
       List<Integer> shape = new ArrayList<>();
       for (int d : h.shape().dims()) {
         shape.add(d);

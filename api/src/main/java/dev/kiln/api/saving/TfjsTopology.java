@@ -1,5 +1,7 @@
 package dev.kiln.api.saving;
 
+import dev.kiln.api.KilnException;
+import dev.kiln.api.activations.LegacyHardSigmoid;
 import dev.kiln.api.models.Model;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -64,7 +66,32 @@ final class TfjsTopology {
       }
       return out;
     }
+    if (v instanceof String s
+        && key != null
+        && (key.equals("activation") || key.endsWith("_activation"))) {
+      return activation(s, key);
+    }
     return v;
+  }
+
+  /**
+   * An activation under TF.js's meaning of its name. TF.js's {@code hard_sigmoid} is Keras 2's
+   * {@code clip(0.2x + 0.5, 0, 1)}, which Kiln calls {@code legacy_hard_sigmoid}; Keras 3's (and
+   * Kiln's) {@code hard_sigmoid}, {@code relu6(x + 3) / 6}, has no TF.js name.
+   */
+  private static String activation(String name, String key) {
+    if (name.equals(LegacyHardSigmoid.NAME)) {
+      return "hard_sigmoid";
+    }
+    if (name.equals("hard_sigmoid")) {
+      throw new KilnException(
+          "cannot write `"
+              + key
+              + ": hard_sigmoid` to a TF.js model: Kiln's hard_sigmoid is Keras 3's relu6(x + 3)"
+              + " / 6, TF.js's is clip(0.2x + 0.5, 0, 1) and it has no other; use"
+              + " legacy_hard_sigmoid (TF.js's) or sigmoid");
+    }
+    return name;
   }
 
   private static boolean isTriple(List<?> l) {

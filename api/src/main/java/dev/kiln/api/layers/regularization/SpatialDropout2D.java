@@ -21,13 +21,15 @@ public class SpatialDropout2D extends SpatialDropout {
   /** SpatialDropout2D's declaration. */
   public static final KerasClass<SpatialDropout2D> KERAS =
       KerasClass.of(
-          Kind.LAYER,
-          "SpatialDropout2D",
-          SpatialDropout2D.class,
-          a -> new SpatialDropout2D(a.get(RATE)),
-          RATE,
-          DATA_FORMAT,
-          SEED);
+              Kind.LAYER,
+              "SpatialDropout2D",
+              SpatialDropout2D.class,
+              a -> new SpatialDropout2D(a.get(RATE)),
+              RATE,
+              DATA_FORMAT,
+              SEED)
+          // Keras 2 (and TF.js) write Dropout's noise_shape, always null here; Keras ignores it.
+          .tolerating("noise_shape");
 
   /**
    * Drops a fraction {@code rate} of the channels.

@@ -21,13 +21,15 @@ public class SpatialDropout3D extends SpatialDropout {
   /** SpatialDropout3D's declaration. */
   public static final KerasClass<SpatialDropout3D> KERAS =
       KerasClass.of(
-          Kind.LAYER,
-          "SpatialDropout3D",
-          SpatialDropout3D.class,
-          a -> new SpatialDropout3D(a.get(RATE)),
-          RATE,
-          DATA_FORMAT,
-          SEED);
+              Kind.LAYER,
+              "SpatialDropout3D",
+              SpatialDropout3D.class,
+              a -> new SpatialDropout3D(a.get(RATE)),
+              RATE,
+              DATA_FORMAT,
+              SEED)
+          // Keras 2 (and TF.js) write Dropout's noise_shape, always null here; Keras ignores it.
+          .tolerating("noise_shape");
 
   /**
    * Drops a fraction {@code rate} of the channels.

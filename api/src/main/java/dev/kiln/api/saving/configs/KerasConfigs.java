@@ -1,6 +1,7 @@
 package dev.kiln.api.saving.configs;
 
 import dev.kiln.api.KilnException;
+import dev.kiln.api.activations.LegacyHardSigmoid;
 import dev.kiln.api.registry.Arg;
 import dev.kiln.api.registry.KerasClass;
 import dev.kiln.api.registry.Kind;
@@ -39,6 +40,18 @@ public final class KerasConfigs {
 
   /** How many models may nest inside each other (and layers inside wrappers). */
   public static final int MAX_MODEL_DEPTH = 64;
+
+  /**
+   * How many layers a config may hold, nested models' layers included. The largest published Keras
+   * models have a few thousand; a config past this is refused before anything is built.
+   */
+  public static final int MAX_LAYERS = 100_000;
+
+  /**
+   * The highest rank a shape in a config may have (NumPy's limit since 2.0); a longer shape list is
+   * refused where it is written.
+   */
+  public static final int MAX_RANK = 64;
 
   /** The dialects a config can be written in. */
   public enum Dialect {
@@ -159,6 +172,8 @@ public final class KerasConfigs {
     private final Object compile;
     private final String compilePath;
     private final boolean compileIsLegacy;
+    private final boolean legacyHardSigmoid;
+    private int layerCount;
 
     @SuppressWarnings("unchecked")
     Reader(Object input) {
@@ -228,6 +243,9 @@ public final class KerasConfigs {
       if (version instanceof String v && v.startsWith("1.")) {
         throw keras1(modelPath, "keras_version is \"" + v + "\"");
       }
+      // tf.keras 2.13 to 2.15 write Keras 3's envelopes but keep Keras 2's activations.
+      legacyHardSigmoid =
+          dialect != Dialect.KERAS_3 || version instanceof String v && v.startsWith("2.");
     }
 
     /** Whether a config holds what only Keras 3 writes: {@code module} keys, args/kwargs nodes. */
@@ -439,6 +457,9 @@ public final class KerasConfigs {
           throw new KilnException(
               path + ": a node must have `args` (a list), got the keys " + m.keySet());
         }
+        if (m.get("kwargs") != null) {
+          callArguments(map(m.get("kwargs"), at(path, "kwargs")), at(path, "kwargs"));
+        }
         if (!shifted.isEmpty()) {
           shiftTensors(m, shifted);
         }
@@ -457,6 +478,7 @@ public final class KerasConfigs {
         List<Object> history = history(h, p, shifted);
         if (h.size() > 3) {
           if (h.get(3) instanceof Map<?, ?> kw) {
+            callArguments((Map<String, Object>) kw, p + "[3]");
             kwargs.putAll((Map<String, Object>) kw);
           } else if (h.get(3) != null) {
             throw new KilnException(p + "[3]: a node's call arguments must be a JSON object");
@@ -470,6 +492,73 @@ public final class KerasConfigs {
           tensors.size() == 1 ? new ArrayList<>(tensors) : new ArrayList<>(List.of(tensors)));
       out.put("kwargs", kwargs);
       return out;
+    }
+
+    /**
+     * Checks a node's keyword call arguments, which Kiln's graph does not pass to the layer: only
+     * those that leave Keras's call as it is without them are taken (null, and false for flags such
+     * as {@code use_causal_mask} or {@code return_attention_scores}). Refused: {@code training} set
+     * either way (Keras then runs the layer in that mode in fit and predict alike, as in
+     * fine-tuning with a frozen BatchNormalization; Kiln would follow fit and predict), a tensor
+     * passed by keyword ({@code mask}, an attention layer's {@code value}: Kiln connects positional
+     * inputs only), and any other value.
+     */
+    private static void callArguments(Map<String, Object> kwargs, String path) {
+      for (Map.Entry<String, Object> e : kwargs.entrySet()) {
+        String k = e.getKey();
+        Object v = e.getValue();
+        String why;
+        if (v == null) {
+          continue;
+        } else if (k.equals("training")) {
+          why =
+              "Keras runs the layer in "
+                  + (Boolean.TRUE.equals(v) ? "training" : "inference")
+                  + " mode at this call whatever fit or predict do; Kiln's layers follow fit and"
+                  + " predict, so the model would compute something else. Remove the argument to"
+                  + " load it with that meaning";
+        } else if (hasTensor(v, 0)) {
+          why =
+              "it passes a tensor by keyword, and Kiln connects a layer's positional inputs only"
+                  + (k.equals("mask")
+                      ? " (masks flow from the layers that make them, such as Embedding or"
+                          + " Masking)"
+                      : "");
+        } else if (Boolean.FALSE.equals(v)) {
+          continue;
+        } else {
+          why = "Kiln does not pass keyword call arguments to layers";
+        }
+        throw new KilnException(
+            at(path, k) + ": the layer is called with `" + k + "=" + show(v) + "`: " + why);
+      }
+    }
+
+    private static boolean hasTensor(Object v, int depth) {
+      if (depth > JsonText.MAX_DEPTH) {
+        return false;
+      }
+      if (v instanceof Map<?, ?> m) {
+        if ("__keras_tensor__".equals(m.get("class_name"))) {
+          return true;
+        }
+        for (Object x : m.values()) {
+          if (hasTensor(x, depth + 1)) {
+            return true;
+          }
+        }
+      } else if (v instanceof List<?> l) {
+        if (l.size() >= 3 && l.get(0) instanceof String && l.get(1) instanceof Number) {
+          // Keras 2 writes a tensor argument as its [layer, node, tensor] history.
+          return true;
+        }
+        for (Object x : l) {
+          if (hasTensor(x, depth + 1)) {
+            return true;
+          }
+        }
+      }
+      return false;
     }
 
     private List<Object> history(List<Object> h, String path, Set<String> shifted) {
@@ -561,6 +650,13 @@ public final class KerasConfigs {
                 + MAX_MODEL_DEPTH
                 + " levels deep; refusing the config");
       }
+      if (++layerCount > MAX_LAYERS) {
+        throw new KilnException(
+            path
+                + ": the config holds more than "
+                + MAX_LAYERS
+                + " layers (nested models included); refusing it");
+      }
       Map<String, Object> e = map(o, path);
       String cls = className(e, path);
       cls = RENAMED.getOrDefault(cls, cls);
@@ -599,6 +695,7 @@ public final class KerasConfigs {
         out.put("config", layerConfig(cls, d, cfg, at(path, "config"), depth));
         out.put("registered_name", e.get("registered_name"));
         if (e.get("build_config") instanceof Map<?, ?> b) {
+          checkRank(b.get("input_shape"), at(at(path, "build_config"), "input_shape"), 0);
           out.put("build_config", b);
         }
       }
@@ -637,6 +734,9 @@ public final class KerasConfigs {
         Arg<?> arg = d.arg(k);
         if (IGNORED_BASE_KEYS.contains(k) && arg == null && !d.tolerated().contains(k)) {
           continue;
+        }
+        if (k.endsWith("shape")) {
+          checkRank(v, p, 0);
         }
         if (v == null) {
           // Keras 2 and TF.js write an unset argument as null; Kiln's default stands for it.
@@ -688,6 +788,28 @@ public final class KerasConfigs {
         out.put("axis", ax.get(0));
       }
       return out;
+    }
+
+    /**
+     * Refuses a shape (or a list of shapes, for layers with several inputs) longer than {@link
+     * #MAX_RANK}, before any layer allocates per-axis state for it.
+     */
+    private static void checkRank(Object v, String path, int level) {
+      if (!(v instanceof List<?> l) || level > 1) {
+        return;
+      }
+      if (l.size() > MAX_RANK) {
+        throw new KilnException(
+            path
+                + ": a shape of rank "
+                + l.size()
+                + "; Kiln takes shapes of rank up to "
+                + MAX_RANK
+                + ", refusing the config");
+      }
+      for (int i = 0; i < l.size(); i++) {
+        checkRank(l.get(i), path + "[" + i + "]", level + 1);
+      }
     }
 
     /** A dtype as Keras 3 writes it: a {@code DTypePolicy} envelope or a name. */
@@ -742,6 +864,7 @@ public final class KerasConfigs {
     @SuppressWarnings("unchecked")
     private Object object(Kind kind, Object v, String path) {
       if (v instanceof String s) {
+        s = dialectActivation(kind, s);
         declaration(kind, s, path, Map.of());
         return s;
       }
@@ -756,8 +879,14 @@ public final class KerasConfigs {
       if ("function".equals(m.get("class_name")) && m.get("config") instanceof String fn) {
         // {"class_name": "function", "config": "relu"}: a function by name (an activation, or a
         // loss or metric given as a function).
-        declaration(kind, fn, path, m);
-        return kind == Kind.ACTIVATION ? m : fn;
+        String name = dialectActivation(kind, fn);
+        declaration(kind, name, path, m);
+        if (kind != Kind.ACTIVATION) {
+          return name;
+        }
+        Map<String, Object> f = new LinkedHashMap<>(m);
+        f.put("config", name);
+        return f;
       }
       String cls = className(m, path);
       if (cls.startsWith("Custom>")) {
@@ -804,6 +933,17 @@ public final class KerasConfigs {
       out.put("config", cfg);
       out.put("registered_name", m.get("registered_name"));
       return out;
+    }
+
+    /**
+     * The activation a name means in this config's dialect: Keras 2 (tf.keras 2.x) and TF.js define
+     * {@code hard_sigmoid} as {@code clip(0.2x + 0.5, 0, 1)}, Keras 3 (and Kiln) as {@code relu6(x
+     * + 3) / 6}; the older meaning is Kiln's {@code legacy_hard_sigmoid}.
+     */
+    private String dialectActivation(Kind kind, String name) {
+      return kind == Kind.ACTIVATION && legacyHardSigmoid && name.equals("hard_sigmoid")
+          ? LegacyHardSigmoid.NAME
+          : name;
     }
 
     /**
