@@ -256,11 +256,7 @@ public abstract class ConvLayer<S extends ConvLayer<S>> extends Layer {
     if (activation != null) {
       y = activation.apply(ops, y);
     }
-    Regularizer activityRegularizer = arg("activity_regularizer");
-    if (activityRegularizer != null && !ops.symbolic()) {
-      ops.addLoss(
-          ops.div(activityRegularizer.penalty(ops, y), (double) Math.max(1, y.shape().dim(0))));
-    }
+    addActivityPenalty(ops, arg("activity_regularizer"), y);
     return y;
   }
 

@@ -392,11 +392,7 @@ public class EinsumDense extends Layer {
     if (activation != null) {
       y = activation.apply(ops, y);
     }
-    Regularizer activityRegularizer = args().get(ACTIVITY_REGULARIZER);
-    if (activityRegularizer != null && !ops.symbolic()) {
-      ops.addLoss(
-          ops.div(activityRegularizer.penalty(ops, y), (double) Math.max(1, y.shape().dim(0))));
-    }
+    addActivityPenalty(ops, args().get(ACTIVITY_REGULARIZER), y);
     return y;
   }
 }

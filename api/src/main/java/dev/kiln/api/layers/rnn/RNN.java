@@ -365,15 +365,13 @@ public class RNN extends Layer {
     for (int i = 0; i < stateWeights.size(); i++) {
       ops.assign(stateWeights.get(i), finalStates.get(i));
     }
-    Regularizer reg = activityRegularizer();
-    if (reg != null && !ops.symbolic()) {
-      ops.addLoss(ops.div(reg.penalty(ops, y), (double) Math.max(1, y.shape().dim(0))));
-    }
     List<Value> out = new ArrayList<>();
     out.add(y);
     if (returnState()) {
       out.addAll(finalStates);
     }
+    // Keras penalizes every output of the call, the returned states included.
+    addActivityPenalty(ops, activityRegularizer(), out);
     return out;
   }
 
