@@ -1,16 +1,12 @@
 package dev.kiln.api.layers.attention;
 
-import dev.kiln.api.constraints.Constraint;
-import dev.kiln.api.initializers.Initializer;
-import dev.kiln.api.layers.Layer;
-import dev.kiln.api.layers.LayerArgs;
+import dev.kiln.api.layers.ProjectionLayer;
 import dev.kiln.api.layers.core.EinsumDense;
 import dev.kiln.api.ops.Ops;
 import dev.kiln.api.registry.Arg;
 import dev.kiln.api.registry.Args;
 import dev.kiln.api.registry.KerasClass;
 import dev.kiln.api.registry.Kind;
-import dev.kiln.api.regularizers.Regularizer;
 import dev.kiln.spi.Shape;
 import dev.kiln.spi.ir.Value;
 import java.util.ArrayList;
@@ -33,7 +29,7 @@ import java.util.List;
  * KerasTensor y = new GroupQueryAttention(16, 8, 2).useCausalMask(true).apply(x, x);
  * }
  */
-public final class GroupQueryAttention extends Layer {
+public final class GroupQueryAttention extends ProjectionLayer<GroupQueryAttention> {
   /** The size of each head. */
   public static final Arg<Integer> HEAD_DIM = Arg.positiveInt("head_dim").required();
 
@@ -49,31 +45,6 @@ public final class GroupQueryAttention extends Layer {
 
   /** Whether the projections have biases. */
   public static final Arg<Boolean> USE_BIAS = Arg.bool("use_bias", true);
-
-  /** The kernels' initializer. */
-  public static final Arg<Initializer> KERNEL_INITIALIZER =
-      LayerArgs.initializer("kernel_initializer", "glorot_uniform");
-
-  /** The biases' initializer. */
-  public static final Arg<Initializer> BIAS_INITIALIZER =
-      LayerArgs.initializer("bias_initializer", "zeros");
-
-  /** A penalty on the kernels. */
-  public static final Arg<Regularizer> KERNEL_REGULARIZER =
-      LayerArgs.regularizer("kernel_regularizer");
-
-  /** A penalty on the biases. */
-  public static final Arg<Regularizer> BIAS_REGULARIZER = LayerArgs.regularizer("bias_regularizer");
-
-  /** A penalty on the projections' outputs. */
-  public static final Arg<Regularizer> ACTIVITY_REGULARIZER =
-      LayerArgs.regularizer("activity_regularizer");
-
-  /** A constraint on the kernels. */
-  public static final Arg<Constraint> KERNEL_CONSTRAINT = LayerArgs.constraint("kernel_constraint");
-
-  /** A constraint on the biases. */
-  public static final Arg<Constraint> BIAS_CONSTRAINT = LayerArgs.constraint("bias_constraint");
 
   /** The dropout seed (kept for the config, which Keras writes it in). */
   public static final Arg<Long> SEED = Arg.seed("seed");
@@ -150,18 +121,6 @@ public final class GroupQueryAttention extends Layer {
     return this;
   }
 
-  /** The kernels' initializer (default Glorot uniform). */
-  public GroupQueryAttention kernelInitializer(Initializer i) {
-    args().set(KERNEL_INITIALIZER, i);
-    return this;
-  }
-
-  /** The biases' initializer (default zeros). */
-  public GroupQueryAttention biasInitializer(Initializer i) {
-    args().set(BIAS_INITIALIZER, i);
-    return this;
-  }
-
   /** Masks the future: query step i attends to value steps 0..i. */
   public GroupQueryAttention useCausalMask(boolean b) {
     this.useCausalMask = b;
@@ -187,15 +146,8 @@ public final class GroupQueryAttention extends Layer {
   private EinsumDense projection(String equation, int[] outputShape, String biasAxes, String name) {
     Args a = args();
     EinsumDense d =
-        new EinsumDense(equation, outputShape)
-            .biasAxes(a.get(USE_BIAS) ? biasAxes : null)
-            .kernelInitializer(a.get(KERNEL_INITIALIZER))
-            .biasInitializer(a.get(BIAS_INITIALIZER))
-            .kernelRegularizer(a.get(KERNEL_REGULARIZER))
-            .biasRegularizer(a.get(BIAS_REGULARIZER))
-            .activityRegularizer(a.get(ACTIVITY_REGULARIZER))
-            .kernelConstraint(a.get(KERNEL_CONSTRAINT))
-            .biasConstraint(a.get(BIAS_CONSTRAINT));
+        shareArgs(
+            new EinsumDense(equation, outputShape).biasAxes(a.get(USE_BIAS) ? biasAxes : null));
     d.name(name);
     d.dtype(dtype());
     return sublayer(d);

@@ -1,16 +1,12 @@
 package dev.kiln.api.layers.attention;
 
-import dev.kiln.api.constraints.Constraint;
-import dev.kiln.api.initializers.Initializer;
-import dev.kiln.api.layers.Layer;
-import dev.kiln.api.layers.LayerArgs;
+import dev.kiln.api.layers.ProjectionLayer;
 import dev.kiln.api.layers.core.EinsumDense;
 import dev.kiln.api.ops.Ops;
 import dev.kiln.api.registry.Arg;
 import dev.kiln.api.registry.Args;
 import dev.kiln.api.registry.KerasClass;
 import dev.kiln.api.registry.Kind;
-import dev.kiln.api.regularizers.Regularizer;
 import dev.kiln.spi.Shape;
 import dev.kiln.spi.ir.Value;
 import java.util.ArrayList;
@@ -40,7 +36,7 @@ import java.util.List;
  * KerasTensor y = new MultiHeadAttention(4, 8).useCausalMask(true).apply(x, x);
  * }
  */
-public final class MultiHeadAttention extends Layer {
+public final class MultiHeadAttention extends ProjectionLayer<MultiHeadAttention> {
   /** The number of heads. */
   public static final Arg<Integer> NUM_HEADS = Arg.positiveInt("num_heads").required();
 
@@ -65,31 +61,6 @@ public final class MultiHeadAttention extends Layer {
 
   /** The axes attention runs over; null for every axis between batch and features. */
   public static final Arg<int[]> ATTENTION_AXES = Arg.ints("attention_axes", null).nullable();
-
-  /** The kernels' initializer. */
-  public static final Arg<Initializer> KERNEL_INITIALIZER =
-      LayerArgs.initializer("kernel_initializer", "glorot_uniform");
-
-  /** The biases' initializer. */
-  public static final Arg<Initializer> BIAS_INITIALIZER =
-      LayerArgs.initializer("bias_initializer", "zeros");
-
-  /** A penalty on the kernels. */
-  public static final Arg<Regularizer> KERNEL_REGULARIZER =
-      LayerArgs.regularizer("kernel_regularizer");
-
-  /** A penalty on the biases. */
-  public static final Arg<Regularizer> BIAS_REGULARIZER = LayerArgs.regularizer("bias_regularizer");
-
-  /** A penalty on the projections' outputs. */
-  public static final Arg<Regularizer> ACTIVITY_REGULARIZER =
-      LayerArgs.regularizer("activity_regularizer");
-
-  /** A constraint on the kernels. */
-  public static final Arg<Constraint> KERNEL_CONSTRAINT = LayerArgs.constraint("kernel_constraint");
-
-  /** A constraint on the biases. */
-  public static final Arg<Constraint> BIAS_CONSTRAINT = LayerArgs.constraint("bias_constraint");
 
   /** The dropout seed (kept for the config). */
   public static final Arg<Long> SEED = Arg.seed("seed");
@@ -175,42 +146,6 @@ public final class MultiHeadAttention extends Layer {
     return this;
   }
 
-  /** The kernels' initializer (default Glorot uniform). */
-  public MultiHeadAttention kernelInitializer(Initializer i) {
-    args().set(KERNEL_INITIALIZER, i);
-    return this;
-  }
-
-  /** The biases' initializer (default zeros). */
-  public MultiHeadAttention biasInitializer(Initializer i) {
-    args().set(BIAS_INITIALIZER, i);
-    return this;
-  }
-
-  /** A penalty on the kernels. */
-  public MultiHeadAttention kernelRegularizer(Regularizer r) {
-    args().set(KERNEL_REGULARIZER, r);
-    return this;
-  }
-
-  /** A penalty on the biases. */
-  public MultiHeadAttention biasRegularizer(Regularizer r) {
-    args().set(BIAS_REGULARIZER, r);
-    return this;
-  }
-
-  /** A constraint on the kernels. */
-  public MultiHeadAttention kernelConstraint(Constraint c) {
-    args().set(KERNEL_CONSTRAINT, c);
-    return this;
-  }
-
-  /** A constraint on the biases. */
-  public MultiHeadAttention biasConstraint(Constraint c) {
-    args().set(BIAS_CONSTRAINT, c);
-    return this;
-  }
-
   /** Masks the future: query step i attends to value steps 0..i (Keras's call option). */
   public MultiHeadAttention useCausalMask(boolean b) {
     this.useCausalMask = b;
@@ -292,15 +227,7 @@ public final class MultiHeadAttention extends Layer {
   private EinsumDense projection(String[] eq, int[] outputShape, String name) {
     Args a = args();
     EinsumDense d =
-        new EinsumDense(eq[0], outputShape)
-            .biasAxes(a.get(USE_BIAS) ? eq[1] : null)
-            .kernelInitializer(a.get(KERNEL_INITIALIZER))
-            .biasInitializer(a.get(BIAS_INITIALIZER))
-            .kernelRegularizer(a.get(KERNEL_REGULARIZER))
-            .biasRegularizer(a.get(BIAS_REGULARIZER))
-            .activityRegularizer(a.get(ACTIVITY_REGULARIZER))
-            .kernelConstraint(a.get(KERNEL_CONSTRAINT))
-            .biasConstraint(a.get(BIAS_CONSTRAINT));
+        shareArgs(new EinsumDense(eq[0], outputShape).biasAxes(a.get(USE_BIAS) ? eq[1] : null));
     d.name(name);
     d.dtype(dtype());
     return sublayer(d);
