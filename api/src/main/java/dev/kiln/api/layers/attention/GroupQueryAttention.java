@@ -1,10 +1,8 @@
 package dev.kiln.api.layers.attention;
 
-import dev.kiln.api.layers.ProjectionLayer;
 import dev.kiln.api.layers.core.EinsumDense;
 import dev.kiln.api.ops.Ops;
 import dev.kiln.api.registry.Arg;
-import dev.kiln.api.registry.Args;
 import dev.kiln.api.registry.KerasClass;
 import dev.kiln.api.registry.Kind;
 import dev.kiln.spi.Shape;
@@ -29,7 +27,7 @@ import java.util.List;
  * KerasTensor y = new GroupQueryAttention(16, 8, 2).useCausalMask(true).apply(x, x);
  * }
  */
-public final class GroupQueryAttention extends ProjectionLayer<GroupQueryAttention> {
+public final class GroupQueryAttention extends HeadAttention<GroupQueryAttention> {
   /** The size of each head. */
   public static final Arg<Integer> HEAD_DIM = Arg.positiveInt("head_dim").required();
 
@@ -39,15 +37,6 @@ public final class GroupQueryAttention extends ProjectionLayer<GroupQueryAttenti
   /** The number of key and value heads; it divides num_query_heads. */
   public static final Arg<Integer> NUM_KEY_VALUE_HEADS =
       Arg.positiveInt("num_key_value_heads").required();
-
-  /** The dropout rate of the attention weights while training. */
-  public static final Arg<Double> DROPOUT = Arg.fraction("dropout", 0.0);
-
-  /** Whether the projections have biases. */
-  public static final Arg<Boolean> USE_BIAS = Arg.bool("use_bias", true);
-
-  /** The dropout seed (kept for the config, which Keras writes it in). */
-  public static final Arg<Long> SEED = Arg.seed("seed");
 
   /** GroupQueryAttention's declaration. */
   public static final KerasClass<GroupQueryAttention> KERAS =
@@ -81,10 +70,6 @@ public final class GroupQueryAttention extends ProjectionLayer<GroupQueryAttenti
   private EinsumDense value;
   private EinsumDense attentionOutput;
 
-  private boolean useCausalMask;
-  private boolean returnAttentionScores;
-  private boolean withAttentionMask;
-
   /**
    * Heads of size {@code headDim}: {@code numQueryHeads} for the query, {@code numKeyValueHeads}
    * for the key and value.
@@ -107,64 +92,6 @@ public final class GroupQueryAttention extends ProjectionLayer<GroupQueryAttenti
               + ")");
     }
     this.supportsMasking = true;
-  }
-
-  /** The dropout rate of the attention weights (default 0). */
-  public GroupQueryAttention dropout(double rate) {
-    args().set(DROPOUT, rate);
-    return this;
-  }
-
-  /** Whether the projections have biases (default true). */
-  public GroupQueryAttention useBias(boolean b) {
-    args().set(USE_BIAS, b);
-    return this;
-  }
-
-  /** Masks the future: query step i attends to value steps 0..i. */
-  public GroupQueryAttention useCausalMask(boolean b) {
-    this.useCausalMask = b;
-    return this;
-  }
-
-  /** Adds the attention weights {@code (batch, num_query_heads, Tq, Tv)} as a second output. */
-  public GroupQueryAttention returnAttentionScores(boolean b) {
-    this.returnAttentionScores = b;
-    return this;
-  }
-
-  /** Whether the last input is an {@code attention_mask} {@code (batch, Tq, Tv)}. */
-  public GroupQueryAttention withAttentionMask(boolean b) {
-    this.withAttentionMask = b;
-    return this;
-  }
-
-  private String what() {
-    return "GroupQueryAttention \"" + name() + "\"";
-  }
-
-  private EinsumDense projection(String equation, int[] outputShape, String biasAxes, String name) {
-    Args a = args();
-    EinsumDense d =
-        shareArgs(
-            new EinsumDense(equation, outputShape).biasAxes(a.get(USE_BIAS) ? biasAxes : null));
-    d.name(name);
-    d.dtype(dtype());
-    return sublayer(d);
-  }
-
-  private int inputCount(int given) {
-    int n = given - (withAttentionMask ? 1 : 0);
-    if (n < 2 || n > 3) {
-      throw new IllegalArgumentException(
-          what()
-              + " takes [query, value], [query, value, key]"
-              + (withAttentionMask ? " and an attention_mask last" : "")
-              + ", but received "
-              + given
-              + " inputs");
-    }
-    return n;
   }
 
   @Override
