@@ -10,12 +10,15 @@ import dev.kiln.api.GoldenJson;
 import dev.kiln.api.KerasTensor;
 import dev.kiln.api.Tensor;
 import dev.kiln.api.layers.LayerTestSupport.LayerCase;
+import dev.kiln.api.layers.core.Embedding;
 import dev.kiln.api.layers.core.Input;
 import dev.kiln.api.layers.rnn.Bidirectional;
 import dev.kiln.api.layers.rnn.GRU;
 import dev.kiln.api.layers.rnn.LSTM;
+import dev.kiln.api.layers.rnn.SimpleRNN;
 import dev.kiln.api.models.FitOptions;
 import dev.kiln.api.models.Model;
+import dev.kiln.spi.DType;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -39,7 +42,9 @@ class BidirectionalTest {
     return LayerTestSupport.onEveryBackend(
         List.of(
             new LayerCase(
-                "Bidirectional [initial states, golden]", BidirectionalTest::statesGolden)));
+                "Bidirectional [initial states, golden]", BidirectionalTest::statesGolden),
+            new LayerCase(
+                "Bidirectional [zeros at masked steps]", BidirectionalTest::maskedZeros)));
   }
 
   private static List<Tensor> outputs(List<Tensor> states) {
@@ -95,6 +100,31 @@ class BidirectionalTest {
     assertTrue(worst > 1e-3, "swapped initial states should change the output");
   }
 
+  /**
+   * With sequences out and a mask, Keras forces {@code zero_output_for_mask} on both layers: the
+   * forward layer gives zeros at the padded steps instead of repeating its last output.
+   */
+  private static void maskedZeros() {
+    Bidirectional bi = new Bidirectional(new SimpleRNN(2).returnSequences(true)).mergeMode(null);
+    Embedding embedding = new Embedding(10, 3).maskZero(true);
+    KerasTensor ids = Input.of(DType.INT32, 4);
+    Model m = Model.of(List.of(ids), bi.applyAll(List.of(embedding.apply(ids))));
+    Tensor x = Tensor.of(new float[][] {{1, 2, 0, 0}, {3, 4, 5, 0}}).cast(DType.INT32);
+    List<Tensor> y = m.predict(List.of(x), new FitOptions().verbose(0));
+    int[][] padded = {{0, 2}, {0, 3}, {1, 3}};
+    for (Tensor half : y) {
+      double[] v = half.toDoubleArray();
+      for (int[] bt : padded) {
+        for (int j = 0; j < 2; j++) {
+          assertEquals(
+              0, v[(bt[0] * 4 + bt[1]) * 2 + j], 0, "padded step " + bt[1] + " of " + bt[0]);
+        }
+      }
+      // A kept step is not zero (tanh of random projections).
+      assertTrue(Math.abs(v[0]) + Math.abs(v[1]) > 0, "first step of example 0");
+    }
+  }
+
   @Test
   void wrongStateCountNamesBothLayers() {
     Bidirectional bi = new Bidirectional(new LSTM(U));
@@ -120,6 +150,11 @@ class BidirectionalTest {
         assertThrows(
             IllegalArgumentException.class, () -> new Bidirectional(new LSTM(U), new GRU(U)));
     assertTrue(e.getMessage().contains("go_backwards"), e.getMessage());
+    // ... and, as Keras, a layer that already runs backwards without a backward_layer.
+    var e2 =
+        assertThrows(
+            IllegalArgumentException.class, () -> new Bidirectional(new LSTM(U).goBackwards(true)));
+    assertTrue(e2.getMessage().contains("go_backwards=true"), e2.getMessage());
     var restored = Bidirectional.fromConfig(bi.getConfig());
     assertEquals("GRU", restored.backwardLayer().className());
   }

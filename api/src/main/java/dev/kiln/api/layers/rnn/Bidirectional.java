@@ -17,14 +17,15 @@ import java.util.Map;
 /**
  * Runs a recurrent layer forwards and a copy of it backwards over the same sequence and merges the
  * two, as Keras's {@code Bidirectional}: the forward layer is a copy of {@code layer} named {@code
- * forward_<name>}, the backward one a copy with {@code go_backwards} flipped named {@code
- * backward_<name>} (or the {@code backwardLayer} given). With {@code return_sequences} the backward
- * outputs are put back in input order before merging. Merge modes {@code concat} (default), {@code
- * sum}, {@code mul}, {@code ave}, or null for both outputs separately. With {@code return_state}
- * the forward states then the backward states follow. Initial states are further inputs, the
- * forward layer's then the backward layer's ({@code bi.applyAll(List.of(x, hFw, cFw, hBw, cBw))}
- * for an LSTM), as Keras's {@code initial_state} list split in halves. Weights: the forward layer's
- * then the backward layer's.
+ * forward_<name>}, the backward one a copy with {@code go_backwards=true} named {@code
+ * backward_<name>} (or the {@code backwardLayer} given; the two must run in opposite directions).
+ * With {@code return_sequences} the backward outputs are put back in input order before merging,
+ * and both layers give zeros at masked steps ({@code zero_output_for_mask}), as Keras. Merge modes
+ * {@code concat} (default), {@code sum}, {@code mul}, {@code ave}, or null for both outputs
+ * separately. With {@code return_state} the forward states then the backward states follow. Initial
+ * states are further inputs, the forward layer's then the backward layer's ({@code
+ * bi.applyAll(List.of(x, hFw, cFw, hBw, cBw))} for an LSTM), as Keras's {@code initial_state} list
+ * split in halves. Weights: the forward layer's then the backward layer's.
  *
  * {@snippet :
  * KerasTensor y = new Bidirectional(new LSTM(16).returnSequences(true)).apply(Input.of(10, 8));
@@ -83,11 +84,7 @@ public class Bidirectional extends Layer {
     this.forwardLayer = (RNN) copy(forward, "forward_" + strip(forward.name(), "forward_"), null);
     if (backwardLayer == null) {
       this.backwardLayer =
-          (RNN)
-              copy(
-                  forward,
-                  "backward_" + strip(forward.name(), "backward_"),
-                  !forward.goBackwards());
+          (RNN) copy(forward, "backward_" + strip(forward.name(), "backward_"), true);
     } else {
       this.backwardLayer = asRnn(backwardLayer, "backward_layer");
       if (this.backwardLayer.returnSequences() != forward.returnSequences()
@@ -108,13 +105,19 @@ public class Bidirectional extends Layer {
                 + "/"
                 + this.backwardLayer.stateful());
       }
-      if (this.backwardLayer.goBackwards() == forward.goBackwards()) {
-        throw new IllegalArgumentException(
-            "Bidirectional: the forward and backward layers must have different go_backwards;"
-                + " both have go_backwards="
-                + forward.goBackwards());
-      }
     }
+    // Keras makes the backward copy with go_backwards=True whatever the layer has, so a layer
+    // that already runs backwards needs a backward_layer that runs forwards.
+    if (this.backwardLayer.goBackwards() == forward.goBackwards()) {
+      throw new IllegalArgumentException(
+          "Bidirectional: the forward and backward layers must have different go_backwards;"
+              + " both have go_backwards="
+              + forward.goBackwards());
+    }
+    // As Keras: with sequences out, masked steps give zeros in both directions. Keras sets the
+    // layers' zero_output_for_mask; Kiln forces it at call time and leaves their configs as given.
+    this.forwardLayer.zeroOutputForced = forward.returnSequences();
+    this.backwardLayer.zeroOutputForced = forward.returnSequences();
   }
 
   private static RNN asRnn(Layer l, String what) {

@@ -89,6 +89,9 @@ public class RNN extends Layer {
 
   private final List<Weight> stateWeights = new ArrayList<>();
 
+  /** Zeros at masked steps whatever {@code zero_output_for_mask} says (set by Bidirectional). */
+  boolean zeroOutputForced;
+
   /**
    * An RNN over {@code cell}.
    *
@@ -318,7 +321,7 @@ public class RNN extends Layer {
     List<Value> carries = new ArrayList<>(init);
     carries.add(ops.zeros(TensorType.of(x.dtype(), RNNCell.withBatch(batch, outShape))));
     boolean sequencesOut = returnSequences();
-    boolean zeroMasked = args().get(ZERO_OUTPUT_FOR_MASK);
+    boolean zeroMasked = zeroOutputForced || args().get(ZERO_OUTPUT_FOR_MASK);
     ScanResult r =
         ops.scan(
             carries,
