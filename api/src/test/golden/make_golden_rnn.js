@@ -197,4 +197,25 @@ const cases = {
     'ConvLSTM2D(3, (2, 3), strides=2, padding="valid", return_state=True) over (2, 3, 5, 5, 2)'),
 };
 
+// Bidirectional with initial states (Keras: the first half of initial_state to the forward layer,
+// the second half to the backward one). Added after the others so their draws stay the same.
+function bidirectionalStatesCase(description) {
+  const x = uniform([B, T, F]);
+  const states = [0, 1, 2, 3].map(() => uniform([B, U]));
+  const input = tf.input({shape: [T, F]});
+  const stateInputs = states.map(() => tf.input({shape: [U]}));
+  const layer = tf.layers.bidirectional({
+    layer: tf.layers.lstm({units: U, recurrentActivation: sig, returnSequences: true,
+      returnState: true}),
+    mergeMode: 'concat'});
+  const out = layer.apply(input, {initialState: stateInputs});
+  const model = tf.model({inputs: [input, ...stateInputs], outputs: out});
+  const weights = randomizeWeights(layer);
+  return {description, input: nested(x), states: states.map(nested), weights,
+    outputs: outputsOf(model.predict([x, ...states]))};
+}
+cases.bidirectional_lstm_initial_states = bidirectionalStatesCase(
+  'Bidirectional(LSTM(4, return_sequences=True, return_state=True)) with initial_state ' +
+  '[h_fw, c_fw, h_bw, c_bw]: outputs merged, h_fw, c_fw, h_bw, c_bw');
+
 fs.writeFileSync(path.join(OUT, 'tfjs-rnn.json'), pretty(cases) + '\n');

@@ -651,6 +651,29 @@ public abstract class Layer implements KerasObject {
     return child;
   }
 
+  /**
+   * Adds an activity penalty on each of {@code outputs} to the training loss, as Keras 3's {@code
+   * Layer.__call__} does for a layer's {@code activity_regularizer}: {@code regularizer(y)} divided
+   * by the batch size (the first axis) when {@code y} has one, so the strength does not depend on
+   * the batch size. Nothing is added for a null regularizer or a symbolic trace.
+   */
+  protected static void addActivityPenalty(Ops ops, Regularizer regularizer, List<Value> outputs) {
+    if (regularizer == null || ops.symbolic()) {
+      return;
+    }
+    for (Value y : outputs) {
+      Value penalty = regularizer.penalty(ops, y);
+      // An empty batch has a zero penalty, so dividing by 1 there is Keras's divide_no_nan.
+      ops.addLoss(
+          y.rank() == 0 ? penalty : ops.div(penalty, (double) Math.max(1, y.shape().dim(0))));
+    }
+  }
+
+  /** {@link #addActivityPenalty(Ops, Regularizer, List)} on one output. */
+  protected static void addActivityPenalty(Ops ops, Regularizer regularizer, Value output) {
+    addActivityPenalty(ops, regularizer, List.of(output));
+  }
+
   /** Marks the layer built, for layers whose weights come from elsewhere. */
   protected void markBuilt() {
     built = true;

@@ -1,16 +1,10 @@
 package dev.kiln.api.layers.attention;
 
-import dev.kiln.api.constraints.Constraint;
-import dev.kiln.api.initializers.Initializer;
-import dev.kiln.api.layers.Layer;
-import dev.kiln.api.layers.LayerArgs;
 import dev.kiln.api.layers.core.EinsumDense;
 import dev.kiln.api.ops.Ops;
 import dev.kiln.api.registry.Arg;
-import dev.kiln.api.registry.Args;
 import dev.kiln.api.registry.KerasClass;
 import dev.kiln.api.registry.Kind;
-import dev.kiln.api.regularizers.Regularizer;
 import dev.kiln.spi.Shape;
 import dev.kiln.spi.ir.Value;
 import java.util.ArrayList;
@@ -33,7 +27,7 @@ import java.util.List;
  * KerasTensor y = new GroupQueryAttention(16, 8, 2).useCausalMask(true).apply(x, x);
  * }
  */
-public final class GroupQueryAttention extends Layer {
+public final class GroupQueryAttention extends HeadAttention<GroupQueryAttention> {
   /** The size of each head. */
   public static final Arg<Integer> HEAD_DIM = Arg.positiveInt("head_dim").required();
 
@@ -43,40 +37,6 @@ public final class GroupQueryAttention extends Layer {
   /** The number of key and value heads; it divides num_query_heads. */
   public static final Arg<Integer> NUM_KEY_VALUE_HEADS =
       Arg.positiveInt("num_key_value_heads").required();
-
-  /** The dropout rate of the attention weights while training. */
-  public static final Arg<Double> DROPOUT = Arg.fraction("dropout", 0.0);
-
-  /** Whether the projections have biases. */
-  public static final Arg<Boolean> USE_BIAS = Arg.bool("use_bias", true);
-
-  /** The kernels' initializer. */
-  public static final Arg<Initializer> KERNEL_INITIALIZER =
-      LayerArgs.initializer("kernel_initializer", "glorot_uniform");
-
-  /** The biases' initializer. */
-  public static final Arg<Initializer> BIAS_INITIALIZER =
-      LayerArgs.initializer("bias_initializer", "zeros");
-
-  /** A penalty on the kernels. */
-  public static final Arg<Regularizer> KERNEL_REGULARIZER =
-      LayerArgs.regularizer("kernel_regularizer");
-
-  /** A penalty on the biases. */
-  public static final Arg<Regularizer> BIAS_REGULARIZER = LayerArgs.regularizer("bias_regularizer");
-
-  /** A penalty on the projections' outputs. */
-  public static final Arg<Regularizer> ACTIVITY_REGULARIZER =
-      LayerArgs.regularizer("activity_regularizer");
-
-  /** A constraint on the kernels. */
-  public static final Arg<Constraint> KERNEL_CONSTRAINT = LayerArgs.constraint("kernel_constraint");
-
-  /** A constraint on the biases. */
-  public static final Arg<Constraint> BIAS_CONSTRAINT = LayerArgs.constraint("bias_constraint");
-
-  /** The dropout seed (kept for the config, which Keras writes it in). */
-  public static final Arg<Long> SEED = Arg.seed("seed");
 
   /** GroupQueryAttention's declaration. */
   public static final KerasClass<GroupQueryAttention> KERAS =
@@ -110,10 +70,6 @@ public final class GroupQueryAttention extends Layer {
   private EinsumDense value;
   private EinsumDense attentionOutput;
 
-  private boolean useCausalMask;
-  private boolean returnAttentionScores;
-  private boolean withAttentionMask;
-
   /**
    * Heads of size {@code headDim}: {@code numQueryHeads} for the query, {@code numKeyValueHeads}
    * for the key and value.
@@ -136,83 +92,6 @@ public final class GroupQueryAttention extends Layer {
               + ")");
     }
     this.supportsMasking = true;
-  }
-
-  /** The dropout rate of the attention weights (default 0). */
-  public GroupQueryAttention dropout(double rate) {
-    args().set(DROPOUT, rate);
-    return this;
-  }
-
-  /** Whether the projections have biases (default true). */
-  public GroupQueryAttention useBias(boolean b) {
-    args().set(USE_BIAS, b);
-    return this;
-  }
-
-  /** The kernels' initializer (default Glorot uniform). */
-  public GroupQueryAttention kernelInitializer(Initializer i) {
-    args().set(KERNEL_INITIALIZER, i);
-    return this;
-  }
-
-  /** The biases' initializer (default zeros). */
-  public GroupQueryAttention biasInitializer(Initializer i) {
-    args().set(BIAS_INITIALIZER, i);
-    return this;
-  }
-
-  /** Masks the future: query step i attends to value steps 0..i. */
-  public GroupQueryAttention useCausalMask(boolean b) {
-    this.useCausalMask = b;
-    return this;
-  }
-
-  /** Adds the attention weights {@code (batch, num_query_heads, Tq, Tv)} as a second output. */
-  public GroupQueryAttention returnAttentionScores(boolean b) {
-    this.returnAttentionScores = b;
-    return this;
-  }
-
-  /** Whether the last input is an {@code attention_mask} {@code (batch, Tq, Tv)}. */
-  public GroupQueryAttention withAttentionMask(boolean b) {
-    this.withAttentionMask = b;
-    return this;
-  }
-
-  private String what() {
-    return "GroupQueryAttention \"" + name() + "\"";
-  }
-
-  private EinsumDense projection(String equation, int[] outputShape, String biasAxes, String name) {
-    Args a = args();
-    EinsumDense d =
-        new EinsumDense(equation, outputShape)
-            .biasAxes(a.get(USE_BIAS) ? biasAxes : null)
-            .kernelInitializer(a.get(KERNEL_INITIALIZER))
-            .biasInitializer(a.get(BIAS_INITIALIZER))
-            .kernelRegularizer(a.get(KERNEL_REGULARIZER))
-            .biasRegularizer(a.get(BIAS_REGULARIZER))
-            .activityRegularizer(a.get(ACTIVITY_REGULARIZER))
-            .kernelConstraint(a.get(KERNEL_CONSTRAINT))
-            .biasConstraint(a.get(BIAS_CONSTRAINT));
-    d.name(name);
-    d.dtype(dtype());
-    return sublayer(d);
-  }
-
-  private int inputCount(int given) {
-    int n = given - (withAttentionMask ? 1 : 0);
-    if (n < 2 || n > 3) {
-      throw new IllegalArgumentException(
-          what()
-              + " takes [query, value], [query, value, key]"
-              + (withAttentionMask ? " and an attention_mask last" : "")
-              + ", but received "
-              + given
-              + " inputs");
-    }
-    return n;
   }
 
   @Override

@@ -1,16 +1,10 @@
 package dev.kiln.api.layers.attention;
 
-import dev.kiln.api.constraints.Constraint;
-import dev.kiln.api.initializers.Initializer;
-import dev.kiln.api.layers.Layer;
-import dev.kiln.api.layers.LayerArgs;
 import dev.kiln.api.layers.core.EinsumDense;
 import dev.kiln.api.ops.Ops;
 import dev.kiln.api.registry.Arg;
-import dev.kiln.api.registry.Args;
 import dev.kiln.api.registry.KerasClass;
 import dev.kiln.api.registry.Kind;
-import dev.kiln.api.regularizers.Regularizer;
 import dev.kiln.spi.Shape;
 import dev.kiln.spi.ir.Value;
 import java.util.ArrayList;
@@ -40,7 +34,7 @@ import java.util.List;
  * KerasTensor y = new MultiHeadAttention(4, 8).useCausalMask(true).apply(x, x);
  * }
  */
-public final class MultiHeadAttention extends Layer {
+public final class MultiHeadAttention extends HeadAttention<MultiHeadAttention> {
   /** The number of heads. */
   public static final Arg<Integer> NUM_HEADS = Arg.positiveInt("num_heads").required();
 
@@ -51,12 +45,6 @@ public final class MultiHeadAttention extends Layer {
   public static final Arg<Integer> VALUE_DIM =
       Arg.integer("value_dim", null).checked("a positive integer", v -> v > 0).nullable();
 
-  /** The dropout rate of the attention weights while training. */
-  public static final Arg<Double> DROPOUT = Arg.fraction("dropout", 0.0);
-
-  /** Whether the projections have biases. */
-  public static final Arg<Boolean> USE_BIAS = Arg.bool("use_bias", true);
-
   /** The output's shape without batch and query axes; null for the query's last axis. */
   public static final Arg<int[]> OUTPUT_SHAPE =
       Arg.ints("output_shape", null)
@@ -65,34 +53,6 @@ public final class MultiHeadAttention extends Layer {
 
   /** The axes attention runs over; null for every axis between batch and features. */
   public static final Arg<int[]> ATTENTION_AXES = Arg.ints("attention_axes", null).nullable();
-
-  /** The kernels' initializer. */
-  public static final Arg<Initializer> KERNEL_INITIALIZER =
-      LayerArgs.initializer("kernel_initializer", "glorot_uniform");
-
-  /** The biases' initializer. */
-  public static final Arg<Initializer> BIAS_INITIALIZER =
-      LayerArgs.initializer("bias_initializer", "zeros");
-
-  /** A penalty on the kernels. */
-  public static final Arg<Regularizer> KERNEL_REGULARIZER =
-      LayerArgs.regularizer("kernel_regularizer");
-
-  /** A penalty on the biases. */
-  public static final Arg<Regularizer> BIAS_REGULARIZER = LayerArgs.regularizer("bias_regularizer");
-
-  /** A penalty on the projections' outputs. */
-  public static final Arg<Regularizer> ACTIVITY_REGULARIZER =
-      LayerArgs.regularizer("activity_regularizer");
-
-  /** A constraint on the kernels. */
-  public static final Arg<Constraint> KERNEL_CONSTRAINT = LayerArgs.constraint("kernel_constraint");
-
-  /** A constraint on the biases. */
-  public static final Arg<Constraint> BIAS_CONSTRAINT = LayerArgs.constraint("bias_constraint");
-
-  /** The dropout seed (kept for the config). */
-  public static final Arg<Long> SEED = Arg.seed("seed");
 
   /** MultiHeadAttention's declaration. */
   public static final KerasClass<MultiHeadAttention> KERAS =
@@ -124,9 +84,6 @@ public final class MultiHeadAttention extends Layer {
   private EinsumDense value;
   private EinsumDense attentionOutput;
 
-  private boolean useCausalMask;
-  private boolean returnAttentionScores;
-  private boolean withAttentionMask;
   private String dotEquation;
   private String combineEquation;
   private int[] normAxes;
@@ -151,18 +108,6 @@ public final class MultiHeadAttention extends Layer {
     return this;
   }
 
-  /** The dropout rate of the attention weights (default 0). */
-  public MultiHeadAttention dropout(double rate) {
-    args().set(DROPOUT, rate);
-    return this;
-  }
-
-  /** Whether the projections have biases (default true). */
-  public MultiHeadAttention useBias(boolean b) {
-    args().set(USE_BIAS, b);
-    return this;
-  }
-
   /** The output's shape after the batch and query axes (default the query's last axis). */
   public MultiHeadAttention outputShape(int... shape) {
     args().set(OUTPUT_SHAPE, shape.clone());
@@ -172,60 +117,6 @@ public final class MultiHeadAttention extends Layer {
   /** The axes attention runs over (default every axis between batch and features). */
   public MultiHeadAttention attentionAxes(int... axes) {
     args().set(ATTENTION_AXES, axes.clone());
-    return this;
-  }
-
-  /** The kernels' initializer (default Glorot uniform). */
-  public MultiHeadAttention kernelInitializer(Initializer i) {
-    args().set(KERNEL_INITIALIZER, i);
-    return this;
-  }
-
-  /** The biases' initializer (default zeros). */
-  public MultiHeadAttention biasInitializer(Initializer i) {
-    args().set(BIAS_INITIALIZER, i);
-    return this;
-  }
-
-  /** A penalty on the kernels. */
-  public MultiHeadAttention kernelRegularizer(Regularizer r) {
-    args().set(KERNEL_REGULARIZER, r);
-    return this;
-  }
-
-  /** A penalty on the biases. */
-  public MultiHeadAttention biasRegularizer(Regularizer r) {
-    args().set(BIAS_REGULARIZER, r);
-    return this;
-  }
-
-  /** A constraint on the kernels. */
-  public MultiHeadAttention kernelConstraint(Constraint c) {
-    args().set(KERNEL_CONSTRAINT, c);
-    return this;
-  }
-
-  /** A constraint on the biases. */
-  public MultiHeadAttention biasConstraint(Constraint c) {
-    args().set(BIAS_CONSTRAINT, c);
-    return this;
-  }
-
-  /** Masks the future: query step i attends to value steps 0..i (Keras's call option). */
-  public MultiHeadAttention useCausalMask(boolean b) {
-    this.useCausalMask = b;
-    return this;
-  }
-
-  /** Adds the attention weights {@code (batch, num_heads, Tq, Tv)} as a second output. */
-  public MultiHeadAttention returnAttentionScores(boolean b) {
-    this.returnAttentionScores = b;
-    return this;
-  }
-
-  /** Whether the last input is an {@code attention_mask} {@code (batch, Tq, Tv)}. */
-  public MultiHeadAttention withAttentionMask(boolean b) {
-    this.withAttentionMask = b;
     return this;
   }
 
@@ -289,39 +180,13 @@ public final class MultiHeadAttention extends Layer {
     return s;
   }
 
+  // Keras's _build_proj_equation gives the equation and the bias axes together.
   private EinsumDense projection(String[] eq, int[] outputShape, String name) {
-    Args a = args();
-    EinsumDense d =
-        new EinsumDense(eq[0], outputShape)
-            .biasAxes(a.get(USE_BIAS) ? eq[1] : null)
-            .kernelInitializer(a.get(KERNEL_INITIALIZER))
-            .biasInitializer(a.get(BIAS_INITIALIZER))
-            .kernelRegularizer(a.get(KERNEL_REGULARIZER))
-            .biasRegularizer(a.get(BIAS_REGULARIZER))
-            .activityRegularizer(a.get(ACTIVITY_REGULARIZER))
-            .kernelConstraint(a.get(KERNEL_CONSTRAINT))
-            .biasConstraint(a.get(BIAS_CONSTRAINT));
-    d.name(name);
-    d.dtype(dtype());
-    return sublayer(d);
-  }
-
-  private String what() {
-    return "MultiHeadAttention \"" + name() + "\"";
+    return projection(eq[0], outputShape, eq[1], name);
   }
 
   private List<Shape> split(List<Shape> shapes) {
-    int n = shapes.size() - (withAttentionMask ? 1 : 0);
-    if (n < 2 || n > 3) {
-      throw new IllegalArgumentException(
-          what()
-              + " takes [query, value], [query, value, key]"
-              + (withAttentionMask ? " and an attention_mask last" : "")
-              + ", but received "
-              + shapes.size()
-              + " inputs");
-    }
-    return shapes.subList(0, n);
+    return shapes.subList(0, inputCount(shapes.size()));
   }
 
   @Override

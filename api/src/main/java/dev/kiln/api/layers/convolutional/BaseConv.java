@@ -1,15 +1,11 @@
 package dev.kiln.api.layers.convolutional;
 
-import dev.kiln.api.constraints.Constraint;
-import dev.kiln.api.initializers.Initializer;
-import dev.kiln.api.layers.LayerArgs;
 import dev.kiln.api.layers.Weight;
 import dev.kiln.api.ops.Ops;
 import dev.kiln.api.registry.Arg;
 import dev.kiln.api.registry.ArgumentException;
 import dev.kiln.api.registry.KerasClass;
 import dev.kiln.api.registry.Kind;
-import dev.kiln.api.regularizers.Regularizer;
 import dev.kiln.spi.Shape;
 import dev.kiln.spi.ir.Padding;
 import dev.kiln.spi.ir.Value;
@@ -22,32 +18,16 @@ import java.util.function.BiFunction;
  *
  * @param <S> the concrete layer
  */
-public abstract class BaseConv<S extends BaseConv<S>> extends ConvLayer<S> {
-  /** The number of output channels. */
-  public static final Arg<Integer> FILTERS = Arg.positiveInt("filters").required();
-
+public abstract class BaseConv<S extends BaseConv<S>> extends FilterConv<S> {
   /** The number of groups the channels split into (default 1). */
   public static final Arg<Integer> GROUPS =
       Arg.integer("groups", 1).checked("a positive integer", v -> v > 0);
-
-  /** The kernel's initializer (default Glorot uniform). */
-  public static final Arg<Initializer> KERNEL_INITIALIZER =
-      LayerArgs.initializer("kernel_initializer", "glorot_uniform");
-
-  /** A penalty on the kernel. */
-  public static final Arg<Regularizer> KERNEL_REGULARIZER =
-      LayerArgs.regularizer("kernel_regularizer");
-
-  /** A constraint on the kernel. */
-  public static final Arg<Constraint> KERNEL_CONSTRAINT = LayerArgs.constraint("kernel_constraint");
 
   private Weight kernel;
 
   /** A convolution of {@code filters} outputs over {@code rank} spatial axes. */
   protected BaseConv(int rank, int filters, int[] kernelSize) {
-    super(rank);
-    setArg("filters", filters);
-    setArg("kernel_size", ConvArgs.expand(kernelSize, rank));
+    super(rank, filters, kernelSize);
   }
 
   /**
@@ -90,26 +70,6 @@ public abstract class BaseConv<S extends BaseConv<S>> extends ConvLayer<S> {
   /** The number of groups (default 1): input and output channels split into this many. */
   public S groups(int groups) {
     return setArg("groups", groups);
-  }
-
-  /** The kernel's initializer (default Glorot uniform). */
-  public S kernelInitializer(Initializer i) {
-    return setArg("kernel_initializer", i);
-  }
-
-  /** A penalty on the kernel. */
-  public S kernelRegularizer(Regularizer r) {
-    return setArg("kernel_regularizer", r);
-  }
-
-  /** A constraint on the kernel. */
-  public S kernelConstraint(Constraint c) {
-    return setArg("kernel_constraint", c);
-  }
-
-  /** The number of output channels. */
-  public int filters() {
-    return arg("filters");
   }
 
   /** The number of groups. */
@@ -157,14 +117,7 @@ public abstract class BaseConv<S extends BaseConv<S>> extends ConvLayer<S> {
     System.arraycopy(kernelSize(), 0, shape, 0, rank);
     shape[rank] = in / g;
     shape[rank + 1] = filters();
-    kernel =
-        addWeight(
-            "kernel",
-            shape,
-            arg("kernel_initializer"),
-            true,
-            arg("kernel_regularizer"),
-            arg("kernel_constraint"));
+    kernel = argWeight("kernel", "kernel", shape);
   }
 
   @Override

@@ -1,14 +1,11 @@
 package dev.kiln.api.layers.convolutional;
 
-import dev.kiln.api.constraints.Constraint;
-import dev.kiln.api.initializers.Initializer;
 import dev.kiln.api.layers.Weight;
 import dev.kiln.api.ops.Ops;
 import dev.kiln.api.registry.Arg;
 import dev.kiln.api.registry.ArgumentException;
 import dev.kiln.api.registry.KerasClass;
 import dev.kiln.api.registry.Kind;
-import dev.kiln.api.regularizers.Regularizer;
 import dev.kiln.spi.Shape;
 import dev.kiln.spi.ir.Value;
 import java.util.Arrays;
@@ -24,26 +21,12 @@ import java.util.function.BiFunction;
  *
  * @param <S> the concrete layer
  */
-public abstract class BaseConvTranspose<S extends BaseConvTranspose<S>> extends ConvLayer<S> {
-  /** The number of output channels. */
-  public static final Arg<Integer> FILTERS = BaseConv.FILTERS;
-
-  /** The kernel's initializer (default Glorot uniform). */
-  public static final Arg<Initializer> KERNEL_INITIALIZER = BaseConv.KERNEL_INITIALIZER;
-
-  /** A penalty on the kernel. */
-  public static final Arg<Regularizer> KERNEL_REGULARIZER = BaseConv.KERNEL_REGULARIZER;
-
-  /** A constraint on the kernel. */
-  public static final Arg<Constraint> KERNEL_CONSTRAINT = BaseConv.KERNEL_CONSTRAINT;
-
+public abstract class BaseConvTranspose<S extends BaseConvTranspose<S>> extends FilterConv<S> {
   private Weight kernel;
 
   /** A transposed convolution of {@code filters} outputs over {@code rank} spatial axes. */
   protected BaseConvTranspose(int rank, int filters, int[] kernelSize) {
-    super(rank);
-    setArg("filters", filters);
-    setArg("kernel_size", ConvArgs.expand(kernelSize, rank));
+    super(rank, filters, kernelSize);
   }
 
   /**
@@ -86,26 +69,6 @@ public abstract class BaseConvTranspose<S extends BaseConvTranspose<S>> extends 
         "output_padding", outputPadding == null ? null : ConvArgs.expand(outputPadding, rank));
   }
 
-  /** The kernel's initializer (default Glorot uniform). */
-  public S kernelInitializer(Initializer i) {
-    return setArg("kernel_initializer", i);
-  }
-
-  /** A penalty on the kernel. */
-  public S kernelRegularizer(Regularizer r) {
-    return setArg("kernel_regularizer", r);
-  }
-
-  /** A constraint on the kernel. */
-  public S kernelConstraint(Constraint c) {
-    return setArg("kernel_constraint", c);
-  }
-
-  /** The number of output channels. */
-  public int filters() {
-    return arg("filters");
-  }
-
   /** The output padding per spatial axis, or null. */
   public int[] outputPadding() {
     int[] p = arg("output_padding");
@@ -143,14 +106,7 @@ public abstract class BaseConvTranspose<S extends BaseConvTranspose<S>> extends 
     System.arraycopy(kernelSize(), 0, shape, 0, rank);
     shape[rank] = filters();
     shape[rank + 1] = in;
-    kernel =
-        addWeight(
-            "kernel",
-            shape,
-            arg("kernel_initializer"),
-            true,
-            arg("kernel_regularizer"),
-            arg("kernel_constraint"));
+    kernel = argWeight("kernel", "kernel", shape);
   }
 
   @Override

@@ -113,14 +113,7 @@ public abstract class BaseDepthwiseConv<S extends BaseDepthwiseConv<S>> extends 
     System.arraycopy(kernelSize(), 0, shape, 0, rank);
     shape[rank] = in;
     shape[rank + 1] = depthMultiplier();
-    kernel =
-        addWeight(
-            "kernel",
-            shape,
-            arg("depthwise_initializer"),
-            true,
-            arg("depthwise_regularizer"),
-            arg("depthwise_constraint"));
+    kernel = argWeight("kernel", "depthwise", shape);
   }
 
   @Override

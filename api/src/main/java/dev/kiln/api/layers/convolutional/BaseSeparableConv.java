@@ -159,26 +159,12 @@ public abstract class BaseSeparableConv<S extends BaseSeparableConv<S>> extends 
     System.arraycopy(kernelSize(), 0, dw, 0, rank);
     dw[rank] = in;
     dw[rank + 1] = dm;
-    depthwiseKernel =
-        addWeight(
-            "depthwise_kernel",
-            dw,
-            arg("depthwise_initializer"),
-            true,
-            arg("depthwise_regularizer"),
-            arg("depthwise_constraint"));
+    depthwiseKernel = argWeight("depthwise_kernel", "depthwise", dw);
     int[] pw = new int[rank + 2];
     java.util.Arrays.fill(pw, 1);
     pw[rank] = in * dm;
     pw[rank + 1] = filters();
-    pointwiseKernel =
-        addWeight(
-            "pointwise_kernel",
-            pw,
-            arg("pointwise_initializer"),
-            true,
-            arg("pointwise_regularizer"),
-            arg("pointwise_constraint"));
+    pointwiseKernel = argWeight("pointwise_kernel", "pointwise", pw);
   }
 
   @Override

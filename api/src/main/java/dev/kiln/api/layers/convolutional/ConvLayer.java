@@ -86,6 +86,20 @@ public abstract class ConvLayer<S extends ConvLayer<S>> extends Layer {
     return a;
   }
 
+  /**
+   * A trainable weight whose initializer, regularizer and constraint are the arguments {@code
+   * <prefix>_initializer}, {@code <prefix>_regularizer} and {@code <prefix>_constraint}.
+   */
+  protected final Weight argWeight(String name, String prefix, int[] shape) {
+    return addWeight(
+        name,
+        shape,
+        arg(prefix + "_initializer"),
+        true,
+        arg(prefix + "_regularizer"),
+        arg(prefix + "_constraint"));
+  }
+
   /** This layer as its concrete type. */
   @SuppressWarnings("unchecked")
   protected final S self() {
@@ -230,14 +244,7 @@ public abstract class ConvLayer<S extends ConvLayer<S>> extends Layer {
     }
     buildKernels(in, s);
     if (this.<Boolean>arg("use_bias")) {
-      bias =
-          addWeight(
-              "bias",
-              new int[] {outputChannels(in)},
-              arg("bias_initializer"),
-              true,
-              arg("bias_regularizer"),
-              arg("bias_constraint"));
+      bias = argWeight("bias", "bias", new int[] {outputChannels(in)});
     }
     inputSpec = InputSpec.ndim(rank + 2).withAxis(axis, in);
   }
@@ -256,11 +263,7 @@ public abstract class ConvLayer<S extends ConvLayer<S>> extends Layer {
     if (activation != null) {
       y = activation.apply(ops, y);
     }
-    Regularizer activityRegularizer = arg("activity_regularizer");
-    if (activityRegularizer != null && !ops.symbolic()) {
-      ops.addLoss(
-          ops.div(activityRegularizer.penalty(ops, y), (double) Math.max(1, y.shape().dim(0))));
-    }
+    addActivityPenalty(ops, arg("activity_regularizer"), y);
     return y;
   }
 

@@ -2,11 +2,9 @@ package dev.kiln.api.layers.core;
 
 import dev.kiln.api.activations.ActivationFunction;
 import dev.kiln.api.activations.Activations;
-import dev.kiln.api.constraints.Constraint;
-import dev.kiln.api.initializers.Initializer;
 import dev.kiln.api.layers.InputSpec;
-import dev.kiln.api.layers.Layer;
 import dev.kiln.api.layers.LayerArgs;
+import dev.kiln.api.layers.ProjectionLayer;
 import dev.kiln.api.layers.Weight;
 import dev.kiln.api.ops.Ops;
 import dev.kiln.api.registry.Arg;
@@ -14,7 +12,6 @@ import dev.kiln.api.registry.Args;
 import dev.kiln.api.registry.KerasClass;
 import dev.kiln.api.registry.Kind;
 import dev.kiln.api.registry.Registry;
-import dev.kiln.api.regularizers.Regularizer;
 import dev.kiln.spi.Shape;
 import dev.kiln.spi.ir.Value;
 import java.util.List;
@@ -29,7 +26,7 @@ import java.util.Map;
  * Layer out = new Dense(10).activation("softmax").kernelInitializer(Initializers.heNormal());
  * }
  */
-public class Dense extends Layer {
+public class Dense extends ProjectionLayer<Dense> {
   /** The number of outputs. */
   public static final Arg<Integer> UNITS = Arg.positiveInt("units").required();
 
@@ -39,31 +36,6 @@ public class Dense extends Layer {
 
   /** Whether to add a bias. */
   public static final Arg<Boolean> USE_BIAS = Arg.bool("use_bias", true);
-
-  /** The kernel's initializer. */
-  public static final Arg<Initializer> KERNEL_INITIALIZER =
-      LayerArgs.initializer("kernel_initializer", "glorot_uniform");
-
-  /** The bias's initializer. */
-  public static final Arg<Initializer> BIAS_INITIALIZER =
-      LayerArgs.initializer("bias_initializer", "zeros");
-
-  /** A penalty on the kernel. */
-  public static final Arg<Regularizer> KERNEL_REGULARIZER =
-      LayerArgs.regularizer("kernel_regularizer");
-
-  /** A penalty on the bias. */
-  public static final Arg<Regularizer> BIAS_REGULARIZER = LayerArgs.regularizer("bias_regularizer");
-
-  /** A penalty on the output. */
-  public static final Arg<Regularizer> ACTIVITY_REGULARIZER =
-      LayerArgs.regularizer("activity_regularizer");
-
-  /** A constraint on the kernel. */
-  public static final Arg<Constraint> KERNEL_CONSTRAINT = LayerArgs.constraint("kernel_constraint");
-
-  /** A constraint on the bias. */
-  public static final Arg<Constraint> BIAS_CONSTRAINT = LayerArgs.constraint("bias_constraint");
 
   /** Dense's declaration: its Keras class name and arguments. */
   public static final KerasClass<Dense> KERAS =
@@ -116,48 +88,6 @@ public class Dense extends Layer {
     return this;
   }
 
-  /** The kernel's initializer (default Glorot uniform). */
-  public Dense kernelInitializer(Initializer i) {
-    args().set(KERNEL_INITIALIZER, i);
-    return this;
-  }
-
-  /** The bias's initializer (default zeros). */
-  public Dense biasInitializer(Initializer i) {
-    args().set(BIAS_INITIALIZER, i);
-    return this;
-  }
-
-  /** A penalty on the kernel. */
-  public Dense kernelRegularizer(Regularizer r) {
-    args().set(KERNEL_REGULARIZER, r);
-    return this;
-  }
-
-  /** A penalty on the bias. */
-  public Dense biasRegularizer(Regularizer r) {
-    args().set(BIAS_REGULARIZER, r);
-    return this;
-  }
-
-  /** A penalty on the output, added to the loss (averaged over the batch, as Keras). */
-  public Dense activityRegularizer(Regularizer r) {
-    args().set(ACTIVITY_REGULARIZER, r);
-    return this;
-  }
-
-  /** A constraint on the kernel. */
-  public Dense kernelConstraint(Constraint c) {
-    args().set(KERNEL_CONSTRAINT, c);
-    return this;
-  }
-
-  /** A constraint on the bias. */
-  public Dense biasConstraint(Constraint c) {
-    args().set(BIAS_CONSTRAINT, c);
-    return this;
-  }
-
   /** The number of outputs. */
   public int units() {
     return args().get(UNITS);
@@ -182,23 +112,9 @@ public class Dense extends Layer {
               + inputShapes.get(0));
     }
     Args a = args();
-    kernel =
-        addWeight(
-            "kernel",
-            new int[] {in, units()},
-            a.get(KERNEL_INITIALIZER),
-            true,
-            a.get(KERNEL_REGULARIZER),
-            a.get(KERNEL_CONSTRAINT));
+    kernel = addKernel("kernel", new int[] {in, units()});
     if (a.get(USE_BIAS)) {
-      bias =
-          addWeight(
-              "bias",
-              new int[] {units()},
-              a.get(BIAS_INITIALIZER),
-              true,
-              a.get(BIAS_REGULARIZER),
-              a.get(BIAS_CONSTRAINT));
+      bias = addBias("bias", new int[] {units()});
     }
     inputSpec = InputSpec.minNdim(2).withAxis(-1, in);
   }
@@ -213,11 +129,7 @@ public class Dense extends Layer {
     if (activation != null) {
       y = activation.apply(ops, y);
     }
-    Regularizer activityRegularizer = args().get(ACTIVITY_REGULARIZER);
-    if (activityRegularizer != null && !ops.symbolic()) {
-      ops.addLoss(
-          ops.div(activityRegularizer.penalty(ops, y), (double) Math.max(1, y.shape().dim(0))));
-    }
+    addActivityPenalty(ops, args().get(ACTIVITY_REGULARIZER), y);
     return y;
   }
 

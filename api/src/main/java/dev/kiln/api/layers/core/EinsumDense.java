@@ -2,17 +2,14 @@ package dev.kiln.api.layers.core;
 
 import dev.kiln.api.activations.ActivationFunction;
 import dev.kiln.api.activations.Activations;
-import dev.kiln.api.constraints.Constraint;
-import dev.kiln.api.initializers.Initializer;
-import dev.kiln.api.layers.Layer;
 import dev.kiln.api.layers.LayerArgs;
+import dev.kiln.api.layers.ProjectionLayer;
 import dev.kiln.api.layers.Weight;
 import dev.kiln.api.ops.Ops;
 import dev.kiln.api.registry.Arg;
 import dev.kiln.api.registry.Args;
 import dev.kiln.api.registry.KerasClass;
 import dev.kiln.api.registry.Kind;
-import dev.kiln.api.regularizers.Regularizer;
 import dev.kiln.spi.Shape;
 import dev.kiln.spi.ir.Value;
 import java.util.ArrayList;
@@ -35,7 +32,7 @@ import java.util.regex.Pattern;
  * Layer q = new EinsumDense("abc,cde->abde", -1, 4, 8).biasAxes("de");
  * }
  */
-public class EinsumDense extends Layer {
+public class EinsumDense extends ProjectionLayer<EinsumDense> {
   private static final Pattern PLAIN = Pattern.compile("([a-zA-Z]+),([a-zA-Z]+)->([a-zA-Z]+)");
   private static final Pattern LEFT =
       Pattern.compile("\\.\\.\\.([a-zA-Z]+),([a-zA-Z]+)->\\.\\.\\.([a-zA-Z]+)");
@@ -73,31 +70,6 @@ public class EinsumDense extends Layer {
 
   /** The output letters the bias spans; null for no bias. */
   public static final Arg<String> BIAS_AXES = Arg.string("bias_axes", null).nullable();
-
-  /** The kernel's initializer. */
-  public static final Arg<Initializer> KERNEL_INITIALIZER =
-      LayerArgs.initializer("kernel_initializer", "glorot_uniform");
-
-  /** The bias's initializer. */
-  public static final Arg<Initializer> BIAS_INITIALIZER =
-      LayerArgs.initializer("bias_initializer", "zeros");
-
-  /** A penalty on the kernel. */
-  public static final Arg<Regularizer> KERNEL_REGULARIZER =
-      LayerArgs.regularizer("kernel_regularizer");
-
-  /** A penalty on the bias. */
-  public static final Arg<Regularizer> BIAS_REGULARIZER = LayerArgs.regularizer("bias_regularizer");
-
-  /** A penalty on the output. */
-  public static final Arg<Regularizer> ACTIVITY_REGULARIZER =
-      LayerArgs.regularizer("activity_regularizer");
-
-  /** A constraint on the kernel. */
-  public static final Arg<Constraint> KERNEL_CONSTRAINT = LayerArgs.constraint("kernel_constraint");
-
-  /** A constraint on the bias. */
-  public static final Arg<Constraint> BIAS_CONSTRAINT = LayerArgs.constraint("bias_constraint");
 
   /** EinsumDense's declaration. */
   public static final KerasClass<EinsumDense> KERAS =
@@ -144,48 +116,6 @@ public class EinsumDense extends Layer {
   /** Sets the activation by Keras name. */
   public EinsumDense activation(String name) {
     args().set(ACTIVATION, name == null ? null : Activations.get(name));
-    return this;
-  }
-
-  /** The kernel's initializer (default Glorot uniform). */
-  public EinsumDense kernelInitializer(Initializer i) {
-    args().set(KERNEL_INITIALIZER, i);
-    return this;
-  }
-
-  /** The bias's initializer (default zeros). */
-  public EinsumDense biasInitializer(Initializer i) {
-    args().set(BIAS_INITIALIZER, i);
-    return this;
-  }
-
-  /** A penalty on the kernel. */
-  public EinsumDense kernelRegularizer(Regularizer r) {
-    args().set(KERNEL_REGULARIZER, r);
-    return this;
-  }
-
-  /** A penalty on the bias. */
-  public EinsumDense biasRegularizer(Regularizer r) {
-    args().set(BIAS_REGULARIZER, r);
-    return this;
-  }
-
-  /** A penalty on the output, added to the loss (averaged over the batch). */
-  public EinsumDense activityRegularizer(Regularizer r) {
-    args().set(ACTIVITY_REGULARIZER, r);
-    return this;
-  }
-
-  /** A constraint on the kernel. */
-  public EinsumDense kernelConstraint(Constraint c) {
-    args().set(KERNEL_CONSTRAINT, c);
-    return this;
-  }
-
-  /** A constraint on the bias. */
-  public EinsumDense biasConstraint(Constraint c) {
-    args().set(BIAS_CONSTRAINT, c);
     return this;
   }
 
@@ -319,14 +249,7 @@ public class EinsumDense extends Layer {
       kernelShape[i] = d;
     }
     Args a = args();
-    kernel =
-        addWeight(
-            "kernel",
-            kernelShape,
-            a.get(KERNEL_INITIALIZER),
-            true,
-            a.get(KERNEL_REGULARIZER),
-            a.get(KERNEL_CONSTRAINT));
+    kernel = addKernel("kernel", kernelShape);
     String biasAxes = a.get(BIAS_AXES);
     if (biasAxes != null && !biasAxes.isEmpty()) {
       int first = outSpec.length();
@@ -352,14 +275,7 @@ public class EinsumDense extends Layer {
           biasShape.add(1);
         }
       }
-      bias =
-          addWeight(
-              "bias",
-              biasShape.stream().mapToInt(Integer::intValue).toArray(),
-              a.get(BIAS_INITIALIZER),
-              true,
-              a.get(BIAS_REGULARIZER),
-              a.get(BIAS_CONSTRAINT));
+      bias = addBias("bias", biasShape.stream().mapToInt(Integer::intValue).toArray());
     }
     expanded = expand(m, elided, equation);
   }
@@ -392,11 +308,7 @@ public class EinsumDense extends Layer {
     if (activation != null) {
       y = activation.apply(ops, y);
     }
-    Regularizer activityRegularizer = args().get(ACTIVITY_REGULARIZER);
-    if (activityRegularizer != null && !ops.symbolic()) {
-      ops.addLoss(
-          ops.div(activityRegularizer.penalty(ops, y), (double) Math.max(1, y.shape().dim(0))));
-    }
+    addActivityPenalty(ops, args().get(ACTIVITY_REGULARIZER), y);
     return y;
   }
 }

@@ -124,10 +124,7 @@ public final class Embedding extends Layer {
     if (args().get(MASK_ZERO)) {
       ops.setMask(out, ops.compare(CompareFn.NOT_EQUAL, ids, ops.scalar(0, DType.INT32)));
     }
-    Regularizer activity = args().get(ACTIVITY_REGULARIZER);
-    if (activity != null && !ops.symbolic()) {
-      ops.addLoss(ops.div(activity.penalty(ops, out), (double) Math.max(1, out.shape().dim(0))));
-    }
+    addActivityPenalty(ops, args().get(ACTIVITY_REGULARIZER), out);
     return out;
   }
 }

@@ -1,9 +1,7 @@
 package dev.kiln.api.layers.normalization;
 
-import dev.kiln.api.constraints.Constraint;
 import dev.kiln.api.initializers.Initializer;
 import dev.kiln.api.layers.InputSpec;
-import dev.kiln.api.layers.Layer;
 import dev.kiln.api.layers.LayerArgs;
 import dev.kiln.api.layers.Weight;
 import dev.kiln.api.ops.Ops;
@@ -12,7 +10,6 @@ import dev.kiln.api.registry.Args;
 import dev.kiln.api.registry.KerasClass;
 import dev.kiln.api.registry.Kind;
 import dev.kiln.api.registry.Registry;
-import dev.kiln.api.regularizers.Regularizer;
 import dev.kiln.spi.Shape;
 import dev.kiln.spi.ir.Value;
 import java.util.List;
@@ -33,29 +30,12 @@ import java.util.Map;
  * KerasTensor z = new BatchNormalization().axis(1).momentum(0.9).apply(channelsFirst);
  * }
  */
-public class BatchNormalization extends Layer {
+public class BatchNormalization extends AffineNormalization<BatchNormalization> {
   /** The channel axis (default -1); Kiln also takes a list of axes. */
   public static final Arg<Object> AXIS = AxisArgs.axis("axis", -1);
 
   /** The weight of the old value in the moving averages. */
   public static final Arg<Double> MOMENTUM = Arg.number("momentum", 0.99);
-
-  /** Added to the variance before the square root. */
-  public static final Arg<Double> EPSILON = Arg.nonNegative("epsilon", 1e-3);
-
-  /** Whether to add {@code beta}. */
-  public static final Arg<Boolean> CENTER = Arg.bool("center", true);
-
-  /** Whether to multiply by {@code gamma}. */
-  public static final Arg<Boolean> SCALE = Arg.bool("scale", true);
-
-  /** The initializer of {@code beta}. */
-  public static final Arg<Initializer> BETA_INITIALIZER =
-      LayerArgs.initializer("beta_initializer", "zeros");
-
-  /** The initializer of {@code gamma}. */
-  public static final Arg<Initializer> GAMMA_INITIALIZER =
-      LayerArgs.initializer("gamma_initializer", "ones");
 
   /** The initializer of {@code moving_mean}. */
   public static final Arg<Initializer> MOVING_MEAN_INITIALIZER =
@@ -64,19 +44,6 @@ public class BatchNormalization extends Layer {
   /** The initializer of {@code moving_variance}. */
   public static final Arg<Initializer> MOVING_VARIANCE_INITIALIZER =
       LayerArgs.initializer("moving_variance_initializer", "ones");
-
-  /** A penalty on {@code beta}. */
-  public static final Arg<Regularizer> BETA_REGULARIZER = LayerArgs.regularizer("beta_regularizer");
-
-  /** A penalty on {@code gamma}. */
-  public static final Arg<Regularizer> GAMMA_REGULARIZER =
-      LayerArgs.regularizer("gamma_regularizer");
-
-  /** A constraint on {@code beta}. */
-  public static final Arg<Constraint> BETA_CONSTRAINT = LayerArgs.constraint("beta_constraint");
-
-  /** A constraint on {@code gamma}. */
-  public static final Arg<Constraint> GAMMA_CONSTRAINT = LayerArgs.constraint("gamma_constraint");
 
   /** Keras's cross-device statistics (TensorFlow only there); Kiln runs on one device. */
   public static final Arg<Boolean> SYNCHRONIZED =
@@ -138,36 +105,6 @@ public class BatchNormalization extends Layer {
     return this;
   }
 
-  /** Added to the variance (default 1e-3). */
-  public BatchNormalization epsilon(double e) {
-    args().set(EPSILON, e);
-    return this;
-  }
-
-  /** Whether to add {@code beta} (default true). */
-  public BatchNormalization center(boolean c) {
-    args().set(CENTER, c);
-    return this;
-  }
-
-  /** Whether to multiply by {@code gamma} (default true). */
-  public BatchNormalization scale(boolean s) {
-    args().set(SCALE, s);
-    return this;
-  }
-
-  /** The initializer of {@code beta} (default zeros). */
-  public BatchNormalization betaInitializer(Initializer i) {
-    args().set(BETA_INITIALIZER, i);
-    return this;
-  }
-
-  /** The initializer of {@code gamma} (default ones). */
-  public BatchNormalization gammaInitializer(Initializer i) {
-    args().set(GAMMA_INITIALIZER, i);
-    return this;
-  }
-
   /** The initializer of {@code moving_mean} (default zeros). */
   public BatchNormalization movingMeanInitializer(Initializer i) {
     args().set(MOVING_MEAN_INITIALIZER, i);
@@ -177,30 +114,6 @@ public class BatchNormalization extends Layer {
   /** The initializer of {@code moving_variance} (default ones). */
   public BatchNormalization movingVarianceInitializer(Initializer i) {
     args().set(MOVING_VARIANCE_INITIALIZER, i);
-    return this;
-  }
-
-  /** A penalty on {@code beta}. */
-  public BatchNormalization betaRegularizer(Regularizer r) {
-    args().set(BETA_REGULARIZER, r);
-    return this;
-  }
-
-  /** A penalty on {@code gamma}. */
-  public BatchNormalization gammaRegularizer(Regularizer r) {
-    args().set(GAMMA_REGULARIZER, r);
-    return this;
-  }
-
-  /** A constraint on {@code beta}. */
-  public BatchNormalization betaConstraint(Constraint c) {
-    args().set(BETA_CONSTRAINT, c);
-    return this;
-  }
-
-  /** A constraint on {@code gamma}. */
-  public BatchNormalization gammaConstraint(Constraint c) {
-    args().set(GAMMA_CONSTRAINT, c);
     return this;
   }
 
@@ -233,24 +146,10 @@ public class BatchNormalization extends Layer {
     int[] sizes = AxisArgs.sizes(s, axes, name());
     Args a = args();
     if (a.get(SCALE)) {
-      gamma =
-          addWeight(
-              "gamma",
-              sizes,
-              a.get(GAMMA_INITIALIZER),
-              true,
-              a.get(GAMMA_REGULARIZER),
-              a.get(GAMMA_CONSTRAINT));
+      gamma = addGamma(sizes);
     }
     if (a.get(CENTER)) {
-      beta =
-          addWeight(
-              "beta",
-              sizes,
-              a.get(BETA_INITIALIZER),
-              true,
-              a.get(BETA_REGULARIZER),
-              a.get(BETA_CONSTRAINT));
+      beta = addBeta(sizes);
     }
     movingMean = addWeight("moving_mean", sizes, a.get(MOVING_MEAN_INITIALIZER), false);
     movingVariance = addWeight("moving_variance", sizes, a.get(MOVING_VARIANCE_INITIALIZER), false);

@@ -1,10 +1,6 @@
 package dev.kiln.api.layers.normalization;
 
-import dev.kiln.api.constraints.Constraint;
-import dev.kiln.api.initializers.Initializer;
 import dev.kiln.api.layers.InputSpec;
-import dev.kiln.api.layers.Layer;
-import dev.kiln.api.layers.LayerArgs;
 import dev.kiln.api.layers.Weight;
 import dev.kiln.api.ops.Ops;
 import dev.kiln.api.registry.Arg;
@@ -12,7 +8,6 @@ import dev.kiln.api.registry.Args;
 import dev.kiln.api.registry.KerasClass;
 import dev.kiln.api.registry.Kind;
 import dev.kiln.api.registry.Registry;
-import dev.kiln.api.regularizers.Regularizer;
 import dev.kiln.spi.Shape;
 import dev.kiln.spi.ir.Value;
 import java.util.List;
@@ -30,43 +25,13 @@ import java.util.Map;
  * KerasTensor y = new GroupNormalization(8).apply(features); // 32 channels in 8 groups of 4
  * }
  */
-public class GroupNormalization extends Layer {
+public class GroupNormalization extends AffineNormalization<GroupNormalization> {
   /** The number of groups; -1 for one per channel. */
   public static final Arg<Integer> GROUPS =
       Arg.integer("groups", 32).checked("a positive integer or -1", v -> v > 0 || v == -1);
 
   /** The channel axis (default -1). */
   public static final Arg<Integer> AXIS = Arg.integer("axis", -1);
-
-  /** Added to the variance before the square root. */
-  public static final Arg<Double> EPSILON = Arg.nonNegative("epsilon", 1e-3);
-
-  /** Whether to add {@code beta}. */
-  public static final Arg<Boolean> CENTER = Arg.bool("center", true);
-
-  /** Whether to multiply by {@code gamma}. */
-  public static final Arg<Boolean> SCALE = Arg.bool("scale", true);
-
-  /** The initializer of {@code beta}. */
-  public static final Arg<Initializer> BETA_INITIALIZER =
-      LayerArgs.initializer("beta_initializer", "zeros");
-
-  /** The initializer of {@code gamma}. */
-  public static final Arg<Initializer> GAMMA_INITIALIZER =
-      LayerArgs.initializer("gamma_initializer", "ones");
-
-  /** A penalty on {@code beta}. */
-  public static final Arg<Regularizer> BETA_REGULARIZER = LayerArgs.regularizer("beta_regularizer");
-
-  /** A penalty on {@code gamma}. */
-  public static final Arg<Regularizer> GAMMA_REGULARIZER =
-      LayerArgs.regularizer("gamma_regularizer");
-
-  /** A constraint on {@code beta}. */
-  public static final Arg<Constraint> BETA_CONSTRAINT = LayerArgs.constraint("beta_constraint");
-
-  /** A constraint on {@code gamma}. */
-  public static final Arg<Constraint> GAMMA_CONSTRAINT = LayerArgs.constraint("gamma_constraint");
 
   /** GroupNormalization's declaration. */
   public static final KerasClass<GroupNormalization> KERAS =
@@ -113,60 +78,6 @@ public class GroupNormalization extends Layer {
     return this;
   }
 
-  /** Added to the variance (default 1e-3). */
-  public GroupNormalization epsilon(double e) {
-    args().set(EPSILON, e);
-    return this;
-  }
-
-  /** Whether to add {@code beta} (default true). */
-  public GroupNormalization center(boolean c) {
-    args().set(CENTER, c);
-    return this;
-  }
-
-  /** Whether to multiply by {@code gamma} (default true). */
-  public GroupNormalization scale(boolean s) {
-    args().set(SCALE, s);
-    return this;
-  }
-
-  /** The initializer of {@code beta} (default zeros). */
-  public GroupNormalization betaInitializer(Initializer i) {
-    args().set(BETA_INITIALIZER, i);
-    return this;
-  }
-
-  /** The initializer of {@code gamma} (default ones). */
-  public GroupNormalization gammaInitializer(Initializer i) {
-    args().set(GAMMA_INITIALIZER, i);
-    return this;
-  }
-
-  /** A penalty on {@code beta}. */
-  public GroupNormalization betaRegularizer(Regularizer r) {
-    args().set(BETA_REGULARIZER, r);
-    return this;
-  }
-
-  /** A penalty on {@code gamma}. */
-  public GroupNormalization gammaRegularizer(Regularizer r) {
-    args().set(GAMMA_REGULARIZER, r);
-    return this;
-  }
-
-  /** A constraint on {@code beta}. */
-  public GroupNormalization betaConstraint(Constraint c) {
-    args().set(BETA_CONSTRAINT, c);
-    return this;
-  }
-
-  /** A constraint on {@code gamma}. */
-  public GroupNormalization gammaConstraint(Constraint c) {
-    args().set(GAMMA_CONSTRAINT, c);
-    return this;
-  }
-
   @Override
   protected void build(List<Shape> inputShapes) {
     Shape s = inputShapes.get(0);
@@ -189,24 +100,10 @@ public class GroupNormalization extends Layer {
     }
     Args a = args();
     if (a.get(SCALE)) {
-      gamma =
-          addWeight(
-              "gamma",
-              new int[] {dim},
-              a.get(GAMMA_INITIALIZER),
-              true,
-              a.get(GAMMA_REGULARIZER),
-              a.get(GAMMA_CONSTRAINT));
+      gamma = addGamma(new int[] {dim});
     }
     if (a.get(CENTER)) {
-      beta =
-          addWeight(
-              "beta",
-              new int[] {dim},
-              a.get(BETA_INITIALIZER),
-              true,
-              a.get(BETA_REGULARIZER),
-              a.get(BETA_CONSTRAINT));
+      beta = addBeta(new int[] {dim});
     }
     inputSpec = InputSpec.ndim(s.rank()).withAxis(axis, dim);
   }

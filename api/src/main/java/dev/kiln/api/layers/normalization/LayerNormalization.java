@@ -1,9 +1,5 @@
 package dev.kiln.api.layers.normalization;
 
-import dev.kiln.api.constraints.Constraint;
-import dev.kiln.api.initializers.Initializer;
-import dev.kiln.api.layers.Layer;
-import dev.kiln.api.layers.LayerArgs;
 import dev.kiln.api.layers.Weight;
 import dev.kiln.api.ops.Ops;
 import dev.kiln.api.registry.Arg;
@@ -11,7 +7,6 @@ import dev.kiln.api.registry.Args;
 import dev.kiln.api.registry.KerasClass;
 import dev.kiln.api.registry.Kind;
 import dev.kiln.api.registry.Registry;
-import dev.kiln.api.regularizers.Regularizer;
 import dev.kiln.spi.Shape;
 import dev.kiln.spi.ir.Value;
 import java.util.ArrayList;
@@ -30,42 +25,12 @@ import java.util.Map;
  * KerasTensor y = new LayerNormalization().epsilon(1e-6).apply(new Add().apply(x, attention));
  * }
  */
-public class LayerNormalization extends Layer {
+public class LayerNormalization extends AffineNormalization<LayerNormalization> {
   /** The axis or axes to normalize over (default -1). */
   public static final Arg<Object> AXIS = AxisArgs.axis("axis", -1);
 
-  /** Added to the variance before the square root. */
-  public static final Arg<Double> EPSILON = Arg.nonNegative("epsilon", 1e-3);
-
-  /** Whether to add {@code beta}. */
-  public static final Arg<Boolean> CENTER = Arg.bool("center", true);
-
-  /** Whether to multiply by {@code gamma}. */
-  public static final Arg<Boolean> SCALE = Arg.bool("scale", true);
-
   /** Scale by the inverse root of the variance and {@code gamma} only. */
   public static final Arg<Boolean> RMS_SCALING = Arg.bool("rms_scaling", false);
-
-  /** The initializer of {@code beta}. */
-  public static final Arg<Initializer> BETA_INITIALIZER =
-      LayerArgs.initializer("beta_initializer", "zeros");
-
-  /** The initializer of {@code gamma}. */
-  public static final Arg<Initializer> GAMMA_INITIALIZER =
-      LayerArgs.initializer("gamma_initializer", "ones");
-
-  /** A penalty on {@code beta}. */
-  public static final Arg<Regularizer> BETA_REGULARIZER = LayerArgs.regularizer("beta_regularizer");
-
-  /** A penalty on {@code gamma}. */
-  public static final Arg<Regularizer> GAMMA_REGULARIZER =
-      LayerArgs.regularizer("gamma_regularizer");
-
-  /** A constraint on {@code beta}. */
-  public static final Arg<Constraint> BETA_CONSTRAINT = LayerArgs.constraint("beta_constraint");
-
-  /** A constraint on {@code gamma}. */
-  public static final Arg<Constraint> GAMMA_CONSTRAINT = LayerArgs.constraint("gamma_constraint");
 
   /** LayerNormalization's declaration. */
   public static final KerasClass<LayerNormalization> KERAS =
@@ -109,63 +74,9 @@ public class LayerNormalization extends Layer {
     return this;
   }
 
-  /** Added to the variance (default 1e-3). */
-  public LayerNormalization epsilon(double e) {
-    args().set(EPSILON, e);
-    return this;
-  }
-
-  /** Whether to add {@code beta} (default true). */
-  public LayerNormalization center(boolean c) {
-    args().set(CENTER, c);
-    return this;
-  }
-
-  /** Whether to multiply by {@code gamma} (default true). */
-  public LayerNormalization scale(boolean s) {
-    args().set(SCALE, s);
-    return this;
-  }
-
   /** Keras's {@code rms_scaling}: no centring and no {@code beta} (default false). */
   public LayerNormalization rmsScaling(boolean r) {
     args().set(RMS_SCALING, r);
-    return this;
-  }
-
-  /** The initializer of {@code beta} (default zeros). */
-  public LayerNormalization betaInitializer(Initializer i) {
-    args().set(BETA_INITIALIZER, i);
-    return this;
-  }
-
-  /** The initializer of {@code gamma} (default ones). */
-  public LayerNormalization gammaInitializer(Initializer i) {
-    args().set(GAMMA_INITIALIZER, i);
-    return this;
-  }
-
-  /** A penalty on {@code beta}. */
-  public LayerNormalization betaRegularizer(Regularizer r) {
-    args().set(BETA_REGULARIZER, r);
-    return this;
-  }
-
-  /** A penalty on {@code gamma}. */
-  public LayerNormalization gammaRegularizer(Regularizer r) {
-    args().set(GAMMA_REGULARIZER, r);
-    return this;
-  }
-
-  /** A constraint on {@code beta}. */
-  public LayerNormalization betaConstraint(Constraint c) {
-    args().set(BETA_CONSTRAINT, c);
-    return this;
-  }
-
-  /** A constraint on {@code gamma}. */
-  public LayerNormalization gammaConstraint(Constraint c) {
-    args().set(GAMMA_CONSTRAINT, c);
     return this;
   }
 
@@ -177,24 +88,10 @@ public class LayerNormalization extends Layer {
     Args a = args();
     boolean rms = a.get(RMS_SCALING);
     if (a.get(SCALE) || rms) {
-      gamma =
-          addWeight(
-              "gamma",
-              sizes,
-              a.get(GAMMA_INITIALIZER),
-              true,
-              a.get(GAMMA_REGULARIZER),
-              a.get(GAMMA_CONSTRAINT));
+      gamma = addGamma(sizes);
     }
     if (a.get(CENTER) && !rms) {
-      beta =
-          addWeight(
-              "beta",
-              sizes,
-              a.get(BETA_INITIALIZER),
-              true,
-              a.get(BETA_REGULARIZER),
-              a.get(BETA_CONSTRAINT));
+      beta = addBeta(sizes);
     }
   }
 

@@ -5,14 +5,13 @@ import dev.kiln.api.ops.Ops;
 import dev.kiln.api.registry.Arg;
 import dev.kiln.api.registry.KerasClass;
 import dev.kiln.api.registry.Kind;
-import dev.kiln.api.regularizers.Regularizer;
 import dev.kiln.api.regularizers.Regularizers;
 import dev.kiln.spi.ir.Value;
 
 /**
  * Passes its input through and adds {@code l1 * sum|x| + l2 * sum x^2} of it to the training loss,
- * as Keras's {@code ActivityRegularization}; the penalty is divided by the batch size, as Kiln's
- * other activity regularizers ({@code Dense}) are.
+ * as Keras's {@code ActivityRegularization}; the penalty is divided by the batch size, as Keras 3
+ * divides every activity penalty.
  *
  * {@snippet :
  * KerasTensor y = new ActivityRegularization(0.0, 1e-3).apply(hidden);
@@ -55,9 +54,8 @@ public class ActivityRegularization extends Layer {
   protected Value call(Ops ops, Value x) {
     double l1 = args().get(L1);
     double l2 = args().get(L2);
-    if (!ops.symbolic() && (l1 != 0 || l2 != 0)) {
-      Regularizer r = Regularizers.l1l2(l1, l2);
-      ops.addLoss(ops.div(r.penalty(ops, x), (double) Math.max(1, x.shape().dim(0))));
+    if (l1 != 0 || l2 != 0) {
+      addActivityPenalty(ops, Regularizers.l1l2(l1, l2), x);
     }
     return x;
   }

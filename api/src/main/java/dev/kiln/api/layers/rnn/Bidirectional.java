@@ -17,12 +17,15 @@ import java.util.Map;
 /**
  * Runs a recurrent layer forwards and a copy of it backwards over the same sequence and merges the
  * two, as Keras's {@code Bidirectional}: the forward layer is a copy of {@code layer} named {@code
- * forward_<name>}, the backward one a copy with {@code go_backwards} flipped named {@code
- * backward_<name>} (or the {@code backwardLayer} given). With {@code return_sequences} the backward
- * outputs are put back in input order before merging. Merge modes {@code concat} (default), {@code
- * sum}, {@code mul}, {@code ave}, or null for both outputs separately. With {@code return_state}
- * the forward states then the backward states follow. Weights: the forward layer's then the
- * backward layer's.
+ * forward_<name>}, the backward one a copy with {@code go_backwards=true} named {@code
+ * backward_<name>} (or the {@code backwardLayer} given; the two must run in opposite directions).
+ * With {@code return_sequences} the backward outputs are put back in input order before merging,
+ * and both layers give zeros at masked steps ({@code zero_output_for_mask}), as Keras. Merge modes
+ * {@code concat} (default), {@code sum}, {@code mul}, {@code ave}, or null for both outputs
+ * separately. With {@code return_state} the forward states then the backward states follow. Initial
+ * states are further inputs, the forward layer's then the backward layer's ({@code
+ * bi.applyAll(List.of(x, hFw, cFw, hBw, cBw))} for an LSTM), as Keras's {@code initial_state} list
+ * split in halves. Weights: the forward layer's then the backward layer's.
  *
  * {@snippet :
  * KerasTensor y = new Bidirectional(new LSTM(16).returnSequences(true)).apply(Input.of(10, 8));
@@ -54,6 +57,8 @@ public class Bidirectional extends Layer {
               BACKWARD_LAYER)
           .tolerating("weights");
 
+  private static final InputSpec SEQUENCE = InputSpec.minNdim(3);
+
   private final RNN forwardLayer;
   private final RNN backwardLayer;
 
@@ -79,28 +84,40 @@ public class Bidirectional extends Layer {
     this.forwardLayer = (RNN) copy(forward, "forward_" + strip(forward.name(), "forward_"), null);
     if (backwardLayer == null) {
       this.backwardLayer =
-          (RNN)
-              copy(
-                  forward,
-                  "backward_" + strip(forward.name(), "backward_"),
-                  !forward.goBackwards());
+          (RNN) copy(forward, "backward_" + strip(forward.name(), "backward_"), true);
     } else {
       this.backwardLayer = asRnn(backwardLayer, "backward_layer");
       if (this.backwardLayer.returnSequences() != forward.returnSequences()
-          || this.backwardLayer.returnState() != forward.returnState()) {
+          || this.backwardLayer.returnState() != forward.returnState()
+          || this.backwardLayer.stateful() != forward.stateful()) {
         throw new IllegalArgumentException(
-            "Bidirectional: the forward and backward layers must have the same return_sequences"
-                + " and return_state; received "
+            "Bidirectional: the forward and backward layers must have the same return_sequences,"
+                + " return_state and stateful; received "
                 + forward.returnSequences()
                 + "/"
                 + forward.returnState()
+                + "/"
+                + forward.stateful()
                 + " and "
                 + this.backwardLayer.returnSequences()
                 + "/"
-                + this.backwardLayer.returnState());
+                + this.backwardLayer.returnState()
+                + "/"
+                + this.backwardLayer.stateful());
       }
     }
-    this.inputSpec = InputSpec.minNdim(3);
+    // Keras makes the backward copy with go_backwards=True whatever the layer has, so a layer
+    // that already runs backwards needs a backward_layer that runs forwards.
+    if (this.backwardLayer.goBackwards() == forward.goBackwards()) {
+      throw new IllegalArgumentException(
+          "Bidirectional: the forward and backward layers must have different go_backwards;"
+              + " both have go_backwards="
+              + forward.goBackwards());
+    }
+    // As Keras: with sequences out, masked steps give zeros in both directions. Keras sets the
+    // layers' zero_output_for_mask; Kiln forces it at call time and leaves their configs as given.
+    this.forwardLayer.zeroOutputForced = forward.returnSequences();
+    this.backwardLayer.zeroOutputForced = forward.returnSequences();
   }
 
   private static RNN asRnn(Layer l, String what) {
@@ -145,17 +162,39 @@ public class Bidirectional extends Layer {
 
   @Override
   protected List<Value> call(Ops ops, List<Value> inputs) {
-    if (inputs.size() != 1) {
-      throw new IllegalArgumentException(
-          "Bidirectional takes one input; received " + inputs.size());
-    }
     Value x = inputs.get(0);
-    List<Value> fw = forwardLayer.trace(ops, List.of(x));
-    List<Value> bw = backwardLayer.trace(ops, List.of(x));
+    // Only the sequence has a rank to check: the initial states that follow are (batch, units).
+    SEQUENCE.check(name(), 0, x.shape());
+    List<Value> states = inputs.subList(1, inputs.size());
+    int nForward = forwardLayer.cell().stateSizes().size();
+    int nBackward = backwardLayer.cell().stateSizes().size();
+    if (!states.isEmpty() && states.size() != nForward + nBackward) {
+      throw new IllegalArgumentException(
+          "Bidirectional '"
+              + name()
+              + "' takes the sequence then the initial states of the forward layer ("
+              + nForward
+              + ") and of the backward layer ("
+              + nBackward
+              + "); received "
+              + states.size()
+              + " initial states");
+    }
+    List<Value> fwIn = new ArrayList<>();
+    fwIn.add(x);
+    List<Value> bwIn = new ArrayList<>();
+    bwIn.add(x);
+    if (!states.isEmpty()) {
+      fwIn.addAll(states.subList(0, nForward));
+      bwIn.addAll(states.subList(nForward, states.size()));
+    }
+    List<Value> fw = forwardLayer.trace(ops, fwIn);
+    List<Value> bw = backwardLayer.trace(ops, bwIn);
     Value y = fw.get(0);
     Value yRev = bw.get(0);
     boolean sequences = forwardLayer.returnSequences();
-    if (sequences && backwardLayer.goBackwards()) {
+    // Keras flips the backward layer's sequence whichever of the two runs backwards.
+    if (sequences) {
       yRev = ops.reverse(yRev, 1);
     }
     String mode = args().get(MERGE_MODE);

@@ -89,6 +89,9 @@ public class RNN extends Layer {
 
   private final List<Weight> stateWeights = new ArrayList<>();
 
+  /** Zeros at masked steps whatever {@code zero_output_for_mask} says (set by Bidirectional). */
+  boolean zeroOutputForced;
+
   /**
    * An RNN over {@code cell}.
    *
@@ -291,12 +294,18 @@ public class RNN extends Layer {
     boolean dropping = ops.training() && !ops.symbolic();
     if (dropping && c.dropout() > 0) {
       int[] stepDims = java.util.Arrays.copyOfRange(x.shape().dims(), 2, x.rank());
-      x = ops.mul(x, ops.expandDims(keepMask(ops, x, stepDims, c.dropout()), 1));
+      x =
+          ops.mul(
+              x,
+              ops.expandDims(
+                  RNNCell.keepMask(ops, x.dtype(), RNNCell.withBatch(batch, stepDims), c.dropout()),
+                  1));
     }
-    Value recurrentMask =
-        dropping && c.recurrentDropout() > 0
-            ? keepMask(ops, x, c.stateShapes().get(0), c.recurrentDropout())
-            : null;
+    // Drawn once, outside the loop: every step of the sequence uses the same masks, as Keras.
+    List<Value> stepMasks =
+        dropping
+            ? c.sequenceMasks(ops, x.dtype(), batch)
+            : java.util.Arrays.asList(new Value[c.maskCount()]);
     Value mask = ops.mask(inputs.get(0));
     List<Value> sequences = new ArrayList<>();
     sequences.add(c.project(ops, ops.transpose(x, timeMajor)));
@@ -312,15 +321,18 @@ public class RNN extends Layer {
     List<Value> carries = new ArrayList<>(init);
     carries.add(ops.zeros(TensorType.of(x.dtype(), RNNCell.withBatch(batch, outShape))));
     boolean sequencesOut = returnSequences();
-    boolean zeroMasked = args().get(ZERO_OUTPUT_FOR_MASK);
+    boolean zeroMasked = zeroOutputForced || args().get(ZERO_OUTPUT_FOR_MASK);
     ScanResult r =
         ops.scan(
             carries,
             sequences,
             goBackwards(),
             (o, carry, slice) -> {
-              Value rm = recurrentMask == null ? null : o.context().capture(recurrentMask);
-              RNNCell.Step s = c.step(o, slice.get(0), carry.subList(0, nStates), rm);
+              List<Value> masks = new ArrayList<>();
+              for (Value m : stepMasks) {
+                masks.add(m == null ? null : o.context().capture(m));
+              }
+              RNNCell.Step s = c.stepMasked(o, slice.get(0), carry.subList(0, nStates), masks);
               List<Value> next = new ArrayList<>();
               Value out = s.output();
               Value emitted = out;
@@ -356,26 +368,19 @@ public class RNN extends Layer {
     for (int i = 0; i < stateWeights.size(); i++) {
       ops.assign(stateWeights.get(i), finalStates.get(i));
     }
-    Regularizer reg = activityRegularizer();
-    if (reg != null && !ops.symbolic()) {
-      ops.addLoss(ops.div(reg.penalty(ops, y), (double) Math.max(1, y.shape().dim(0))));
-    }
     List<Value> out = new ArrayList<>();
     out.add(y);
     if (returnState()) {
       out.addAll(finalStates);
     }
+    // Keras penalizes every output of the call, the returned states included.
+    addActivityPenalty(ops, activityRegularizer(), out);
     return out;
   }
 
   // old + m * (new - old): the new value where the step is kept, the old one where it is masked
   private static Value blend(Ops o, Value old, Value next, Value m) {
     return o.add(old, o.mul(m, o.sub(next, old)));
-  }
-
-  private static Value keepMask(Ops ops, Value x, int[] dims, double rate) {
-    Value like = ops.zeros(TensorType.of(x.dtype(), RNNCell.withBatch(x.shape().dim(0), dims)));
-    return ops.mul(ops.bernoulli(like, 1 - rate), 1 / (1 - rate));
   }
 
   private List<Value> initialStates(List<Value> given, RNNCell c, Value x) {

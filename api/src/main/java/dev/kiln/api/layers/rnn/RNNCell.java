@@ -2,6 +2,7 @@ package dev.kiln.api.layers.rnn;
 
 import dev.kiln.api.layers.Layer;
 import dev.kiln.api.ops.Ops;
+import dev.kiln.spi.DType;
 import dev.kiln.spi.Shape;
 import dev.kiln.spi.TensorType;
 import dev.kiln.spi.ir.Value;
@@ -78,6 +79,44 @@ public abstract class RNNCell extends Layer {
    *     or null
    */
   public abstract Step step(Ops ops, Value projected, List<Value> states, Value recurrentMask);
+
+  /**
+   * The dropout masks of one sequence in training, drawn once before the loop so that every step
+   * uses the same ones (Keras's cells cache theirs per call): by default one entry, the recurrent
+   * dropout mask of the first state (already scaled by {@code 1 / (1 - rate)}), or null without
+   * recurrent dropout. The cell's input dropout is not here: the RNN applies it to the whole
+   * sequence before {@link #project}. The RNN hands the list back to {@link #stepMasked}.
+   */
+  List<Value> sequenceMasks(Ops ops, DType dtype, int batch) {
+    List<Value> out = new ArrayList<>();
+    out.add(
+        recurrentDropout() > 0
+            ? keepMask(ops, dtype, withBatch(batch, stateShapes().get(0)), recurrentDropout())
+            : null);
+    return out;
+  }
+
+  /** How many entries {@link #sequenceMasks} gives. */
+  int maskCount() {
+    return 1;
+  }
+
+  /**
+   * One step with the masks of {@link #sequenceMasks} (entries may be null); by default {@link
+   * #step} with the first.
+   */
+  Step stepMasked(Ops ops, Value projected, List<Value> states, List<Value> masks) {
+    return step(ops, projected, states, masks.isEmpty() ? null : masks.get(0));
+  }
+
+  /**
+   * A dropout keep mask of {@code shape}: 0 with probability {@code rate}, else {@code 1 / (1 -
+   * rate)}.
+   */
+  static Value keepMask(Ops ops, DType dtype, int[] shape, double rate) {
+    Value like = ops.zeros(TensorType.of(dtype, shape));
+    return ops.mul(ops.bernoulli(like, 1 - rate), 1 / (1 - rate));
+  }
 
   /** Builds the cell for steps of {@code stepShape} (batch axis first) if it is not built yet. */
   void buildFor(Shape stepShape) {

@@ -5,6 +5,7 @@ import dev.kiln.api.registry.Arg;
 import dev.kiln.api.registry.KerasClass;
 import dev.kiln.api.registry.Kind;
 import dev.kiln.api.registry.Registry;
+import dev.kiln.spi.DType;
 import dev.kiln.spi.Shape;
 import dev.kiln.spi.ir.Value;
 import java.util.ArrayList;
@@ -13,7 +14,9 @@ import java.util.List;
 /**
  * Cells run one after the other within each step, as Keras's {@code StackedRNNCells}: the output of
  * a cell is the input of the next, the states are the cells' states in order, and the output is the
- * last cell's. Only the first cell's input dropout applies (the RNN draws it).
+ * last cell's. In training each cell applies its own dropout, as Keras: the first cell's input
+ * dropout on the sequence, a later cell's on the output of the cell below it, and each cell's
+ * recurrent dropout on its own state; each mask is drawn once per sequence.
  *
  * {@snippet :
  * Layer rnn = new RNN(new StackedRNNCells(List.of(new LSTMCell(16), new LSTMCell(8))));
@@ -134,23 +137,62 @@ public class StackedRNNCells extends RNNCell {
 
   @Override
   public Step step(Ops ops, Value projected, List<Value> states, Value recurrentMask) {
-    List<Value> next = new ArrayList<>();
-    Value input = projected;
-    Value out = null;
-    int at = 0;
+    // On its own (no RNN), only the first cell's recurrent mask can be given.
+    List<Value> masks = new ArrayList<>();
+    masks.add(recurrentMask);
+    while (masks.size() < maskCount()) {
+      masks.add(null);
+    }
+    return stepMasked(ops, projected, states, masks);
+  }
+
+  // Cell by cell: a later cell's input mask (on the output of the cell below), then the cell's own.
+  @Override
+  List<Value> sequenceMasks(Ops ops, DType dtype, int batch) {
+    List<Value> out = new ArrayList<>();
     for (int i = 0; i < cells.size(); i++) {
       RNNCell c = cells.get(i);
+      if (i > 0) {
+        double rate = c.dropout();
+        out.add(
+            rate > 0
+                ? keepMask(ops, dtype, withBatch(batch, cells.get(i - 1).outputShape()), rate)
+                : null);
+      }
+      out.addAll(c.sequenceMasks(ops, dtype, batch));
+    }
+    return out;
+  }
+
+  @Override
+  int maskCount() {
+    int n = cells.size() - 1;
+    for (RNNCell c : cells) {
+      n += c.maskCount();
+    }
+    return n;
+  }
+
+  @Override
+  Step stepMasked(Ops ops, Value projected, List<Value> states, List<Value> masks) {
+    List<Value> next = new ArrayList<>();
+    Value out = null;
+    int at = 0;
+    int m = 0;
+    for (int i = 0; i < cells.size(); i++) {
+      RNNCell c = cells.get(i);
+      Value input = projected;
+      if (i > 0) {
+        Value inputMask = masks.get(m++);
+        input = c.project(ops, inputMask == null ? out : ops.mul(out, inputMask));
+      }
       int n = c.stateSizes().size();
-      Step s =
-          c.step(
-              ops,
-              i == 0 ? input : c.project(ops, input),
-              states.subList(at, at + n),
-              i == 0 ? recurrentMask : null);
+      int k = c.maskCount();
+      Step s = c.stepMasked(ops, input, states.subList(at, at + n), masks.subList(m, m + k));
       at += n;
+      m += k;
       next.addAll(s.states());
       out = s.output();
-      input = out;
     }
     return new Step(out, next);
   }
