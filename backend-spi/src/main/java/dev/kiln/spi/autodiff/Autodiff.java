@@ -3,6 +3,7 @@ package dev.kiln.spi.autodiff;
 import dev.kiln.spi.ir.GraphBuilder;
 import dev.kiln.spi.ir.GraphPrinter;
 import dev.kiln.spi.ir.Node;
+import dev.kiln.spi.ir.ShapeOp;
 import dev.kiln.spi.ir.Value;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -67,9 +68,23 @@ public final class Autodiff {
         accumulate(b, grads, outputs.get(i), cotangents.get(i));
       }
     }
+    Map<Value, List<Node>> slicedBy = new HashMap<>();
+    Map<Node, Value> sliceGrads = new HashMap<>();
     for (int i = nodes.size() - 1; i >= 0; i--) {
       Node n = nodes.get(i);
       if (!relevant.contains(n) || n.inputs().isEmpty()) {
+        continue;
+      }
+      for (Value o : n.outputs()) {
+        joinSlices(b, grads, o, slicedBy, sliceGrads);
+      }
+      if (n.op() instanceof ShapeOp.Slice
+          && grads.get(n.output()) != null
+          && n.inputs().get(0).dtype().isFloating()) {
+        // Held until every consumer of the input is done: slices that tile it are joined by one
+        // concat rather than each padded to full size and added up.
+        slicedBy.computeIfAbsent(n.inputs().get(0), k -> new ArrayList<>()).add(n);
+        sliceGrads.put(n, grads.get(n.output()));
         continue;
       }
       List<Value> gOut = new ArrayList<>(n.outputs().size());
@@ -121,10 +136,80 @@ public final class Autodiff {
     }
     List<Value> result = new ArrayList<>(wrt.size());
     for (Value w : wrt) {
+      joinSlices(b, grads, w, slicedBy, sliceGrads);
       Value g = grads.get(w);
       result.add(g != null ? g : b.zerosLike(w));
     }
     return result;
+  }
+
+  /**
+   * Adds the held gradients of the slices of {@code x} to its gradient: one concat where the slices
+   * tile {@code x} along one axis (an LSTM's four gates), else each slice's gradient padded to
+   * {@code x}'s shape.
+   */
+  private static void joinSlices(
+      GraphBuilder b,
+      Map<Value, Value> grads,
+      Value x,
+      Map<Value, List<Node>> slicedBy,
+      Map<Node, Value> sliceGrads) {
+    List<Node> slices = slicedBy.remove(x);
+    if (slices == null) {
+      return;
+    }
+    int axis = tilingAxis(x, slices);
+    if (axis >= 0) {
+      List<Node> ordered = new ArrayList<>(slices);
+      ordered.sort(java.util.Comparator.comparingInt(s -> ((ShapeOp.Slice) s.op()).begin()[axis]));
+      Value[] parts = new Value[ordered.size()];
+      for (int i = 0; i < parts.length; i++) {
+        parts[i] = sliceGrads.get(ordered.get(i));
+      }
+      accumulate(b, grads, x, b.concat(axis, parts));
+      return;
+    }
+    for (Node s : slices) {
+      accumulate(b, grads, x, GradientRules.vjp(b, s, List.of(sliceGrads.get(s))).get(0));
+    }
+  }
+
+  /**
+   * The axis along which {@code slices} cover {@code x} exactly once, each whole along every other
+   * axis; -1 if they do not.
+   */
+  private static int tilingAxis(Value x, List<Node> slices) {
+    if (slices.size() < 2) {
+      return -1;
+    }
+    int[] dims = x.shape().dims();
+    int axis = -1;
+    for (Node s : slices) {
+      int[] begin = ((ShapeOp.Slice) s.op()).begin();
+      int[] size = s.output().shape().dims();
+      for (int d = 0; d < dims.length; d++) {
+        if (begin[d] != 0 || size[d] != dims[d]) {
+          if (axis >= 0 && axis != d) {
+            return -1;
+          }
+          axis = d;
+        }
+      }
+    }
+    if (axis < 0) {
+      return -1;
+    }
+    int a = axis;
+    List<Node> ordered = new ArrayList<>(slices);
+    ordered.sort(java.util.Comparator.comparingInt(s -> ((ShapeOp.Slice) s.op()).begin()[a]));
+    int next = 0;
+    for (Node s : ordered) {
+      if (((ShapeOp.Slice) s.op()).begin()[a] != next) {
+        return -1;
+      }
+      next += s.output().shape().dim(a);
+    }
+    return next == dims[a] ? a : -1;
   }
 
   private static void accumulate(GraphBuilder b, Map<Value, Value> grads, Value v, Value g) {

@@ -175,6 +175,27 @@ class AutodiffTest {
   }
 
   @Test
+  void slicesThatTileTheirInputGetOneConcatAsGradient() {
+    Value x = b.input(TensorType.of(DType.FLOAT64, 2, 8));
+    Value loss = b.scalar(0, DType.FLOAT64);
+    for (int i = 0; i < 4; i++) {
+      Value gate = b.slice(x, new int[] {0, 2 * i}, new int[] {2, 2});
+      loss = b.add(loss, b.sumAll(b.mul(gate, b.scalar(i + 1, DType.FLOAT64))));
+    }
+    int before = b.nodes().size();
+    Value g = Autodiff.gradients(b, loss, List.of(x)).get(0);
+    List<String> ops =
+        b.nodes().subList(before, b.nodes().size()).stream().map(n -> n.op().name()).toList();
+    assertTrue(ops.contains("concat") && !ops.contains("pad"), ops.toString());
+    double[] v = new double[16];
+    List<HostTensor> out = ref.run(b.output(g).build(), List.of(HostTensor.of(Shape.of(2, 8), v)));
+    assertArrayEquals(
+        new double[] {1, 1, 2, 2, 3, 3, 4, 4, 1, 1, 2, 2, 3, 3, 4, 4},
+        out.get(0).toDoubleArray(),
+        0);
+  }
+
+  @Test
   void scanGradientIsAReverseScan() {
     // h_t = h_{t-1} * x_t: the final h is h0 * prod(x); d/dh0 = prod(x), d/dx_t = h0 * prod(x) /
     // x_t.

@@ -197,6 +197,37 @@ public final class GradientCases {
             List.of(f(7, 6)),
             List.of(Domain.ANY),
             (b, in) -> List.of(b.slice(in.get(0), new int[] {2, 1}, new int[] {4, 3}))));
+    // Slices that tile their input (joined by one concat in the gradient), slices that overlap,
+    // and slices that leave a gap (each padded back).
+    int[][][] windows = {
+      {{0, 0}, {0, 2}, {0, 5}},
+      {{0, 0}, {0, 3}, {0, 2}},
+      {{0, 0}, {0, 4}},
+    };
+    int[][][] sizes = {
+      {{7, 2}, {7, 3}, {7, 1}},
+      {{7, 3}, {7, 3}, {7, 2}},
+      {{7, 3}, {7, 2}},
+    };
+    String[] kinds = {"tiling", "overlapping", "gapped"};
+    for (int w = 0; w < windows.length; w++) {
+      int[][] begins = windows[w];
+      int[][] extents = sizes[w];
+      c.add(
+          g(
+              "slices." + kinds[w],
+              List.of(f(7, 6)),
+              List.of(Domain.ANY),
+              (b, in) -> {
+                List<Value> outs = new java.util.ArrayList<>();
+                for (int i = 0; i < begins.length; i++) {
+                  Value part = b.slice(in.get(0), begins[i], extents[i]);
+                  // A different function of each part, so a part routed to the wrong place shows.
+                  outs.add(i == 0 ? b.mul(part, part) : i == 1 ? b.tanh(part) : b.exp(part));
+                }
+                return outs;
+              }));
+    }
     c.add(
         g(
             "strided_slice",
