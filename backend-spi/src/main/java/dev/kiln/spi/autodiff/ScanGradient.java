@@ -119,10 +119,24 @@ final class ScanGradient {
         }
       }
     }
+    // A factor the loop already has stacked (an incoming carry, a sequence step, a saved forward
+    // value, a sequence's gradient) is read from that stack; only the others become outputs.
+    List<Value> factorOutputs = new ArrayList<>();
+    for (Value f : stepFactors) {
+      boolean forward =
+          f.node().id() >= fwdStart && f.node().id() < fwdEnd && !f.node().inputs().isEmpty();
+      if (!forward
+          && !cT.contains(f)
+          && !xT.contains(f)
+          && !dx.contains(f)
+          && !factorOutputs.contains(f)) {
+        factorOutputs.add(f);
+      }
+    }
     List<Value> bodyOut = new ArrayList<>(newDc);
     bodyOut.addAll(newAcc);
     bodyOut.addAll(dx);
-    bodyOut.addAll(stepFactors);
+    bodyOut.addAll(factorOutputs);
     Graph recomputing = gb.output(bodyOut.toArray(Value[]::new)).build();
 
     // 2. What the product reads of the forward body, saved by the forward loop.
@@ -177,16 +191,33 @@ final class ScanGradient {
         result[k + m + i] = r.get(ri++);
       }
     }
+    int dxAt = ri;
     for (int i = 0; i < m; i++) {
       if (seqs.get(i).dtype().isFloating()) {
         result[k + i] = r.get(ri++);
       }
     }
+    int factorsAt = ri;
+    int fi = 0;
     for (int i = 0; i < consts.size(); i++) {
       if (hoisted[i] != null) {
-        Value xs = flattenSteps(b, r.get(ri++));
-        Value ys = flattenSteps(b, r.get(ri++));
-        result[k + m + i] = b.matmul(xs, ys, true, false);
+        Value[] stacked = new Value[2];
+        for (int j = 0; j < 2; j++) {
+          Value f = stepFactors.get(fi++);
+          if (cT.contains(f)) {
+            stacked[j] = history.get(cT.indexOf(f));
+          } else if (xT.contains(f)) {
+            stacked[j] = seqs.get(xT.indexOf(f));
+          } else if (dx.contains(f)) {
+            stacked[j] = r.get(dxAt + dx.indexOf(f));
+          } else if (saved.contains(f)) {
+            stacked[j] = history.get(k + saved.indexOf(f));
+          } else {
+            stacked[j] = r.get(factorsAt + factorOutputs.indexOf(f));
+          }
+        }
+        result[k + m + i] =
+            b.matmul(flattenSteps(b, stacked[0]), flattenSteps(b, stacked[1]), true, false);
       }
     }
     return Arrays.asList(result);
