@@ -2,6 +2,7 @@ package dev.kiln.engine.plan;
 
 import dev.kiln.spi.ir.Graph;
 import dev.kiln.spi.ir.Node;
+import dev.kiln.spi.ir.ShapeOp;
 import dev.kiln.spi.ir.SourceOp;
 import dev.kiln.spi.ir.Value;
 import java.util.ArrayList;
@@ -67,6 +68,25 @@ public final class MemoryPlan {
     for (Value v : g.updates().values()) {
       lastUse.put(v, Integer.MAX_VALUE);
     }
+    // A reshape's result shares its operand's buffer: the bytes are the same in the same order.
+    // The operand then lives as long as the result, so its buffer is neither freed nor written in
+    // place while either is alive.
+    Map<Value, Value> aliasOf = new HashMap<>();
+    for (int i = live.size() - 1; i >= 0; i--) {
+      Node n = live.get(i);
+      if (n.op() instanceof ShapeOp.Reshape
+          && planned(n, n.output(), external)
+          && planned(n.inputs().get(0).node(), n.inputs().get(0), external)
+          && !runsWith.containsKey(n)
+          && !runsWith.containsKey(n.inputs().get(0).node())) {
+        Value in = n.inputs().get(0);
+        aliasOf.put(n.output(), in);
+        Integer outLast = lastUse.get(n.output());
+        if (outLast != null) {
+          lastUse.merge(in, outLast, Math::max);
+        }
+      }
+    }
     // Free buffers by capacity: best fit keeps large buffers for large values.
     TreeMap<Long, List<Integer>> free = new TreeMap<>();
     for (int i = 0; i < live.size(); i++) {
@@ -76,13 +96,20 @@ public final class MemoryPlan {
         if (!planned(n, out, external)) {
           continue;
         }
+        Value aliased = aliasOf.get(out);
+        if (aliased != null && bufferOf.containsKey(aliased)) {
+          bufferOf.put(out, bufferOf.get(aliased));
+          inPlace++;
+          continue;
+        }
         long bytes = bytes(out);
         Integer buf = null;
         for (int k = 0; k < n.inputs().size() && buf == null; k++) {
           Value in = n.inputs().get(k);
           Integer b = bufferOf.get(in);
           if (b != null
-              && lastUse.getOrDefault(in, -1) == i
+              && lastUse.getOrDefault(root(in, aliasOf), -1) == i
+              && sharers(n, b) == 1
               && !claimed.contains(b)
               && in.shape().equals(out.shape())
               && bytes(in) == bytes
@@ -111,7 +138,7 @@ public final class MemoryPlan {
       for (Value in : n.inputs()) {
         Integer b = bufferOf.get(in);
         if (b != null
-            && lastUse.getOrDefault(in, -1) == i
+            && lastUse.getOrDefault(root(in, aliasOf), -1) == i
             && !claimed.contains(b)
             && released.add(b)) {
           free.computeIfAbsent(bufferBytes.get(b), x -> new ArrayList<>()).add(b);
@@ -119,11 +146,34 @@ public final class MemoryPlan {
       }
       for (Value out : n.outputs()) {
         Integer b = bufferOf.get(out);
-        if (b != null && !lastUse.containsKey(out) && released.add(b)) {
+        if (b != null
+            && !lastUse.containsKey(out)
+            && !aliasOf.containsKey(out)
+            && released.add(b)) {
           free.computeIfAbsent(bufferBytes.get(b), x -> new ArrayList<>()).add(b);
         }
       }
     }
+  }
+
+  /** The value whose buffer {@code v} shares, following reshapes back to the first. */
+  private static Value root(Value v, Map<Value, Value> aliasOf) {
+    Value r = v;
+    while (aliasOf.containsKey(r)) {
+      r = aliasOf.get(r);
+    }
+    return r;
+  }
+
+  /** How many of {@code n}'s operands are in buffer {@code b}. */
+  private int sharers(Node n, int b) {
+    int count = 0;
+    for (Value in : n.inputs()) {
+      if (Integer.valueOf(b).equals(bufferOf.get(in))) {
+        count++;
+      }
+    }
+    return count;
   }
 
   /** Decides whether a node may overwrite operand {@code k} with its result. */
