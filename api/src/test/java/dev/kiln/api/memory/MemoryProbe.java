@@ -26,7 +26,7 @@ public final class MemoryProbe {
     Tensor x = random(64, 16, 1);
     Tensor y = random(64, 4, 2);
     // Warm up so that class loading, JIT and pools count in "before", not in the growth.
-    run(mode, Math.min(n, 100), x, y, close);
+    run(mode, Math.min(n, 200), x, y, close);
     long before = settledRss();
     System.out.println("rss-before " + before);
     nmt("baseline");
