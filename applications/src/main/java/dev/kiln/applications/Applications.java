@@ -1,0 +1,82 @@
+package dev.kiln.applications;
+
+/**
+ * Keras's {@code keras.applications} in Java: each method starts a builder for one architecture
+ * with Keras's defaults, e.g.
+ *
+ * <pre>{@code
+ * Model base = Applications.resNet50().includeTop(false).pooling(Pooling.AVG).build();
+ * Model net = Applications.mobileNetV2().alpha(0.35).inputShape(96, 96, 3).classes(10).build();
+ * }</pre>
+ *
+ * The layers carry Keras's names, so Keras's weight files load into them. Inputs are preprocessed
+ * with {@link ImageNet#preprocessInput} in the mode each builder's {@code preprocessing()} names.
+ */
+public final class Applications {
+  private Applications() {}
+
+  /** ResNet50 (Keras's {@code keras.applications.ResNet50}). */
+  public static ResNet resNet50() {
+    return new ResNet(50, false);
+  }
+
+  /** ResNet101. */
+  public static ResNet resNet101() {
+    return new ResNet(101, false);
+  }
+
+  /** ResNet152. */
+  public static ResNet resNet152() {
+    return new ResNet(152, false);
+  }
+
+  /** ResNet50V2 (pre-activation). */
+  public static ResNet resNet50V2() {
+    return new ResNet(50, true);
+  }
+
+  /** ResNet101V2. */
+  public static ResNet resNet101V2() {
+    return new ResNet(101, true);
+  }
+
+  /** ResNet152V2. */
+  public static ResNet resNet152V2() {
+    return new ResNet(152, true);
+  }
+
+  /** VGG16. */
+  public static Vgg vgg16() {
+    return new Vgg(16);
+  }
+
+  /** VGG19. */
+  public static Vgg vgg19() {
+    return new Vgg(19);
+  }
+
+  /** MobileNet (v1). */
+  public static MobileNet mobileNet() {
+    return new MobileNet();
+  }
+
+  /** MobileNetV2. */
+  public static MobileNetV2 mobileNetV2() {
+    return new MobileNetV2();
+  }
+
+  /** DenseNet121. */
+  public static DenseNet denseNet121() {
+    return new DenseNet(121);
+  }
+
+  /** DenseNet169. */
+  public static DenseNet denseNet169() {
+    return new DenseNet(169);
+  }
+
+  /** DenseNet201. */
+  public static DenseNet denseNet201() {
+    return new DenseNet(201);
+  }
+}

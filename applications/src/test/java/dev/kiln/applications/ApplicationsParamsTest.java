@@ -1,0 +1,109 @@
+package dev.kiln.applications;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+
+import dev.kiln.api.layers.Weight;
+import dev.kiln.api.models.Model;
+import dev.kiln.spi.Shape;
+import java.util.List;
+import java.util.function.Supplier;
+import java.util.stream.Stream;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * Every architecture's parameter counts equal Keras's figures, for the default build (top included,
+ * the family's default input size, 1000 classes) and for {@code includeTop(false)} with average
+ * pooling.
+ *
+ * <p>Where the figures come from. Totals: Keras 3's {@code model.summary()} of each {@code
+ * keras.applications} model with its defaults ("Total params"); the table at
+ * https://keras.io/api/applications/ lists the same totals rounded to 0.1M (ResNet50 25.6M,
+ * ResNet101 44.7M, ResNet152 60.4M, ResNet50V2 25.6M, ResNet101V2 44.7M, ResNet152V2 60.4M, VGG16
+ * 138.4M, VGG19 143.7M, MobileNet 4.3M, MobileNetV2 3.5M, DenseNet121 8.1M, DenseNet169 14.3M,
+ * DenseNet201 20.2M), which the exact figures below agree with. Non-trainable: the
+ * BatchNormalization layers' moving means and variances (two per channel), the summary's
+ * "Non-trainable params"; trainable is total minus non-trainable. Headless totals: the default
+ * total less the classifier (for VGG the fc1, fc2 and predictions Dense layers; for MobileNet the
+ * conv_preds 1x1 convolution), computed from the layer sizes: features x classes + classes.
+ */
+class ApplicationsParamsTest {
+
+  private static long count(List<Weight> ws) {
+    long n = 0;
+    for (Weight w : ws) {
+      n += w.size();
+    }
+    return n;
+  }
+
+  static Stream<Arguments> defaults() {
+    return Stream.of(
+        row("ResNet50", Applications::resNet50, 25_636_712, 53_120, 2048),
+        row("ResNet101", Applications::resNet101, 44_707_176, 105_344, 2048),
+        row("ResNet152", Applications::resNet152, 60_419_944, 151_424, 2048),
+        row("ResNet50V2", Applications::resNet50V2, 25_613_800, 45_440, 2048),
+        row("ResNet101V2", Applications::resNet101V2, 44_675_560, 97_664, 2048),
+        row("ResNet152V2", Applications::resNet152V2, 60_380_648, 143_744, 2048),
+        row("VGG16", Applications::vgg16, 138_357_544, 0, -14_714_688),
+        row("VGG19", Applications::vgg19, 143_667_240, 0, -20_024_384),
+        row("MobileNet", Applications::mobileNet, 4_253_864, 21_888, 1024),
+        row("MobileNetV2", Applications::mobileNetV2, 3_538_984, 34_112, 1280),
+        row("DenseNet121", Applications::denseNet121, 8_062_504, 83_648, 1024),
+        row("DenseNet169", Applications::denseNet169, 14_307_880, 158_400, 1664),
+        row("DenseNet201", Applications::denseNet201, 20_242_984, 229_056, 1920));
+  }
+
+  /**
+   * A table row: the builder, Keras's total and non-trainable counts, and the features the
+   * classifier reads (or, negative, the headless total where the top is more than one layer).
+   */
+  private static Arguments row(
+      String name,
+      Supplier<? extends ApplicationBuilder<?>> builder,
+      long total,
+      long nonTrainable,
+      long features) {
+    long headless = features < 0 ? -features : total - (features * 1000 + 1000);
+    return Arguments.of(name, builder, total, nonTrainable, headless);
+  }
+
+  private static void assertCounts(Model m, long total, long nonTrainable) {
+    assertEquals(total, m.countParams(), m.name() + " total parameters");
+    assertEquals(
+        nonTrainable, count(m.nonTrainableWeights()), m.name() + " non-trainable parameters");
+    assertEquals(
+        total - nonTrainable, count(m.trainableWeights()), m.name() + " trainable parameters");
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("defaults")
+  void defaultBuildHasKerasCounts(
+      String name,
+      Supplier<? extends ApplicationBuilder<?>> builder,
+      long total,
+      long nonTrainable,
+      long headless) {
+    try (Model m = builder.get().build()) {
+      assertEquals(Shape.of(Shape.UNKNOWN, 1000), m.outputs().get(0).shape(), name);
+      assertNotNull(m.getLayer("predictions"), name);
+      assertCounts(m, total, nonTrainable);
+    }
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("defaults")
+  void headlessAvgPoolHasKerasCounts(
+      String name,
+      Supplier<? extends ApplicationBuilder<?>> builder,
+      long total,
+      long nonTrainable,
+      long headless) {
+    try (Model m = builder.get().includeTop(false).pooling(Pooling.AVG).build()) {
+      assertEquals(2, m.outputs().get(0).shape().rank(), name);
+      assertCounts(m, headless, nonTrainable);
+    }
+  }
+}
