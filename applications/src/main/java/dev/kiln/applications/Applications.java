@@ -79,4 +79,14 @@ public final class Applications {
   public static DenseNet denseNet201() {
     return new DenseNet(201);
   }
+
+  /** Xception. */
+  public static Xception xception() {
+    return new Xception();
+  }
+
+  /** InceptionV3. */
+  public static InceptionV3 inceptionV3() {
+    return new InceptionV3();
+  }
 }

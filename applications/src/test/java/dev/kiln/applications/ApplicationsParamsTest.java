@@ -23,11 +23,12 @@ import org.junit.jupiter.params.provider.MethodSource;
  * https://keras.io/api/applications/ lists the same totals rounded to 0.1M (ResNet50 25.6M,
  * ResNet101 44.7M, ResNet152 60.4M, ResNet50V2 25.6M, ResNet101V2 44.7M, ResNet152V2 60.4M, VGG16
  * 138.4M, VGG19 143.7M, MobileNet 4.3M, MobileNetV2 3.5M, DenseNet121 8.1M, DenseNet169 14.3M,
- * DenseNet201 20.2M), which the exact figures below agree with. Non-trainable: the
- * BatchNormalization layers' moving means and variances (two per channel), the summary's
- * "Non-trainable params"; trainable is total minus non-trainable. Headless totals: the default
- * total less the classifier (for VGG the fc1, fc2 and predictions Dense layers; for MobileNet the
- * conv_preds 1x1 convolution), computed from the layer sizes: features x classes + classes.
+ * DenseNet201 20.2M, Xception 22.9M, InceptionV3 23.9M), which the exact figures below agree with.
+ * Non-trainable: the BatchNormalization layers' moving means and variances (two per channel), the
+ * summary's "Non-trainable params"; trainable is total minus non-trainable. Headless totals: the
+ * default total less the classifier (for VGG the fc1, fc2 and predictions Dense layers; for
+ * MobileNet the conv_preds 1x1 convolution), computed from the layer sizes: features x classes +
+ * classes.
  */
 class ApplicationsParamsTest {
 
@@ -53,7 +54,9 @@ class ApplicationsParamsTest {
         row("MobileNetV2", Applications::mobileNetV2, 3_538_984, 34_112, 1280),
         row("DenseNet121", Applications::denseNet121, 8_062_504, 83_648, 1024),
         row("DenseNet169", Applications::denseNet169, 14_307_880, 158_400, 1664),
-        row("DenseNet201", Applications::denseNet201, 20_242_984, 229_056, 1920));
+        row("DenseNet201", Applications::denseNet201, 20_242_984, 229_056, 1920),
+        row("Xception", Applications::xception, 22_910_480, 54_528, 2048),
+        row("InceptionV3", Applications::inceptionV3, 23_851_784, 34_432, 2048));
   }
 
   /**
