@@ -89,4 +89,44 @@ public final class Applications {
   public static InceptionV3 inceptionV3() {
     return new InceptionV3();
   }
+
+  /** EfficientNetB0. */
+  public static EfficientNet efficientNetB0() {
+    return new EfficientNet(0);
+  }
+
+  /** EfficientNetB1. */
+  public static EfficientNet efficientNetB1() {
+    return new EfficientNet(1);
+  }
+
+  /** EfficientNetB2. */
+  public static EfficientNet efficientNetB2() {
+    return new EfficientNet(2);
+  }
+
+  /** EfficientNetB3. */
+  public static EfficientNet efficientNetB3() {
+    return new EfficientNet(3);
+  }
+
+  /** EfficientNetB4. */
+  public static EfficientNet efficientNetB4() {
+    return new EfficientNet(4);
+  }
+
+  /** EfficientNetB5. */
+  public static EfficientNet efficientNetB5() {
+    return new EfficientNet(5);
+  }
+
+  /** EfficientNetB6. */
+  public static EfficientNet efficientNetB6() {
+    return new EfficientNet(6);
+  }
+
+  /** EfficientNetB7. */
+  public static EfficientNet efficientNetB7() {
+    return new EfficientNet(7);
+  }
 }

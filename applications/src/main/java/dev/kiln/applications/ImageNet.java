@@ -40,7 +40,9 @@ public final class ImageNet {
     /**
      * Scaled to [0, 1], then normalized by ImageNet's RGB mean and standard deviation (DenseNet).
      */
-    TORCH
+    TORCH,
+    /** Unchanged: the model rescales and normalizes its input itself (EfficientNet). */
+    NONE
   }
 
   /** One decoded class: its ImageNet index, its name, and its score. */
@@ -70,6 +72,7 @@ public final class ImageNet {
               case TORCH -> (v[i + c] / 255f - TORCH_MEAN[c]) / TORCH_STD[c];
               // Caffe weights were trained on BGR: channel c comes from channel 2 - c.
               case CAFFE -> v[i + 2 - c] - CAFFE_MEAN_BGR[c];
+              case NONE -> v[i + c];
             };
       }
     }
