@@ -129,4 +129,9 @@ public final class Applications {
   public static EfficientNet efficientNetB7() {
     return new EfficientNet(7);
   }
+
+  /** InceptionResNetV2. */
+  public static InceptionResNetV2 inceptionResNetV2() {
+    return new InceptionResNetV2();
+  }
 }

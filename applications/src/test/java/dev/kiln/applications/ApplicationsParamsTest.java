@@ -24,13 +24,13 @@ import org.junit.jupiter.params.provider.MethodSource;
  * https://keras.io/api/applications/ lists the same totals rounded to 0.1M (ResNet50 25.6M,
  * ResNet101 44.7M, ResNet152 60.4M, ResNet50V2 25.6M, ResNet101V2 44.7M, ResNet152V2 60.4M, VGG16
  * 138.4M, VGG19 143.7M, MobileNet 4.3M, MobileNetV2 3.5M, DenseNet121 8.1M, DenseNet169 14.3M,
- * DenseNet201 20.2M, Xception 22.9M, InceptionV3 23.9M, EfficientNetB0 5.3M, B1 7.9M, B2 9.2M, B3
- * 12.3M, B4 19.5M, B5 30.6M, B6 43.3M, B7 66.7M), which the exact figures below agree with.
- * Non-trainable: the BatchNormalization layers' moving means and variances (two per channel), the
- * summary's "Non-trainable params"; trainable is total minus non-trainable. Headless totals: the
- * default total less the classifier (for VGG the fc1, fc2 and predictions Dense layers; for
- * MobileNet the conv_preds 1x1 convolution), computed from the layer sizes: features x classes +
- * classes.
+ * DenseNet201 20.2M, Xception 22.9M, InceptionV3 23.9M, InceptionResNetV2 55.9M, EfficientNetB0
+ * 5.3M, B1 7.9M, B2 9.2M, B3 12.3M, B4 19.5M, B5 30.6M, B6 43.3M, B7 66.7M), which the exact
+ * figures below agree with. Non-trainable: the BatchNormalization layers' moving means and
+ * variances (two per channel), the summary's "Non-trainable params"; trainable is total minus
+ * non-trainable. Headless totals: the default total less the classifier (for VGG the fc1, fc2 and
+ * predictions Dense layers; for MobileNet the conv_preds 1x1 convolution), computed from the layer
+ * sizes: features x classes + classes.
  */
 class ApplicationsParamsTest {
   /** Marks a row whose non-trainable count is computed from the BN layers' widths. */
@@ -61,6 +61,7 @@ class ApplicationsParamsTest {
         row("DenseNet201", Applications::denseNet201, 20_242_984, 229_056, 1920),
         row("Xception", Applications::xception, 22_910_480, 54_528, 2048),
         row("InceptionV3", Applications::inceptionV3, 23_851_784, 34_432, 2048),
+        row("InceptionResNetV2", Applications::inceptionResNetV2, 55_873_736, 60_544, 1536),
         // Keras 2's summaries count the Normalization layer's `count` scalar, which Keras 3 (and
         // Kiln) no longer have: Keras 3's totals are one less (5,330,571 - 1 for B0).
         row("EfficientNetB0", Applications::efficientNetB0, 5_330_571 - 1, 42_023 - 1, 1280),
