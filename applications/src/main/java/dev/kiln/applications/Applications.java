@@ -134,4 +134,29 @@ public final class Applications {
   public static InceptionResNetV2 inceptionResNetV2() {
     return new InceptionResNetV2();
   }
+
+  /** ConvNeXtTiny. */
+  public static ConvNeXt convNeXtTiny() {
+    return new ConvNeXt(0);
+  }
+
+  /** ConvNeXtSmall. */
+  public static ConvNeXt convNeXtSmall() {
+    return new ConvNeXt(1);
+  }
+
+  /** ConvNeXtBase. */
+  public static ConvNeXt convNeXtBase() {
+    return new ConvNeXt(2);
+  }
+
+  /** ConvNeXtLarge. */
+  public static ConvNeXt convNeXtLarge() {
+    return new ConvNeXt(3);
+  }
+
+  /** ConvNeXtXLarge. */
+  public static ConvNeXt convNeXtXLarge() {
+    return new ConvNeXt(4);
+  }
 }

@@ -25,8 +25,9 @@ import org.junit.jupiter.params.provider.MethodSource;
  * ResNet101 44.7M, ResNet152 60.4M, ResNet50V2 25.6M, ResNet101V2 44.7M, ResNet152V2 60.4M, VGG16
  * 138.4M, VGG19 143.7M, MobileNet 4.3M, MobileNetV2 3.5M, DenseNet121 8.1M, DenseNet169 14.3M,
  * DenseNet201 20.2M, Xception 22.9M, InceptionV3 23.9M, InceptionResNetV2 55.9M, EfficientNetB0
- * 5.3M, B1 7.9M, B2 9.2M, B3 12.3M, B4 19.5M, B5 30.6M, B6 43.3M, B7 66.7M), which the exact
- * figures below agree with. Non-trainable: the BatchNormalization layers' moving means and
+ * 5.3M, B1 7.9M, B2 9.2M, B3 12.3M, B4 19.5M, B5 30.6M, B6 43.3M, B7 66.7M, ConvNeXtTiny 28.6M,
+ * ConvNeXtSmall 50.2M, ConvNeXtBase 88.5M, ConvNeXtLarge 197.7M, ConvNeXtXLarge 350.1M), which the
+ * exact figures below agree with. Non-trainable: the BatchNormalization layers' moving means and
  * variances (two per channel), the summary's "Non-trainable params"; trainable is total minus
  * non-trainable. Headless totals: the default total less the classifier (for VGG the fc1, fc2 and
  * predictions Dense layers; for MobileNet the conv_preds 1x1 convolution), computed from the layer
@@ -71,7 +72,40 @@ class ApplicationsParamsTest {
         row("EfficientNetB4", Applications::efficientNetB4, 19_466_823 - 1, BN_COUNT, 1792),
         row("EfficientNetB5", Applications::efficientNetB5, 30_562_527 - 1, BN_COUNT, 2048),
         row("EfficientNetB6", Applications::efficientNetB6, 43_265_143 - 1, BN_COUNT, 2304),
-        row("EfficientNetB7", Applications::efficientNetB7, 66_658_687 - 1, BN_COUNT, 2560));
+        row("EfficientNetB7", Applications::efficientNetB7, 66_658_687 - 1, BN_COUNT, 2560),
+        // Keras's Normalization given a mean and variance holds them as constants, no weights;
+        // the api's Normalization makes them weights (6 more non-trainable parameters), so these
+        // rows build without the preprocessing layer, which has no parameters in Keras.
+        row(
+            "ConvNeXtTiny",
+            () -> Applications.convNeXtTiny().includePreprocessing(false),
+            28_589_128,
+            0,
+            768),
+        row(
+            "ConvNeXtSmall",
+            () -> Applications.convNeXtSmall().includePreprocessing(false),
+            50_223_688,
+            0,
+            768),
+        row(
+            "ConvNeXtBase",
+            () -> Applications.convNeXtBase().includePreprocessing(false),
+            88_591_464,
+            0,
+            1024),
+        row(
+            "ConvNeXtLarge",
+            () -> Applications.convNeXtLarge().includePreprocessing(false),
+            197_767_336,
+            0,
+            1536),
+        row(
+            "ConvNeXtXLarge",
+            () -> Applications.convNeXtXLarge().includePreprocessing(false),
+            350_196_968,
+            0,
+            2048));
   }
 
   /**
@@ -121,7 +155,9 @@ class ApplicationsParamsTest {
       long headless) {
     try (Model m = builder.get().build()) {
       assertEquals(Shape.of(Shape.UNKNOWN, 1000), m.outputs().get(0).shape(), name);
-      assertNotNull(m.getLayer("predictions"), name);
+      String classifier =
+          m.name().startsWith("convnext") ? m.name() + "_head_dense" : "predictions";
+      assertNotNull(m.getLayer(classifier), name);
       assertCounts(m, total, nonTrainable);
     }
   }
