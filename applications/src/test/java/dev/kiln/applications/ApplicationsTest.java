@@ -112,6 +112,65 @@ class ApplicationsTest {
   }
 
   @Test
+  void inceptionFamiliesAndXceptionHaveKerasNames() {
+    try (Model x = Applications.xception().includeTop(false).build();
+        Model i3 = Applications.inceptionV3().includeTop(false).pooling(Pooling.AVG).build();
+        Model irv2 = Applications.inceptionResNetV2().build()) {
+      assertHasLayers(
+          x,
+          "block1_conv1",
+          "block2_sepconv2_bn",
+          "block4_pool",
+          "block12_sepconv3_act",
+          "block14_sepconv2_act");
+      assertEquals(2048, x.outputs().get(0).shape().dim(-1));
+      assertHasLayers(i3, "mixed0", "mixed3", "mixed7", "mixed9_0", "mixed9_1", "mixed10");
+      assertHasLayers(
+          irv2,
+          "mixed_5b",
+          "block35_10_mixed",
+          "block17_20_conv",
+          "block8_9_ac",
+          "block8_10_conv",
+          "conv_7b_bn",
+          "conv_7b_ac",
+          "avg_pool",
+          "predictions");
+      assertEquals("inception_resnet_v2", irv2.name());
+    }
+  }
+
+  @Test
+  void efficientNetAndConvNeXtHaveKerasNames() {
+    try (Model e = Applications.efficientNetB0().build();
+        Model c = Applications.convNeXtTiny().includeTop(false).inputShape(64, 64, 3).build()) {
+      assertEquals(Shape.of(Shape.UNKNOWN, 224, 224, 3), e.inputs().get(0).shape());
+      assertHasLayers(
+          e,
+          "stem_conv_pad",
+          "stem_conv",
+          "block1a_dwconv",
+          "block1a_se_excite",
+          "block2a_expand_conv",
+          "block2a_dwconv_pad",
+          "block2b_drop",
+          "block2b_add",
+          "block7a_project_bn",
+          "top_conv",
+          "top_dropout",
+          "predictions");
+      assertHasLayers(
+          c,
+          "convnext_tiny_prestem_normalization",
+          "convnext_tiny_stem_conv",
+          "convnext_tiny_downsampling_layernorm_2",
+          "convnext_tiny_stage_2_block_8_layer_scale",
+          "convnext_tiny_stage_3_block_2_pointwise_conv_2");
+      assertEquals(Shape.of(Shape.UNKNOWN, 2, 2, 768), c.outputs().get(0).shape());
+    }
+  }
+
+  @Test
   void smallerAlphaNarrowsMobileNetV2() {
     // Widths round to multiples of 8: 32 * 0.35 = 11.2 gives 16 filters in Conv1.
     try (Model m = Applications.mobileNetV2().alpha(0.35).inputShape(96, 96, 3).build()) {
