@@ -159,4 +159,14 @@ public final class Applications {
   public static ConvNeXt convNeXtXLarge() {
     return new ConvNeXt(4);
   }
+
+  /** MobileNetV3Small. */
+  public static MobileNetV3 mobileNetV3Small() {
+    return new MobileNetV3(false);
+  }
+
+  /** MobileNetV3Large. */
+  public static MobileNetV3 mobileNetV3Large() {
+    return new MobileNetV3(true);
+  }
 }

@@ -60,6 +60,21 @@ class ApplicationsParamsTest {
         row("DenseNet121", Applications::denseNet121, 8_062_504, 83_648, 1024),
         row("DenseNet169", Applications::denseNet169, 14_307_880, 158_400, 1664),
         row("DenseNet201", Applications::denseNet201, 20_242_984, 229_056, 1920),
+        // Not in the keras.io table: these totals are Keras's model.summary() figures alone.
+        // MobileNetV3's top is two 1x1 convolutions: conv_2 (576 or 960 to 1024 or 1280, with
+        // bias) and logits (to 1000, with bias).
+        row(
+            "MobileNetV3Small",
+            Applications::mobileNetV3Small,
+            2_554_968,
+            BN_COUNT,
+            -(2_554_968 - (576 * 1024 + 1024) - 1_025_000)),
+        row(
+            "MobileNetV3Large",
+            Applications::mobileNetV3Large,
+            5_507_432,
+            BN_COUNT,
+            -(5_507_432 - (960 * 1280 + 1280) - 1_281_000)),
         row("Xception", Applications::xception, 22_910_480, 54_528, 2048),
         row("InceptionV3", Applications::inceptionV3, 23_851_784, 34_432, 2048),
         row("InceptionResNetV2", Applications::inceptionResNetV2, 55_873_736, 60_544, 1536),
