@@ -169,4 +169,39 @@ public final class Applications {
   public static MobileNetV3 mobileNetV3Large() {
     return new MobileNetV3(true);
   }
+
+  /** EfficientNetV2B0. */
+  public static EfficientNetV2 efficientNetV2B0() {
+    return new EfficientNetV2("b0");
+  }
+
+  /** EfficientNetV2B1. */
+  public static EfficientNetV2 efficientNetV2B1() {
+    return new EfficientNetV2("b1");
+  }
+
+  /** EfficientNetV2B2. */
+  public static EfficientNetV2 efficientNetV2B2() {
+    return new EfficientNetV2("b2");
+  }
+
+  /** EfficientNetV2B3. */
+  public static EfficientNetV2 efficientNetV2B3() {
+    return new EfficientNetV2("b3");
+  }
+
+  /** EfficientNetV2S. */
+  public static EfficientNetV2 efficientNetV2S() {
+    return new EfficientNetV2("s");
+  }
+
+  /** EfficientNetV2M. */
+  public static EfficientNetV2 efficientNetV2M() {
+    return new EfficientNetV2("m");
+  }
+
+  /** EfficientNetV2L. */
+  public static EfficientNetV2 efficientNetV2L() {
+    return new EfficientNetV2("l");
+  }
 }

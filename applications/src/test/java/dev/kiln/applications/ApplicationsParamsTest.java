@@ -25,13 +25,14 @@ import org.junit.jupiter.params.provider.MethodSource;
  * ResNet101 44.7M, ResNet152 60.4M, ResNet50V2 25.6M, ResNet101V2 44.7M, ResNet152V2 60.4M, VGG16
  * 138.4M, VGG19 143.7M, MobileNet 4.3M, MobileNetV2 3.5M, DenseNet121 8.1M, DenseNet169 14.3M,
  * DenseNet201 20.2M, Xception 22.9M, InceptionV3 23.9M, InceptionResNetV2 55.9M, EfficientNetB0
- * 5.3M, B1 7.9M, B2 9.2M, B3 12.3M, B4 19.5M, B5 30.6M, B6 43.3M, B7 66.7M, ConvNeXtTiny 28.6M,
- * ConvNeXtSmall 50.2M, ConvNeXtBase 88.5M, ConvNeXtLarge 197.7M, ConvNeXtXLarge 350.1M), which the
- * exact figures below agree with. Non-trainable: the BatchNormalization layers' moving means and
- * variances (two per channel), the summary's "Non-trainable params"; trainable is total minus
- * non-trainable. Headless totals: the default total less the classifier (for VGG the fc1, fc2 and
- * predictions Dense layers; for MobileNet the conv_preds 1x1 convolution), computed from the layer
- * sizes: features x classes + classes.
+ * 5.3M, B1 7.9M, B2 9.2M, B3 12.3M, B4 19.5M, B5 30.6M, B6 43.3M, B7 66.7M, EfficientNetV2B0 7.2M,
+ * B1 8.2M, B2 10.2M, B3 14.5M, S 21.6M, M 54.4M, L 119.0M, ConvNeXtTiny 28.6M, ConvNeXtSmall 50.2M,
+ * ConvNeXtBase 88.5M, ConvNeXtLarge 197.7M, ConvNeXtXLarge 350.1M), which the exact figures below
+ * agree with. Non-trainable: the BatchNormalization layers' moving means and variances (two per
+ * channel), the summary's "Non-trainable params"; trainable is total minus non-trainable. Headless
+ * totals: the default total less the classifier (for VGG the fc1, fc2 and predictions Dense layers;
+ * for MobileNet the conv_preds 1x1 convolution), computed from the layer sizes: features x classes
+ * + classes.
  */
 class ApplicationsParamsTest {
   /** Marks a row whose non-trainable count is computed from the BN layers' widths. */
@@ -88,6 +89,35 @@ class ApplicationsParamsTest {
         row("EfficientNetB5", Applications::efficientNetB5, 30_562_527 - 1, BN_COUNT, 2048),
         row("EfficientNetB6", Applications::efficientNetB6, 43_265_143 - 1, BN_COUNT, 2304),
         row("EfficientNetB7", Applications::efficientNetB7, 66_658_687 - 1, BN_COUNT, 2560),
+        // The B variants' preprocessing includes a Normalization with a given mean and variance:
+        // built without it, for the reason given for ConvNeXt below.
+        row(
+            "EfficientNetV2B0",
+            () -> Applications.efficientNetV2B0().includePreprocessing(false),
+            7_200_312,
+            BN_COUNT,
+            1280),
+        row(
+            "EfficientNetV2B1",
+            () -> Applications.efficientNetV2B1().includePreprocessing(false),
+            8_212_124,
+            BN_COUNT,
+            1280),
+        row(
+            "EfficientNetV2B2",
+            () -> Applications.efficientNetV2B2().includePreprocessing(false),
+            10_178_374,
+            BN_COUNT,
+            1408),
+        row(
+            "EfficientNetV2B3",
+            () -> Applications.efficientNetV2B3().includePreprocessing(false),
+            14_467_622,
+            BN_COUNT,
+            1536),
+        row("EfficientNetV2S", Applications::efficientNetV2S, 21_612_360, BN_COUNT, 1280),
+        row("EfficientNetV2M", Applications::efficientNetV2M, 54_431_388, BN_COUNT, 1280),
+        row("EfficientNetV2L", Applications::efficientNetV2L, 119_027_848, BN_COUNT, 1280),
         // Keras's Normalization given a mean and variance holds them as constants, no weights;
         // the api's Normalization makes them weights (6 more non-trainable parameters), so these
         // rows build without the preprocessing layer, which has no parameters in Keras.
