@@ -1,0 +1,286 @@
+package dev.kiln.applications;
+
+import static dev.kiln.applications.Net.call;
+
+import dev.kiln.api.KerasTensor;
+import dev.kiln.api.KilnException;
+import java.util.List;
+
+/**
+ * EfficientNetB0 to B7 (Tan and Le 2019) as Keras's {@code keras.applications.efficientnet} builds
+ * them: MBConv blocks ({@code block1a_}, {@code block2a_}, ...) with squeeze-and-excitation, whose
+ * widths and repeats scale with each variant's width and depth coefficients. The model rescales its
+ * [0, 255] input itself ({@code Rescaling} then {@code Normalization}), so its inputs need no
+ * preprocessing ({@link ImageNet.Mode#NONE}).
+ */
+public final class EfficientNet extends ApplicationBuilder<EfficientNet> {
+  // kernel, repeats, filters in, filters out, expansion, stride for each stage (se ratio 0.25).
+  private static final int[][] STAGES = {
+    {3, 1, 32, 16, 1, 1},
+    {3, 2, 16, 24, 6, 2},
+    {5, 2, 24, 40, 6, 2},
+    {3, 3, 40, 80, 6, 2},
+    {5, 3, 80, 112, 6, 1},
+    {5, 4, 112, 192, 6, 2},
+    {3, 1, 192, 320, 6, 1}
+  };
+  // width, depth, resolution, dropout of B0 ... B7.
+  private static final double[][] VARIANTS = {
+    {1.0, 1.0, 224, 0.2},
+    {1.0, 1.1, 240, 0.2},
+    {1.1, 1.2, 260, 0.3},
+    {1.2, 1.4, 300, 0.3},
+    {1.4, 1.8, 380, 0.4},
+    {1.6, 2.2, 456, 0.4},
+    {1.8, 2.6, 528, 0.5},
+    {2.0, 3.1, 600, 0.5}
+  };
+  private static final double DROP_CONNECT = 0.2;
+
+  private final int variant;
+  private final double width;
+  private final double depth;
+
+  EfficientNet(int variant) {
+    if (variant < 0 || variant >= VARIANTS.length) {
+      throw new IllegalArgumentException("EfficientNet variant B" + variant);
+    }
+    this.variant = variant;
+    this.width = VARIANTS[variant][0];
+    this.depth = VARIANTS[variant][1];
+  }
+
+  /** How inputs to this model are preprocessed: not at all, the model does it. */
+  public ImageNet.Mode preprocessing() {
+    return ImageNet.Mode.NONE;
+  }
+
+  @Override
+  String defaultName() {
+    return "efficientnetb" + variant;
+  }
+
+  @Override
+  int defaultSize() {
+    return (int) VARIANTS[variant][2];
+  }
+
+  @Override
+  String kerasWeightsFile() {
+    return defaultName() + (includeTop() ? "" : "_notop") + ".h5";
+  }
+
+  @Override
+  void checkArgs() {
+    if ("imagenet".equals(weights())) {
+      // Keras rescales by ImageNet's per-channel standard deviation for its weights.
+      throw new KilnException(
+          defaultName()
+              + " with weights='imagenet' needs a Rescaling layer with a per-channel scale, which"
+              + " the api's Rescaling does not take yet; load the weights from a file path");
+    }
+  }
+
+  private int roundFilters(double filters) {
+    return MobileNetV2.makeDivisible(filters * width, 8);
+  }
+
+  private int roundRepeats(int repeats) {
+    return (int) Math.ceil(depth * repeats);
+  }
+
+  private static KerasTensor bn(KerasTensor x, String name) {
+    return call(x, "BatchNormalization", "axis", 3, "name", name);
+  }
+
+  private static KerasTensor swish(KerasTensor x, String name) {
+    return call(x, "Activation", "activation", "swish", "name", name);
+  }
+
+  @Override
+  KerasTensor graph(KerasTensor input) {
+    KerasTensor x = call(input, "Rescaling", "scale", 1.0 / 255.0);
+    x = call(x, "Normalization", "axis", 3);
+    x = Net.correctPad(x, 3, "stem_conv_pad");
+    x =
+        call(
+            x,
+            "Conv2D",
+            "filters",
+            roundFilters(32),
+            "kernel_size",
+            3,
+            "strides",
+            2,
+            "padding",
+            "valid",
+            "use_bias",
+            false,
+            "name",
+            "stem_conv");
+    x = swish(bn(x, "stem_bn"), "stem_activation");
+
+    double total = 0;
+    for (int[] s : STAGES) {
+      total += roundRepeats(s[1]);
+    }
+    int b = 0;
+    for (int i = 0; i < STAGES.length; i++) {
+      int[] s = STAGES[i];
+      int in = roundFilters(s[2]);
+      int out = roundFilters(s[3]);
+      int repeats = roundRepeats(s[1]);
+      for (int j = 0; j < repeats; j++) {
+        String name = "block" + (i + 1) + (char) ('a' + j) + "_";
+        x =
+            block(
+                x,
+                DROP_CONNECT * b / total,
+                name,
+                j == 0 ? in : out,
+                out,
+                s[0],
+                j == 0 ? s[5] : 1,
+                s[4]);
+        b++;
+      }
+    }
+
+    x =
+        call(
+            x,
+            "Conv2D",
+            "filters",
+            roundFilters(1280),
+            "kernel_size",
+            1,
+            "padding",
+            "same",
+            "use_bias",
+            false,
+            "name",
+            "top_conv");
+    x = swish(bn(x, "top_bn"), "top_activation");
+    if (includeTop()) {
+      x = call(x, "GlobalAveragePooling2D", "name", "avg_pool");
+      x = call(x, "Dropout", "rate", VARIANTS[variant][3], "name", "top_dropout");
+      return classifier(x);
+    }
+    return headlessPooling(x, "avg_pool", "max_pool");
+  }
+
+  private static KerasTensor block(
+      KerasTensor inputs,
+      double dropRate,
+      String name,
+      int filtersIn,
+      int filtersOut,
+      int kernel,
+      int stride,
+      int expansion) {
+    int filters = filtersIn * expansion;
+    KerasTensor x = inputs;
+    if (expansion != 1) {
+      x =
+          call(
+              x,
+              "Conv2D",
+              "filters",
+              filters,
+              "kernel_size",
+              1,
+              "padding",
+              "same",
+              "use_bias",
+              false,
+              "name",
+              name + "expand_conv");
+      x = swish(bn(x, name + "expand_bn"), name + "expand_activation");
+    }
+    if (stride == 2) {
+      x = Net.correctPad(x, kernel, name + "dwconv_pad");
+    }
+    x =
+        call(
+            x,
+            "DepthwiseConv2D",
+            "kernel_size",
+            kernel,
+            "strides",
+            stride,
+            "padding",
+            stride == 2 ? "valid" : "same",
+            "use_bias",
+            false,
+            "name",
+            name + "dwconv");
+    x = swish(bn(x, name + "bn"), name + "activation");
+
+    // The squeeze width follows the block's input filters, not its expanded width.
+    int squeezed = Math.max(1, (int) (filtersIn * 0.25));
+    KerasTensor se = call(x, "GlobalAveragePooling2D", "name", name + "se_squeeze");
+    se = call(se, "Reshape", "target_shape", List.of(1, 1, filters), "name", name + "se_reshape");
+    se =
+        call(
+            se,
+            "Conv2D",
+            "filters",
+            squeezed,
+            "kernel_size",
+            1,
+            "padding",
+            "same",
+            "activation",
+            "swish",
+            "name",
+            name + "se_reduce");
+    se =
+        call(
+            se,
+            "Conv2D",
+            "filters",
+            filters,
+            "kernel_size",
+            1,
+            "padding",
+            "same",
+            "activation",
+            "sigmoid",
+            "name",
+            name + "se_expand");
+    x = Net.apply(Net.layer("Multiply", "name", name + "se_excite"), x, se);
+
+    x =
+        call(
+            x,
+            "Conv2D",
+            "filters",
+            filtersOut,
+            "kernel_size",
+            1,
+            "padding",
+            "same",
+            "use_bias",
+            false,
+            "name",
+            name + "project_conv");
+    x = bn(x, name + "project_bn");
+    if (stride == 1 && filtersIn == filtersOut) {
+      if (dropRate > 0) {
+        // Drop-connect: whole samples of the residual branch are dropped.
+        x =
+            call(
+                x,
+                "Dropout",
+                "rate",
+                dropRate,
+                "noise_shape",
+                java.util.Arrays.asList(null, 1, 1, 1),
+                "name",
+                name + "drop");
+      }
+      x = Net.apply(Net.layer("Add", "name", name + "add"), x, inputs);
+    }
+    return x;
+  }
+}
