@@ -209,7 +209,8 @@ final class StepCompiler implements AutoCloseable {
 
   /**
    * The batch size to run {@code rows} rows at: {@code rows} itself the first time or when
-   * compiled; else the smallest larger size compiled; else the next power of two.
+   * compiled; else the smallest larger size compiled, if it is at most twice {@code rows}; else the
+   * next power of two.
    */
   private int paddedRows(List<Tensor> x, int rows) {
     for (Tensor t : x) {
@@ -225,7 +226,14 @@ final class StepCompiler implements AutoCloseable {
     TreeSet<Integer> sizes = predictSizes.computeIfAbsent(key, k -> new TreeSet<>());
     sizes.removeIf(n -> !cache.containsKey("predict" + types(x, n)));
     Integer fit = sizes.ceiling(rows);
-    int size = fit != null ? fit : sizes.isEmpty() ? rows : Integer.highestOneBit(rows - 1) << 1;
+    // A compiled size more than twice the rows would run mostly padding: compile a closer one.
+    if (fit != null && fit > 2L * rows) {
+      fit = null;
+    }
+    int size =
+        fit != null
+            ? fit
+            : sizes.isEmpty() ? rows : rows <= 1 ? 1 : Integer.highestOneBit(rows - 1) << 1;
     sizes.add(size);
     return size;
   }

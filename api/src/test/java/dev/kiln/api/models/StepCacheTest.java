@@ -19,7 +19,8 @@ class StepCacheTest {
     Tensor x = randomX(37, 4, 5);
     try (Sequential m = smallModel()) {
       float[] whole = m.predictOnBatch(x).toFloatArray();
-      // 37 rows compiled first; 5 and 20 rows now run padded to 37.
+      // 37 rows compiled first; 20 rows run padded to 37; 5 and 1 would be mostly padding there,
+      // so they compile 8 and 1.
       for (int rows : new int[] {5, 20, 37, 1}) {
         Tensor part = m.predictOnBatch(x.slice(0, rows));
         assertEquals(rows, part.length(), "rows of the prediction for " + rows + " rows");
@@ -27,7 +28,7 @@ class StepCacheTest {
         System.arraycopy(whole, 0, expect, 0, expect.length);
         assertArrayEquals(expect, part.toFloatArray(), "prediction for " + rows + " rows");
       }
-      assertEquals(1, m.inferenceTrainer().cacheSize(), "every batch ran on the 37-row step");
+      assertEquals(3, m.inferenceTrainer().cacheSize(), "steps for 37, 8 and 1 rows");
     }
   }
 
@@ -41,8 +42,9 @@ class StepCacheTest {
         float[] part = m.predictOnBatch(x.slice(0, rows)).toFloatArray();
         assertEquals(whole[rows * 2 - 1], part[rows * 2 - 1], "last prediction of " + rows);
       }
-      assertEquals(
-          1, m.inferenceTrainer().cacheSize(), "300 rows compiled first: the rest pad to it");
+      // 300 rows compiled first: 151 to 300 rows pad to it (or to 256), fewer to a power of two
+      // at most twice their count.
+      assertEquals(10, m.inferenceTrainer().cacheSize());
     }
     try (Sequential m = smallModel()) {
       for (int rows = 1; rows <= 300; rows++) {
