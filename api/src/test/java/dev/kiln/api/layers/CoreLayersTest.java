@@ -211,6 +211,25 @@ class CoreLayersTest {
   }
 
   @Test
+  void givenStatisticsAreConstantsAndAdaptedOnesWeights() {
+    Tensor data = Tensor.of(new float[][] {{1, 10}, {3, 30}});
+    Normalization given = new Normalization(-1, new double[] {2, 20}, new double[] {1, 100});
+    assertClose("given", new double[] {-1, -1, 1, 1}, predict(given, data).toDoubleArray(), 1e-5);
+    // Keras 3 holds given statistics as constants: no weights, nothing in weight files.
+    assertEquals(0, given.weights().size());
+    KilnException e = assertThrows(KilnException.class, () -> given.adapt(data));
+    assertTrue(e.getMessage().contains("given mean and variance"), e.getMessage());
+
+    Normalization adapted = new Normalization();
+    adapted.adapt(data);
+    assertClose(
+        "adapted", new double[] {-1, -1, 1, 1}, predict(adapted, data).toDoubleArray(), 1e-5);
+    assertEquals(
+        List.of("mean", "variance"), adapted.weights().stream().map(w -> w.name()).toList());
+    assertEquals(null, adapted.getConfig().get("mean"), "adapted statistics live in the weights");
+  }
+
+  @Test
   void dropoutDropsOnlyInTraining() {
     Dropout d = new Dropout(0.5);
     Tensor x = Tensor.of(new float[][] {{1, 1, 1, 1}});

@@ -82,6 +82,10 @@ public final class Normalization extends Layer {
 
   private Weight mean;
   private Weight variance;
+  private Tensor fixedMean;
+  private Tensor fixedVariance;
+  private double[] adaptedMean;
+  private double[] adaptedVariance;
 
   /** Normalizes each index of the last axis. */
   public Normalization() {
@@ -105,6 +109,13 @@ public final class Normalization extends Layer {
    * data} (samples along axis 0).
    */
   public void adapt(Tensor data) {
+    if (fixedMean != null) {
+      throw new KilnException(
+          "Normalization \""
+              + name()
+              + "\" was built with a given mean and variance, which are constants of its graph"
+              + " (as in Keras); adapt a Normalization made without them");
+    }
     int r = data.rank();
     int axis = axis();
     int a = axis < 0 ? axis + r : axis;
@@ -141,8 +152,10 @@ public final class Normalization extends Layer {
     for (int f = 0; f < features; f++) {
       sq[f] /= count;
     }
-    args().set(MEAN, sum);
-    args().set(VARIANCE, sq);
+    // Adapted statistics live in the layer's weights, as in Keras: the config keeps mean and
+    // variance for statistics given up front.
+    adaptedMean = sum;
+    adaptedVariance = sq;
     if (mean != null) {
       mean.assign(stat(sum));
       variance.assign(stat(sq));
@@ -173,8 +186,6 @@ public final class Normalization extends Layer {
     for (int i = 0; i < s.rank(); i++) {
       statShape[i] = i == a ? s.dim(a) : 1;
     }
-    mean = addWeight("mean", statShape, Initializers.zeros(), false);
-    variance = addWeight("variance", statShape, Initializers.ones(), false);
     if (givenMean != null && givenVariance != null) {
       if (givenMean.length != s.dim(a) || givenVariance.length != s.dim(a)) {
         throw new IllegalArgumentException(
@@ -185,18 +196,28 @@ public final class Normalization extends Layer {
                 + " features on axis "
                 + axis);
       }
-      mean.assign(stat(givenMean));
-      variance.assign(stat(givenVariance));
+      // Given statistics are constants of the graph, as in Keras 3: no weights, none in files.
+      fixedMean = stat(givenMean);
+      fixedVariance = stat(givenVariance);
+      return;
+    }
+    mean = addWeight("mean", statShape, Initializers.zeros(), false);
+    variance = addWeight("variance", statShape, Initializers.ones(), false);
+    if (adaptedMean != null) {
+      mean.assign(stat(adaptedMean));
+      variance.assign(stat(adaptedVariance));
     }
   }
 
   @Override
   protected Value call(Ops ops, Value x) {
     Value f = ops.toFloat(x);
-    Value std = ops.maximum(ops.sqrt(ops.read(variance)), 1e-7);
+    Value m = mean != null ? ops.read(mean) : ops.constant(fixedMean);
+    Value v = variance != null ? ops.read(variance) : ops.constant(fixedVariance);
+    Value std = ops.maximum(ops.sqrt(v), 1e-7);
     if (args().get(INVERT)) {
-      return ops.add(ops.mul(f, std), ops.read(mean));
+      return ops.add(ops.mul(f, std), m);
     }
-    return ops.div(ops.sub(f, ops.read(mean)), std);
+    return ops.div(ops.sub(f, m), std);
   }
 }
