@@ -4,7 +4,6 @@ import static dev.kiln.applications.Net.call;
 
 import dev.kiln.api.KerasTensor;
 import dev.kiln.api.KilnException;
-import java.util.List;
 
 /**
  * EfficientNetB0 to B7 (Tan and Le 2019) as Keras's {@code keras.applications.efficientnet} builds
@@ -216,39 +215,7 @@ public final class EfficientNet extends ApplicationBuilder<EfficientNet> {
             name + "dwconv");
     x = swish(bn(x, name + "bn"), name + "activation");
 
-    // The squeeze width follows the block's input filters, not its expanded width.
-    int squeezed = Math.max(1, (int) (filtersIn * 0.25));
-    KerasTensor se = call(x, "GlobalAveragePooling2D", "name", name + "se_squeeze");
-    se = call(se, "Reshape", "target_shape", List.of(1, 1, filters), "name", name + "se_reshape");
-    se =
-        call(
-            se,
-            "Conv2D",
-            "filters",
-            squeezed,
-            "kernel_size",
-            1,
-            "padding",
-            "same",
-            "activation",
-            "swish",
-            "name",
-            name + "se_reduce");
-    se =
-        call(
-            se,
-            "Conv2D",
-            "filters",
-            filters,
-            "kernel_size",
-            1,
-            "padding",
-            "same",
-            "activation",
-            "sigmoid",
-            "name",
-            name + "se_expand");
-    x = Net.apply(Net.layer("Multiply", "name", name + "se_excite"), x, se);
+    x = EfficientNetV2.squeezeExcite(x, filtersIn, filters, name);
 
     x =
         call(

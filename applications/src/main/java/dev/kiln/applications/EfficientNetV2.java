@@ -220,7 +220,11 @@ public final class EfficientNetV2 extends ApplicationBuilder<EfficientNetV2> {
     return headlessPooling(x, "avg_pool", "max_pool");
   }
 
-  private static KerasTensor squeezeExcite(KerasTensor x, int filtersIn, int filters, String name) {
+  /**
+   * The squeeze-and-excitation of an MBConv block, shared with {@link EfficientNet}: the squeeze
+   * width follows the block's input filters, not its expanded width.
+   */
+  static KerasTensor squeezeExcite(KerasTensor x, int filtersIn, int filters, String name) {
     int squeezed = Math.max(1, (int) (filtersIn * 0.25));
     KerasTensor se = call(x, "GlobalAveragePooling2D", "name", name + "se_squeeze");
     se = call(se, "Reshape", "target_shape", List.of(1, 1, filters), "name", name + "se_reshape");
