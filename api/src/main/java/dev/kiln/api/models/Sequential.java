@@ -148,6 +148,15 @@ public class Sequential extends Model {
     rebuild();
   }
 
+  /**
+   * Called as a layer inside another model, a Sequential without an input shape takes it from its
+   * first input, as Keras builds it on the first call.
+   */
+  @Override
+  protected void build(List<Shape> inputShapes) {
+    ensureBuilt(inputShapes);
+  }
+
   /** Whether the input shape is known and the layers are built. */
   public boolean isBuilt() {
     return input != null;

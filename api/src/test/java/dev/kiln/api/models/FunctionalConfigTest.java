@@ -117,4 +117,14 @@ class FunctionalConfigTest {
     Tensor x = Tensor.of(new float[][] {{1, 2, 3}});
     assertArrayEquals(s.predict(x).toDoubleArray(), copy.predict(x).toDoubleArray(), 0);
   }
+
+  @Test
+  void aSequentialWithoutAnInputShapeNestsAsALayer() {
+    Sequential inner = new Sequential(new Dense(3, "tanh"), new Dense(2));
+    KerasTensor x = Input.of(4);
+    Model outer = Model.of(List.of(x), List.of(inner.apply(x)));
+    assertEquals((4 * 3 + 3) + (3 * 2 + 2), outer.countParams());
+    Tensor data = Tensor.of(new float[][] {{1, 2, 3, 4}, {0, -1, 2, 0}});
+    assertArrayEquals(inner.predict(data).toFloatArray(), outer.predict(data).toFloatArray());
+  }
 }
