@@ -115,7 +115,8 @@ final class ConvGemm {
     int k = g.taps * g.cin;
     return (in, out) -> {
       rows.bind(in[0]);
-      Gemm.multiply(pool, ws, m, g.cout, k, rows, false, in[1], 0, false, out[0], 0, g.cout, false);
+      Gemm.multiply(
+          pool, ws, m, g.cout, k, rows, false, in[1], 0, false, out[0], 0, g.cout, false, false);
     };
   }
 
@@ -172,7 +173,7 @@ final class ConvGemm {
     return (in, out) -> {
       rows.bind(in[0]);
       Gemm.multiply(
-          pool, ws, row, g.cout, m, rows, true, in[1], 0, false, out[0], 0, g.cout, false);
+          pool, ws, row, g.cout, m, rows, true, in[1], 0, false, out[0], 0, g.cout, false, false);
     };
   }
 }

@@ -160,37 +160,16 @@ final class Gemm {
         c,
         cOff,
         ldc,
-        accumulate);
+        accumulate,
+        false);
   }
 
   /**
    * As {@link #multiply(CpuPool, Workspace, int, int, int, MemorySegment, long, boolean,
    * MemorySegment, long, boolean, MemorySegment, long, int, boolean)}, with A read through {@code
-   * a}.
-   */
-  static void multiply(
-      CpuPool pool,
-      Workspace ws,
-      int m,
-      int n,
-      int k,
-      Rows a,
-      boolean ta,
-      MemorySegment b,
-      long bOff,
-      boolean tb,
-      MemorySegment c,
-      long cOff,
-      int ldc,
-      boolean accumulate) {
-    multiply(pool, ws, m, n, k, a, ta, b, bOff, tb, c, cOff, ldc, accumulate, false);
-  }
-
-  /**
-   * As {@link #multiply(CpuPool, Workspace, int, int, int, Rows, boolean, MemorySegment, long,
-   * boolean, MemorySegment, long, int, boolean)}; with {@code keepB} the packed B stays in {@code
-   * ws} and later calls reuse it instead of reading {@code b}, until {@link Workspace#forgetB()}. A
-   * loop that multiplies by the same matrix at every step packs it once.
+   * a} (a convolution supplies its im2col rows this way). With {@code keepB} the packed B stays in
+   * {@code ws} and later calls reuse it instead of reading {@code b}, until {@link
+   * Workspace#forgetB()}: a loop that multiplies by the same matrix at every step packs it once.
    */
   static void multiply(
       CpuPool pool,
