@@ -65,6 +65,20 @@ final class VectorKernels {
               && DepthwiseF32.covers(c.spec(), n.inputs().get(0).type(), out) ->
           DepthwiseF32.backpropFilter(
               c.spec(), n.inputs().get(0).type(), n.inputs().get(1).type(), out, pool);
+      case ConvolutionOp.Conv c
+          when out.dtype() == DType.FLOAT32 && DirectConv.coversForward(c.spec(), out) ->
+          DirectConv.forward(
+              c.spec(), n.inputs().get(0).type(), n.inputs().get(1).type(), out, pool);
+      case ConvolutionOp.ConvBackpropInput c
+          when out.dtype() == DType.FLOAT32
+              && DirectConv.coversBackpropInput(c.spec(), n.inputs().get(0).type(), out) ->
+          DirectConv.backpropInput(
+              c.spec(), n.inputs().get(0).type(), n.inputs().get(1).type(), out, pool);
+      case ConvolutionOp.ConvBackpropFilter c
+          when out.dtype() == DType.FLOAT32
+              && DirectConv.coversBackpropFilter(c.spec(), n.inputs().get(0).type()) ->
+          DirectConv.backpropFilter(
+              c.spec(), n.inputs().get(0).type(), n.inputs().get(1).type(), out, pool);
       case ConvolutionOp.Conv c when out.dtype() == DType.FLOAT32 && c.spec().groups() == 1 ->
           ConvGemm.forward(c.spec(), n.inputs().get(0).type(), n.inputs().get(1).type(), out, pool);
       case ConvolutionOp.ConvBackpropInput c

@@ -224,26 +224,60 @@ class VectorTwinTest {
     ConvSpec same = new ConvSpec(new int[] {2, 1}, Padding.SAME, new int[] {1, 2}, 1);
     ConvSpec valid = ConvSpec.simple(2, Padding.VALID);
     for (ConvSpec s : List.of(same, valid)) {
-      TensorType x = TensorType.of(DType.FLOAT32, 2, 9, 8, 3);
-      TensorType w = TensorType.of(DType.FLOAT32, 3, 3, 3, 17);
-      TensorType y =
-          new TensorType(
-              DType.FLOAT32, new ConvolutionOp.Conv(s).infer(List.of(x, w)).get(0).shape());
-      c.add(new Case("conv." + s, List.of(x, w), (b, v) -> b.conv(v.get(0), v.get(1), s), -1, 1));
-      c.add(
-          new Case(
-              "conv_backprop_input." + s,
-              List.of(y, w),
-              (b, v) -> b.convBackpropInput(v.get(0), v.get(1), s, x.shape()),
-              -1,
-              1));
-      c.add(
-          new Case(
-              "conv_backprop_filter." + s,
-              List.of(x, y),
-              (b, v) -> b.convBackpropFilter(v.get(0), v.get(1), s, w.shape()),
-              -1,
-              1));
+      addConv(
+          c,
+          s.toString(),
+          s,
+          TensorType.of(DType.FLOAT32, 2, 9, 8, 3),
+          TensorType.of(DType.FLOAT32, 3, 3, 3, 17));
+    }
+    // The direct kernels (few channels): pixel counts no multiple of the six-pixel tile, channels
+    // no multiple of the panel, strides, asymmetric and explicit (causal) padding, one input
+    // channel, and 1-D.
+    record Direct(String name, ConvSpec spec, int[] x, int[] w) {}
+    for (Direct d :
+        List.of(
+            new Direct(
+                "s1_same",
+                ConvSpec.simple(2, Padding.SAME),
+                new int[] {3, 7, 9, 16},
+                new int[] {3, 3, 16, 20}),
+            new Direct(
+                "s2_same",
+                new ConvSpec(new int[] {2, 2}, Padding.SAME, new int[] {1, 1}, 1),
+                new int[] {2, 9, 8, 3},
+                new int[] {3, 3, 3, 17}),
+            new Direct(
+                "even_kernel",
+                ConvSpec.simple(2, Padding.SAME),
+                new int[] {2, 6, 5, 5},
+                new int[] {4, 2, 5, 32}),
+            new Direct(
+                "one_channel",
+                ConvSpec.simple(2, Padding.VALID),
+                new int[] {2, 12, 11, 1},
+                new int[] {5, 5, 1, 20}),
+            new Direct(
+                "strided_valid",
+                new ConvSpec(new int[] {2, 3}, Padding.VALID, new int[] {1, 1}, 1),
+                new int[] {2, 11, 13, 4},
+                new int[] {3, 2, 4, 9}),
+            new Direct(
+                "causal_1d",
+                new ConvSpec(new int[] {1}, Padding.explicit(new int[] {2, 0}), new int[] {1}, 1),
+                new int[] {3, 10, 4},
+                new int[] {3, 4, 8}),
+            new Direct(
+                "same_1d",
+                ConvSpec.simple(1, Padding.SAME),
+                new int[] {2, 13, 6},
+                new int[] {4, 6, 24}))) {
+      addConv(
+          c,
+          "direct." + d.name(),
+          d.spec(),
+          TensorType.of(DType.FLOAT32, d.x()),
+          TensorType.of(DType.FLOAT32, d.w()));
     }
     // A bias short enough to be repeated into a wide row, on either side; a leading reduction
     // over narrow columns whose length is no multiple of its block (420 = 10 x 40 + 20).
@@ -305,24 +339,31 @@ class VectorTwinTest {
     ConvSpec deep = new ConvSpec(new int[] {1, 1}, Padding.SAME, new int[] {1, 1}, 1);
     TensorType dx = TensorType.of(DType.FLOAT32, 2, 5, 6, 64);
     TensorType dw = TensorType.of(DType.FLOAT32, 3, 3, 64, 5);
-    TensorType dy = TensorType.of(DType.FLOAT32, 2, 5, 6, 5);
-    c.add(
-        new Case("conv.deep", List.of(dx, dw), (b, v) -> b.conv(v.get(0), v.get(1), deep), -1, 1));
-    c.add(
-        new Case(
-            "conv_backprop_input.deep",
-            List.of(dy, dw),
-            (b, v) -> b.convBackpropInput(v.get(0), v.get(1), deep, dx.shape()),
-            -1,
-            1));
-    c.add(
-        new Case(
-            "conv_backprop_filter.deep",
-            List.of(dx, dy),
-            (b, v) -> b.convBackpropFilter(v.get(0), v.get(1), deep, dw.shape()),
-            -1,
-            1));
+    addConv(c, "deep", deep, dx, dw);
     return c;
+  }
+
+  /** The three convolution ops of one geometry, each named after the op and {@code name}. */
+  private static void addConv(List<Case> c, String name, ConvSpec s, TensorType x, TensorType w) {
+    TensorType y =
+        new TensorType(
+            DType.FLOAT32, new ConvolutionOp.Conv(s).infer(List.of(x, w)).get(0).shape());
+    String suffix = "." + name;
+    c.add(new Case("conv" + suffix, List.of(x, w), (b, v) -> b.conv(v.get(0), v.get(1), s), -1, 1));
+    c.add(
+        new Case(
+            "conv_backprop_input" + suffix,
+            List.of(y, w),
+            (b, v) -> b.convBackpropInput(v.get(0), v.get(1), s, x.shape()),
+            -1,
+            1));
+    c.add(
+        new Case(
+            "conv_backprop_filter" + suffix,
+            List.of(x, y),
+            (b, v) -> b.convBackpropFilter(v.get(0), v.get(1), s, w.shape()),
+            -1,
+            1));
   }
 
   @TestFactory

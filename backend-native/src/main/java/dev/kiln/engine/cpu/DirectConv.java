@@ -1,0 +1,635 @@
+package dev.kiln.engine.cpu;
+
+import dev.kiln.spi.Shape;
+import dev.kiln.spi.TensorType;
+import dev.kiln.spi.ir.ConvSpec;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Float32 channels-last convolution (1-D or 2-D, one group, dilation 1) computed from the input in
+ * place, without im2col. In channels-last layout an output pixel's receptive field is {@code KH}
+ * runs of {@code KW * C} contiguous floats of a (zero-padded) input, so a micro-kernel can read its
+ * depth loop straight from the input: {@link Gemm}'s {@code MR x NR} register tile, with the A
+ * operand at six pixel offsets instead of a packed panel. For few channels (16 to 64, and a single
+ * input channel) packing the im2col rows cost as much as the multiplication; here nothing is packed
+ * but the weights, which are small.
+ *
+ * <ul>
+ *   <li>The forward pass tiles the output pixels by {@code MR} and the output channels by {@code
+ *       NR}.
+ *   <li>The input gradient of a stride-1 convolution is the forward pass of {@code dy}, padded by
+ *       {@code K - 1 - pad}, with the kernel flipped and its channel axes swapped.
+ *   <li>The filter gradient tiles the filter's rows {@code (kh, kw, ci)} by {@code MR} and its
+ *       output channels by {@code NR}; each thread sums a share of the images into its own partial
+ *       filter (the depth loop runs over an image's output pixels, which stay in cache), and the
+ *       partials are added at the end.
+ * </ul>
+ */
+final class DirectConv {
+  private static final VectorSpecies<Float> S = Gemm.S;
+  private static final int V = Gemm.V;
+  private static final int MR = Gemm.MR;
+  private static final int NR = Gemm.NR;
+  private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT;
+  private static final ByteOrder ORDER = ByteOrder.nativeOrder();
+
+  private static final ThreadLocal<MemorySegment> EDGE =
+      ThreadLocal.withInitial(() -> Arena.ofAuto().allocate((long) MR * NR * 4, 64));
+
+  /**
+   * All bits set, in a field C2 cannot fold: the input's index in the micro-kernels is masked with
+   * it so that it is not affine in the loop variable. When it was, C2's range-check elimination
+   * split the depth loop into pre, main and post loops and the main loop ran at half the speed of
+   * one that keeps its bounds check (measured on one core: 26 against 47 GFLOP/s).
+   */
+  @SuppressWarnings("FieldMayBeFinal")
+  private static long allBits = -1L;
+
+  private DirectConv() {}
+
+  /**
+   * Whether the forward pass runs here: a 1-D or 2-D convolution with one group, no dilation and at
+   * most 32 output channels. With more, {@link ConvGemm}'s packed panels are as fast or faster
+   * (measured per core: 16 channels 36 against 21 GFLOP/s, 32 channels 41 against 36, 64 channels
+   * 42 against 45).
+   */
+  static boolean coversForward(ConvSpec s, TensorType y) {
+    return covers(s) && y.shape().dim(-1) <= 32;
+  }
+
+  /**
+   * Whether the filter gradient runs here: at most 16 input channels, where {@link ConvGemm} packs
+   * long im2col columns for few output rows (measured per core: 1 channel 13-25 against 4-7
+   * GFLOP/s, 16 channels 35 against 23; level at 32).
+   */
+  static boolean coversBackpropFilter(ConvSpec s, TensorType x) {
+    return covers(s) && x.shape().dim(-1) <= 16;
+  }
+
+  /** Off with {@code -Dkiln.native.directConv=false}, to compare against {@link ConvGemm}. */
+  private static final boolean ENABLED =
+      !"false".equals(System.getProperty("kiln.native.directConv"));
+
+  private static boolean covers(ConvSpec s) {
+    if (!ENABLED || s.groups() != 1 || s.spatialRank() > 2) {
+      return false;
+    }
+    for (int d : s.dilations()) {
+      if (d != 1) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /**
+   * Whether the input gradient is better computed here: stride 1, at most 32 input channels, and
+   * the padded {@code dy} adds little work over the positions {@code dy} has (a "valid"
+   * convolution's input gradient reads mostly padding: col2im does less).
+   */
+  static boolean coversBackpropInput(ConvSpec s, TensorType dy, TensorType dx) {
+    if (!covers(s) || dx.shape().dim(-1) > 32) {
+      return false;
+    }
+    for (int st : s.strides()) {
+      if (st != 1) {
+        return false;
+      }
+    }
+    long dyPositions = dy.shape().size() / dy.shape().dim(-1);
+    long dxPositions = dx.shape().size() / dx.shape().dim(-1);
+    return dxPositions * 2 <= dyPositions * 3;
+  }
+
+  /** A 2-D geometry: 1-D convolutions are 2-D ones of height 1. */
+  private record Geo(
+      int n, int h, int w, int c, int kh, int kw, int cout, int oh, int ow, int sh, int sw) {
+    static Geo of(ConvSpec s, Shape x, Shape k, Shape y) {
+      int[] sp = s.strides();
+      if (s.spatialRank() == 1) {
+        return new Geo(
+            x.dim(0), 1, x.dim(1), x.dim(2), 1, k.dim(0), k.dim(2), 1, y.dim(1), 1, sp[0]);
+      }
+      return new Geo(
+          x.dim(0), x.dim(1), x.dim(2), x.dim(3), k.dim(0), k.dim(1), k.dim(3), y.dim(1), y.dim(2),
+          sp[0], sp[1]);
+    }
+
+    int depth() {
+      return kh * kw * c;
+    }
+
+    int panels() {
+      return (cout + NR - 1) / NR;
+    }
+  }
+
+  /** The low padding of each axis, as [top, left]. */
+  private static int[] lowPadding(ConvSpec s, Geo g) {
+    if (s.spatialRank() == 1) {
+      int[] lo =
+          ScalarKernels.lowPadding(
+              s.padding(), new int[] {g.w}, new int[] {g.kw}, s.strides(), s.dilations());
+      return new int[] {0, lo[0]};
+    }
+    return ScalarKernels.lowPadding(
+        s.padding(), new int[] {g.h, g.w}, new int[] {g.kh, g.kw}, s.strides(), s.dilations());
+  }
+
+  /**
+   * The source a kernel reads: the operand itself when no padding is needed, else a zero-padded
+   * copy {@code [n, hp, wp, c]} with the operand at (top, left). The copy's border is zeroed once;
+   * later runs rewrite only the interior.
+   */
+  private static final class Padded {
+    final int n, h, w, c, hp, wp, top, left;
+    final boolean copy;
+    private MemorySegment buffer;
+
+    Padded(int n, int h, int w, int c, int hp, int wp, int top, int left) {
+      this.n = n;
+      this.h = h;
+      this.w = w;
+      this.c = c;
+      this.hp = hp;
+      this.wp = wp;
+      this.top = top;
+      this.left = left;
+      copy = top != 0 || left != 0 || hp > h || wp > w;
+    }
+
+    long rowStride() {
+      return (long) (copy ? wp : w) * c;
+    }
+
+    long imageStride() {
+      return copy ? (long) hp * wp * c : (long) h * w * c;
+    }
+
+    MemorySegment bind(MemorySegment src, CpuPool pool) {
+      if (!copy) {
+        return src;
+      }
+      if (buffer == null) {
+        buffer = OffHeap.allocate(Arena.ofAuto(), Math.max(4, (long) n * hp * wp * c * 4), 64);
+        buffer.fill((byte) 0);
+      }
+      int i0 = Math.max(0, top);
+      int i1 = Math.min(hp, top + h);
+      int j0 = Math.max(0, left);
+      int j1 = Math.min(wp, left + w);
+      if (i0 >= i1 || j0 >= j1) {
+        return buffer;
+      }
+      long floats = (long) (j1 - j0) * c;
+      MemorySegment dst = buffer;
+      pool.parallelFor(
+          n,
+          1,
+          (from, to) -> {
+            for (int b = from; b < to; b++) {
+              for (int i = i0; i < i1; i++) {
+                long s = (((long) b * h + (i - top)) * w + (j0 - left)) * c;
+                long d = (((long) b * hp + i) * wp + j0) * c;
+                MemorySegment.copy(src, s * 4, dst, d * 4, floats * 4);
+              }
+            }
+          });
+      return buffer;
+    }
+  }
+
+  static Kernel forward(ConvSpec s, TensorType x, TensorType w, TensorType y, CpuPool pool) {
+    Geo g = Geo.of(s, x.shape(), w.shape(), y.shape());
+    int[] lo = lowPadding(s, g);
+    Padded src =
+        new Padded(
+            g.n, g.h, g.w, g.c, (g.oh - 1) * g.sh + g.kh, (g.ow - 1) * g.sw + g.kw, lo[0], lo[1]);
+    MemorySegment packed = packBuffer(g);
+    return (in, out) -> {
+      packForward(in[1], packed, g);
+      correlate(src.bind(in[0], pool), src, packed, out[0], g, pool);
+    };
+  }
+
+  /** The input gradient of a stride-1 convolution, as a forward pass over the padded {@code dy}. */
+  static Kernel backpropInput(
+      ConvSpec s, TensorType dy, TensorType w, TensorType dx, CpuPool pool) {
+    Geo fwd = Geo.of(s, dx.shape(), w.shape(), dy.shape());
+    int[] lo = lowPadding(s, fwd);
+    // dy plays the input (channels cout) and dx the output (channels cin).
+    Geo g = new Geo(fwd.n, fwd.oh, fwd.ow, fwd.cout, fwd.kh, fwd.kw, fwd.c, fwd.h, fwd.w, 1, 1);
+    Padded src =
+        new Padded(
+            g.n,
+            g.h,
+            g.w,
+            g.c,
+            g.oh + g.kh - 1,
+            g.ow + g.kw - 1,
+            g.kh - 1 - lo[0],
+            g.kw - 1 - lo[1]);
+    MemorySegment packed = packBuffer(g);
+    return (in, out) -> {
+      packFlipped(in[1], packed, fwd);
+      correlate(src.bind(in[0], pool), src, packed, out[0], g, pool);
+    };
+  }
+
+  private static MemorySegment packBuffer(Geo g) {
+    MemorySegment p = Arena.ofAuto().allocate((long) g.panels() * g.depth() * NR * 4, 64);
+    p.fill((byte) 0);
+    return p;
+  }
+
+  /** Packs {@code w[depth, cout]} into NR-wide column panels, zero beyond cout. */
+  private static void packForward(MemorySegment w, MemorySegment packed, Geo g) {
+    int depth = g.depth();
+    for (int p = 0; p < g.panels(); p++) {
+      int cols = Math.min(NR, g.cout - p * NR);
+      for (int k = 0; k < depth; k++) {
+        MemorySegment.copy(
+            w,
+            ((long) k * g.cout + (long) p * NR) * 4,
+            packed,
+            (((long) p * depth + k) * NR) * 4,
+            (long) cols * 4);
+      }
+    }
+  }
+
+  /**
+   * Packs the kernel of the forward geometry {@code f} for its input gradient: tap (kh, kw) of the
+   * result is tap (KH-1-kh, KW-1-kw) of the kernel, its depth runs over the kernel's output
+   * channels and its columns over the input channels.
+   */
+  private static void packFlipped(MemorySegment w, MemorySegment packed, Geo f) {
+    int depth = f.kh * f.kw * f.cout;
+    int panels = (f.c + NR - 1) / NR;
+    for (int p = 0; p < panels; p++) {
+      int cols = Math.min(NR, f.c - p * NR);
+      for (int a = 0; a < f.kh; a++) {
+        for (int b = 0; b < f.kw; b++) {
+          long tap = (long) (f.kh - 1 - a) * f.kw + (f.kw - 1 - b);
+          for (int co = 0; co < f.cout; co++) {
+            long dst = ((long) p * depth + ((long) a * f.kw + b) * f.cout + co) * NR;
+            for (int j = 0; j < cols; j++) {
+              long ci = (long) p * NR + j;
+              float v = w.getAtIndex(F, (tap * f.c + ci) * f.cout + co);
+              packed.setAtIndex(F, dst + j, v);
+            }
+          }
+        }
+      }
+    }
+  }
+
+  /** {@code y[n, i, j, :] = sum over taps of src[n, i*sh + a, j*sw + b, :] . packed[a, b]}. */
+  private static void correlate(
+      MemorySegment x, Padded src, MemorySegment packed, MemorySegment y, Geo g, CpuPool pool) {
+    int pixels = g.n * g.oh * g.ow;
+    int tiles = (pixels + MR - 1) / MR;
+    long rowStride = src.rowStride();
+    long imageStride = src.imageStride();
+    int kwc = g.kw * g.c;
+    int panels = g.panels();
+    int depth = g.depth();
+    pool.parallelFor(
+        tiles,
+        Math.max(1, 4096 / Math.max(1, depth * panels)),
+        (from, to) -> {
+          long[] at = new long[MR];
+          for (int t = from; t < to; t++) {
+            int p0 = t * MR;
+            int rows = Math.min(MR, pixels - p0);
+            for (int r = 0; r < MR; r++) {
+              // Rows past the end repeat the last pixel: computed, never stored.
+              int p = p0 + Math.min(r, rows - 1);
+              int b = p / (g.oh * g.ow);
+              int rem = p - b * g.oh * g.ow;
+              int i = rem / g.ow;
+              int j = rem - i * g.ow;
+              at[r] = b * imageStride + (long) i * g.sh * rowStride + (long) j * g.sw * g.c;
+            }
+            for (int q = 0; q < panels; q++) {
+              int cols = Math.min(NR, g.cout - q * NR);
+              boolean full = rows == MR && cols == NR;
+              MemorySegment dst = full ? y : EDGE.get();
+              long dstAt = full ? (long) p0 * g.cout + (long) q * NR : 0;
+              int ldd = full ? g.cout : NR;
+              forwardTile(
+                  x,
+                  at[0],
+                  at[1],
+                  at[2],
+                  at[3],
+                  at[4],
+                  at[5],
+                  g.kh,
+                  kwc,
+                  rowStride,
+                  packed,
+                  (long) q * depth * NR,
+                  dst,
+                  dstAt,
+                  ldd);
+              if (!full) {
+                MemorySegment edge = dst;
+                for (int r = 0; r < rows; r++) {
+                  MemorySegment.copy(
+                      edge,
+                      (long) r * NR * 4,
+                      y,
+                      (((long) p0 + r) * g.cout + (long) q * NR) * 4,
+                      (long) cols * 4);
+                }
+              }
+            }
+          }
+        });
+  }
+
+  /** One MR x NR tile of the output: six pixels' receptive fields against one weight panel. */
+  private static void forwardTile(
+      MemorySegment x,
+      long o0,
+      long o1,
+      long o2,
+      long o3,
+      long o4,
+      long o5,
+      int kh,
+      int kwc,
+      long rowStride,
+      MemorySegment w,
+      long wAt,
+      MemorySegment y,
+      long yAt,
+      int ldy) {
+    FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S);
+    FloatVector c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
+    FloatVector c20 = FloatVector.zero(S), c21 = FloatVector.zero(S);
+    FloatVector c30 = FloatVector.zero(S), c31 = FloatVector.zero(S);
+    FloatVector c40 = FloatVector.zero(S), c41 = FloatVector.zero(S);
+    FloatVector c50 = FloatVector.zero(S), c51 = FloatVector.zero(S);
+    long m = allBits;
+    for (int a = 0; a < kh; a++) {
+      long rb = a * rowStride;
+      long wb = wAt + (long) a * kwc * NR;
+      long x0 = o0 + rb, x1 = o1 + rb, x2 = o2 + rb, x3 = o3 + rb, x4 = o4 + rb, x5 = o5 + rb;
+      // Indices linear in the loop variable let C2 hoist the bounds checks out of the loop.
+      for (long k = 0; k < kwc; k++) {
+        long bi = (wb + k * NR) * 4;
+        FloatVector b0 = FloatVector.fromMemorySegment(S, w, bi, ORDER);
+        FloatVector b1 = FloatVector.fromMemorySegment(S, w, bi + 4L * V, ORDER);
+        FloatVector v;
+        v = FloatVector.broadcast(S, x.get(F, ((x0 + k) * 4) & m));
+        c00 = v.fma(b0, c00);
+        c01 = v.fma(b1, c01);
+        v = FloatVector.broadcast(S, x.get(F, ((x1 + k) * 4) & m));
+        c10 = v.fma(b0, c10);
+        c11 = v.fma(b1, c11);
+        v = FloatVector.broadcast(S, x.get(F, ((x2 + k) * 4) & m));
+        c20 = v.fma(b0, c20);
+        c21 = v.fma(b1, c21);
+        v = FloatVector.broadcast(S, x.get(F, ((x3 + k) * 4) & m));
+        c30 = v.fma(b0, c30);
+        c31 = v.fma(b1, c31);
+        v = FloatVector.broadcast(S, x.get(F, ((x4 + k) * 4) & m));
+        c40 = v.fma(b0, c40);
+        c41 = v.fma(b1, c41);
+        v = FloatVector.broadcast(S, x.get(F, ((x5 + k) * 4) & m));
+        c50 = v.fma(b0, c50);
+        c51 = v.fma(b1, c51);
+      }
+    }
+    long r0 = yAt * 4;
+    long step = (long) ldy * 4;
+    c00.intoMemorySegment(y, r0, ORDER);
+    c01.intoMemorySegment(y, r0 + 4L * V, ORDER);
+    c10.intoMemorySegment(y, r0 + step, ORDER);
+    c11.intoMemorySegment(y, r0 + step + 4L * V, ORDER);
+    c20.intoMemorySegment(y, r0 + 2 * step, ORDER);
+    c21.intoMemorySegment(y, r0 + 2 * step + 4L * V, ORDER);
+    c30.intoMemorySegment(y, r0 + 3 * step, ORDER);
+    c31.intoMemorySegment(y, r0 + 3 * step + 4L * V, ORDER);
+    c40.intoMemorySegment(y, r0 + 4 * step, ORDER);
+    c41.intoMemorySegment(y, r0 + 4 * step + 4L * V, ORDER);
+    c50.intoMemorySegment(y, r0 + 5 * step, ORDER);
+    c51.intoMemorySegment(y, r0 + 5 * step + 4L * V, ORDER);
+  }
+
+  static Kernel backpropFilter(
+      ConvSpec s, TensorType x, TensorType dy, TensorType dw, CpuPool pool) {
+    Geo g = Geo.of(s, x.shape(), dw.shape(), dy.shape());
+    int[] lo = lowPadding(s, g);
+    Padded src =
+        new Padded(
+            g.n, g.h, g.w, g.c, (g.oh - 1) * g.sh + g.kh, (g.ow - 1) * g.sw + g.kw, lo[0], lo[1]);
+    int depth = g.depth();
+    int panels = g.panels();
+    int kTiles = (depth + MR - 1) / MR;
+    int threads = Math.min(pool.threads(), g.n);
+    long partFloats = (long) panels * kTiles * MR * NR;
+    MemorySegment parts = Arena.ofAuto().allocate(Math.max(4, threads * partFloats * 4), 64);
+    boolean padCols = g.cout % NR != 0;
+    long dyStride = padCols ? (long) panels * NR : g.cout;
+    MemorySegment dyPadded =
+        padCols
+            ? Arena.ofAuto().allocate((long) g.n * g.oh * g.ow * dyStride * 4 + 4L * NR, 64)
+            : null;
+    // The filter row (kh, kw, ci) reads the source at kh * rowStride + kw * c + ci from a pixel's
+    // corner; rows past the end repeat the last one, computed into the partial's slack.
+    long rowStride = src.rowStride();
+    long[] offsets = new long[kTiles * MR];
+    for (int r = 0; r < offsets.length; r++) {
+      int k = Math.min(r, depth - 1);
+      int a = k / (g.kw * g.c);
+      int rem = k - a * g.kw * g.c;
+      offsets[r] = a * rowStride + rem;
+    }
+    return (in, out) -> {
+      MemorySegment xs = src.bind(in[0], pool);
+      MemorySegment d = in[1];
+      if (padCols) {
+        padColumns(in[1], dyPadded, g.n * g.oh * g.ow, g.cout, (int) dyStride, pool);
+        d = dyPadded;
+      }
+      MemorySegment dys = d;
+      long imageStride = src.imageStride();
+      pool.parallelFor(
+          threads,
+          1,
+          (from, to) -> {
+            for (int t = from; t < to; t++) {
+              int b0 = (int) ((long) g.n * t / threads);
+              int b1 = (int) ((long) g.n * (t + 1) / threads);
+              long partAt = t * partFloats;
+              for (int b = b0; b < b1; b++) {
+                long xImg = b * imageStride;
+                long dyImg = (long) b * g.oh * g.ow * dyStride;
+                for (int q = 0; q < panels; q++) {
+                  for (int kt = 0; kt < kTiles; kt++) {
+                    int r = kt * MR;
+                    filterTile(
+                        xs,
+                        xImg,
+                        g.oh,
+                        g.ow,
+                        g.sh * rowStride,
+                        (long) g.sw * g.c,
+                        offsets[r],
+                        offsets[r + 1],
+                        offsets[r + 2],
+                        offsets[r + 3],
+                        offsets[r + 4],
+                        offsets[r + 5],
+                        dys,
+                        dyImg + (long) q * NR,
+                        g.ow * dyStride,
+                        dyStride,
+                        parts,
+                        partAt + ((long) q * kTiles * MR + r) * NR,
+                        b == b0);
+                  }
+                }
+              }
+            }
+          });
+      sumParts(parts, partFloats, threads, out[0], g, kTiles, pool);
+    };
+  }
+
+  /** Copies {@code rows x cols} to rows {@code stride} floats apart (the rest stays zero). */
+  private static void padColumns(
+      MemorySegment src, MemorySegment dst, int rows, int cols, int stride, CpuPool pool) {
+    pool.parallelFor(
+        rows,
+        256,
+        (from, to) -> {
+          for (int r = from; r < to; r++) {
+            MemorySegment.copy(
+                src, (long) r * cols * 4, dst, (long) r * stride * 4, (long) cols * 4);
+          }
+        });
+  }
+
+  private static void sumParts(
+      MemorySegment parts,
+      long partFloats,
+      int threads,
+      MemorySegment dw,
+      Geo g,
+      int kTiles,
+      CpuPool pool) {
+    int depth = g.depth();
+    pool.parallelFor(
+        depth,
+        64,
+        (from, to) -> {
+          for (int k = from; k < to; k++) {
+            for (int co = 0; co < g.cout; co++) {
+              int q = co / NR;
+              long at = ((long) q * kTiles * MR + k) * NR + (co - q * NR);
+              float sum = 0f;
+              for (int t = 0; t < threads; t++) {
+                sum += parts.getAtIndex(F, t * partFloats + at);
+              }
+              dw.setAtIndex(F, (long) k * g.cout + co, sum);
+            }
+          }
+        });
+  }
+
+  /**
+   * Adds one image's contribution to an MR x NR tile of a partial filter gradient: filter rows at
+   * six source offsets against one panel of {@code dy}, over every output pixel of the image.
+   */
+  private static void filterTile(
+      MemorySegment x,
+      long xImg,
+      int oh,
+      int ow,
+      long xRow,
+      long xCol,
+      long d0,
+      long d1,
+      long d2,
+      long d3,
+      long d4,
+      long d5,
+      MemorySegment dy,
+      long dyImg,
+      long dyRow,
+      long dyCol,
+      MemorySegment part,
+      long partAt,
+      boolean first) {
+    FloatVector c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51;
+    long r0 = partAt * 4;
+    long step = 4L * NR;
+    if (first) {
+      c00 = c01 = c10 = c11 = c20 = c21 = FloatVector.zero(S);
+      c30 = c31 = c40 = c41 = c50 = c51 = FloatVector.zero(S);
+    } else {
+      c00 = FloatVector.fromMemorySegment(S, part, r0, ORDER);
+      c01 = FloatVector.fromMemorySegment(S, part, r0 + 4L * V, ORDER);
+      c10 = FloatVector.fromMemorySegment(S, part, r0 + step, ORDER);
+      c11 = FloatVector.fromMemorySegment(S, part, r0 + step + 4L * V, ORDER);
+      c20 = FloatVector.fromMemorySegment(S, part, r0 + 2 * step, ORDER);
+      c21 = FloatVector.fromMemorySegment(S, part, r0 + 2 * step + 4L * V, ORDER);
+      c30 = FloatVector.fromMemorySegment(S, part, r0 + 3 * step, ORDER);
+      c31 = FloatVector.fromMemorySegment(S, part, r0 + 3 * step + 4L * V, ORDER);
+      c40 = FloatVector.fromMemorySegment(S, part, r0 + 4 * step, ORDER);
+      c41 = FloatVector.fromMemorySegment(S, part, r0 + 4 * step + 4L * V, ORDER);
+      c50 = FloatVector.fromMemorySegment(S, part, r0 + 5 * step, ORDER);
+      c51 = FloatVector.fromMemorySegment(S, part, r0 + 5 * step + 4L * V, ORDER);
+    }
+    for (int i = 0; i < oh; i++) {
+      long xb = xImg + i * xRow;
+      long db = dyImg + i * dyRow;
+      for (long j = 0; j < ow; j++) {
+        long xo = xb + j * xCol;
+        long bi = (db + j * dyCol) * 4;
+        FloatVector b0 = FloatVector.fromMemorySegment(S, dy, bi, ORDER);
+        FloatVector b1 = FloatVector.fromMemorySegment(S, dy, bi + 4L * V, ORDER);
+        FloatVector v;
+        v = FloatVector.broadcast(S, x.get(F, (xo + d0) * 4));
+        c00 = v.fma(b0, c00);
+        c01 = v.fma(b1, c01);
+        v = FloatVector.broadcast(S, x.get(F, (xo + d1) * 4));
+        c10 = v.fma(b0, c10);
+        c11 = v.fma(b1, c11);
+        v = FloatVector.broadcast(S, x.get(F, (xo + d2) * 4));
+        c20 = v.fma(b0, c20);
+        c21 = v.fma(b1, c21);
+        v = FloatVector.broadcast(S, x.get(F, (xo + d3) * 4));
+        c30 = v.fma(b0, c30);
+        c31 = v.fma(b1, c31);
+        v = FloatVector.broadcast(S, x.get(F, (xo + d4) * 4));
+        c40 = v.fma(b0, c40);
+        c41 = v.fma(b1, c41);
+        v = FloatVector.broadcast(S, x.get(F, (xo + d5) * 4));
+        c50 = v.fma(b0, c50);
+        c51 = v.fma(b1, c51);
+      }
+    }
+    c00.intoMemorySegment(part, r0, ORDER);
+    c01.intoMemorySegment(part, r0 + 4L * V, ORDER);
+    c10.intoMemorySegment(part, r0 + step, ORDER);
+    c11.intoMemorySegment(part, r0 + step + 4L * V, ORDER);
+    c20.intoMemorySegment(part, r0 + 2 * step, ORDER);
+    c21.intoMemorySegment(part, r0 + 2 * step + 4L * V, ORDER);
+    c30.intoMemorySegment(part, r0 + 3 * step, ORDER);
+    c31.intoMemorySegment(part, r0 + 3 * step + 4L * V, ORDER);
+    c40.intoMemorySegment(part, r0 + 4 * step, ORDER);
+    c41.intoMemorySegment(part, r0 + 4 * step + 4L * V, ORDER);
+    c50.intoMemorySegment(part, r0 + 5 * step, ORDER);
+    c51.intoMemorySegment(part, r0 + 5 * step + 4L * V, ORDER);
+  }
+}
