@@ -4,23 +4,23 @@ import dev.kiln.spi.TensorType;
 import dev.kiln.spi.ir.PoolFn;
 import dev.kiln.spi.ir.PoolSpec;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Float32 pooling, vectorized across channels: channels-last puts each window position's channels
  * in one contiguous run, so the window reduction is a max (or sum) of vectors, with a masked vector
  * for the last channels. The backward pass routes each gradient to its window's first maximum, in
- * float32 without the scalar twin's double accumulator.
+ * float32 without the scalar twin's double accumulator, a vector of channels at a time: each lane
+ * tracks the slot of its maximum, and each slot adds the gradient to the lanes it won.
  */
 final class PoolF32 {
   private static final VectorSpecies<Float> S = VectorWidth.F32;
   private static final int V = S.length();
   private static final ByteOrder O = ByteOrder.nativeOrder();
-  private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT;
 
   private PoolF32() {}
 
@@ -72,23 +72,48 @@ final class PoolF32 {
               // Images are independent: each thread clears and fills its own images.
               dx.asSlice(from * perImage, (to - from) * perImage).fill((byte) 0);
               for (int n = from; n < to; n++) {
+                long image = (long) n * w.inPositions;
                 for (int o = 0; o < w.outPositions; o++) {
                   long g = ((long) n * w.outPositions + o) * c;
-                  for (int ch = 0; ch < c; ch++) {
-                    long best = -1;
-                    float bv = 0;
+                  int slots = o * w.slots;
+                  for (int ch = 0; ch < c; ch += V) {
+                    VectorMask<Float> m = S.indexInRange(ch, c);
+                    // Each lane's first maximum, as the scalar twin picks it: the first slot
+                    // inside the input, replaced only by a strictly greater value.
+                    FloatVector best = null;
+                    FloatVector bestSlot = null;
                     for (int k = 0; k < w.slots; k++) {
-                      int p = w.inputAt[o * w.slots + k];
-                      if (p >= 0) {
-                        long at = ((long) n * w.inPositions + p) * c + ch;
-                        float v = xs.getAtIndex(F, at);
-                        if (best < 0 || v > bv) {
-                          best = at;
-                          bv = v;
-                        }
+                      int p = w.inputAt[slots + k];
+                      if (p < 0) {
+                        continue;
+                      }
+                      FloatVector v =
+                          FloatVector.fromMemorySegment(S, xs, ((image + p) * c + ch) * 4, O, m);
+                      if (best == null) {
+                        best = v;
+                        bestSlot = FloatVector.broadcast(S, k);
+                      } else {
+                        VectorMask<Float> greater = v.compare(VectorOperators.GT, best);
+                        best = best.blend(v, greater);
+                        bestSlot = bestSlot.blend(FloatVector.broadcast(S, k), greater);
                       }
                     }
-                    dx.setAtIndex(F, best, dx.getAtIndex(F, best) + dy.getAtIndex(F, g + ch));
+                    if (best == null) {
+                      continue;
+                    }
+                    FloatVector grad = FloatVector.fromMemorySegment(S, dy, (g + ch) * 4, O, m);
+                    for (int k = 0; k < w.slots; k++) {
+                      int p = w.inputAt[slots + k];
+                      if (p < 0) {
+                        continue;
+                      }
+                      VectorMask<Float> here = bestSlot.compare(VectorOperators.EQ, k).and(m);
+                      if (here.anyTrue()) {
+                        long at = ((image + p) * c + ch) * 4;
+                        FloatVector d = FloatVector.fromMemorySegment(S, dx, at, O, m);
+                        d.add(grad, here).intoMemorySegment(dx, at, O, m);
+                      }
+                    }
                   }
                 }
               }

@@ -41,12 +41,23 @@ class VectorTwinTest {
   static final int[] SIZES = {1, 3, 7, 15, 16, 17, 31, 33, 255, 1023, 4099};
   static final CpuPool POOL = CpuPool.shared(2);
 
+  /** An op on random inputs in [lo, hi), rounded to multiples of {@code step} when it is > 0. */
   record Case(
       String name,
       List<TensorType> inputs,
       BiFunction<GraphBuilder, List<Value>, Value> op,
       double lo,
-      double hi) {}
+      double hi,
+      double step) {
+    Case(
+        String name,
+        List<TensorType> inputs,
+        BiFunction<GraphBuilder, List<Value>, Value> op,
+        double lo,
+        double hi) {
+      this(name, inputs, op, lo, hi, 0);
+    }
+  }
 
   static List<Case> cases() {
     List<Case> c = new ArrayList<>();
@@ -218,6 +229,15 @@ class VectorTwinTest {
                 List.of(x, y),
                 (b, v) -> b.emit1(new PoolingOp.MaxPoolBackward(ps), v.get(0), v.get(1)),
                 -1,
+                1));
+        // Inputs of three values: windows with tied maxima, whose first one takes the gradient.
+        c.add(
+            new Case(
+                "max_pool_backward_ties." + pad + "." + ch,
+                List.of(x, y),
+                (b, v) -> b.emit1(new PoolingOp.MaxPoolBackward(ps), v.get(0), v.get(1)),
+                -1,
+                1,
                 1));
       }
     }
@@ -394,7 +414,8 @@ class VectorTwinTest {
         TensorType t = c.inputs().get(i);
         ins[i] = arena.allocate(Math.max(1, t.shape().size() * t.dtype().byteSize()), 64);
         for (long e = 0; e < t.shape().size(); e++) {
-          Elem.set(t.dtype(), ins[i], e, c.lo() + (c.hi() - c.lo()) * rnd.nextDouble());
+          double v = c.lo() + (c.hi() - c.lo()) * rnd.nextDouble();
+          Elem.set(t.dtype(), ins[i], e, c.step() > 0 ? Math.round(v / c.step()) * c.step() : v);
         }
       }
       int results = node.outputs().size();
