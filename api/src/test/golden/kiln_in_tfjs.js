@@ -1,6 +1,8 @@
 // Do files Kiln writes load in TensorFlow.js 4.22, computing what Kiln computes? Not run by the
-// build. Inputs: the folder TfjsInteropExport writes (an MLP, a small CNN and an LSTM, each as a
-// .keras archive and as a TF.js layers model, plus Kiln's predictions on a fixed input):
+// build. Inputs: the folder TfjsInteropExport writes (Sequential: an MLP, a small CNN, an LSTM;
+// Functional: two inputs + Concatenate, a shared layer called twice, a nested Sequential, two
+// outputs; each as a .keras archive and as a TF.js layers model, plus Kiln's predictions on fixed
+// inputs):
 //   ./mvnw -B -q -o test -pl api -am -Dtest=TfjsInteropExport \
 //       -Dsurefire.failIfNoSpecifiedTests=false -Dkiln.interop.out=/tmp/kiln-interop
 //   NODE_PATH=/tmp/tfjs/node_modules node api/src/test/golden/kiln_in_tfjs.js /tmp/kiln-interop \
@@ -9,9 +11,12 @@
 // archive; its Keras 3 config.json is rewritten in the Keras 2 form tfjs-layers deserializes
 // (envelopes reduced to class_name + config: module, registered_name, build_config and
 // compile_config dropped; a DTypePolicy as its name; InputLayer's batch_shape as
-// batch_input_shape), built with tf.models.modelFromJSON, and each layer given its weights with
-// setWeights. TF.js model.json: read by tf.loadLayersModel through a file-reading IOHandler, as
-// written. Each output must be within 1e-5 relative (floor 1e-2) of Kiln's.
+// batch_input_shape; a Functional node's {args, kwargs} with __keras_tensor__ entries as a list of
+// [layer, node, tensor, kwargs], a nested Sequential's node indices counted from 1 as Keras 2 and
+// TF.js count them), built with tf.models.modelFromJSON, and each layer (a nested
+// model as one layer) given its weights with setWeights. TF.js model.json: read by
+// tf.loadLayersModel through a file-reading IOHandler, as written. Each output must be within
+// 1e-5 relative (floor 1e-2) of Kiln's.
 const fs = require('fs');
 const path = require('path');
 const {execFileSync} = require('child_process');
@@ -19,14 +24,40 @@ const tf = require('@tensorflow/tfjs');
 
 const DIR = process.argv[2] || '/tmp/kiln-interop';
 
-function toKeras2(v) {
-  if (Array.isArray(v)) return v.map(toKeras2);
+// The [layer, node, tensor] histories of a Keras 3 node's args, in order.
+function histories(v, out) {
+  if (Array.isArray(v)) v.forEach((x) => histories(x, out));
+  else if (v && v.class_name === '__keras_tensor__') out.push(v.config.keras_history);
+  return out;
+}
+
+// Nested Sequentials that start with an InputLayer: Keras 2 and TF.js give them a node of their
+// own when built, so their calls count from 1 where Keras 3 counts from 0.
+function shiftedSequentials(layers) {
+  return new Set(layers.filter((e) => e.class_name === 'Sequential'
+      && e.config.layers.length && e.config.layers[0].class_name === 'InputLayer').map((e) => e.name));
+}
+
+function shift(h, shifted) {
+  return shifted.has(h[0]) ? [h[0], h[1] + 1, ...h.slice(2)] : h;
+}
+
+function toKeras2(v, shifted = new Set()) {
+  if (Array.isArray(v)) return v.map((x) => toKeras2(x, shifted));
   if (v && typeof v === 'object') {
     if (v.class_name === 'DTypePolicy' && v.config) return v.config.name;
+    if (Array.isArray(v.layers) && v.input_layers) shifted = shiftedSequentials(v.layers);
     const out = {};
     for (const [k, x] of Object.entries(v)) {
       if (['module', 'registered_name', 'build_config', 'compile_config'].includes(k)) continue;
-      out[k === 'batch_shape' ? 'batch_input_shape' : k] = toKeras2(x);
+      if (k === 'inbound_nodes') {
+        out[k] = x.map((n) => (Array.isArray(n) ? n
+            : histories(n.args, []).map((h) => [...shift(h, shifted), n.kwargs || {}])));
+      } else if (k === 'input_layers' || k === 'output_layers') {
+        out[k] = (typeof x[0] === 'string' ? [x] : x).map((h) => shift(h, shifted));
+      } else {
+        out[k === 'batch_shape' ? 'batch_input_shape' : k] = toKeras2(x, shifted);
+      }
     }
     return out;
   }
@@ -63,17 +94,24 @@ async function fromArchive(file) {
 }
 
 function compare(name, how, model, p) {
-  const y = model.predict(tf.tensor(p.input, p.input_shape));
-  const got = Array.from(y.dataSync());
+  const xs = p.inputs.map((a) => tf.tensor(a.values, a.shape));
+  const pred = model.predict(xs.length === 1 ? xs[0] : xs);
+  const ys = Array.isArray(pred) ? pred : [pred];
+  let ok = ys.length === p.outputs.length;
   let worst = 0;
-  for (let i = 0; i < got.length; i++) {
-    const e = p.output[i];
-    worst = Math.max(worst, Math.abs(got[i] - e) / Math.max(1e-2, Math.abs(e)));
-  }
-  const ok = got.length === p.output.length && JSON.stringify(y.shape) === JSON.stringify(p.output_shape)
-      && worst <= 1e-5;
-  console.log(`${ok ? 'OK  ' : 'FAIL'} ${name} ${how}: shape ${JSON.stringify(y.shape)}, ` +
-      `max relative difference ${worst.toExponential(2)}`);
+  ys.forEach((y, j) => {
+    const e = p.outputs[j];
+    const got = Array.from(y.dataSync());
+    ok = ok && e && got.length === e.values.length
+        && JSON.stringify(y.shape) === JSON.stringify(e.shape);
+    for (let i = 0; e && i < got.length; i++) {
+      worst = Math.max(worst, Math.abs(got[i] - e.values[i]) / Math.max(1e-2, Math.abs(e.values[i])));
+    }
+  });
+  ok = ok && worst <= 1e-5;
+  const shapes = ys.map((y) => JSON.stringify(y.shape)).join(' ');
+  console.log(`${ok ? 'OK  ' : 'FAIL'} ${name} ${how}: ${xs.length} input(s), output shape(s) ` +
+      `${shapes}, max relative difference ${worst.toExponential(2)}`);
   return ok;
 }
 
@@ -82,10 +120,19 @@ function compare(name, how, model, p) {
   console.log('TensorFlow.js ' + tf.version.tfjs + ' on Node ' + process.version);
   const preds = JSON.parse(fs.readFileSync(path.join(DIR, 'kiln-predictions.json'), 'utf8'));
   let ok = true;
+  const tries = async (name, how, load, p) => {
+    try {
+      return compare(name, how, await load(), p);
+    } catch (e) {
+      console.log(`FAIL ${name} ${how}: ${e.message}`);
+      return false;
+    }
+  };
   for (const [name, p] of Object.entries(preds)) {
-    ok = compare(name, '.keras -> TF.js', await fromArchive(path.join(DIR, name + '.keras')), p) && ok;
-    ok = compare(name, 'TF.js model.json -> TF.js',
-        await tf.loadLayersModel(fileHandler(path.join(DIR, name + '-tfjs', 'model.json'))), p) && ok;
+    ok = await tries(name, '.keras -> TF.js',
+        () => fromArchive(path.join(DIR, name + '.keras')), p) && ok;
+    ok = await tries(name, 'TF.js model.json -> TF.js',
+        () => tf.loadLayersModel(fileHandler(path.join(DIR, name + '-tfjs', 'model.json'))), p) && ok;
   }
   process.exit(ok ? 0 : 1);
 })().catch((e) => { console.error(e); process.exit(2); });

@@ -13,7 +13,6 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
-import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 /** {@code kiln evaluate MODEL --data SOURCE}: the model's loss and metrics on a data set. */
@@ -29,12 +28,7 @@ import picocli.CommandLine.Spec;
 final class EvaluateCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
   @Mixin Common common;
-
-  @Parameters(
-      paramLabel = "MODEL",
-      description =
-          "A .keras archive, a Keras 2 .h5 model or a TF.js model (folder or model.json).")
-  Path model;
+  @Mixin ModelOptions modelOptions;
 
   @Option(
       names = "--data",
@@ -83,15 +77,10 @@ final class EvaluateCommand implements Callable<Integer> {
   @Option(names = "--limit", paramLabel = "N", description = "Use at most the first N samples.")
   Integer limit;
 
-  @Option(
-      names = "--batch-size",
-      paramLabel = "N",
-      defaultValue = "32",
-      description = "Samples per batch (default: ${DEFAULT-VALUE}).")
-  int batchSize;
-
   @Override
   public Integer call() throws Exception {
+    Path model = modelOptions.model;
+    int batchSize = modelOptions.batchSize;
     if (batchSize < 1 || (limit != null && limit < 1)) {
       throw new ParameterException(
           spec.commandLine(), "--batch-size and --limit must be at least 1");
@@ -103,11 +92,7 @@ final class EvaluateCommand implements Callable<Integer> {
       throw new ParameterException(
           spec.commandLine(), "--image-size is two sizes above 0: HEIGHT,WIDTH");
     }
-    if (ModelArgs.kind(model) == ModelArgs.Kind.CONFIG) {
-      throw new CliException(
-          model + " holds a config without weights: evaluate needs a .keras, .h5 or TF.js model");
-    }
-    Model m = ModelArgs.load(model, true);
+    Model m = modelOptions.load("evaluate");
     if (loss != null) {
       // Evaluation never steps the optimizer; an uncompiled model gets a placeholder one.
       Optimizer opt = m.optimizer() != null ? m.optimizer() : Optimizers.get("sgd");

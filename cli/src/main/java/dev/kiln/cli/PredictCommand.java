@@ -18,7 +18,6 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
-import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 /**
@@ -28,6 +27,7 @@ import picocli.CommandLine.Spec;
 @Command(
     name = "predict",
     mixinStandardHelpOptions = true,
+    resourceBundle = "dev.kiln.cli.PredictCommand",
     description = {
       "Run a model on one input array and print its output as a JSON array.",
       "The input is a .npy file (float32 or float64, C order), raw little-endian float32 with"
@@ -37,12 +37,7 @@ import picocli.CommandLine.Spec;
 final class PredictCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
   @Mixin Common common;
-
-  @Parameters(
-      paramLabel = "MODEL",
-      description =
-          "A .keras archive, a Keras 2 .h5 model or a TF.js model (folder or model.json).")
-  Path model;
+  @Mixin ModelOptions modelOptions;
 
   @Option(
       names = "--input",
@@ -117,13 +112,6 @@ final class PredictCommand implements Callable<Integer> {
       description = "One label per line, in output order, for --top.")
   Path labels;
 
-  @Option(
-      names = "--batch-size",
-      paramLabel = "N",
-      defaultValue = "32",
-      description = "Rows per batch (default: ${DEFAULT-VALUE}).")
-  int batchSize;
-
   @Override
   public Integer call() throws Exception {
     if (labels != null && top == null) {
@@ -132,16 +120,14 @@ final class PredictCommand implements Callable<Integer> {
     if (top != null && top < 1) {
       throw new CliException("--top must be at least 1, not " + top);
     }
+    int batchSize = modelOptions.batchSize;
     if (batchSize < 1) {
       throw new CliException("--batch-size must be at least 1, not " + batchSize);
     }
     Npy.Array x = readInput();
     List<String> names = labels == null ? null : readLabels(labels);
-    if (ModelArgs.kind(model) == ModelArgs.Kind.CONFIG) {
-      throw new CliException(
-          model + " holds a config without weights: predict needs a .keras, .h5 or TF.js model");
-    }
-    Model m = ModelArgs.load(model, true);
+    Path model = modelOptions.model;
+    Model m = modelOptions.load("predict");
     if (m.inputs().size() != 1) {
       throw new CliException(
           model + " has " + m.inputs().size() + " inputs; kiln predict feeds exactly one");

@@ -56,6 +56,8 @@ class TrainEvaluateTest {
           "config": {"batch_shape": [null, 3], "name": "in"}},
          {"module": "keras.layers", "class_name": "Dense", "registered_name": null,
           "config": {"units": %s, "activation": "relu", "name": "hidden"}},
+         {"module": "keras.layers", "class_name": "Dropout", "registered_name": null,
+          "config": {"rate": 0.25, "name": "drop"}},
          {"module": "keras.layers", "class_name": "Dense", "registered_name": null,
           "config": {"units": 3, "activation": "softmax", "name": "out"}}]}}
       """;
@@ -135,7 +137,8 @@ class TrainEvaluateTest {
     List<float[]> b = weights(after);
     assertEquals(a.size(), b.size());
     for (int i = 0; i < a.size(); i++) {
-      // Bitwise: the same float operations on the same batches in the same order.
+      // Bitwise: the same float operations on the same batches, with the same Dropout masks (the
+      // checkpoint holds the seed stream), in the same order.
       assertArrayEquals(a.get(i), b.get(i), 0f, straight.weights().get(i).path());
     }
     // A run whose epochs reshuffled differently (or restarted at epoch 0) would differ, as a

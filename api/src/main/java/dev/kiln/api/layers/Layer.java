@@ -542,10 +542,40 @@ public abstract class Layer implements KerasObject {
     return out.get(0);
   }
 
+  /**
+   * Calls the layer on a symbolic tensor in a fixed mode, as Keras's {@code layer(x,
+   * training=False)}: with {@code false} this call runs in inference mode in {@code fit} too
+   * (BatchNormalization normalizes with its moving statistics and leaves them as they are, Dropout
+   * passes its input through), with {@code true} in training mode in {@code predict} too. Configs
+   * keep the flag as the node's {@code training} keyword.
+   *
+   * {@snippet :
+   * KerasTensor features = base.apply(inputs, false); // the frozen base stays in inference mode
+   * }
+   *
+   * @throws KilnException if the input does not fit, or the layer has several outputs
+   */
+  public KerasTensor apply(KerasTensor input, boolean training) {
+    List<KerasTensor> out = applyAll(List.of(input), training);
+    if (out.size() != 1) {
+      throw new KilnException(
+          "layer \"" + name + "\" has " + out.size() + " outputs; use applyAll to get them");
+    }
+    return out.get(0);
+  }
+
   /** Calls the layer on a list of symbolic tensors (merging layers), returning all outputs. */
   public List<KerasTensor> applyAll(List<KerasTensor> inputs) {
+    return applyAll(inputs, null);
+  }
+
+  /**
+   * Calls the layer on a list of symbolic tensors, in training mode, in inference mode or (null) as
+   * the step runs; see {@link #apply(KerasTensor, boolean)}.
+   */
+  public List<KerasTensor> applyAll(List<KerasTensor> inputs, Boolean training) {
     GraphBuilder b = new GraphBuilder();
-    Ops ops = new Ops(b, false, null);
+    Ops ops = new Ops(b, training != null && training, null);
     List<Value> in = new ArrayList<>();
     for (KerasTensor x : inputs) {
       in.add(b.input(new TensorType(x.dtype(), x.shape())));
@@ -559,7 +589,7 @@ public abstract class Layer implements KerasObject {
           new KerasTensor(
               v.shape(), v.dtype(), "keras_tensor_" + TENSORS.getAndIncrement(), this, index, i));
     }
-    calls.add(new LayerCall(this, List.copyOf(inputs), List.copyOf(result)));
+    calls.add(new LayerCall(this, List.copyOf(inputs), List.copyOf(result), training));
     return result;
   }
 

@@ -107,7 +107,7 @@ final class FunctionalConfig {
     Map<String, Object> n = new LinkedHashMap<>();
     // One input is passed as itself, several as one list: Keras's call(inputs) convention.
     n.put("args", tensors.size() == 1 ? List.of(tensors.get(0)) : List.of(tensors));
-    n.put("kwargs", Map.of());
+    n.put("kwargs", call.training() == null ? Map.of() : Map.of("training", call.training()));
     return n;
   }
 
@@ -211,7 +211,8 @@ final class FunctionalConfig {
       progress = false;
       for (Map.Entry<String, List<Object>> p : pending.entrySet()) {
         while (!p.getValue().isEmpty()) {
-          List<KerasTensor> in = resolve(p.getValue().get(0), outputs, fromOne, p.getKey());
+          Object node = p.getValue().get(0);
+          List<KerasTensor> in = resolve(node, outputs, fromOne, p.getKey());
           if (in == null) {
             break;
           }
@@ -220,7 +221,7 @@ final class FunctionalConfig {
             throw new KilnException(
                 "layer \"" + p.getKey() + "\": an inbound node names no input tensors");
           }
-          outputs.get(p.getKey()).add(layers.get(p.getKey()).applyAll(in));
+          outputs.get(p.getKey()).add(layers.get(p.getKey()).applyAll(in, training(node)));
           progress = true;
         }
       }
@@ -317,6 +318,29 @@ final class FunctionalConfig {
       s.setTrainable(false);
     }
     return s;
+  }
+
+  /**
+   * The node's {@code training} keyword (Keras 3's {@code kwargs}, or the fourth item of a Keras 2
+   * tensor entry), or null when the call follows the step.
+   */
+  private static Boolean training(Object node) {
+    if (node instanceof Map<?, ?> m) {
+      return m.get("kwargs") instanceof Map<?, ?> kw && kw.get("training") instanceof Boolean t
+          ? t
+          : null;
+    }
+    if (node instanceof List<?> keras2) {
+      for (Object item : keras2) {
+        if (item instanceof List<?> l
+            && l.size() > 3
+            && l.get(3) instanceof Map<?, ?> kw
+            && kw.get("training") instanceof Boolean t) {
+          return t;
+        }
+      }
+    }
+    return null;
   }
 
   /** The input tensors of one node, or null while one of them is not made yet. */

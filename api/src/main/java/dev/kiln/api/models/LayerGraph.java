@@ -113,7 +113,10 @@ record LayerGraph(
       for (KerasTensor t : c.inputs()) {
         args.add(env.get(t));
       }
-      List<Value> res = c.layer().trace(ops, args);
+      List<Value> res =
+          c.training() == null
+              ? c.layer().trace(ops, args)
+              : ops.context().withTraining(c.training(), () -> c.layer().trace(ops, args));
       for (int j = 0; j < res.size(); j++) {
         env.put(c.outputs().get(j), res.get(j));
       }

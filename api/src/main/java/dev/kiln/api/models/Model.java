@@ -77,6 +77,8 @@ public class Model extends Layer implements AutoCloseable {
   boolean stopTraining;
   private Trainer trainer;
   private boolean closed;
+  // Where the stream seeding training steps stands; null until the first training step.
+  private Long randomState;
   // A subclassed model's input count, taken from the first data it runs on; -1 before.
   private int dataInputCount = -1;
 
@@ -409,6 +411,38 @@ public class Model extends Layer implements AutoCloseable {
   /** Asks {@code fit} to stop after the current epoch (callbacks use this). */
   public void stopTraining() {
     this.stopTraining = true;
+  }
+
+  /**
+   * The position of the stream that seeds each training step's random ops (Dropout masks, noise),
+   * or null before the first training step. A {@code .keras} checkpoint saves it, so training
+   * resumed from the checkpoint draws the masks an uninterrupted run would have drawn.
+   */
+  public Long randomState() {
+    return randomState;
+  }
+
+  /**
+   * Sets where the stream seeding training steps stands, as {@link #randomState()} returned it; the
+   * next training step draws its seed from there. Loading a checkpoint calls it.
+   */
+  public void setRandomState(long state) {
+    this.randomState = state;
+  }
+
+  /**
+   * The seed of the next training step. The state is a counter advanced by an odd constant and
+   * hashed (SplittableRandom's scheme), so one long is all there is to save; it starts from the
+   * global stream ({@code Kiln.setRandomSeed}) at the first step.
+   */
+  long nextStepSeed() {
+    if (randomState == null) {
+      randomState = Kiln.splitRandom().nextLong();
+    }
+    long z = randomState += 0x9E3779B97F4A7C15L;
+    z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
+    z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
+    return z ^ (z >>> 31);
   }
 
   /** The compiled optimizer, or null. */

@@ -26,7 +26,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.SplittableRandom;
 import java.util.TreeSet;
 import java.util.function.Supplier;
 
@@ -64,7 +63,6 @@ final class StepCompiler implements AutoCloseable {
   /** Whether prediction moves state (a stateful RNN's), so it never pads. */
   private boolean statefulPredict;
 
-  private SplittableRandom seeds;
   private boolean closed;
 
   /** The compiled steps, least recently used first; evicting one closes it. */
@@ -148,7 +146,7 @@ final class StepCompiler implements AutoCloseable {
     StepInputs.checkLabels(model, y, () -> outputShapes(xt));
     Step step = step("train" + xt + yt, () -> graph(xt, yt, true));
     List<HostTensor> in = inputs.host(x, y, batch.sampleWeight());
-    in.add(HostTensor.of(Shape.of(2), new long[] {seeds().nextLong(), 0}));
+    in.add(HostTensor.of(Shape.of(2), new long[] {model.nextStepSeed(), 0}));
     model.compiled().optimizer.beforeStep();
     List<HostTensor> out = step.run(in);
     model.compiled().optimizer.afterStep();
@@ -368,13 +366,6 @@ final class StepCompiler implements AutoCloseable {
       out.add(b.input(t));
     }
     return out;
-  }
-
-  private SplittableRandom seeds() {
-    if (seeds == null) {
-      seeds = Kiln.splitRandom();
-    }
-    return seeds;
   }
 
   private static List<TensorType> types(List<Tensor> ts) {

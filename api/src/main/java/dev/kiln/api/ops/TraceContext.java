@@ -35,7 +35,7 @@ public final class TraceContext {
   private static final long SEED_STRIDE = 0x9E3779B97F4A7C15L;
 
   private final GraphBuilder b;
-  private final boolean training;
+  private boolean training;
   private final Value seed;
   private final TraceContext parent;
   private final Map<Weight, Value> reads = new IdentityHashMap<>();
@@ -82,9 +82,29 @@ public final class TraceContext {
     return Collections.unmodifiableList(capturedOperands);
   }
 
-  /** True in a training trace. */
+  /**
+   * True where layers run in training mode: in a training trace, unless {@link #withTraining} says
+   * otherwise for the layer call being traced.
+   */
   public boolean training() {
     return training;
+  }
+
+  /**
+   * Traces {@code body} with layers in training mode or not, whatever the trace is, then restores
+   * the mode: how a call made with Keras's {@code training=False} keyword (a frozen base model in
+   * fine-tuning) runs its BatchNormalization on the moving statistics, without updating them, and
+   * its Dropout as the identity inside {@code fit}. Random ops forced on in an inference trace draw
+   * from that trace's fixed key, so the same mask at every call.
+   */
+  public <T> T withTraining(boolean mode, java.util.function.Supplier<T> body) {
+    boolean outer = training;
+    training = mode;
+    try {
+      return body.get();
+    } finally {
+      training = outer;
+    }
   }
 
   /** True when shapes are being inferred (batch size unknown, nothing will run). */

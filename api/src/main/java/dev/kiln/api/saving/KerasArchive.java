@@ -47,6 +47,12 @@ public final class KerasArchive {
   private static final int MAX_ENTRIES = 100_000;
   private static final long MAX_JSON_BYTES = 256L << 20;
 
+  /**
+   * The metadata key holding {@link Model#randomState()}: Keras ignores keys it does not know, and
+   * a seed is no weight, so it stays out of {@code model.weights.h5}.
+   */
+  static final String RANDOM_STATE = "kiln_random_state";
+
   /** What an archive holds. */
   record Contents(Map<String, Object> config, Map<String, Object> metadata, Path weights) {}
 
@@ -63,6 +69,9 @@ public final class KerasArchive {
         "date_saved",
         LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyy-MM-dd@HH:mm:ss")));
     meta.put("kiln_writer", "dev.kiln.api");
+    if (model.randomState() != null) {
+      meta.put(RANDOM_STATE, model.randomState());
+    }
     byte[] metadata = JSON.writeValueAsBytes(meta);
     Path abs = path.toAbsolutePath();
     Files.createDirectories(abs.getParent());
@@ -136,10 +145,29 @@ public final class KerasArchive {
     try (HdfFile f = WeightsH5.open(c.weights())) {
       WeightsH5.load(model, f, Path.of(path + "!/model.weights.h5"));
       ModelFiles.optimizerStateLoaded(model);
+      restoreRandomState(model, c.metadata(), path);
     } catch (HdfException e) {
       throw new KilnException(
           "archive " + path + ": model.weights.h5 is damaged: " + e.getMessage(), e);
     }
+  }
+
+  /** Sets the model's training seed stream where the saved run left it, when the archive says. */
+  private static void restoreRandomState(Model model, Map<String, Object> metadata, Path path) {
+    Object v = metadata.get(RANDOM_STATE);
+    if (v == null) {
+      return;
+    }
+    if (!(v instanceof Integer || v instanceof Long)) {
+      throw new KilnException(
+          "archive "
+              + path
+              + ": metadata.json key '"
+              + RANDOM_STATE
+              + "' must be a 64-bit integer, not "
+              + v);
+    }
+    model.setRandomState(((Number) v).longValue());
   }
 
   /**

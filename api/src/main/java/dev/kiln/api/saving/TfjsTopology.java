@@ -4,9 +4,11 @@ import dev.kiln.api.KilnException;
 import dev.kiln.api.activations.LegacyHardSigmoid;
 import dev.kiln.api.models.Model;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * A model's Keras 3 config rewritten in the Keras 2 form tfjs-layers reads: envelopes reduced to
@@ -22,18 +24,25 @@ final class TfjsTopology {
   static Map<String, Object> fromKeras3(Model model) {
     Map<String, Object> env = new LinkedHashMap<>();
     env.put("class_name", model.className());
-    env.put("config", convert(model.getConfig(), null));
+    env.put("config", convert(model.getConfig(), null, Set.of()));
     env.put("keras_version", "tfjs-layers 4.22.0");
     env.put("backend", "tensor_flow.js");
     return env;
   }
 
+  /**
+   * {@code v} in the Keras 2 form; {@code shifted} names the nested Sequentials of the Functional
+   * config being converted whose node indices move up by one.
+   */
   @SuppressWarnings("unchecked")
-  private static Object convert(Object v, String key) {
+  private static Object convert(Object v, String key, Set<String> shifted) {
     if (v instanceof Map<?, ?> raw) {
       Map<String, Object> m = (Map<String, Object>) raw;
       if ("DTypePolicy".equals(m.get("class_name")) && m.get("config") instanceof Map<?, ?> c) {
         return c.get("name");
+      }
+      if (m.get("layers") instanceof List<?> entries && m.containsKey("input_layers")) {
+        shifted = shiftedSequentials(entries);
       }
       Map<String, Object> out = new LinkedHashMap<>();
       for (Map.Entry<String, Object> e : m.entrySet()) {
@@ -46,15 +55,18 @@ final class TfjsTopology {
           continue;
         }
         if (k.equals("inbound_nodes") && e.getValue() instanceof List<?> nodes) {
-          out.put(k, nodes(nodes));
+          out.put(k, nodes(nodes, shifted));
         } else if ((k.equals("input_layers") || k.equals("output_layers"))
-            && e.getValue() instanceof List<?> l
-            && isTriple(l)) {
-          out.put(k, List.of(l));
+            && e.getValue() instanceof List<?> l) {
+          List<Object> ends = new ArrayList<>();
+          for (Object t : isTriple(l) ? List.of(l) : l) {
+            ends.add(t instanceof List<?> h ? shift(new ArrayList<>(h), shifted) : t);
+          }
+          out.put(k, ends);
         } else if (k.equals("batch_shape")) {
           out.put("batch_input_shape", e.getValue());
         } else {
-          out.put(k, convert(e.getValue(), k));
+          out.put(k, convert(e.getValue(), k, shifted));
         }
       }
       return out;
@@ -62,7 +74,7 @@ final class TfjsTopology {
     if (v instanceof List<?> l) {
       List<Object> out = new ArrayList<>();
       for (Object o : l) {
-        out.add(convert(o, key));
+        out.add(convert(o, key, shifted));
       }
       return out;
     }
@@ -101,8 +113,40 @@ final class TfjsTopology {
         && l.get(2) instanceof Number;
   }
 
+  /**
+   * The nested Sequentials among a Functional config's layer entries that start with an {@code
+   * InputLayer}. Keras 2 and TF.js build such a Sequential as a graph network when it is made,
+   * which gives it a node of its own first: its calls in the outer model are nodes 1, 2, ... where
+   * Keras 3 (and Kiln) count 0, 1, .... TF.js reading node 0 would take the Sequential's own
+   * output, not connected to the outer inputs ("Graph disconnected").
+   */
+  private static Set<String> shiftedSequentials(List<?> entries) {
+    Set<String> out = new HashSet<>();
+    for (Object o : entries) {
+      if (o instanceof Map<?, ?> e
+          && "Sequential".equals(e.get("class_name"))
+          && e.get("name") instanceof String name
+          && e.get("config") instanceof Map<?, ?> c
+          && c.get("layers") instanceof List<?> ls
+          && !ls.isEmpty()
+          && ls.get(0) instanceof Map<?, ?> first
+          && "InputLayer".equals(first.get("class_name"))) {
+        out.add(name);
+      }
+    }
+    return out;
+  }
+
+  /** A {@code [layer, node, tensor]} history with its node moved up where the layer is shifted. */
+  private static List<Object> shift(List<Object> h, Set<String> shifted) {
+    if (h.size() >= 2 && shifted.contains(h.get(0)) && h.get(1) instanceof Number n) {
+      h.set(1, n.longValue() + 1);
+    }
+    return h;
+  }
+
   /** Keras 3 nodes ({@code {args, kwargs}}) as Keras 2 nodes (lists of 4-element entries). */
-  private static List<Object> nodes(List<?> nodes) {
+  private static List<Object> nodes(List<?> nodes, Set<String> shifted) {
     List<Object> out = new ArrayList<>();
     for (Object n : nodes) {
       if (!(n instanceof Map<?, ?> node)) {
@@ -115,14 +159,14 @@ final class TfjsTopology {
       Map<String, Object> kwargs = new LinkedHashMap<>();
       if (node.get("kwargs") instanceof Map<?, ?> kw) {
         for (Map.Entry<?, ?> e : kw.entrySet()) {
-          kwargs.put(String.valueOf(e.getKey()), convert(e.getValue(), null));
+          kwargs.put(String.valueOf(e.getKey()), convert(e.getValue(), null, shifted));
         }
       }
       List<?> tensors = first instanceof List<?> l ? l : first == null ? List.of() : List.of(first);
       for (Object t : tensors) {
         List<Object> h = history(t);
         if (h != null) {
-          List<Object> entry = new ArrayList<>(h);
+          List<Object> entry = shift(new ArrayList<>(h), shifted);
           entry.add(kwargs);
           entries.add(entry);
         }

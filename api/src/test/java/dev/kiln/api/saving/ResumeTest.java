@@ -13,6 +13,7 @@ import dev.kiln.api.Tensor;
 import dev.kiln.api.callbacks.ModelCheckpoint;
 import dev.kiln.api.layers.Weight;
 import dev.kiln.api.layers.core.Dense;
+import dev.kiln.api.layers.core.Dropout;
 import dev.kiln.api.layers.core.Input;
 import dev.kiln.api.losses.Losses;
 import dev.kiln.api.models.Model;
@@ -53,6 +54,19 @@ class ResumeTest {
         new Adam(Schedules.exponentialDecay(0.05, 5, 0.5, true)),
         Losses.get("sparse_categorical_crossentropy"),
         "accuracy");
+    return m;
+  }
+
+  /** The MLP with a Dropout layer between its Dense layers: each step draws a new mask. */
+  private static Sequential dropoutMlp() {
+    Kiln.setRandomSeed(11);
+    Sequential m =
+        new Sequential(
+            Input.of(ResumeProbe.FEATURES),
+            new Dense(8, "relu"),
+            new Dropout(0.5),
+            new Dense(ResumeProbe.CLASSES, "softmax"));
+    m.compile(new Adam(0.05), Losses.get("sparse_categorical_crossentropy"), "accuracy");
     return m;
   }
 
@@ -125,6 +139,35 @@ class ResumeTest {
     assertEquals(2 * STEPS_PER_EPOCH, resumed.optimizer().iterations(), "step count restored");
     resumed.fit(d[0], d[1], ResumeProbe.options(1));
     assertSameValues(straight.weights(), resumed.weights(), "weight");
+  }
+
+  @Test
+  void aDropoutModelResumesWithTheMasksAnUninterruptedRunDraws(@TempDir Path dir) throws Exception {
+    Tensor[] d = ResumeProbe.data();
+    Sequential straight = dropoutMlp();
+    straight.fit(d[0], d[1], ResumeProbe.options(EPOCHS));
+
+    Sequential first = dropoutMlp();
+    first.fit(d[0], d[1], ResumeProbe.options(2));
+    Path two = dir.resolve("two.keras");
+    first.save(two);
+    // The global stream now stands elsewhere than where the first run's masks came from: only the
+    // checkpoint can say which masks come next.
+    Kiln.setRandomSeed(12);
+    Model resumed = ModelFiles.load(two);
+    assertEquals(first.randomState(), resumed.randomState(), "seed stream restored");
+    resumed.fit(d[0], d[1], ResumeProbe.options(1));
+    assertSameValues(straight.weights(), resumed.weights(), "weight");
+    assertSameValues(
+        straight.optimizer().variables(), resumed.optimizer().variables(), "optimizer variable");
+
+    // Without the restored stream the third epoch draws other masks and ends elsewhere.
+    Model fresh = ModelFiles.load(two);
+    fresh.setRandomState(first.randomState() + 1);
+    fresh.fit(d[0], d[1], ResumeProbe.options(1));
+    assertFalse(
+        java.util.Arrays.equals(values(straight.weights()).get(0), values(fresh.weights()).get(0)),
+        "the masks matter here");
   }
 
   @Test

@@ -495,13 +495,13 @@ public final class KerasConfigs {
     }
 
     /**
-     * Checks a node's keyword call arguments, which Kiln's graph does not pass to the layer: only
-     * those that leave Keras's call as it is without them are taken (null, and false for flags such
-     * as {@code use_causal_mask} or {@code return_attention_scores}). Refused: {@code training} set
-     * either way (Keras then runs the layer in that mode in fit and predict alike, as in
-     * fine-tuning with a frozen BatchNormalization; Kiln would follow fit and predict), a tensor
-     * passed by keyword ({@code mask}, an attention layer's {@code value}: Kiln connects positional
-     * inputs only), and any other value.
+     * Checks a node's keyword call arguments. {@code training} true or false is taken: that call
+     * then runs in that mode in fit and predict alike, as Keras does (fine-tuning with a frozen
+     * base model). Of the others, which Kiln's graph does not pass to the layer, only those that
+     * leave Keras's call as it is without them are taken (null, and false for flags such as {@code
+     * use_causal_mask} or {@code return_attention_scores}). Refused: a tensor passed by keyword
+     * ({@code mask}, an attention layer's {@code value}: Kiln connects positional inputs only), and
+     * any other value.
      */
     private static void callArguments(Map<String, Object> kwargs, String path) {
       for (Map.Entry<String, Object> e : kwargs.entrySet()) {
@@ -511,12 +511,10 @@ public final class KerasConfigs {
         if (v == null) {
           continue;
         } else if (k.equals("training")) {
-          why =
-              "Keras runs the layer in "
-                  + (Boolean.TRUE.equals(v) ? "training" : "inference")
-                  + " mode at this call whatever fit or predict do; Kiln's layers follow fit and"
-                  + " predict, so the model would compute something else. Remove the argument to"
-                  + " load it with that meaning";
+          if (v instanceof Boolean) {
+            continue;
+          }
+          why = "`training` is true, false or null";
         } else if (hasTensor(v, 0)) {
           why =
               "it passes a tensor by keyword, and Kiln connects a layer's positional inputs only"

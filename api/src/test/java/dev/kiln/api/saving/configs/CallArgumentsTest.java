@@ -16,7 +16,8 @@ import org.junit.jupiter.api.Test;
 /**
  * What Keras keeps of a call besides its input tensors (node {@code kwargs}) and compile's {@code
  * weighted_metrics}: Kiln honours what leaves Keras's meaning unchanged and refuses, naming the
- * JSON path, what it would compute differently.
+ * JSON path, what it would compute differently. {@link TrainingKeywordTest} covers {@code
+ * training}.
  */
 class CallArgumentsTest {
   /** Kiln's Keras 3 form of Input(3) -> Dropout -> Dense(2), compiled. */
@@ -40,29 +41,6 @@ class CallArgumentsTest {
     int dropout = json.indexOf("\"class_name\":\"Dropout\"");
     int at = json.indexOf("\"kwargs\":{}", dropout);
     return json.substring(0, at) + "\"kwargs\":" + kwargs + json.substring(at + 11);
-  }
-
-  @Test
-  void aTrainingFlagEitherWayIsRefused() {
-    for (String v : new String[] {"true", "false"}) {
-      String m = refusal(withKwargs("{\"training\":" + v + "}"));
-      assertTrue(m.contains("$.config.layers[1].inbound_nodes[0].kwargs.training"), m);
-      assertTrue(m.contains("`training=" + v + "`"), m);
-      assertTrue(m.contains(v.equals("true") ? "training mode" : "inference mode"), m);
-    }
-    String keras2 =
-        """
-        {"class_name": "Model", "config": {"name": "m", "layers": [
-          {"name": "in", "class_name": "InputLayer",
-           "config": {"name": "in", "batch_input_shape": [null, 3]}, "inbound_nodes": []},
-          {"name": "bn", "class_name": "BatchNormalization", "config": {"name": "bn"},
-           "inbound_nodes": [[["in", 0, 0, {"training": false}]]]}],
-         "input_layers": [["in", 0, 0]], "output_layers": [["bn", 0, 0]]}}""";
-    String m = refusal(keras2);
-    assertTrue(
-        m.contains("$.config.layers[1].inbound_nodes[0][0][3].training: the layer is called with"),
-        m);
-    assertTrue(m.contains("`training=false`"), m);
   }
 
   @Test
