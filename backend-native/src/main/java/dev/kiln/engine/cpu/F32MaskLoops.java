@@ -142,21 +142,36 @@ final class F32MaskLoops {
     }
   }
 
-  /** {@code y[i] = c[i] != 0 ? a[i] : b[i]} for float32 a, b and bool c of one shape. */
+  /**
+   * {@code y[i] = c[i] != 0 ? a[i] : b[i]} for bool c and float32 a, b of c's shape, or of one
+   * element, repeated ({@code aScalar}, {@code bScalar}: a ReLU's zero).
+   */
   static void select(
-      MemorySegment cs, MemorySegment as, MemorySegment bs, MemorySegment ys, long from, long to) {
+      MemorySegment cs,
+      MemorySegment as,
+      boolean aScalar,
+      MemorySegment bs,
+      boolean bScalar,
+      MemorySegment ys,
+      long from,
+      long to) {
+    float sa = aScalar ? as.getAtIndex(F, 0) : 0f;
+    float sb = bScalar ? bs.getAtIndex(F, 0) : 0f;
+    FloatVector va = FloatVector.broadcast(S, sa);
+    FloatVector vb = FloatVector.broadcast(S, sb);
     long bound = from + S.loopBound(to - from);
     long i = from;
     for (; i < bound; i += V) {
       VectorMask<Float> m =
           ByteVector.fromMemorySegment(B, cs, i, O).compare(VectorOperators.NE, (byte) 0).cast(S);
-      FloatVector a = FloatVector.fromMemorySegment(S, as, i * 4, O);
-      FloatVector b = FloatVector.fromMemorySegment(S, bs, i * 4, O);
+      FloatVector a = aScalar ? va : FloatVector.fromMemorySegment(S, as, i * 4, O);
+      FloatVector b = bScalar ? vb : FloatVector.fromMemorySegment(S, bs, i * 4, O);
       b.blend(a, m).intoMemorySegment(ys, i * 4, O);
     }
     for (; i < to; i++) {
-      ys.setAtIndex(
-          F, i, cs.get(ValueLayout.JAVA_BYTE, i) != 0 ? as.getAtIndex(F, i) : bs.getAtIndex(F, i));
+      float a = aScalar ? sa : as.getAtIndex(F, i);
+      float b = bScalar ? sb : bs.getAtIndex(F, i);
+      ys.setAtIndex(F, i, cs.get(ValueLayout.JAVA_BYTE, i) != 0 ? a : b);
     }
   }
 }

@@ -104,8 +104,15 @@ final class VectorKernels {
       case ElementwiseOp.Select s
           when out.dtype() == DType.FLOAT32
               && masksSupported()
-              && n.inputs().stream().allMatch(v -> v.shape().equals(out.shape())) ->
-          select(out.shape().size(), pool);
+              && n.inputs().get(0).shape().equals(out.shape())
+              && n.inputs().stream()
+                  .skip(1)
+                  .allMatch(v -> v.shape().equals(out.shape()) || v.shape().size() == 1) ->
+          select(
+              out.shape().size(),
+              n.inputs().get(1).shape().size() == 1 && out.shape().size() != 1,
+              n.inputs().get(2).shape().size() == 1 && out.shape().size() != 1,
+              pool);
       case CompositeOp.Softmax s when out.dtype() == DType.FLOAT32 && isLast(s.axis(), out) ->
           softmax(out.shape(), false);
       case CompositeOp.LogSoftmax s when out.dtype() == DType.FLOAT32 && isLast(s.axis(), out) ->
@@ -470,11 +477,14 @@ final class VectorKernels {
             (from, to) -> F32MaskLoops.compare(fn, in[0], in[1], bScalar, out[0], from, to));
   }
 
-  static Kernel select(long n, CpuPool pool) {
+  static Kernel select(long n, boolean aScalar, boolean bScalar, CpuPool pool) {
     int len = (int) n;
     return (in, out) ->
         pool.parallelFor(
-            len, GRAIN, (from, to) -> F32MaskLoops.select(in[0], in[1], in[2], out[0], from, to));
+            len,
+            GRAIN,
+            (from, to) ->
+                F32MaskLoops.select(in[0], in[1], aScalar, in[2], bScalar, out[0], from, to));
   }
 
   // ---------------------------------------------------------------- reductions

@@ -123,7 +123,26 @@ class VectorTwinTest {
               List.of(TensorType.of(DType.BOOL, n), v, v),
               (b, x) -> b.select(x.get(0), x.get(1), x.get(2)),
               0,
-              2));
+              2,
+              1));
+      // One branch a scalar, as a ReLU's zero and its gradient's. (Inputs rounded to 0, 1, 2: a
+      // quarter of the conditions are false.)
+      c.add(
+          new Case(
+              "select_scalar_a." + n,
+              List.of(TensorType.of(DType.BOOL, n), TensorType.of(DType.FLOAT32), v),
+              (b, x) -> b.select(x.get(0), x.get(1), x.get(2)),
+              0,
+              2,
+              1));
+      c.add(
+          new Case(
+              "select_scalar_b." + n,
+              List.of(TensorType.of(DType.BOOL, n), v, TensorType.of(DType.FLOAT32, 1)),
+              (b, x) -> b.select(x.get(0), x.get(1), x.get(2)),
+              0,
+              2,
+              1));
       for (ReduceFn fn : List.of(ReduceFn.SUM, ReduceFn.MEAN, ReduceFn.MAX, ReduceFn.MIN)) {
         c.add(
             new Case(

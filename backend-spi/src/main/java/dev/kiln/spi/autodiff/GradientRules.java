@@ -59,10 +59,11 @@ public final class GradientRules {
       case ElementwiseOp.Binary bin -> binary(b, bin.fn(), x.get(0), x.get(1), y, g0, n);
       case ElementwiseOp.Compare c -> nulls(2);
       case ElementwiseOp.Select s ->
+          // A scalar zero, broadcast by the select, rather than a zero tensor written out.
           Arrays.asList(
               null,
-              unbroadcast(b, b.select(x.get(0), g0, b.zerosLike(g0)), x.get(1).shape()),
-              unbroadcast(b, b.select(x.get(0), b.zerosLike(g0), g0), x.get(2).shape()));
+              unbroadcast(b, b.select(x.get(0), g0, b.scalar(0, g0.dtype())), x.get(1).shape()),
+              unbroadcast(b, b.select(x.get(0), b.scalar(0, g0.dtype()), g0), x.get(2).shape()));
       case ElementwiseOp.Cast c ->
           Collections.singletonList(
               x.get(0).dtype().isFloating() && c.to().isFloating()
@@ -223,7 +224,7 @@ public final class GradientRules {
         // Ties send the whole gradient to the first operand, as TensorFlow does.
         Value firstWins =
             bb.compare(fn == BinaryFn.MAX ? CompareFn.GREATER_EQUAL : CompareFn.LESS_EQUAL, a, c);
-        Value z = bb.zerosLike(g);
+        Value z = bb.scalar(0, g.dtype());
         ga = bb.select(firstWins, g, z);
         gc = bb.select(firstWins, z, g);
       }

@@ -321,7 +321,7 @@ public final class GraphBuilder {
    */
   public Value relu(Value x) {
     Value zero = scalar(0, x.dtype());
-    return select(compare(CompareFn.LESS_EQUAL, x, zero), zerosLike(x), x);
+    return select(compare(CompareFn.LESS_EQUAL, x, zero), zero, x);
   }
 
   /** {@code cond ? a : b} with broadcasting. */
