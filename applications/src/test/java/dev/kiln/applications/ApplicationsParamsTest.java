@@ -104,7 +104,9 @@ class ApplicationsParamsTest {
         row("ConvNeXtSmall", Applications::convNeXtSmall, 50_223_688, 0, 768),
         row("ConvNeXtBase", Applications::convNeXtBase, 88_591_464, 0, 1024),
         row("ConvNeXtLarge", Applications::convNeXtLarge, 197_767_336, 0, 1536),
-        row("ConvNeXtXLarge", Applications::convNeXtXLarge, 350_196_968, 0, 2048));
+        row("ConvNeXtXLarge", Applications::convNeXtXLarge, 350_196_968, 0, 2048),
+        row("NASNetMobile", Applications::nasNetMobile, 5_326_716, BN_COUNT, 1056),
+        row("NASNetLarge", Applications::nasNetLarge, 88_949_818, BN_COUNT, 4032));
   }
 
   /**

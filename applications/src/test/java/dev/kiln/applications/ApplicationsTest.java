@@ -171,6 +171,72 @@ class ApplicationsTest {
   }
 
   @Test
+  void nasNetHasKerasNamesAndShapes() {
+    try (Model m = Applications.nasNetMobile().includeTop(false).build()) {
+      assertEquals("NASNet", m.name());
+      // Keras's NASNetMobile takes 224x224 without the top too.
+      assertEquals(Shape.of(Shape.UNKNOWN, 224, 224, 3), m.inputs().get(0).shape());
+      assertHasLayers(
+          m,
+          "stem_conv1",
+          "stem_bn1",
+          "reduction_conv_1_stem_1",
+          "separable_conv_1_pad_reduction_left1_stem_1",
+          "reduction_pad_1_stem_1",
+          "reduction_add3_stem_1",
+          "adjust_relu_1_stem_2",
+          "adjust_avg_pool_2_stem_2",
+          "adjust_conv_2_stem_2",
+          "adjust_bn_0",
+          "normal_left3_5",
+          "reduction_add4_reduce_4",
+          "separable_conv_2_bn_reduction_left4_reduce_8",
+          "normal_add_5_12",
+          "normal_concat_12");
+      // Three reductions after the two stem cells: 224 -> 111 -> 56 -> 28 -> 14 -> 7; 6 x 176.
+      assertEquals(Shape.of(Shape.UNKNOWN, 7, 7, 1056), m.outputs().get(0).shape());
+    }
+  }
+
+  @Test
+  void nasNetChecksItsArguments(@TempDir Path dir) {
+    IllegalArgumentException e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> Applications.nasNetMobile().penultimateFilters(1000).build());
+    assertTrue(e.getMessage().contains("multiple of 24 * filterMultiplier^2 = 96"), e.getMessage());
+    e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> Applications.nasNetLarge().includeTop(false).inputShape(-1, -1, 3).build());
+    assertTrue(e.getMessage().contains("static input height and width"), e.getMessage());
+    String old = System.getProperty("kiln.keras.home");
+    System.setProperty("kiln.keras.home", dir.toString());
+    try {
+      KilnException missing =
+          assertThrows(
+              KilnException.class,
+              () -> Applications.nasNetMobile().includeTop(false).weights("imagenet").build());
+      assertTrue(missing.getMessage().contains("nasnet_mobile_no_top.h5"), missing.getMessage());
+      KilnException none =
+          assertThrows(
+              KilnException.class,
+              () -> Applications.nasNetLarge().numBlocks(2).weights("imagenet").build());
+      assertTrue(none.getMessage().contains("publishes no ImageNet weights"), none.getMessage());
+    } finally {
+      restoreKerasHome(old);
+    }
+  }
+
+  private static void restoreKerasHome(String old) {
+    if (old == null) {
+      System.clearProperty("kiln.keras.home");
+    } else {
+      System.setProperty("kiln.keras.home", old);
+    }
+  }
+
+  @Test
   void smallerAlphaNarrowsMobileNetV2() {
     // Widths round to multiples of 8: 32 * 0.35 = 11.2 gives 16 filters in Conv1.
     try (Model m = Applications.mobileNetV2().alpha(0.35).inputShape(96, 96, 3).build()) {
