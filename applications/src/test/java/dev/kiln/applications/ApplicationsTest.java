@@ -14,6 +14,7 @@ import dev.kiln.spi.Shape;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -233,6 +234,90 @@ class ApplicationsTest {
       System.clearProperty("kiln.keras.home");
     } else {
       System.setProperty("kiln.keras.home", old);
+    }
+  }
+
+  // md5 and sha256 of the bytes "not really weights", from Python's hashlib.
+  private static final String FAKE_MD5 = "58e7661b5b0d8d37c4e0cfabd44ed95e";
+  private static final String FAKE_SHA256 =
+      "6bc9509551b471fd7d25a12b99a9d825e866b1ad02f9f9b5071757ab66d30e68";
+
+  @Test
+  void hashCheckTakesMd5OrSha256AndNamesFileAndBothHashes(@TempDir Path dir) throws Exception {
+    Path file = Files.writeString(dir.resolve("fake.h5"), "not really weights");
+    KerasWeights.checkHash(file, FAKE_MD5);
+    KerasWeights.checkHash(file, FAKE_SHA256);
+    KerasWeights.checkHash(file, FAKE_SHA256.toUpperCase(java.util.Locale.ROOT));
+    String wrongMd5 = "0".repeat(32);
+    KilnException e =
+        assertThrows(KilnException.class, () -> KerasWeights.checkHash(file, wrongMd5));
+    assertTrue(e.getMessage().contains(file.toString()), e.getMessage());
+    assertTrue(e.getMessage().contains("md5"), e.getMessage());
+    assertTrue(e.getMessage().contains("expected " + wrongMd5), e.getMessage());
+    assertTrue(e.getMessage().contains("got " + FAKE_MD5), e.getMessage());
+    // A 64-digit hash is a sha256: the md5 of the file padded out does not pass.
+    KilnException sha =
+        assertThrows(KilnException.class, () -> KerasWeights.checkHash(file, FAKE_MD5 + FAKE_MD5));
+    assertTrue(sha.getMessage().contains("got " + FAKE_SHA256), sha.getMessage());
+    assertThrows(KilnException.class, () -> KerasWeights.checkHash(file, "abc"));
+  }
+
+  @Test
+  void imagenetFileIsCheckedAgainstItsTableEntryUnlessSkipped(@TempDir Path dir) throws Exception {
+    Path models = Files.createDirectories(dir.resolve("models"));
+    Files.writeString(models.resolve("fake_weights.h5"), "not really weights");
+    String oldHome = System.getProperty("kiln.keras.home");
+    System.setProperty("kiln.keras.home", dir.toString());
+    try {
+      Path ok =
+          KerasWeights.resolve(
+              "imagenet", "fake", "fake_weights.h5", Map.of("fake_weights.h5", FAKE_SHA256));
+      assertEquals(models.resolve("fake_weights.h5"), ok);
+      Map<String, String> wrong = Map.of("fake_weights.h5", "1".repeat(64));
+      KilnException e =
+          assertThrows(
+              KilnException.class,
+              () -> KerasWeights.resolve("imagenet", "fake", "fake_weights.h5", wrong));
+      assertTrue(e.getMessage().contains("fake_weights.h5"), e.getMessage());
+      assertTrue(e.getMessage().contains(KerasWeights.SKIP_HASH_CHECK), e.getMessage());
+      System.setProperty(KerasWeights.SKIP_HASH_CHECK, "true");
+      assertEquals(ok, KerasWeights.resolve("imagenet", "fake", "fake_weights.h5", wrong));
+    } finally {
+      System.clearProperty(KerasWeights.SKIP_HASH_CHECK);
+      restoreKerasHome(oldHome);
+    }
+  }
+
+  @Test
+  void hashTableHasKerasFileNamesOfEveryFamilyWithHashes() {
+    Map<String, String> table = KerasWeights.knownHashes();
+    assertEquals(84, table.size());
+    // Spot checks against keras/src/applications/resnet.py and convnext.py.
+    assertEquals(
+        "4d473c1dd8becc155b73f8504c6f6626",
+        table.get("resnet50_weights_tf_dim_ordering_tf_kernels_notop.h5"));
+    assertEquals(
+        "8ae6e78ce2933352b1ef4008e6dd2f17bc40771563877d156bc6426c7cf503ff",
+        table.get("convnext_tiny.h5"));
+    List<ApplicationBuilder<?>> builders =
+        List.of(
+            Applications.resNet152V2(),
+            Applications.vgg19(),
+            Applications.denseNet201(),
+            Applications.xception(),
+            Applications.inceptionV3(),
+            Applications.inceptionResNetV2(),
+            Applications.efficientNetB7(),
+            Applications.efficientNetV2S(),
+            Applications.convNeXtXLarge(),
+            Applications.mobileNetV3Small().minimalistic(true),
+            Applications.mobileNetV3Large().alpha(0.75),
+            Applications.nasNetLarge());
+    for (ApplicationBuilder<?> b : builders) {
+      for (boolean top : new boolean[] {true, false}) {
+        String file = b.includeTop(top).kerasWeightsFile();
+        assertTrue(table.containsKey(file), file + " is not in the hash table");
+      }
     }
   }
 
