@@ -3,7 +3,6 @@ package dev.kiln.applications;
 import static dev.kiln.applications.Net.call;
 
 import dev.kiln.api.KerasTensor;
-import dev.kiln.api.KilnException;
 
 /**
  * EfficientNetB0 to B7 (Tan and Le 2019) as Keras's {@code keras.applications.efficientnet} builds
@@ -35,6 +34,7 @@ public final class EfficientNet extends ApplicationBuilder<EfficientNet> {
     {2.0, 3.1, 600, 0.5}
   };
   private static final double DROP_CONNECT = 0.2;
+  private static final double[] IMAGENET_STDDEV = {0.229, 0.224, 0.225};
 
   private final int variant;
   private final double width;
@@ -69,17 +69,6 @@ public final class EfficientNet extends ApplicationBuilder<EfficientNet> {
     return defaultName() + (includeTop() ? "" : "_notop") + ".h5";
   }
 
-  @Override
-  void checkArgs() {
-    if ("imagenet".equals(weights())) {
-      // Keras rescales by ImageNet's per-channel standard deviation for its weights.
-      throw new KilnException(
-          defaultName()
-              + " with weights='imagenet' needs a Rescaling layer with a per-channel scale, which"
-              + " the api's Rescaling does not take yet; load the weights from a file path");
-    }
-  }
-
   private int roundFilters(double filters) {
     return MobileNetV2.makeDivisible(filters * width, 8);
   }
@@ -100,6 +89,19 @@ public final class EfficientNet extends ApplicationBuilder<EfficientNet> {
   KerasTensor graph(KerasTensor input) {
     KerasTensor x = call(input, "Rescaling", "scale", 1.0 / 255.0);
     x = call(x, "Normalization", "axis", 3);
+    if ("imagenet".equals(weights())) {
+      // Keras's ImageNet weights were trained on inputs divided by the standard deviation, not by
+      // the square root of the variance the Normalization uses: one more per-channel division.
+      x =
+          call(
+              x,
+              "Rescaling",
+              "scale",
+              java.util.List.of(
+                  1 / Math.sqrt(IMAGENET_STDDEV[0]),
+                  1 / Math.sqrt(IMAGENET_STDDEV[1]),
+                  1 / Math.sqrt(IMAGENET_STDDEV[2])));
+    }
     x = Net.correctPad(x, 3, "stem_conv_pad");
     x =
         call(

@@ -322,6 +322,45 @@ class ApplicationsTest {
   }
 
   @Test
+  void efficientNetImagenetWeightsAddKerasPerChannelRescaling(@TempDir Path dir) throws Exception {
+    Path models = Files.createDirectories(dir.resolve("models"));
+    List<Tensor> saved;
+    try (Model m = Applications.efficientNetB0().includeTop(false).inputShape(64, 64, 3).build()) {
+      saved = m.getWeights();
+      m.saveWeights(models.resolve("efficientnetb0_notop.h5"));
+      assertEquals(0, perChannelRescalings(m));
+    }
+    String oldHome = System.getProperty("kiln.keras.home");
+    System.setProperty("kiln.keras.home", dir.toString());
+    // The file is Kiln's, not Keras's: its hash differs from the one Keras publishes.
+    System.setProperty(KerasWeights.SKIP_HASH_CHECK, "true");
+    try (Model m =
+        Applications.efficientNetB0()
+            .includeTop(false)
+            .inputShape(64, 64, 3)
+            .weights("imagenet")
+            .build()) {
+      assertEquals(saved, m.getWeights());
+      assertEquals(1, perChannelRescalings(m));
+    } finally {
+      System.clearProperty(KerasWeights.SKIP_HASH_CHECK);
+      restoreKerasHome(oldHome);
+    }
+  }
+
+  /** The Rescaling layers with one scale per channel, checked against Keras's 1/sqrt(std). */
+  private static int perChannelRescalings(Model m) {
+    int n = 0;
+    for (Layer l : m.layers()) {
+      if (l.className().equals("Rescaling") && l.getConfig().get("scale") instanceof List<?> s) {
+        assertEquals(List.of(1 / Math.sqrt(0.229), 1 / Math.sqrt(0.224), 1 / Math.sqrt(0.225)), s);
+        n++;
+      }
+    }
+    return n;
+  }
+
+  @Test
   void smallerAlphaNarrowsMobileNetV2() {
     // Widths round to multiples of 8: 32 * 0.35 = 11.2 gives 16 filters in Conv1.
     try (Model m = Applications.mobileNetV2().alpha(0.35).inputShape(96, 96, 3).build()) {
