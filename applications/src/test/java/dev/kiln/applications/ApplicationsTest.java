@@ -163,8 +163,8 @@ class ApplicationsTest {
       assertHasLayers(
           c,
           "convnext_tiny_prestem_normalization",
-          "convnext_tiny_stem_conv",
-          "convnext_tiny_downsampling_layernorm_2",
+          "convnext_tiny_stem",
+          "convnext_tiny_downsampling_block_2",
           "convnext_tiny_stage_2_block_8_layer_scale",
           "convnext_tiny_stage_3_block_2_pointwise_conv_2");
       assertEquals(Shape.of(Shape.UNKNOWN, 2, 2, 768), c.outputs().get(0).shape());
@@ -358,6 +358,28 @@ class ApplicationsTest {
       }
     }
     return n;
+  }
+
+  @Test
+  void convNeXtNestsStemAndDownsamplingAsKerasAndTheirWeightsRoundTrip(@TempDir Path dir)
+      throws Exception {
+    Path file = dir.resolve("convnext_tiny_notop.h5");
+    List<Tensor> saved;
+    try (Model m = Applications.convNeXtTiny().includeTop(false).inputShape(32, 32, 3).build()) {
+      Model stem = (Model) m.getLayer("convnext_tiny_stem");
+      assertHasLayers(stem, "convnext_tiny_stem_conv", "convnext_tiny_stem_layernorm");
+      Model down = (Model) m.getLayer("convnext_tiny_downsampling_block_0");
+      assertHasLayers(
+          down, "convnext_tiny_downsampling_layernorm_0", "convnext_tiny_downsampling_conv_0");
+      // The conv (4x4x3x96 + 96) and layer norm (2 x 96) of the stem.
+      assertEquals(4 * 4 * 3 * 96 + 96 + 2 * 96, stem.countParams());
+      saved = m.getWeights();
+      m.saveWeights(file);
+    }
+    try (Model loaded =
+        Applications.convNeXtTiny().includeTop(false).inputShape(32, 32, 3).weights(file).build()) {
+      assertEquals(saved, loaded.getWeights());
+    }
   }
 
   @Test
