@@ -81,10 +81,6 @@ public final class EfficientNet extends ApplicationBuilder<EfficientNet> {
     return call(x, "BatchNormalization", "axis", 3, "name", name);
   }
 
-  private static KerasTensor swish(KerasTensor x, String name) {
-    return call(x, "Activation", "activation", "swish", "name", name);
-  }
-
   @Override
   KerasTensor graph(KerasTensor input) {
     KerasTensor x = call(input, "Rescaling", "scale", 1.0 / 255.0);
@@ -119,7 +115,7 @@ public final class EfficientNet extends ApplicationBuilder<EfficientNet> {
             false,
             "name",
             "stem_conv");
-    x = swish(bn(x, "stem_bn"), "stem_activation");
+    x = EfficientNetV2.swish(bn(x, "stem_bn"), "stem_activation");
 
     double total = 0;
     for (int[] s : STAGES) {
@@ -161,7 +157,7 @@ public final class EfficientNet extends ApplicationBuilder<EfficientNet> {
             false,
             "name",
             "top_conv");
-    x = swish(bn(x, "top_bn"), "top_activation");
+    x = EfficientNetV2.swish(bn(x, "top_bn"), "top_activation");
     if (includeTop()) {
       x = call(x, "GlobalAveragePooling2D", "name", "avg_pool");
       x = call(x, "Dropout", "rate", VARIANTS[variant][3], "name", "top_dropout");
@@ -196,7 +192,7 @@ public final class EfficientNet extends ApplicationBuilder<EfficientNet> {
               false,
               "name",
               name + "expand_conv");
-      x = swish(bn(x, name + "expand_bn"), name + "expand_activation");
+      x = EfficientNetV2.swish(bn(x, name + "expand_bn"), name + "expand_activation");
     }
     if (stride == 2) {
       x = Net.correctPad(x, kernel, name + "dwconv_pad");
@@ -215,7 +211,7 @@ public final class EfficientNet extends ApplicationBuilder<EfficientNet> {
             false,
             "name",
             name + "dwconv");
-    x = swish(bn(x, name + "bn"), name + "activation");
+    x = EfficientNetV2.swish(bn(x, name + "bn"), name + "activation");
 
     x = EfficientNetV2.squeezeExcite(x, filtersIn, filters, name);
 
@@ -234,22 +230,6 @@ public final class EfficientNet extends ApplicationBuilder<EfficientNet> {
             "name",
             name + "project_conv");
     x = bn(x, name + "project_bn");
-    if (stride == 1 && filtersIn == filtersOut) {
-      if (dropRate > 0) {
-        // Drop-connect: whole samples of the residual branch are dropped.
-        x =
-            call(
-                x,
-                "Dropout",
-                "rate",
-                dropRate,
-                "noise_shape",
-                java.util.Arrays.asList(null, 1, 1, 1),
-                "name",
-                name + "drop");
-      }
-      x = Net.apply(Net.layer("Add", "name", name + "add"), x, inputs);
-    }
-    return x;
+    return EfficientNetV2.residual(x, inputs, filtersIn, filtersOut, stride, dropRate, name);
   }
 }
