@@ -52,10 +52,12 @@ import org.junit.jupiter.params.provider.MethodSource;
  * <p>Non-trainable counts: no Keras publication lists them. They are computed: two statistics
  * (moving mean and variance) per channel of every BatchNormalization layer, plus an adapted
  * Normalization's mean and variance ({@code BN_COUNT} rows compute this from the model; the
- * explicit numbers in other rows are the same computation written out). Trainable is total minus
- * non-trainable. Headless totals: the default total less the classifier (for VGG the fc1, fc2 and
- * predictions Dense layers; for MobileNet the conv_preds 1x1 convolution; for MobileNetV3 conv_2
- * and logits), computed from the layer sizes: features x classes + classes.
+ * explicit numbers in other rows are the same computation written out). For NASNetMobile/Large the
+ * computed 36,738 and 196,668 also equal a Keras {@code model.summary()} printout in a public
+ * repository, the only outside check found. Trainable is total minus non-trainable. Headless
+ * totals: the default total less the classifier (for VGG the fc1, fc2 and predictions Dense layers;
+ * for MobileNet the conv_preds 1x1 convolution; for MobileNetV3 conv_2 and logits), computed from
+ * the layer sizes: features x classes + classes.
  */
 class ApplicationsParamsTest {
   /** Marks a row whose non-trainable count is computed from the BN layers' widths. */
