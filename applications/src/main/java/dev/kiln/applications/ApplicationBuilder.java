@@ -129,6 +129,14 @@ public abstract class ApplicationBuilder<B extends ApplicationBuilder<B>> {
   /** The square input size the family's ImageNet weights were trained at. */
   abstract int defaultSize();
 
+  /**
+   * Whether the input defaults to the family's default size without the top too (instead of an
+   * unknown height and width).
+   */
+  boolean defaultSizeWithoutTop() {
+    return false;
+  }
+
   /** The smallest height and width the architecture accepts. */
   int minSize() {
     return 32;
@@ -157,7 +165,8 @@ public abstract class ApplicationBuilder<B extends ApplicationBuilder<B>> {
     if (inputShape != null) {
       return inputShape.clone();
     }
-    int s = includeTop || "imagenet".equals(weights) ? defaultSize() : -1;
+    int s =
+        includeTop || defaultSizeWithoutTop() || "imagenet".equals(weights) ? defaultSize() : -1;
     return new int[] {s, s, 3};
   }
 

@@ -204,4 +204,14 @@ public final class Applications {
   public static EfficientNetV2 efficientNetV2L() {
     return new EfficientNetV2("l");
   }
+
+  /** NASNetMobile: NASNet-A (4 @ 1056) at 224x224. */
+  public static NASNet nasNetMobile() {
+    return new NASNet(false);
+  }
+
+  /** NASNetLarge: NASNet-A (6 @ 4032) at 331x331. */
+  public static NASNet nasNetLarge() {
+    return new NASNet(true);
+  }
 }

@@ -4,6 +4,7 @@ import static dev.kiln.applications.Net.call;
 
 import dev.kiln.api.KerasTensor;
 import dev.kiln.api.layers.Layer;
+import dev.kiln.api.models.Sequential;
 
 /**
  * ConvNeXt Tiny, Small, Base, Large and XLarge (Liu et al. 2022) as Keras's {@code
@@ -93,17 +94,17 @@ public final class ConvNeXt extends ApplicationBuilder<ConvNeXt> {
               model + "_prestem_normalization");
     }
     for (int i = 0; i < 4; i++) {
-      // Keras wraps each pair in a nested Sequential (convnext_tiny_stem,
-      // convnext_tiny_downsampling_block_0, ...); the api cannot call a Model inside a Functional
-      // graph yet, so the pair's layers sit in the graph directly, with Keras's names.
-      if (i == 0) {
-        x = Net.apply(conv(dims[0], 4, model + "_stem_conv"), x);
-        x = Net.apply(layerNorm(model + "_stem_layernorm"), x);
-      } else {
-        String s = "_" + (i - 1);
-        x = Net.apply(layerNorm(model + "_downsampling_layernorm" + s), x);
-        x = Net.apply(conv(dims[i], 2, model + "_downsampling_conv" + s), x);
-      }
+      // Keras wraps the stem and each downsampling pair in a nested Sequential, which its weight
+      // files store as one layer: the names must match for them to load.
+      Sequential pair =
+          i == 0
+              ? new Sequential(
+                  conv(dims[0], 4, model + "_stem_conv"), layerNorm(model + "_stem_layernorm"))
+              : new Sequential(
+                  layerNorm(model + "_downsampling_layernorm_" + (i - 1)),
+                  conv(dims[i], 2, model + "_downsampling_conv_" + (i - 1)));
+      pair.name(i == 0 ? model + "_stem" : model + "_downsampling_block_" + (i - 1));
+      x = pair.apply(x);
       for (int j = 0; j < depths[i]; j++) {
         x = block(x, dims[i], model + "_stage_" + i + "_block_" + j);
       }

@@ -3,7 +3,6 @@ package dev.kiln.applications;
 import static dev.kiln.applications.Net.call;
 
 import dev.kiln.api.KerasTensor;
-import dev.kiln.api.KilnException;
 
 /**
  * EfficientNetB0 to B7 (Tan and Le 2019) as Keras's {@code keras.applications.efficientnet} builds
@@ -35,6 +34,7 @@ public final class EfficientNet extends ApplicationBuilder<EfficientNet> {
     {2.0, 3.1, 600, 0.5}
   };
   private static final double DROP_CONNECT = 0.2;
+  private static final double[] IMAGENET_STDDEV = {0.229, 0.224, 0.225};
 
   private final int variant;
   private final double width;
@@ -69,17 +69,6 @@ public final class EfficientNet extends ApplicationBuilder<EfficientNet> {
     return defaultName() + (includeTop() ? "" : "_notop") + ".h5";
   }
 
-  @Override
-  void checkArgs() {
-    if ("imagenet".equals(weights())) {
-      // Keras rescales by ImageNet's per-channel standard deviation for its weights.
-      throw new KilnException(
-          defaultName()
-              + " with weights='imagenet' needs a Rescaling layer with a per-channel scale, which"
-              + " the api's Rescaling does not take yet; load the weights from a file path");
-    }
-  }
-
   private int roundFilters(double filters) {
     return MobileNetV2.makeDivisible(filters * width, 8);
   }
@@ -92,14 +81,23 @@ public final class EfficientNet extends ApplicationBuilder<EfficientNet> {
     return call(x, "BatchNormalization", "axis", 3, "name", name);
   }
 
-  private static KerasTensor swish(KerasTensor x, String name) {
-    return call(x, "Activation", "activation", "swish", "name", name);
-  }
-
   @Override
   KerasTensor graph(KerasTensor input) {
     KerasTensor x = call(input, "Rescaling", "scale", 1.0 / 255.0);
     x = call(x, "Normalization", "axis", 3);
+    if ("imagenet".equals(weights())) {
+      // Keras's ImageNet weights were trained on inputs divided by the standard deviation, not by
+      // the square root of the variance the Normalization uses: one more per-channel division.
+      x =
+          call(
+              x,
+              "Rescaling",
+              "scale",
+              java.util.List.of(
+                  1 / Math.sqrt(IMAGENET_STDDEV[0]),
+                  1 / Math.sqrt(IMAGENET_STDDEV[1]),
+                  1 / Math.sqrt(IMAGENET_STDDEV[2])));
+    }
     x = Net.correctPad(x, 3, "stem_conv_pad");
     x =
         call(
@@ -117,7 +115,7 @@ public final class EfficientNet extends ApplicationBuilder<EfficientNet> {
             false,
             "name",
             "stem_conv");
-    x = swish(bn(x, "stem_bn"), "stem_activation");
+    x = EfficientNetV2.swish(bn(x, "stem_bn"), "stem_activation");
 
     double total = 0;
     for (int[] s : STAGES) {
@@ -159,7 +157,7 @@ public final class EfficientNet extends ApplicationBuilder<EfficientNet> {
             false,
             "name",
             "top_conv");
-    x = swish(bn(x, "top_bn"), "top_activation");
+    x = EfficientNetV2.swish(bn(x, "top_bn"), "top_activation");
     if (includeTop()) {
       x = call(x, "GlobalAveragePooling2D", "name", "avg_pool");
       x = call(x, "Dropout", "rate", VARIANTS[variant][3], "name", "top_dropout");
@@ -194,7 +192,7 @@ public final class EfficientNet extends ApplicationBuilder<EfficientNet> {
               false,
               "name",
               name + "expand_conv");
-      x = swish(bn(x, name + "expand_bn"), name + "expand_activation");
+      x = EfficientNetV2.swish(bn(x, name + "expand_bn"), name + "expand_activation");
     }
     if (stride == 2) {
       x = Net.correctPad(x, kernel, name + "dwconv_pad");
@@ -213,7 +211,7 @@ public final class EfficientNet extends ApplicationBuilder<EfficientNet> {
             false,
             "name",
             name + "dwconv");
-    x = swish(bn(x, name + "bn"), name + "activation");
+    x = EfficientNetV2.swish(bn(x, name + "bn"), name + "activation");
 
     x = EfficientNetV2.squeezeExcite(x, filtersIn, filters, name);
 
@@ -232,22 +230,6 @@ public final class EfficientNet extends ApplicationBuilder<EfficientNet> {
             "name",
             name + "project_conv");
     x = bn(x, name + "project_bn");
-    if (stride == 1 && filtersIn == filtersOut) {
-      if (dropRate > 0) {
-        // Drop-connect: whole samples of the residual branch are dropped.
-        x =
-            call(
-                x,
-                "Dropout",
-                "rate",
-                dropRate,
-                "noise_shape",
-                java.util.Arrays.asList(null, 1, 1, 1),
-                "name",
-                name + "drop");
-      }
-      x = Net.apply(Net.layer("Add", "name", name + "add"), x, inputs);
-    }
-    return x;
+    return EfficientNetV2.residual(x, inputs, filtersIn, filtersOut, stride, dropRate, name);
   }
 }

@@ -141,7 +141,8 @@ public final class EfficientNetV2 extends ApplicationBuilder<EfficientNetV2> {
     return call(x, "BatchNormalization", "axis", 3, "momentum", BN_MOMENTUM, "name", name);
   }
 
-  private static KerasTensor swish(KerasTensor x, String name) {
+  /** The swish activation of EfficientNet and EfficientNetV2 blocks. */
+  static KerasTensor swish(KerasTensor x, String name) {
     return call(x, "Activation", "activation", "swish", "name", name);
   }
 
@@ -259,7 +260,11 @@ public final class EfficientNetV2 extends ApplicationBuilder<EfficientNetV2> {
     return Net.apply(Net.layer("Multiply", "name", name + "se_excite"), x, se);
   }
 
-  private static KerasTensor residual(
+  /**
+   * The residual connection of an EfficientNet or EfficientNetV2 block, where its input and output
+   * match: drop-connect (whole samples of the branch dropped) then the add.
+   */
+  static KerasTensor residual(
       KerasTensor x,
       KerasTensor in,
       int filtersIn,

@@ -91,23 +91,15 @@ public final class InceptionResNetV2 extends ApplicationBuilder<InceptionResNetV
   }
 
   private static KerasTensor cb(KerasTensor x, int filters, int kernel) {
-    return convBn(x, filters, kernel, kernel, 1, "same", true, false, null);
+    return Inception.convBn(x, filters, kernel, kernel, 1, "same");
   }
 
   private static KerasTensor cb(KerasTensor x, int filters, int rows, int cols) {
-    return convBn(x, filters, rows, cols, 1, "same", true, false, null);
+    return Inception.convBn(x, filters, rows, cols, 1, "same");
   }
 
   private static KerasTensor cbValid(KerasTensor x, int filters, int kernel, int stride) {
-    return convBn(x, filters, kernel, kernel, stride, "valid", true, false, null);
-  }
-
-  private static KerasTensor concat(String name, KerasTensor... xs) {
-    return Net.apply(Net.layer("Concatenate", "axis", 3, "name", name), xs);
-  }
-
-  private static KerasTensor maxPool(KerasTensor x) {
-    return call(x, "MaxPooling2D", "pool_size", 3, "strides", 2, "padding", "valid");
+    return Inception.convBn(x, filters, kernel, kernel, stride, "valid");
   }
 
   private static KerasTensor residualBlock(
@@ -125,7 +117,7 @@ public final class InceptionResNetV2 extends ApplicationBuilder<InceptionResNetV
           branches = new KerasTensor[] {cb(x, 192, 1), cb(cb(cb(x, 192, 1), 224, 1, 3), 256, 3, 1)};
     }
     String name = type + "_" + index;
-    KerasTensor mixed = concat(name + "_mixed", branches);
+    KerasTensor mixed = Inception.concat(name + "_mixed", branches);
     KerasTensor up = convBn(mixed, x.shape().dim(-1), 1, 1, 1, "same", false, true, name + "_conv");
     x = Net.apply(new CustomScaleLayer(scale), x, up);
     if (activation) {
@@ -136,27 +128,21 @@ public final class InceptionResNetV2 extends ApplicationBuilder<InceptionResNetV
 
   @Override
   KerasTensor graph(KerasTensor input) {
-    KerasTensor x = cbValid(input, 32, 3, 2);
-    x = cbValid(x, 32, 3, 1);
-    x = cb(x, 64, 3);
-    x = maxPool(x);
-    x = cbValid(x, 80, 1, 1);
-    x = cbValid(x, 192, 3, 1);
-    x = maxPool(x);
+    KerasTensor x = Inception.stem(input);
 
     KerasTensor b0 = cb(x, 96, 1);
     KerasTensor b1 = cb(cb(x, 48, 1), 64, 5);
     KerasTensor b2 = cb(cb(cb(x, 64, 1), 96, 3), 96, 3);
     KerasTensor bp =
         cb(call(x, "AveragePooling2D", "pool_size", 3, "strides", 1, "padding", "same"), 64, 1);
-    x = concat("mixed_5b", b0, b1, b2, bp);
+    x = Inception.concat("mixed_5b", b0, b1, b2, bp);
     for (int i = 1; i <= 10; i++) {
       x = residualBlock(x, 0.17, "block35", i, true);
     }
 
     b0 = cbValid(x, 384, 3, 2);
     b1 = cbValid(cb(cb(x, 256, 1), 256, 3), 384, 3, 2);
-    x = concat("mixed_6a", b0, b1, maxPool(x));
+    x = Inception.concat("mixed_6a", b0, b1, Inception.maxPool(x));
     for (int i = 1; i <= 20; i++) {
       x = residualBlock(x, 0.1, "block17", i, true);
     }
@@ -164,7 +150,7 @@ public final class InceptionResNetV2 extends ApplicationBuilder<InceptionResNetV
     b0 = cbValid(cb(x, 256, 1), 384, 3, 2);
     b1 = cbValid(cb(x, 256, 1), 288, 3, 2);
     b2 = cbValid(cb(cb(x, 256, 1), 288, 3), 320, 3, 2);
-    x = concat("mixed_7a", b0, b1, b2, maxPool(x));
+    x = Inception.concat("mixed_7a", b0, b1, b2, Inception.maxPool(x));
     for (int i = 1; i < 10; i++) {
       x = residualBlock(x, 0.2, "block8", i, true);
     }

@@ -3,7 +3,6 @@ package dev.kiln.applications;
 import static dev.kiln.applications.Net.call;
 
 import dev.kiln.api.KerasTensor;
-import java.util.List;
 
 /**
  * InceptionV3 (Szegedy et al. 2015) as Keras's {@code keras.applications.inception_v3} builds it: a
@@ -44,49 +43,20 @@ public final class InceptionV3 extends ApplicationBuilder<InceptionV3> {
 
   private static KerasTensor convBn(
       KerasTensor x, int filters, int rows, int cols, int stride, String padding) {
-    x =
-        call(
-            x,
-            "Conv2D",
-            "filters",
-            filters,
-            "kernel_size",
-            List.of(rows, cols),
-            "strides",
-            stride,
-            "padding",
-            padding,
-            "use_bias",
-            false);
-    x = call(x, "BatchNormalization", "axis", 3, "scale", false);
-    return call(x, "Activation", "activation", "relu");
+    return Inception.convBn(x, filters, rows, cols, stride, padding);
   }
 
   private static KerasTensor convBn(KerasTensor x, int filters, int rows, int cols) {
     return convBn(x, filters, rows, cols, 1, "same");
   }
 
-  private static KerasTensor concat(String name, KerasTensor... xs) {
-    return Net.apply(Net.layer("Concatenate", "axis", 3, "name", name), xs);
-  }
-
   private static KerasTensor avgPool(KerasTensor x) {
     return call(x, "AveragePooling2D", "pool_size", 3, "strides", 1, "padding", "same");
   }
 
-  private static KerasTensor maxPool(KerasTensor x) {
-    return call(x, "MaxPooling2D", "pool_size", 3, "strides", 2);
-  }
-
   @Override
   KerasTensor graph(KerasTensor input) {
-    KerasTensor x = convBn(input, 32, 3, 3, 2, "valid");
-    x = convBn(x, 32, 3, 3, 1, "valid");
-    x = convBn(x, 64, 3, 3);
-    x = maxPool(x);
-    x = convBn(x, 80, 1, 1, 1, "valid");
-    x = convBn(x, 192, 3, 3, 1, "valid");
-    x = maxPool(x);
+    KerasTensor x = Inception.stem(input);
 
     int[] poolFilters = {32, 64, 64};
     for (int i = 0; i < 3; i++) {
@@ -94,12 +64,12 @@ public final class InceptionV3 extends ApplicationBuilder<InceptionV3> {
       KerasTensor b5 = convBn(convBn(x, 48, 1, 1), 64, 5, 5);
       KerasTensor b3 = convBn(convBn(convBn(x, 64, 1, 1), 96, 3, 3), 96, 3, 3);
       KerasTensor bp = convBn(avgPool(x), poolFilters[i], 1, 1);
-      x = concat("mixed" + i, b1, b5, b3, bp);
+      x = Inception.concat("mixed" + i, b1, b5, b3, bp);
     }
 
     KerasTensor b3 = convBn(x, 384, 3, 3, 2, "valid");
     KerasTensor b3d = convBn(convBn(convBn(x, 64, 1, 1), 96, 3, 3), 96, 3, 3, 2, "valid");
-    x = concat("mixed3", b3, b3d, maxPool(x));
+    x = Inception.concat("mixed3", b3, b3d, Inception.maxPool(x));
 
     int[] widths = {128, 160, 160, 192};
     for (int i = 0; i < 4; i++) {
@@ -109,22 +79,23 @@ public final class InceptionV3 extends ApplicationBuilder<InceptionV3> {
       KerasTensor b7d = convBn(x, c, 1, 1);
       b7d = convBn(convBn(convBn(convBn(b7d, c, 7, 1), c, 1, 7), c, 7, 1), 192, 1, 7);
       KerasTensor bp = convBn(avgPool(x), 192, 1, 1);
-      x = concat("mixed" + (4 + i), b1, b7, b7d, bp);
+      x = Inception.concat("mixed" + (4 + i), b1, b7, b7d, bp);
     }
 
     KerasTensor b33 = convBn(convBn(x, 192, 1, 1), 320, 3, 3, 2, "valid");
     KerasTensor b773 = convBn(convBn(convBn(x, 192, 1, 1), 192, 1, 7), 192, 7, 1);
     b773 = convBn(b773, 192, 3, 3, 2, "valid");
-    x = concat("mixed8", b33, b773, maxPool(x));
+    x = Inception.concat("mixed8", b33, b773, Inception.maxPool(x));
 
     for (int i = 0; i < 2; i++) {
       KerasTensor b1 = convBn(x, 320, 1, 1);
       KerasTensor b3a = convBn(x, 384, 1, 1);
-      KerasTensor b3s = concat("mixed9_" + i, convBn(b3a, 384, 1, 3), convBn(b3a, 384, 3, 1));
+      KerasTensor b3s =
+          Inception.concat("mixed9_" + i, convBn(b3a, 384, 1, 3), convBn(b3a, 384, 3, 1));
       KerasTensor bd = convBn(convBn(x, 448, 1, 1), 384, 3, 3);
-      KerasTensor bds = concat(null, convBn(bd, 384, 1, 3), convBn(bd, 384, 3, 1));
+      KerasTensor bds = Inception.concat(null, convBn(bd, 384, 1, 3), convBn(bd, 384, 3, 1));
       KerasTensor bp = convBn(avgPool(x), 192, 1, 1);
-      x = concat("mixed" + (9 + i), b1, b3s, bds, bp);
+      x = Inception.concat("mixed" + (9 + i), b1, b3s, bds, bp);
     }
     if (includeTop()) {
       x = call(x, "GlobalAveragePooling2D", "name", "avg_pool");

@@ -12,7 +12,7 @@ import java.util.Locale;
  * (width) and {@code depthMultiplier} (depthwise channels), a 1x1-convolution classifier ({@code
  * conv_preds}). Inputs are preprocessed with {@link ImageNet.Mode#TF}.
  */
-public final class MobileNet extends ApplicationBuilder<MobileNet> {
+public final class MobileNet extends MobileNetFamily<MobileNet> {
   private static final int[][] BLOCKS = {
     {64, 1}, {128, 2}, {128, 1}, {256, 2}, {256, 1}, {512, 2}, {512, 1}, {512, 1}, {512, 1},
     {512, 1}, {512, 1}, {1024, 2}, {1024, 1}
@@ -69,38 +69,13 @@ public final class MobileNet extends ApplicationBuilder<MobileNet> {
                 + " only. Received: alpha="
                 + alpha);
       }
-      int rows = rows();
-      if (rows != 128 && rows != 160 && rows != 192 && rows != 224) {
-        throw new IllegalArgumentException(
-            "If imagenet weights are being loaded, the input size must be one of 128, 160, 192"
-                + " or 224. Received: "
-                + rows);
-      }
+      checkImagenetRows(128, 160, 192, 224);
     }
-  }
-
-  @Override
-  int[] resolvedInputShape() {
-    int[] s = super.resolvedInputShape();
-    if ("imagenet".equals(weights()) && s[0] < 0) {
-      return new int[] {224, 224, s[2]};
-    }
-    return s;
-  }
-
-  private int rows() {
-    int r = resolvedInputShape()[0];
-    return r > 0 ? r : 224;
   }
 
   @Override
   String defaultName() {
     return String.format(Locale.ROOT, "mobilenet_%.2f_%d", alpha, rows());
-  }
-
-  @Override
-  int defaultSize() {
-    return 224;
   }
 
   @Override

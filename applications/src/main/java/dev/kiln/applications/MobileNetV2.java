@@ -12,7 +12,7 @@ import java.util.Locale;
  * block_16_project}) whose widths scale with {@code alpha}, rounded to multiples of 8. Inputs are
  * preprocessed with {@link ImageNet.Mode#TF}.
  */
-public final class MobileNetV2 extends ApplicationBuilder<MobileNetV2> {
+public final class MobileNetV2 extends MobileNetFamily<MobileNetV2> {
   // filters, stride, expansion for each inverted residual block.
   private static final int[][] BLOCKS = {
     {16, 1, 1}, {24, 2, 6}, {24, 1, 6}, {32, 2, 6}, {32, 1, 6}, {32, 1, 6}, {64, 2, 6},
@@ -63,38 +63,13 @@ public final class MobileNetV2 extends ApplicationBuilder<MobileNetV2> {
                 + " 1.3 or 1.4 only. Received: alpha="
                 + alpha);
       }
-      int rows = rows();
-      if (rows != 96 && rows != 128 && rows != 160 && rows != 192 && rows != 224) {
-        throw new IllegalArgumentException(
-            "If imagenet weights are being loaded, the input size must be one of 96, 128, 160,"
-                + " 192 or 224. Received: "
-                + rows);
-      }
+      checkImagenetRows(96, 128, 160, 192, 224);
     }
-  }
-
-  @Override
-  int[] resolvedInputShape() {
-    int[] s = super.resolvedInputShape();
-    if ("imagenet".equals(weights()) && s[0] < 0) {
-      return new int[] {224, 224, s[2]};
-    }
-    return s;
-  }
-
-  private int rows() {
-    int r = resolvedInputShape()[0];
-    return r > 0 ? r : 224;
   }
 
   @Override
   String defaultName() {
     return String.format(Locale.ROOT, "mobilenetv2_%.2f_%d", alpha, rows());
-  }
-
-  @Override
-  int defaultSize() {
-    return 224;
   }
 
   @Override

@@ -19,20 +19,45 @@ import org.junit.jupiter.params.provider.MethodSource;
  * the family's default input size, 1000 classes) and for {@code includeTop(false)} with average
  * pooling.
  *
- * <p>Where the figures come from. Totals: Keras 3's {@code model.summary()} of each {@code
- * keras.applications} model with its defaults ("Total params"); the table at
- * https://keras.io/api/applications/ lists the same totals rounded to 0.1M (ResNet50 25.6M,
- * ResNet101 44.7M, ResNet152 60.4M, ResNet50V2 25.6M, ResNet101V2 44.7M, ResNet152V2 60.4M, VGG16
- * 138.4M, VGG19 143.7M, MobileNet 4.3M, MobileNetV2 3.5M, DenseNet121 8.1M, DenseNet169 14.3M,
- * DenseNet201 20.2M, Xception 22.9M, InceptionV3 23.9M, InceptionResNetV2 55.9M, EfficientNetB0
- * 5.3M, B1 7.9M, B2 9.2M, B3 12.3M, B4 19.5M, B5 30.6M, B6 43.3M, B7 66.7M, EfficientNetV2B0 7.2M,
- * B1 8.2M, B2 10.2M, B3 14.5M, S 21.6M, M 54.4M, L 119.0M, ConvNeXtTiny 28.6M, ConvNeXtSmall 50.2M,
- * ConvNeXtBase 88.5M, ConvNeXtLarge 197.7M, ConvNeXtXLarge 350.1M), which the exact figures below
- * agree with. Non-trainable: the BatchNormalization layers' moving means and variances (two per
- * channel), the summary's "Non-trainable params"; trainable is total minus non-trainable. Headless
+ * <p>Where the totals come from, row by row (each looked up, not recalled):
+ *
+ * <ul>
+ *   <li>ResNet50/101/152, ResNet50V2/101V2/152V2, VGG16/19, MobileNet, MobileNetV2,
+ *       DenseNet121/169/201, Xception, InceptionV3, InceptionResNetV2, NASNetMobile/Large and
+ *       EfficientNetB0-B7: the exact "Parameters" column of keras.io's applications table, source
+ *       github.com/keras-team/keras-io templates/api/applications/index.md at commit
+ *       01b6d6c4c4ef2c7975be4c42ac148db57352d978. The same file at
+ *       e7be306b7cad4726760a753c5bed90824e096b81 (a later table) rounds them to 0.1M, and adds
+ *       EfficientNetV2B0-L rounded (7.2M, 8.2M, 10.2M, 14.5M, 21.6M, 54.4M, 119.0M).
+ *   <li>EfficientNetB0-B7: Keras's figures count the input Normalization's {@code count} scalar, a
+ *       weight Keras 3 still creates for an adaptable Normalization "for backwards compatibility"
+ *       (keras/src/layers/preprocessing/normalization.py at
+ *       0349fba148e6cb3c7506554e4abc66c7612a7001); Kiln's Normalization has no such weight, so the
+ *       rows expect Keras's total less one (a known difference, in the module's README).
+ *   <li>EfficientNetV2B0-B3/S/M/L: Keras publishes only the rounded totals above. The exact figures
+ *       are Kiln's build of Keras's source (keras/src/applications/efficientnet_v2.py) and agree
+ *       with them; B0, B1, B2, S, M and L also equal a third-party reimplementation's README (a
+ *       public repository's table of TensorFlow/PyTorch ports), which gives 14,486,374 for B3:
+ *       <b>B3's exact figure is not confirmed by a published source</b>.
+ *   <li>ConvNeXtTiny/Small/Base/Large: torchvision's published {@code num_params} for the same
+ *       architecture (torchvision/models/convnext.py: 28589128, 50223688, 88591464, 197767336);
+ *       <b>ConvNeXtXLarge's 350,196,968 is not confirmed by a published source</b> (torchvision has
+ *       no XLarge, and the stored keras.io tables list no ConvNeXt).
+ *   <li>MobileNetV3Small/Large: <b>not confirmed by a Keras publication</b>; keras.io's table has
+ *       no MobileNetV3 row and mobilenet_v3.py's docstring table gives the paper's rounded
+ *       2.9M/5.4M. 2,554,968 and 5,507,432 are what Keras's {@code model.summary()} prints in
+ *       users' published notebooks, which is all that backs them.
+ * </ul>
+ *
+ * <p>Non-trainable counts: no Keras publication lists them. They are computed: two statistics
+ * (moving mean and variance) per channel of every BatchNormalization layer, plus an adapted
+ * Normalization's mean and variance ({@code BN_COUNT} rows compute this from the model; the
+ * explicit numbers in other rows are the same computation written out). For NASNetMobile/Large the
+ * computed 36,738 and 196,668 also equal a Keras {@code model.summary()} printout in a public
+ * repository, the only outside check found. Trainable is total minus non-trainable. Headless
  * totals: the default total less the classifier (for VGG the fc1, fc2 and predictions Dense layers;
- * for MobileNet the conv_preds 1x1 convolution), computed from the layer sizes: features x classes
- * + classes.
+ * for MobileNet the conv_preds 1x1 convolution; for MobileNetV3 conv_2 and logits), computed from
+ * the layer sizes: features x classes + classes.
  */
 class ApplicationsParamsTest {
   /** Marks a row whose non-trainable count is computed from the BN layers' widths. */
@@ -61,8 +86,8 @@ class ApplicationsParamsTest {
         row("DenseNet121", Applications::denseNet121, 8_062_504, 83_648, 1024),
         row("DenseNet169", Applications::denseNet169, 14_307_880, 158_400, 1664),
         row("DenseNet201", Applications::denseNet201, 20_242_984, 229_056, 1920),
-        // Not in the keras.io table: these totals are Keras's model.summary() figures alone.
-        // MobileNetV3's top is two 1x1 convolutions: conv_2 (576 or 960 to 1024 or 1280, with
+        // Not in the keras.io table (see above). MobileNetV3's top is two 1x1 convolutions: conv_2
+        // (576 or 960 to 1024 or 1280, with
         // bias) and logits (to 1000, with bias).
         row(
             "MobileNetV3Small",
@@ -79,8 +104,8 @@ class ApplicationsParamsTest {
         row("Xception", Applications::xception, 22_910_480, 54_528, 2048),
         row("InceptionV3", Applications::inceptionV3, 23_851_784, 34_432, 2048),
         row("InceptionResNetV2", Applications::inceptionResNetV2, 55_873_736, 60_544, 1536),
-        // Keras 2's summaries count the Normalization layer's `count` scalar, which Keras 3 (and
-        // Kiln) no longer have: Keras 3's totals are one less (5,330,571 - 1 for B0).
+        // Keras's totals count the Normalization's `count` scalar, which Kiln's Normalization does
+        // not have: Kiln's totals are one less (5,330,571 - 1 for B0).
         row("EfficientNetB0", Applications::efficientNetB0, 5_330_571 - 1, 42_023 - 1, 1280),
         row("EfficientNetB1", Applications::efficientNetB1, 7_856_239 - 1, BN_COUNT, 1280),
         row("EfficientNetB2", Applications::efficientNetB2, 9_177_569 - 1, BN_COUNT, 1408),
@@ -90,7 +115,8 @@ class ApplicationsParamsTest {
         row("EfficientNetB6", Applications::efficientNetB6, 43_265_143 - 1, BN_COUNT, 2304),
         row("EfficientNetB7", Applications::efficientNetB7, 66_658_687 - 1, BN_COUNT, 2560),
         // The B variants' preprocessing includes a Normalization with a given mean and variance,
-        // which Keras (and Kiln) hold as constants: the default build has Keras's counts.
+        // which Keras (and Kiln) hold as constants: the default build has Keras's counts. B3's
+        // exact total is Kiln's build only (see above).
         row("EfficientNetV2B0", Applications::efficientNetV2B0, 7_200_312, BN_COUNT, 1280),
         row("EfficientNetV2B1", Applications::efficientNetV2B1, 8_212_124, BN_COUNT, 1280),
         row("EfficientNetV2B2", Applications::efficientNetV2B2, 10_178_374, BN_COUNT, 1408),
@@ -99,12 +125,14 @@ class ApplicationsParamsTest {
         row("EfficientNetV2M", Applications::efficientNetV2M, 54_431_388, BN_COUNT, 1280),
         row("EfficientNetV2L", Applications::efficientNetV2L, 119_027_848, BN_COUNT, 1280),
         // Built with their preprocessing (a Normalization with a given mean and variance: no
-        // parameters).
+        // parameters). XLarge's exact total is Kiln's build only (see above).
         row("ConvNeXtTiny", Applications::convNeXtTiny, 28_589_128, 0, 768),
         row("ConvNeXtSmall", Applications::convNeXtSmall, 50_223_688, 0, 768),
         row("ConvNeXtBase", Applications::convNeXtBase, 88_591_464, 0, 1024),
         row("ConvNeXtLarge", Applications::convNeXtLarge, 197_767_336, 0, 1536),
-        row("ConvNeXtXLarge", Applications::convNeXtXLarge, 350_196_968, 0, 2048));
+        row("ConvNeXtXLarge", Applications::convNeXtXLarge, 350_196_968, 0, 2048),
+        row("NASNetMobile", Applications::nasNetMobile, 5_326_716, BN_COUNT, 1056),
+        row("NASNetLarge", Applications::nasNetLarge, 88_949_818, BN_COUNT, 4032));
   }
 
   /**

@@ -14,6 +14,7 @@ import dev.kiln.spi.Shape;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -162,11 +163,222 @@ class ApplicationsTest {
       assertHasLayers(
           c,
           "convnext_tiny_prestem_normalization",
-          "convnext_tiny_stem_conv",
-          "convnext_tiny_downsampling_layernorm_2",
+          "convnext_tiny_stem",
+          "convnext_tiny_downsampling_block_2",
           "convnext_tiny_stage_2_block_8_layer_scale",
           "convnext_tiny_stage_3_block_2_pointwise_conv_2");
       assertEquals(Shape.of(Shape.UNKNOWN, 2, 2, 768), c.outputs().get(0).shape());
+    }
+  }
+
+  @Test
+  void nasNetHasKerasNamesAndShapes() {
+    try (Model m = Applications.nasNetMobile().includeTop(false).build()) {
+      assertEquals("NASNet", m.name());
+      // Keras's NASNetMobile takes 224x224 without the top too.
+      assertEquals(Shape.of(Shape.UNKNOWN, 224, 224, 3), m.inputs().get(0).shape());
+      assertHasLayers(
+          m,
+          "stem_conv1",
+          "stem_bn1",
+          "reduction_conv_1_stem_1",
+          "separable_conv_1_pad_reduction_left1_stem_1",
+          "reduction_pad_1_stem_1",
+          "reduction_add3_stem_1",
+          "adjust_relu_1_stem_2",
+          "adjust_avg_pool_2_stem_2",
+          "adjust_conv_2_stem_2",
+          "adjust_bn_0",
+          "normal_left3_5",
+          "reduction_add4_reduce_4",
+          "separable_conv_2_bn_reduction_left4_reduce_8",
+          "normal_add_5_12",
+          "normal_concat_12");
+      // Three reductions after the two stem cells: 224 -> 111 -> 56 -> 28 -> 14 -> 7; 6 x 176.
+      assertEquals(Shape.of(Shape.UNKNOWN, 7, 7, 1056), m.outputs().get(0).shape());
+    }
+  }
+
+  @Test
+  void nasNetChecksItsArguments(@TempDir Path dir) {
+    IllegalArgumentException e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> Applications.nasNetMobile().penultimateFilters(1000).build());
+    assertTrue(e.getMessage().contains("multiple of 24 * filterMultiplier^2 = 96"), e.getMessage());
+    e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> Applications.nasNetLarge().includeTop(false).inputShape(-1, -1, 3).build());
+    assertTrue(e.getMessage().contains("static input height and width"), e.getMessage());
+    String old = System.getProperty("kiln.keras.home");
+    System.setProperty("kiln.keras.home", dir.toString());
+    try {
+      KilnException missing =
+          assertThrows(
+              KilnException.class,
+              () -> Applications.nasNetMobile().includeTop(false).weights("imagenet").build());
+      assertTrue(missing.getMessage().contains("nasnet_mobile_no_top.h5"), missing.getMessage());
+      KilnException none =
+          assertThrows(
+              KilnException.class,
+              () -> Applications.nasNetLarge().numBlocks(2).weights("imagenet").build());
+      assertTrue(none.getMessage().contains("publishes no ImageNet weights"), none.getMessage());
+    } finally {
+      restoreKerasHome(old);
+    }
+  }
+
+  private static void restoreKerasHome(String old) {
+    if (old == null) {
+      System.clearProperty("kiln.keras.home");
+    } else {
+      System.setProperty("kiln.keras.home", old);
+    }
+  }
+
+  // md5 and sha256 of the bytes "not really weights", from Python's hashlib.
+  private static final String FAKE_MD5 = "58e7661b5b0d8d37c4e0cfabd44ed95e";
+  private static final String FAKE_SHA256 =
+      "6bc9509551b471fd7d25a12b99a9d825e866b1ad02f9f9b5071757ab66d30e68";
+
+  @Test
+  void hashCheckTakesMd5OrSha256AndNamesFileAndBothHashes(@TempDir Path dir) throws Exception {
+    Path file = Files.writeString(dir.resolve("fake.h5"), "not really weights");
+    KerasWeights.checkHash(file, FAKE_MD5);
+    KerasWeights.checkHash(file, FAKE_SHA256);
+    KerasWeights.checkHash(file, FAKE_SHA256.toUpperCase(java.util.Locale.ROOT));
+    String wrongMd5 = "0".repeat(32);
+    KilnException e =
+        assertThrows(KilnException.class, () -> KerasWeights.checkHash(file, wrongMd5));
+    assertTrue(e.getMessage().contains(file.toString()), e.getMessage());
+    assertTrue(e.getMessage().contains("md5"), e.getMessage());
+    assertTrue(e.getMessage().contains("expected " + wrongMd5), e.getMessage());
+    assertTrue(e.getMessage().contains("got " + FAKE_MD5), e.getMessage());
+    // A 64-digit hash is a sha256: the md5 of the file padded out does not pass.
+    KilnException sha =
+        assertThrows(KilnException.class, () -> KerasWeights.checkHash(file, FAKE_MD5 + FAKE_MD5));
+    assertTrue(sha.getMessage().contains("got " + FAKE_SHA256), sha.getMessage());
+    assertThrows(KilnException.class, () -> KerasWeights.checkHash(file, "abc"));
+  }
+
+  @Test
+  void imagenetFileIsCheckedAgainstItsTableEntryUnlessSkipped(@TempDir Path dir) throws Exception {
+    Path models = Files.createDirectories(dir.resolve("models"));
+    Files.writeString(models.resolve("fake_weights.h5"), "not really weights");
+    String oldHome = System.getProperty("kiln.keras.home");
+    System.setProperty("kiln.keras.home", dir.toString());
+    try {
+      Path ok =
+          KerasWeights.resolve(
+              "imagenet", "fake", "fake_weights.h5", Map.of("fake_weights.h5", FAKE_SHA256));
+      assertEquals(models.resolve("fake_weights.h5"), ok);
+      Map<String, String> wrong = Map.of("fake_weights.h5", "1".repeat(64));
+      KilnException e =
+          assertThrows(
+              KilnException.class,
+              () -> KerasWeights.resolve("imagenet", "fake", "fake_weights.h5", wrong));
+      assertTrue(e.getMessage().contains("fake_weights.h5"), e.getMessage());
+      assertTrue(e.getMessage().contains(KerasWeights.SKIP_HASH_CHECK), e.getMessage());
+      System.setProperty(KerasWeights.SKIP_HASH_CHECK, "true");
+      assertEquals(ok, KerasWeights.resolve("imagenet", "fake", "fake_weights.h5", wrong));
+    } finally {
+      System.clearProperty(KerasWeights.SKIP_HASH_CHECK);
+      restoreKerasHome(oldHome);
+    }
+  }
+
+  @Test
+  void hashTableHasKerasFileNamesOfEveryFamilyWithHashes() {
+    Map<String, String> table = KerasWeights.knownHashes();
+    assertEquals(84, table.size());
+    // Spot checks against keras/src/applications/resnet.py and convnext.py.
+    assertEquals(
+        "4d473c1dd8becc155b73f8504c6f6626",
+        table.get("resnet50_weights_tf_dim_ordering_tf_kernels_notop.h5"));
+    assertEquals(
+        "8ae6e78ce2933352b1ef4008e6dd2f17bc40771563877d156bc6426c7cf503ff",
+        table.get("convnext_tiny.h5"));
+    List<ApplicationBuilder<?>> builders =
+        List.of(
+            Applications.resNet152V2(),
+            Applications.vgg19(),
+            Applications.denseNet201(),
+            Applications.xception(),
+            Applications.inceptionV3(),
+            Applications.inceptionResNetV2(),
+            Applications.efficientNetB7(),
+            Applications.efficientNetV2S(),
+            Applications.convNeXtXLarge(),
+            Applications.mobileNetV3Small().minimalistic(true),
+            Applications.mobileNetV3Large().alpha(0.75),
+            Applications.nasNetLarge());
+    for (ApplicationBuilder<?> b : builders) {
+      for (boolean top : new boolean[] {true, false}) {
+        String file = b.includeTop(top).kerasWeightsFile();
+        assertTrue(table.containsKey(file), file + " is not in the hash table");
+      }
+    }
+  }
+
+  @Test
+  void efficientNetImagenetWeightsAddKerasPerChannelRescaling(@TempDir Path dir) throws Exception {
+    Path models = Files.createDirectories(dir.resolve("models"));
+    List<Tensor> saved;
+    try (Model m = Applications.efficientNetB0().includeTop(false).inputShape(64, 64, 3).build()) {
+      saved = m.getWeights();
+      m.saveWeights(models.resolve("efficientnetb0_notop.h5"));
+      assertEquals(0, perChannelRescalings(m));
+    }
+    String oldHome = System.getProperty("kiln.keras.home");
+    System.setProperty("kiln.keras.home", dir.toString());
+    // The file is Kiln's, not Keras's: its hash differs from the one Keras publishes.
+    System.setProperty(KerasWeights.SKIP_HASH_CHECK, "true");
+    try (Model m =
+        Applications.efficientNetB0()
+            .includeTop(false)
+            .inputShape(64, 64, 3)
+            .weights("imagenet")
+            .build()) {
+      assertEquals(saved, m.getWeights());
+      assertEquals(1, perChannelRescalings(m));
+    } finally {
+      System.clearProperty(KerasWeights.SKIP_HASH_CHECK);
+      restoreKerasHome(oldHome);
+    }
+  }
+
+  /** The Rescaling layers with one scale per channel, checked against Keras's 1/sqrt(std). */
+  private static int perChannelRescalings(Model m) {
+    int n = 0;
+    for (Layer l : m.layers()) {
+      if (l.className().equals("Rescaling") && l.getConfig().get("scale") instanceof List<?> s) {
+        assertEquals(List.of(1 / Math.sqrt(0.229), 1 / Math.sqrt(0.224), 1 / Math.sqrt(0.225)), s);
+        n++;
+      }
+    }
+    return n;
+  }
+
+  @Test
+  void convNeXtNestsStemAndDownsamplingAsKerasAndTheirWeightsRoundTrip(@TempDir Path dir)
+      throws Exception {
+    Path file = dir.resolve("convnext_tiny_notop.h5");
+    List<Tensor> saved;
+    try (Model m = Applications.convNeXtTiny().includeTop(false).inputShape(32, 32, 3).build()) {
+      Model stem = (Model) m.getLayer("convnext_tiny_stem");
+      assertHasLayers(stem, "convnext_tiny_stem_conv", "convnext_tiny_stem_layernorm");
+      Model down = (Model) m.getLayer("convnext_tiny_downsampling_block_0");
+      assertHasLayers(
+          down, "convnext_tiny_downsampling_layernorm_0", "convnext_tiny_downsampling_conv_0");
+      // The conv (4x4x3x96 + 96) and layer norm (2 x 96) of the stem.
+      assertEquals(4 * 4 * 3 * 96 + 96 + 2 * 96, stem.countParams());
+      saved = m.getWeights();
+      m.saveWeights(file);
+    }
+    try (Model loaded =
+        Applications.convNeXtTiny().includeTop(false).inputShape(32, 32, 3).weights(file).build()) {
+      assertEquals(saved, loaded.getWeights());
     }
   }
 
