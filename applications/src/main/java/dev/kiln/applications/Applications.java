@@ -204,4 +204,12 @@ public final class Applications {
   public static EfficientNetV2 efficientNetV2L() {
     return new EfficientNetV2("l");
   }
+
+  /**
+   * A small ResNet for 28x28 grayscale images ({@link SmallResNet}; not a Keras architecture), with
+   * weights Kiln ships for Fashion-MNIST ({@code weights("kiln:fashion_mnist")}).
+   */
+  public static SmallResNet smallResNet() {
+    return new SmallResNet();
+  }
 }

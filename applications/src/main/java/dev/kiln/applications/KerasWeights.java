@@ -11,7 +11,10 @@ import java.nio.file.Path;
  * is downloaded: a missing file is an error that says where to put it.
  */
 public final class KerasWeights {
-  /** The prefix of weights Kiln ships in this module ({@code kiln:fashion_mnist}). */
+  /**
+   * The prefix of weights Kiln ships in this module ({@code kiln:fashion_mnist}); {@link
+   * ShippedWeights} lists them and loads them by layer name.
+   */
   public static final String KILN_PREFIX = "kiln:";
 
   private KerasWeights() {}
@@ -38,12 +41,9 @@ public final class KerasWeights {
    */
   static Path resolve(String weights, String model, String kerasFile) {
     if (weights.startsWith(KILN_PREFIX)) {
+      // Shipped weights are resources, not files: the builder loads them through ShippedWeights.
       throw new KilnException(
-          "no weights named '"
-              + weights
-              + "' ship with Kiln for "
-              + model
-              + "; use null, 'imagenet' or a file path");
+          "the weights '" + weights + "' for " + model + " ship inside Kiln and have no file path");
     }
     if (!"imagenet".equals(weights)) {
       return Path.of(weights);
