@@ -137,6 +137,11 @@ public abstract class ApplicationBuilder<B extends ApplicationBuilder<B>> {
     return false;
   }
 
+  /** The input channels when no input shape is given (3, RGB, for the ImageNet families). */
+  int defaultChannels() {
+    return 3;
+  }
+
   /** The smallest height and width the architecture accepts. */
   int minSize() {
     return 32;
@@ -167,7 +172,7 @@ public abstract class ApplicationBuilder<B extends ApplicationBuilder<B>> {
     }
     int s =
         includeTop || defaultSizeWithoutTop() || "imagenet".equals(weights) ? defaultSize() : -1;
-    return new int[] {s, s, 3};
+    return new int[] {s, s, defaultChannels()};
   }
 
   /** Adds the global pooling named by {@link #pooling()} to a headless model. */
@@ -202,7 +207,14 @@ public abstract class ApplicationBuilder<B extends ApplicationBuilder<B>> {
     Model m =
         Model.of(
             java.util.List.of(in), java.util.List.of(out), name != null ? name : defaultName());
-    if (weights != null) {
+    if (weights != null && weights.startsWith(KerasWeights.KILN_PREFIX)) {
+      try {
+        ShippedWeights.load(m, weights, this);
+      } catch (RuntimeException e) {
+        m.close();
+        throw e;
+      }
+    } else if (weights != null) {
       Path file = KerasWeights.resolve(weights, defaultName(), kerasWeightsFile());
       try {
         m.loadWeights(file);

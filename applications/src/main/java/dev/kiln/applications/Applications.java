@@ -214,4 +214,12 @@ public final class Applications {
   public static NASNet nasNetLarge() {
     return new NASNet(true);
   }
+
+  /**
+   * A small ResNet for 28x28 grayscale images ({@link SmallResNet}; not a Keras architecture), with
+   * weights Kiln ships for Fashion-MNIST ({@code weights("kiln:fashion_mnist")}).
+   */
+  public static SmallResNet smallResNet() {
+    return new SmallResNet();
+  }
 }

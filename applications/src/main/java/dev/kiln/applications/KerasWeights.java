@@ -31,7 +31,10 @@ public final class KerasWeights {
 
   private static final String HASHES = "keras_weights_hashes.txt";
 
-  /** The prefix of weights Kiln ships in this module ({@code kiln:fashion_mnist}). */
+  /**
+   * The prefix of weights Kiln ships in this module ({@code kiln:fashion_mnist}); {@link
+   * ShippedWeights} lists them and loads them by layer name.
+   */
   public static final String KILN_PREFIX = "kiln:";
 
   private KerasWeights() {}
@@ -63,12 +66,9 @@ public final class KerasWeights {
   /** As {@link #resolve(String, String, String)}, with the hashes from {@code table}. */
   static Path resolve(String weights, String model, String kerasFile, Map<String, String> table) {
     if (weights.startsWith(KILN_PREFIX)) {
+      // Shipped weights are resources, not files: the builder loads them through ShippedWeights.
       throw new KilnException(
-          "no weights named '"
-              + weights
-              + "' ship with Kiln for "
-              + model
-              + "; use null, 'imagenet' or a file path");
+          "the weights '" + weights + "' for " + model + " ship inside Kiln and have no file path");
     }
     if (!"imagenet".equals(weights)) {
       return Path.of(weights);

@@ -33,6 +33,10 @@ public final class MobileNetV2 extends MobileNetFamily<MobileNetV2> {
     return this;
   }
 
+  double alpha() {
+    return alpha;
+  }
+
   /** How inputs to this model are preprocessed. */
   public ImageNet.Mode preprocessing() {
     return ImageNet.Mode.TF;

@@ -1,22 +1,14 @@
 package dev.kiln.samples;
 
-import dev.kiln.api.KerasTensor;
 import dev.kiln.api.Kiln;
 import dev.kiln.api.Tensor;
 import dev.kiln.api.data.Idx;
-import dev.kiln.api.initializers.Initializers;
-import dev.kiln.api.layers.activations.ReLU;
-import dev.kiln.api.layers.convolutional.Conv2D;
-import dev.kiln.api.layers.core.Dense;
-import dev.kiln.api.layers.core.Input;
-import dev.kiln.api.layers.merging.Add;
-import dev.kiln.api.layers.normalization.BatchNormalization;
-import dev.kiln.api.layers.pooling.GlobalAveragePooling2D;
 import dev.kiln.api.losses.Losses;
 import dev.kiln.api.models.FitOptions;
 import dev.kiln.api.models.Model;
 import dev.kiln.api.optimizers.Adam;
 import dev.kiln.api.optimizers.schedules.Schedules;
+import dev.kiln.applications.Applications;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.Map;
@@ -37,6 +29,9 @@ import java.util.Map;
  * forward passes. 147,930 parameters (864 of them the moving statistics). The network has no block
  * at 28x28: measured on the native backend, a 16-channel block there took longer than the whole 7x7
  * stage, so the compute sits at 14x14 and 7x7, where the convolutions run faster per FLOP.
+ *
+ * <p>The network is the applications module's {@code Applications.smallResNet()}; the weights it
+ * ships ({@code kiln:fashion_mnist}) were trained with this recipe by its {@code TrainShipped}.
  *
  * <p>Adam with a cosine-decaying learning rate (2e-3 down to 2e-5 over the run), batch 128, pixels
  * scaled to [0, 1], no augmentation. Progress is printed per epoch with the test set as validation
@@ -101,44 +96,11 @@ public final class FashionResNet {
     System.out.println(String.format(Locale.ROOT, "test_loss: %.4f", test.get("loss")));
   }
 
-  /** The network: input (28, 28, 1), output 10 class probabilities. */
+  /**
+   * The network: input (28, 28, 1), output 10 class probabilities; the applications module's {@code
+   * smallResNet}, whose weights trained on Fashion-MNIST ship as {@code kiln:fashion_mnist}.
+   */
   static Model build() {
-    KerasTensor input = Input.of(28, 28, 1);
-    KerasTensor x = convBn(16, 3, 1).apply(input);
-    x = bn().apply(x);
-    x = new ReLU().apply(x);
-    x = block(x, 16, 32, 2);
-    x = block(x, 32, 64, 2);
-    x = block(x, 64, 64, 1);
-    x = new GlobalAveragePooling2D().apply(x);
-    KerasTensor output = new Dense(10, "softmax").apply(x);
-    return Model.of(input, output);
-  }
-
-  /** A basic residual block from {@code in} to {@code out} channels. */
-  private static KerasTensor block(KerasTensor x, int in, int out, int stride) {
-    KerasTensor y = bn().apply(convBn(out, 3, stride).apply(x));
-    y = new ReLU().apply(y);
-    y = bn().apply(convBn(out, 3, 1).apply(y));
-    KerasTensor shortcut = x;
-    if (stride != 1 || in != out) {
-      shortcut = bn().apply(convBn(out, 1, stride).apply(x));
-    }
-    return new ReLU().apply(new Add().apply(y, shortcut));
-  }
-
-  // A bias before batch normalization would be cancelled by its mean subtraction.
-  private static Conv2D convBn(int filters, int kernel, int stride) {
-    return new Conv2D(filters, kernel, kernel)
-        .strides(stride, stride)
-        .padding("same")
-        .useBias(false)
-        .kernelInitializer(Initializers.get("he_normal"));
-  }
-
-  // Momentum 0.9 (PyTorch's default) rather than Keras's 0.99: the moving statistics then settle
-  // within a few dozen steps, so short runs on a subset evaluate meaningfully too.
-  private static BatchNormalization bn() {
-    return new BatchNormalization().momentum(0.9);
+    return Applications.smallResNet().build();
   }
 }
