@@ -18,6 +18,7 @@ variance are scaled by the layer input's mean square on the golden input (times
 the generator) so that activations stay of order one through the depth; see Init.
 
 The input: value j of the (N, H, W, 3) input is ``2 * (((j * 29 + 7) mod 97) / 97 - 0.5)``.
+For cases in PIXEL_INPUT it is ``127.5 * (v + 1)`` (float32), pixels in [0, 255].
 The golden file holds the case's arguments, the input's shape and the output, logits of a top
 with ``classes`` classes and no activation.
 """
@@ -35,12 +36,27 @@ P = 251
 INPUT_P, INPUT_A, INPUT_B = 97, 29, 7
 OUT_DIR = "applications/src/test/resources/dev/kiln/applications/h5golden"
 
-# case name -> (architecture, (batch, height, width), arguments, BN layer name endings whose
-# gamma is small: the last BN of a residual branch, so that the random net stays near its
+# case name -> (architecture, (batch, height, width), arguments, name endings of the layers that
+# end a residual branch: their BN gamma or kernel is small, so that the random net stays near its
 # shortcuts and well conditioned, as a trained one is)
 CASES = {
     "resnet50": ("resnet50", (2, 64, 48), {"classes": 10}, ("_3_bn",)),
     "mobilenet_v2": ("mobilenet_v2", (2, 64, 48), {"alpha": 1.0, "classes": 10}, ("project_BN",)),
+    "mobilenet": ("mobilenet", (2, 64, 48), {"alpha": 1.0, "classes": 10}, ()),
+    "vgg16": ("vgg16", (1, 64, 48), {"classes": 10}, ()),
+    "resnet50_v2": ("resnet50_v2", (2, 64, 48), {"classes": 10}, ("_3_conv",)),
+    "densenet121": ("densenet121", (2, 64, 48), {"classes": 10}, ()),
+    "efficientnet_b0": ("efficientnet_b0", (2, 64, 48), {"classes": 10}, ("project_bn",)),
+    # Its own preprocessing maps [0, 255] to [-1, 1]: the input is given as pixels.
+    "mobilenet_v3_small": ("mobilenet_v3_small", (2, 64, 48), {"alpha": 1.0, "classes": 10},
+                           ("project_bn",)),
+    # 84 x 76: the 'same' max poolings see even and odd sizes (TensorFlow pads those
+    # differently).
+    "xception": ("xception", (2, 84, 76), {"classes": 10}, ("_sepconv3_bn",)),
+    "inception_v3": ("inception_v3", (2, 80, 76), {"classes": 10}, ()),
+    "convnext_tiny": ("convnext_tiny", (2, 64, 48), {"classes": 10}, ()),
+    "efficientnet_v2_b0": ("efficientnet_v2_b0", (2, 64, 48), {"classes": 10}, ("project_bn",)),
+    "inception_resnet_v2": ("inception_resnet_v2", (2, 80, 76), {"classes": 10}, ()),
 }
 
 
@@ -49,17 +65,57 @@ def periodic(n, a, b, scale, p=P):
     return (scale * (((j * a + b) % p) / p - 0.5)).astype(np.float32)
 
 
-def golden_input(batch, h, w):
+# Cases whose BN betas are shifted up: their long chains of convolution, BN and ReLU without
+# shortcuts amplify float32 rounding about 1.2 times per layer when half the units are cut off;
+# mostly active ReLUs keep the comparison within the tolerance (float32 vs float64 PyTorch:
+# InceptionV3 9e-3 unshifted, 1.3e-5 shifted by 1.5).
+BETA_SHIFT = {"inception_v3": 1.5, "inception_resnet_v2": 1.5}
+
+# Cases written in HDF5's newer object format (h5py libver "latest": groups without symbol-table
+# B-trees, single-chunk indexes), which halves the metadata of files with many layers; the others
+# are in the default (oldest) format, as Keras's own files.
+LATEST_FORMAT = {"densenet121", "inception_v3", "inception_resnet_v2", "efficientnet_b0",
+                 "efficientnet_v2_b0", "xception", "convnext_tiny", "resnet50_v2"}
+
+def _xception_order(layers):
+    """Keras's model.layers order for Xception: by depth from the output, so each unnamed
+    shortcut convolution and BN (created before their block's separable convolutions) follows
+    the block's sepconv2_bn. Keras loads a Keras 2 file by this order (and Kiln falls back to it
+    where the automatic names differ, as they do between sessions)."""
+    out, pending = [], []
+    for name in layers:
+        if name.startswith(("conv2d", "batch_normalization")):
+            pending.append(name)
+            continue
+        out.append(name)
+        if name.endswith("_sepconv2_bn"):
+            out += pending
+            pending = []
+    return out + pending
+
+
+# The order of layer_names where Keras's differs from the order the script creates layers in.
+LAYER_ORDER = {"xception": _xception_order}
+
+# Cases whose input is pixels, 127.5 * (v + 1) in float32 for the input v above.
+PIXEL_INPUT = {"mobilenet_v3_small"}
+
+
+def golden_input(batch, h, w, pixels=False):
     n = batch * h * w * 3
-    return (2.0 * periodic(n, INPUT_A, INPUT_B, 1.0, INPUT_P)).reshape(batch, h, w, 3)
+    v = (2.0 * periodic(n, INPUT_A, INPUT_B, 1.0, INPUT_P)).reshape(batch, h, w, 3)
+    if pixels:
+        v = np.float32(127.5) * (v + np.float32(1.0))
+    return v
 
 
 class Init:
     """Gives each weight its generator values; counts datasets for their a_i, b_i."""
 
-    def __init__(self, small_gamma=()):
+    def __init__(self, small=(), beta_shift=0.0):
         self.i = 0
-        self.small_gamma = tuple(small_gamma)
+        self.small = tuple(small)
+        self.beta_shift = beta_shift
 
     def __call__(self, layer, weight, shape, role, fan_in, x):
         for d in shape:
@@ -70,40 +126,46 @@ class Init:
         n = int(np.prod(shape))
         u = periodic(n, a, b, 1.0).astype(np.float64).reshape(shape)  # in [-0.5, 0.5)
         if role in ("kernel", "depthwise_kernel"):
-            return u * np.sqrt(24.0 / fan_in)
+            small = 0.2 if layer.endswith(self.small) else 1.0
+            return small * u * np.sqrt(24.0 / fan_in)
         if role == "bias":
             return 0.2 * u
-        if role == "gamma" and layer.endswith(self.small_gamma):
+        if role == "gamma" and layer.endswith(self.small):
             return 0.2 + 0.2 * u
         if role in ("gamma", "ln_gamma"):
             return 1.0 + 0.6 * u
-        if role in ("beta", "ln_beta"):
+        if role == "beta":
+            return self.beta_shift + 0.2 * u
+        if role == "ln_beta":
             return 0.2 * u
         if role == "layerscale":
-            return 0.5 + u
+            # Small, as the residual branches' BN gammas elsewhere.
+            return 0.2 * (1.0 + u)
+        if role == "count":
+            return np.array(1000.0)
         # BatchNormalization's statistics: one scale per layer, the mean square of its input on
         # the golden input, so activations stay of order one without normalizing layers. Per
         # channel statistics of a few positions would give some channels large gains and make the
         # random net chaotic: float32 rounding then grows past the tolerance through the depth.
         m2 = float((x.detach().double() ** 2).mean())
-        if role == "moving_mean":
+        if role in ("moving_mean", "norm_mean"):
             return 0.2 * np.sqrt(m2) * u
-        if role == "moving_variance":
+        if role in ("moving_variance", "norm_variance"):
             return m2 * (1.0 + 0.5 * u)
         raise ValueError(role)
 
 
-def write_h5(path, net, values):
-    """Writes {layer: [arrays]} in Keras 2's save_weights layout, layers in build order."""
+def write_h5(path, layers, weight_names, values, latest=False):
+    """Writes {layer: [arrays]} in Keras 2's save_weights layout, layers in the given order;
+    weight_names(layer) gives a layer's weight names without the layer prefix."""
     tmp = path + ".tmp"
-    with h5py.File(tmp, "w") as f:
-        layers = list(net.keras_layers)
+    with h5py.File(tmp, "w", libver="latest" if latest else "earliest") as f:
         f.attrs["layer_names"] = np.array([n.encode("utf8") for n in layers])
         f.attrs["backend"] = b"tensorflow"
         f.attrs["keras_version"] = b"2.15.0"
         for layer in layers:
             g = f.create_group(layer)
-            names = [f"{layer}/{w}:0" for w in net.keras_weights(layer)]
+            names = [f"{layer}/{w}:0" for w in weight_names(layer)]
             g.attrs["weight_names"] = np.array([n.encode("utf8") for n in names])
             for name, a in zip(names, values[layer]):
                 if a.size < 1024:
@@ -134,18 +196,21 @@ def read_h5(path):
 
 
 def run_case(case):
-    arch_name, (batch, h, w), args, small_gamma = CASES[case]
+    arch_name, (batch, h, w), args, small = CASES[case]
     arch = keras_nets.ARCHITECTURES[arch_name]
-    x = torch.from_numpy(golden_input(batch, h, w)).permute(0, 3, 1, 2).double()
-    init = Init(small_gamma)
+    pixels = case in PIXEL_INPUT
+    x = torch.from_numpy(golden_input(batch, h, w, pixels)).permute(0, 3, 1, 2).double()
+    init = Init(small, BETA_SHIFT.get(case, 0.0))
     source = keras_nets.KerasNet(arch, (h, w), torch.float64, init, calibration=x, **args)
     # The Keras-layout values: the generator's, as float32 (what the file holds).
     values = {}
     for layer in source.keras_layers:
-        values[layer] = [v.astype(np.float32) for v in _keras_values(source, layer)]
+        values[layer] = [v.astype(np.int64 if w == "count" else np.float32)
+                         for w, v in zip(source.keras_weights(layer), _keras_values(source, layer))]
     os.makedirs(OUT_DIR, exist_ok=True)
     h5 = os.path.join(OUT_DIR, case + ".h5")
-    write_h5(h5, source, values)
+    order = LAYER_ORDER.get(case, list)(list(source.keras_layers))
+    write_h5(h5, order, source.keras_weights, values, case in LATEST_FORMAT)
     # A fresh net with the file's values, loaded by name: the golden output.
     net = keras_nets.KerasNet(arch, (h, w), torch.float64, **args)
     net.load_keras(read_h5(h5))
@@ -161,6 +226,8 @@ def run_case(case):
         for k, v in args.items():
             f.write(f"arg {k} {v}\n")
         f.write(f"input {batch} {h} {w} 3\n")
+        if pixels:
+            f.write("input_pixels\n")
         f.write(f"params {params}\n")
         f.write("output " + " ".join(str(d) for d in y.shape) + "\n")
         f.write(" ".join(f"{v:.10e}" for v in y.reshape(-1)) + "\n")

@@ -43,7 +43,12 @@ class KerasH5EquivalenceTest {
 
   /** A golden file: the architecture, its arguments, the input shape and the output. */
   private record Golden(
-      String architecture, Map<String, String> args, int[] input, int[] outputShape, double[] out) {
+      String architecture,
+      Map<String, String> args,
+      int[] input,
+      boolean pixels,
+      int[] outputShape,
+      double[] out) {
     double arg(String name) {
       String v = args.get(name);
       assertNotNull(v, "golden file has no argument " + name);
@@ -70,6 +75,7 @@ class KerasH5EquivalenceTest {
     String arch = null;
     Map<String, String> args = new HashMap<>();
     int[] input = null;
+    boolean pixels = false;
     int[] outShape = null;
     double[] out = null;
     for (int i = 0; i < lines.size(); i++) {
@@ -78,6 +84,7 @@ class KerasH5EquivalenceTest {
         case "architecture" -> arch = p[1];
         case "arg" -> args.put(p[1], p[2]);
         case "input" -> input = ints(p);
+        case "input_pixels" -> pixels = true;
         case "output" -> {
           outShape = ints(p);
           out =
@@ -91,11 +98,14 @@ class KerasH5EquivalenceTest {
     assertNotNull(arch, name + ".golden: no architecture");
     assertNotNull(input, name + ".golden: no input");
     assertNotNull(out, name + ".golden: no output");
-    return new Golden(arch, args, input, outShape, out);
+    return new Golden(arch, args, input, pixels, outShape, out);
   }
 
-  /** The script's input: value j (NHWC order) is 2 * (((j * 29 + 7) mod 97) / 97 - 0.5). */
-  private static Tensor input(int[] shape) {
+  /**
+   * The script's input: value j (NHWC order) is v = 2 * (((j * 29 + 7) mod 97) / 97 - 0.5), or with
+   * {@code pixels} 127.5 * (v + 1), each step rounded to float as the script does.
+   */
+  private static Tensor input(int[] shape, boolean pixels) {
     int n = 1;
     for (int d : shape) {
       n *= d;
@@ -103,6 +113,9 @@ class KerasH5EquivalenceTest {
     float[] v = new float[n];
     for (int j = 0; j < n; j++) {
       v[j] = 2f * (float) (((j * 29L + 7) % 97) / 97.0 - 0.5);
+      if (pixels) {
+        v[j] = 127.5f * (v[j] + 1f);
+      }
     }
     return Tensor.of(v, shape);
   }
@@ -111,12 +124,39 @@ class KerasH5EquivalenceTest {
     return switch (g.architecture()) {
       case "resnet50" -> Applications.resNet50();
       case "mobilenet_v2" -> Applications.mobileNetV2().alpha(g.arg("alpha"));
+      case "mobilenet" -> Applications.mobileNet().alpha(g.arg("alpha"));
+      case "vgg16" -> Applications.vgg16();
+      case "resnet50_v2" -> Applications.resNet50V2();
+      case "densenet121" -> Applications.denseNet121();
+      case "efficientnet_b0" -> Applications.efficientNetB0();
+      case "mobilenet_v3_small" -> Applications.mobileNetV3Small().alpha(g.arg("alpha"));
+      case "xception" -> Applications.xception();
+      case "inception_v3" -> Applications.inceptionV3();
+      case "inception_resnet_v2" -> Applications.inceptionResNetV2();
+      // The script builds these two without their preprocessing layers.
+      case "convnext_tiny" -> Applications.convNeXtTiny().includePreprocessing(false);
+      case "efficientnet_v2_b0" -> Applications.efficientNetV2B0().includePreprocessing(false);
       default -> throw new IllegalArgumentException("no builder for " + g.architecture());
     };
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"resnet50", "mobilenet_v2"})
+  @ValueSource(
+      strings = {
+        "resnet50",
+        "mobilenet_v2",
+        "mobilenet",
+        "vgg16",
+        "resnet50_v2",
+        "densenet121",
+        "efficientnet_b0",
+        "mobilenet_v3_small",
+        "xception",
+        "inception_v3",
+        "inception_resnet_v2",
+        "convnext_tiny",
+        "efficientnet_v2_b0"
+      })
   void keras2WeightsFileGivesPyTorchsOutput(String name) throws IOException {
     Golden g = readGolden(name);
     Path h5 = resource(name + ".h5");
@@ -127,7 +167,7 @@ class KerasH5EquivalenceTest {
             .classifierActivation("linear")
             .weights(h5)
             .build()) {
-      Tensor y = m.predict(input(g.input()));
+      Tensor y = m.predict(input(g.input(), g.pixels()));
       assertArrayEquals(g.outputShape(), y.shape().dims(), name + ": output shape");
       float[] got = y.toFloatArray();
       assertEquals(g.out().length, got.length);
