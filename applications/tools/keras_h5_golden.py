@@ -3,7 +3,8 @@
 For each case below: builds the architecture in PyTorch (keras_nets.py, from Keras's structure),
 gives every weight a value from a cheap periodic generator (in Keras's layout), writes them as a
 Keras 2 ``save_weights`` file (root attribute ``layer_names``, per-layer ``weight_names``,
-datasets ``<layer>/<layer>/<weight>:0``; gzip-compressed chunks), loads that file back by name into
+datasets ``<layer>/<layer>/<weight>:0``; datasets of 1024 values or more chunked (about 1 MB
+chunks) and gzip-compressed, smaller ones contiguous), loads that file back by name into
 a fresh PyTorch net and writes its output for a fixed input (in float64) as ``<case>.golden``.
 
 Run with Debian's python3 (python3-torch, python3-h5py), from the repository root:
@@ -76,6 +77,7 @@ BETA_SHIFT = {"inception_v3": 1.5, "inception_resnet_v2": 1.5}
 # are in the default (oldest) format, as Keras's own files.
 LATEST_FORMAT = {"densenet121", "inception_v3", "inception_resnet_v2", "efficientnet_b0",
                  "efficientnet_v2_b0", "xception", "convnext_tiny", "resnet50_v2"}
+
 
 def _xception_order(layers):
     """Keras's model.layers order for Xception: by depth from the output, so each unnamed
