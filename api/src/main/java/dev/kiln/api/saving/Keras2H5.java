@@ -12,6 +12,7 @@ import io.jhdf.api.Group;
 import io.jhdf.api.Node;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -150,6 +151,7 @@ final class Keras2H5 {
       Layer l = modelLayers.get(k);
       FileLayer fl = matchByName ? byName.get(l.name()) : fileLayers.get(k);
       List<Weight> ws = l.weights();
+      fl = withoutNormalizationCount(fl, l);
       if (ws.size() != fl.weights().size()) {
         throw new KilnException(
             "HDF5 file "
@@ -170,7 +172,13 @@ final class Keras2H5 {
       for (int i = 0; i < ws.size(); i++) {
         Dataset ds = fl.weights().get(i);
         Weight w = ws.get(i);
-        if (!H5Arrays.shape(ds).equals(w.type().shape())) {
+        // Keras's Normalization holds its statistics with the kept axes only, (3,); the api's
+        // with the input's rank, (1, 1, 1, 3): the same values.
+        boolean broadcastStat =
+            "Normalization".equals(l.className())
+                && Arrays.equals(
+                    withoutOnes(H5Arrays.shape(ds).dims()), withoutOnes(w.type().shape().dims()));
+        if (!H5Arrays.shape(ds).equals(w.type().shape()) && !broadcastStat) {
           throw new KilnException(
               "HDF5 file "
                   + path
@@ -190,12 +198,34 @@ final class Keras2H5 {
                   + H5Arrays.shape(ds));
         }
         targets.add(w);
-        values.add(H5Arrays.read(ds, path));
+        Tensor value = H5Arrays.read(ds, path);
+        values.add(broadcastStat ? value.reshape(w.type().shape().dims()) : value);
       }
     }
     for (int i = 0; i < targets.size(); i++) {
       targets.get(i).assign(values.get(i));
     }
+  }
+
+  private static int[] withoutOnes(int[] dims) {
+    return Arrays.stream(dims).filter(d -> d != 1).toArray();
+  }
+
+  /**
+   * The file layer without its trailing {@code count} weight when the model's layer is a {@code
+   * Normalization}: Keras's Normalization keeps the number of samples it adapted on as a third
+   * weight (Keras's own EfficientNet files hold {@code normalization/count:0}), which the api's
+   * layer does not have and does not need at inference.
+   */
+  private static FileLayer withoutNormalizationCount(FileLayer fl, Layer l) {
+    int n = fl.weights().size();
+    if (!"Normalization".equals(l.className())
+        || n != l.weights().size() + 1
+        || !fl.weightNames().get(n - 1).replaceFirst(":0$", "").endsWith("count")) {
+      return fl;
+    }
+    return new FileLayer(
+        fl.name(), fl.weightNames().subList(0, n - 1), fl.weights().subList(0, n - 1));
   }
 
   /**
