@@ -99,6 +99,21 @@ def _xception_order(layers):
 # The order of layer_names where Keras's differs from the order the script creates layers in.
 LAYER_ORDER = {"xception": _xception_order}
 
+
+def _convnext_nested(layers):
+    """ConvNeXt's stem and downsampling pairs are nested Sequential models in Keras: each is one
+    entry of layer_names whose weights are its layers', named <inner layer>/<weight>:0."""
+    prefix = layers[0][: -len("_stem_conv")]
+    groups = {prefix + "_stem": [prefix + "_stem_conv", prefix + "_stem_layernorm"]}
+    for i in range(3):
+        groups[f"{prefix}_downsampling_block_{i}"] = [
+            f"{prefix}_downsampling_layernorm_{i}", f"{prefix}_downsampling_conv_{i}"]
+    return groups
+
+
+# Layers that Keras nests in a model of their own: {outer name: [inner layers]}.
+NESTED = {"convnext_tiny": _convnext_nested}
+
 # Cases whose input is pixels, 127.5 * (v + 1) in float32 for the input v above.
 PIXEL_INPUT = {"mobilenet_v3_small"}
 
@@ -157,19 +172,30 @@ class Init:
         raise ValueError(role)
 
 
-def write_h5(path, layers, weight_names, values, latest=False):
+def write_h5(path, layers, weight_names, values, latest=False, nested=None):
     """Writes {layer: [arrays]} in Keras 2's save_weights layout, layers in the given order;
-    weight_names(layer) gives a layer's weight names without the layer prefix."""
+    weight_names(layer) gives a layer's weight names without the layer prefix. nested maps an
+    outer model's name to its inner layers, written as one entry in the first one's place."""
+    nested = nested or {}
+    inner_of = {i: outer for outer, inners in nested.items() for i in inners}
+    entries = []
+    for layer in layers:
+        outer = inner_of.get(layer)
+        if outer is None:
+            entries.append((layer, [layer]))
+        elif nested[outer][0] == layer:
+            entries.append((outer, nested[outer]))
     tmp = path + ".tmp"
     with h5py.File(tmp, "w", libver="latest" if latest else "earliest") as f:
-        f.attrs["layer_names"] = np.array([n.encode("utf8") for n in layers])
+        f.attrs["layer_names"] = np.array([e.encode("utf8") for e, _ in entries])
         f.attrs["backend"] = b"tensorflow"
         f.attrs["keras_version"] = b"2.15.0"
-        for layer in layers:
-            g = f.create_group(layer)
-            names = [f"{layer}/{w}:0" for w in weight_names(layer)]
+        for entry, inners in entries:
+            g = f.create_group(entry)
+            names = [f"{i}/{w}:0" for i in inners for w in weight_names(i)]
+            arrays = [a for i in inners for a in values[i]]
             g.attrs["weight_names"] = np.array([n.encode("utf8") for n in names])
-            for name, a in zip(names, values[layer]):
+            for name, a in zip(names, arrays):
                 if a.size < 1024:
                     # Small ones contiguous, as Keras writes them: a chunk's index costs more.
                     g.create_dataset(name, data=a)
@@ -193,7 +219,10 @@ def read_h5(path):
     with h5py.File(path, "r") as f:
         for layer in [n.decode("utf8") for n in f.attrs["layer_names"]]:
             g = f[layer]
-            out[layer] = [np.array(g[n.decode("utf8")]) for n in g.attrs["weight_names"]]
+            for n in g.attrs["weight_names"]:
+                # A nested model's entry holds its layers' weights, each under its layer's name.
+                name = n.decode("utf8")
+                out.setdefault(name.split("/")[0], []).append(np.array(g[name]))
     return out
 
 
@@ -212,7 +241,8 @@ def run_case(case):
     os.makedirs(OUT_DIR, exist_ok=True)
     h5 = os.path.join(OUT_DIR, case + ".h5")
     order = LAYER_ORDER.get(case, list)(list(source.keras_layers))
-    write_h5(h5, order, source.keras_weights, values, case in LATEST_FORMAT)
+    nested = NESTED[case](order) if case in NESTED else None
+    write_h5(h5, order, source.keras_weights, values, case in LATEST_FORMAT, nested)
     # A fresh net with the file's values, loaded by name: the golden output.
     net = keras_nets.KerasNet(arch, (h, w), torch.float64, **args)
     net.load_keras(read_h5(h5))
