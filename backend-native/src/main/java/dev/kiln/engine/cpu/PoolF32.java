@@ -61,6 +61,11 @@ final class PoolF32 {
     PoolLoops.Windows w = new PoolLoops.Windows(s, x.shape());
     int c = w.channels;
     long perImage = (long) w.inPositions * c * 4;
+    boolean disjoint = true;
+    for (int a = 0; a < s.window().length; a++) {
+      disjoint &= s.strides()[a] >= s.window()[a];
+    }
+    boolean noOverlap = disjoint;
     return (in, out) ->
         pool.parallelFor(
             w.batch,
@@ -79,39 +84,44 @@ final class PoolF32 {
                   for (int ch = 0; ch < c; ch += V) {
                     VectorMask<Float> m = S.indexInRange(ch, c);
                     // Each lane's first maximum, as the scalar twin picks it: the first slot
-                    // inside the input, replaced only by a strictly greater value.
-                    FloatVector best = null;
-                    FloatVector bestSlot = null;
-                    for (int k = 0; k < w.slots; k++) {
+                    // inside the input, replaced only by a strictly greater value. (No null
+                    // vectors before the first slot: a phi with null makes C2 box every vector.)
+                    int first = 0;
+                    while (first < w.slots && w.inputAt[slots + first] < 0) {
+                      first++;
+                    }
+                    if (first == w.slots) {
+                      continue;
+                    }
+                    FloatVector best =
+                        FloatVector.fromMemorySegment(
+                            S, xs, ((image + w.inputAt[slots + first]) * c + ch) * 4, O, m);
+                    FloatVector bestSlot = FloatVector.broadcast(S, first);
+                    for (int k = first + 1; k < w.slots; k++) {
                       int p = w.inputAt[slots + k];
                       if (p < 0) {
                         continue;
                       }
                       FloatVector v =
                           FloatVector.fromMemorySegment(S, xs, ((image + p) * c + ch) * 4, O, m);
-                      if (best == null) {
-                        best = v;
-                        bestSlot = FloatVector.broadcast(S, k);
-                      } else {
-                        VectorMask<Float> greater = v.compare(VectorOperators.GT, best);
-                        best = best.blend(v, greater);
-                        bestSlot = bestSlot.blend(FloatVector.broadcast(S, k), greater);
-                      }
-                    }
-                    if (best == null) {
-                      continue;
+                      VectorMask<Float> greater = v.compare(VectorOperators.GT, best);
+                      best = best.blend(v, greater);
+                      bestSlot = bestSlot.blend(FloatVector.broadcast(S, k), greater);
                     }
                     FloatVector grad = FloatVector.fromMemorySegment(S, dy, (g + ch) * 4, O, m);
-                    for (int k = 0; k < w.slots; k++) {
+                    for (int k = first; k < w.slots; k++) {
                       int p = w.inputAt[slots + k];
                       if (p < 0) {
                         continue;
                       }
-                      VectorMask<Float> here = bestSlot.compare(VectorOperators.EQ, k).and(m);
-                      if (here.anyTrue()) {
-                        long at = ((image + p) * c + ch) * 4;
+                      VectorMask<Float> here = bestSlot.compare(VectorOperators.EQ, k);
+                      long at = ((image + p) * c + ch) * 4;
+                      if (noOverlap) {
+                        // No other window reaches this position: write, don't accumulate.
+                        FloatVector.zero(S).blend(grad, here).intoMemorySegment(dx, at, O, m);
+                      } else if (here.anyTrue()) {
                         FloatVector d = FloatVector.fromMemorySegment(S, dx, at, O, m);
-                        d.add(grad, here).intoMemorySegment(dx, at, O, m);
+                        d.add(grad, here.and(m)).intoMemorySegment(dx, at, O, m);
                       }
                     }
                   }

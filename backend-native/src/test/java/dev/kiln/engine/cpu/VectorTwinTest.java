@@ -249,15 +249,23 @@ class VectorTwinTest {
                 (b, v) -> b.emit1(new PoolingOp.MaxPoolBackward(ps), v.get(0), v.get(1)),
                 -1,
                 1));
-        // Inputs of three values: windows with tied maxima, whose first one takes the gradient.
-        c.add(
-            new Case(
-                "max_pool_backward_ties." + pad + "." + ch,
-                List.of(x, y),
-                (b, v) -> b.emit1(new PoolingOp.MaxPoolBackward(ps), v.get(0), v.get(1)),
-                -1,
-                1,
-                1));
+        // Inputs of three values: windows with tied maxima, whose first one takes the gradient;
+        // overlapping windows (as above) and windows that tile the input (written, not summed).
+        PoolSpec tiles = new PoolSpec(new int[] {2, 2}, new int[] {2, 2}, pad);
+        for (PoolSpec spec : List.of(ps, tiles)) {
+          TensorType ys =
+              new TensorType(
+                  DType.FLOAT32,
+                  new PoolingOp.Pool(PoolFn.MAX, spec).infer(List.of(x)).get(0).shape());
+          c.add(
+              new Case(
+                  "max_pool_backward_ties." + pad + "." + ch + "." + spec.window()[1],
+                  List.of(x, ys),
+                  (b, v) -> b.emit1(new PoolingOp.MaxPoolBackward(spec), v.get(0), v.get(1)),
+                  -1,
+                  1,
+                  1));
+        }
       }
     }
     ConvSpec same = new ConvSpec(new int[] {2, 1}, Padding.SAME, new int[] {1, 2}, 1);
