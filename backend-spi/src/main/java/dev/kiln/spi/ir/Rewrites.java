@@ -212,10 +212,15 @@ public final class Rewrites {
       Predicate<? super CompositeOp> keepWhole,
       Deque<CompositeOp> path) {
     Map<Value, Value> map = new HashMap<>();
+    // Each broadcast_to result emitted so far, and what it broadcasts.
+    Map<Value, Value> broadcastOf = new HashMap<>();
     for (Node n : g.nodes()) {
       List<Value> operands = new ArrayList<>(n.inputs().size());
       for (Value v : n.inputs()) {
         operands.add(map.get(v));
+      }
+      if (n.op() instanceof ElementwiseOp.Binary || n.op() instanceof ElementwiseOp.Compare) {
+        operands = unbroadcast(n, operands, broadcastOf);
       }
       // Only ops that need more than a copy are named; every other op is emitted as it is.
       List<Value> results =
@@ -239,8 +244,44 @@ public final class Rewrites {
       for (int i = 0; i < results.size(); i++) {
         map.put(n.outputs().get(i), results.get(i));
       }
+      if (n.op() instanceof ShapeOp.BroadcastTo) {
+        broadcastOf.put(results.get(0), operands.get(0));
+      }
     }
     return map;
+  }
+
+  /**
+   * The operands of elementwise node {@code n} with each {@code broadcast_to} operand replaced by
+   * what it broadcasts, where the op's own broadcasting gives the same result shape: the kernel
+   * then reads the small operand (a normalization's per-channel statistics, a reduction's gradient)
+   * instead of a copy written out at full size, which is left dead.
+   */
+  private static List<Value> unbroadcast(
+      Node n, List<Value> operands, Map<Value, Value> broadcastOf) {
+    List<Value> result = operands;
+    for (int i = 0; i < operands.size(); i++) {
+      Value source = broadcastOf.get(result.get(i));
+      if (source == null) {
+        continue;
+      }
+      List<Value> trial = new ArrayList<>(result);
+      trial.set(i, source);
+      boolean same;
+      try {
+        same =
+            n.op()
+                .infer(trial.stream().map(Value::type).toList())
+                .get(0)
+                .equals(n.outputs().get(0).type());
+      } catch (RuntimeException e) {
+        same = false;
+      }
+      if (same) {
+        result = trial;
+      }
+    }
+    return result;
   }
 
   /**

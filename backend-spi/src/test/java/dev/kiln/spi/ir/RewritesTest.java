@@ -177,4 +177,21 @@ class RewritesTest {
     Graph g = b.output(r1.get(0), r2.get(0), r3.get(0)).build();
     assertTrue(Rewrites.shareScans(g) == g, "no scan repeats another");
   }
+
+  @Test
+  void anElementwiseOpReadsWhatABroadcastBroadcastsWhereItsOwnBroadcastingGivesTheSameShape() {
+    GraphBuilder b = new GraphBuilder();
+    Value x = b.input(TensorType.of(DType.FLOAT32, 2, 3, 4));
+    Value y = b.input(TensorType.of(DType.FLOAT32, 1, 1, 4));
+    Value wide = b.broadcastTo(y, dev.kiln.spi.Shape.of(2, 3, 4));
+    Value product = b.mul(x, wide);
+    // Here the broadcast makes the result's shape: replacing it would shrink the sum to (1, 1, 4).
+    Value sum = b.add(wide, y);
+    Graph g = Rewrites.expandAll(b.output(product).output(sum).build());
+    Node mul = g.nodes().stream().filter(n -> n.op().name().equals("mul")).findFirst().get();
+    Node add = g.nodes().stream().filter(n -> n.op().name().equals("add")).findFirst().get();
+    assertEquals(dev.kiln.spi.Shape.of(1, 1, 4), mul.inputs().get(1).shape(), g.toString());
+    assertEquals(dev.kiln.spi.Shape.of(2, 3, 4), add.inputs().get(0).shape(), g.toString());
+    assertEquals(dev.kiln.spi.Shape.of(2, 3, 4), g.outputs().get(1).shape());
+  }
 }
