@@ -1,5 +1,6 @@
 package dev.kiln.spi.ir;
 
+import dev.kiln.spi.TensorType;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
@@ -221,6 +222,11 @@ public final class Rewrites {
       }
       if (n.op() instanceof ElementwiseOp.Binary || n.op() instanceof ElementwiseOp.Compare) {
         operands = unbroadcast(n, operands, broadcastOf);
+        Value sunk = sinkBroadcast(b, n, operands, broadcastOf);
+        if (sunk != null) {
+          map.put(n.outputs().get(0), sunk);
+          continue;
+        }
       }
       // Only ops that need more than a copy are named; every other op is emitted as it is.
       List<Value> results =
@@ -249,6 +255,42 @@ public final class Rewrites {
       }
     }
     return map;
+  }
+
+  /**
+   * Where every operand of elementwise node {@code n} that the op's result is as large as is a
+   * {@code broadcast_to} (a reduction's gradient times a scalar), the op on what they broadcast,
+   * then one broadcast of its result, which the consumers may in turn read small; else null.
+   */
+  private static Value sinkBroadcast(
+      GraphBuilder b, Node n, List<Value> operands, Map<Value, Value> broadcastOf) {
+    TensorType out = n.outputs().get(0).type();
+    List<Value> small = new ArrayList<>(operands);
+    boolean any = false;
+    for (int i = 0; i < small.size(); i++) {
+      Value source = broadcastOf.get(small.get(i));
+      if (source != null) {
+        small.set(i, source);
+        any = true;
+      } else if (small.get(i).shape().equals(out.shape())) {
+        return null;
+      }
+    }
+    if (!any) {
+      return null;
+    }
+    TensorType t;
+    try {
+      t = n.op().infer(small.stream().map(Value::type).toList()).get(0);
+    } catch (RuntimeException e) {
+      return null;
+    }
+    if (t.shape().size() >= out.shape().size()) {
+      return null;
+    }
+    Value wide = b.broadcastTo(b.emit(n.op(), small).get(0), out.shape());
+    broadcastOf.put(wide, wide.node().inputs().get(0));
+    return wide;
   }
 
   /**

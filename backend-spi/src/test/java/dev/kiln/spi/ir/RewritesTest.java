@@ -185,13 +185,30 @@ class RewritesTest {
     Value y = b.input(TensorType.of(DType.FLOAT32, 1, 1, 4));
     Value wide = b.broadcastTo(y, dev.kiln.spi.Shape.of(2, 3, 4));
     Value product = b.mul(x, wide);
-    // Here the broadcast makes the result's shape: replacing it would shrink the sum to (1, 1, 4).
+    // Here the broadcast makes the result's shape: the sum runs small and is broadcast after.
     Value sum = b.add(wide, y);
     Graph g = Rewrites.expandAll(b.output(product).output(sum).build());
     Node mul = g.nodes().stream().filter(n -> n.op().name().equals("mul")).findFirst().get();
     Node add = g.nodes().stream().filter(n -> n.op().name().equals("add")).findFirst().get();
     assertEquals(dev.kiln.spi.Shape.of(1, 1, 4), mul.inputs().get(1).shape(), g.toString());
-    assertEquals(dev.kiln.spi.Shape.of(2, 3, 4), add.inputs().get(0).shape(), g.toString());
+    assertEquals(dev.kiln.spi.Shape.of(1, 1, 4), add.outputs().get(0).shape(), g.toString());
     assertEquals(dev.kiln.spi.Shape.of(2, 3, 4), g.outputs().get(1).shape());
+    assertEquals("broadcast_to", g.outputs().get(1).node().op().name());
+  }
+
+  @Test
+  void anOpOnBroadcastsAndScalarsRunsSmallAndItsBroadcastFoldsIntoTheNextOp() {
+    GraphBuilder b = new GraphBuilder();
+    Value x = b.input(TensorType.of(DType.FLOAT32, 2, 3, 4));
+    Value y = b.input(TensorType.of(DType.FLOAT32, 1, 1, 4));
+    // A mean's gradient: broadcast, then divided by the count; then summed with another path.
+    Value scaled =
+        b.div(b.broadcastTo(y, dev.kiln.spi.Shape.of(2, 3, 4)), b.scalar(6, DType.FLOAT32));
+    Graph g = Rewrites.expandAll(b.output(b.add(x, scaled)).build());
+    Node div = g.nodes().stream().filter(n -> n.op().name().equals("div")).findFirst().get();
+    Node add = g.nodes().stream().filter(n -> n.op().name().equals("add")).findFirst().get();
+    assertEquals(dev.kiln.spi.Shape.of(1, 1, 4), div.outputs().get(0).shape(), g.toString());
+    assertEquals(dev.kiln.spi.Shape.of(1, 1, 4), add.inputs().get(1).shape(), g.toString());
+    assertEquals(dev.kiln.spi.Shape.of(2, 3, 4), g.outputs().get(0).shape());
   }
 }
