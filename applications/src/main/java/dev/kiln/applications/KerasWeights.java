@@ -67,7 +67,10 @@ public final class KerasWeights {
 
   /** As {@link #resolve(String, String, String)}, with the hashes from {@code table}. */
   static Path resolve(String weights, String model, String kerasFile, Map<String, String> table) {
-    return resolve(weights, model, kerasFile, table, KerasDownload.Settings.fromEnvironment());
+    // Only "imagenet" reads the download settings, so a bad one cannot break weights(path).
+    KerasDownload.Settings download =
+        "imagenet".equals(weights) ? KerasDownload.Settings.fromEnvironment() : null;
+    return resolve(weights, model, kerasFile, table, download);
   }
 
   /**
@@ -105,7 +108,7 @@ public final class KerasWeights {
               + model
               + " not found at "
               + file
-              + "; Kiln does not download them: put Keras's file '"
+              + "; put Keras's file '"
               + kerasFile
               + "' there (set the cache with -Dkiln.keras.home or KERAS_HOME), or pass its path"
               + " to weights(...); or, "

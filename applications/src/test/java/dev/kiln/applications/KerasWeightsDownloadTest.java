@@ -213,6 +213,21 @@ class KerasWeightsDownloadTest {
   }
 
   @Test
+  void systemPropertiesSwitchDownloadingOnAndPointItAtAMirror() throws Exception {
+    System.setProperty(KerasDownload.DOWNLOAD, "true");
+    System.setProperty(KerasDownload.BASE_URL, base("ok"));
+    try {
+      // The overload ApplicationBuilder uses reads the settings from the system properties.
+      Path got = KerasWeights.resolve("imagenet", "fake", FILE, Map.of(FILE, FAKE_SHA256));
+      assertEquals(models().resolve(FILE), got);
+      assertEquals(1, requests.get());
+    } finally {
+      System.clearProperty(KerasDownload.DOWNLOAD);
+      System.clearProperty(KerasDownload.BASE_URL);
+    }
+  }
+
+  @Test
   void kerasUrlsComeFromTheTableAndUnverifiedFamiliesAreRefused() {
     KerasDownload.Settings keras = on(null, 1 << 20);
     String gcs = "https://storage.googleapis.com/tensorflow/keras-applications/";
