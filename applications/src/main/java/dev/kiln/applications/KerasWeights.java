@@ -17,8 +17,10 @@ import java.util.Map;
 /**
  * Where an application's weights come from. {@code "imagenet"} names Keras's own file in the Keras
  * cache, {@code <cache>/models/<Keras's file name>}; the cache is the {@code kiln.keras.home}
- * system property, else the {@code KERAS_HOME} environment variable, else {@code ~/.keras}. Nothing
- * is downloaded: a missing file is an error that says where to put it.
+ * system property, else the {@code KERAS_HOME} environment variable, else {@code ~/.keras}. By
+ * default nothing is downloaded: a missing file is an error that says where to put it. With {@code
+ * -Dkiln.keras.download=true} or {@code KILN_KERAS_DOWNLOAD=1} a missing file is downloaded from
+ * Keras's URL for it ({@link KerasDownload}).
  *
  * <p>Before a Keras file is loaded its md5 or sha256 is checked against the hash Keras publishes
  * for it (the table {@code keras_weights_hashes.txt} in this package, which names its sources);
@@ -65,6 +67,22 @@ public final class KerasWeights {
 
   /** As {@link #resolve(String, String, String)}, with the hashes from {@code table}. */
   static Path resolve(String weights, String model, String kerasFile, Map<String, String> table) {
+    // Only "imagenet" reads the download settings, so a bad one cannot break weights(path).
+    KerasDownload.Settings download =
+        "imagenet".equals(weights) ? KerasDownload.Settings.fromEnvironment() : null;
+    return resolve(weights, model, kerasFile, table, download);
+  }
+
+  /**
+   * As {@link #resolve(String, String, String, Map)}, downloading a missing Keras file as {@code
+   * download} allows.
+   */
+  static Path resolve(
+      String weights,
+      String model,
+      String kerasFile,
+      Map<String, String> table,
+      KerasDownload.Settings download) {
     if (weights.startsWith(KILN_PREFIX)) {
       // Shipped weights are resources, not files: the builder loads them through ShippedWeights.
       throw new KilnException(
@@ -78,18 +96,24 @@ public final class KerasWeights {
           "Keras publishes no ImageNet weights for " + model + " in this configuration");
     }
     Path file = cacheDir().resolve("models").resolve(kerasFile);
+    String expected = table.get(kerasFile);
+    if (!Files.isRegularFile(file) && download.enabled()) {
+      // fetch checks the hash before the file is moved into place, so it is not checked twice.
+      KerasDownload.fetch(KerasDownload.urlFor(kerasFile, download), file, expected, download);
+      return file;
+    }
     if (!Files.isRegularFile(file)) {
       throw new KilnException(
           "ImageNet weights for "
               + model
               + " not found at "
               + file
-              + "; Kiln does not download them: put Keras's file '"
+              + "; put Keras's file '"
               + kerasFile
               + "' there (set the cache with -Dkiln.keras.home or KERAS_HOME), or pass its path"
-              + " to weights(...)");
+              + " to weights(...); or, "
+              + KerasDownload.howToOptIn());
     }
-    String expected = table.get(kerasFile);
     if (expected != null && !Boolean.getBoolean(SKIP_HASH_CHECK)) {
       checkHash(file, expected);
     }
