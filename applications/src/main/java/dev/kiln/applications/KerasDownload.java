@@ -1,10 +1,8 @@
 package dev.kiln.applications;
 
 import dev.kiln.api.KilnException;
-import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.InputStreamReader;
 import java.io.OutputStream;
 import java.net.ConnectException;
 import java.net.URI;
@@ -15,12 +13,10 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.net.http.HttpTimeoutException;
 import java.nio.channels.UnresolvedAddressException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
-import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
 
@@ -263,38 +259,12 @@ final class KerasDownload {
     static final Map<String, String> TABLE = read();
 
     private static Map<String, String> read() {
-      Map<String, String> table = new LinkedHashMap<>();
-      InputStream in = KerasDownload.class.getResourceAsStream(URLS);
-      if (in == null) {
-        throw new IllegalStateException(URLS + " is missing from the applications module");
-      }
-      try (BufferedReader r =
-          new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8))) {
-        int lineNo = 0;
-        for (String line = r.readLine(); line != null; line = r.readLine()) {
-          lineNo++;
-          String t = line.strip();
-          if (t.isEmpty() || t.startsWith("#")) {
-            continue;
-          }
-          String[] parts = t.split("\\s+");
-          boolean ok =
-              parts.length == 2
-                  && parts[1].toLowerCase(Locale.ROOT).startsWith("https://")
-                  && parts[0].endsWith("*") == parts[1].endsWith("/");
-          if (!ok || table.put(parts[0], parts[1]) != null) {
-            throw new IllegalStateException(
-                URLS
-                    + " line "
-                    + lineNo
-                    + ": expected a new '<prefix>* <https base URL/>' or '<file> <https URL>': "
-                    + t);
-          }
-        }
-      } catch (IOException e) {
-        throw new IllegalStateException("cannot read " + URLS, e);
-      }
-      return Map.copyOf(table);
+      return ResourceTable.read(
+          URLS,
+          parts ->
+              parts[1].toLowerCase(Locale.ROOT).startsWith("https://")
+                  && parts[0].endsWith("*") == parts[1].endsWith("/"),
+          "'<prefix>* <https base URL/>' or '<file> <https URL>'");
     }
   }
 }

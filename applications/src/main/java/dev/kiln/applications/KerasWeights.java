@@ -1,16 +1,12 @@
 package dev.kiln.applications;
 
 import dev.kiln.api.KilnException;
-import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
-import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.Map;
 
@@ -173,32 +169,10 @@ public final class KerasWeights {
     static final Map<String, String> TABLE = read();
 
     private static Map<String, String> read() {
-      Map<String, String> table = new HashMap<>();
-      InputStream in = KerasWeights.class.getResourceAsStream(HASHES);
-      if (in == null) {
-        throw new IllegalStateException(HASHES + " is missing from the applications module");
-      }
-      try (BufferedReader r =
-          new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8))) {
-        int lineNo = 0;
-        for (String line = r.readLine(); line != null; line = r.readLine()) {
-          lineNo++;
-          String t = line.strip();
-          if (t.isEmpty() || t.startsWith("#")) {
-            continue;
-          }
-          String[] parts = t.split("\\s+");
-          if (parts.length != 2
-              || !parts[1].matches("[0-9a-f]{32}|[0-9a-f]{64}")
-              || table.put(parts[0], parts[1]) != null) {
-            throw new IllegalStateException(
-                HASHES + " line " + lineNo + ": expected a new '<file> <md5 or sha256>': " + t);
-          }
-        }
-      } catch (IOException e) {
-        throw new IllegalStateException("cannot read " + HASHES, e);
-      }
-      return Map.copyOf(table);
+      return ResourceTable.read(
+          HASHES,
+          parts -> parts[1].matches("[0-9a-f]{32}|[0-9a-f]{64}"),
+          "'<file> <md5 or sha256>'");
     }
   }
 

@@ -299,10 +299,10 @@ final class DirectConv {
     int kwc = g.kw * g.c;
     int panels = g.panels();
     int depth = g.depth();
-    // Rows of few floats (one input channel: 3 or 5) make short inner loops whose entry costs
-    // more than their body; those tiles run one loop over a table of tap offsets instead
-    // (measured per core, 5x5 on one channel: 13 against 9 GFLOP/s; with 16 channels, level).
-    boolean flat = kwc < 16;
+    // A pixel's receptive field as offsets from its corner: KH runs of KW * C floats. One depth
+    // loop over the table beats nested loops over the runs when runs are short (one input
+    // channel: 3 or 5 floats; per core, 5x5 on one channel 13 against 9 GFLOP/s) and is level
+    // with them when they are long.
     int[] taps = new int[depth];
     for (int d = 0; d < depth; d++) {
       taps[d] = (int) ((d / kwc) * rowStride + d % kwc);
@@ -330,39 +330,20 @@ final class DirectConv {
               MemorySegment dst = full ? y : EDGE.get();
               long dstAt = full ? (long) p0 * g.cout + (long) q * NR : 0;
               int ldd = full ? g.cout : NR;
-              if (flat) {
-                forwardTileFlat(
-                    x,
-                    at[0],
-                    at[1],
-                    at[2],
-                    at[3],
-                    at[4],
-                    at[5],
-                    taps,
-                    packed,
-                    (long) q * depth * NR,
-                    dst,
-                    dstAt,
-                    ldd);
-              } else {
-                forwardTile(
-                    x,
-                    at[0],
-                    at[1],
-                    at[2],
-                    at[3],
-                    at[4],
-                    at[5],
-                    g.kh,
-                    kwc,
-                    rowStride,
-                    packed,
-                    (long) q * depth * NR,
-                    dst,
-                    dstAt,
-                    ldd);
-              }
+              forwardTile(
+                  x,
+                  at[0],
+                  at[1],
+                  at[2],
+                  at[3],
+                  at[4],
+                  at[5],
+                  taps,
+                  packed,
+                  (long) q * depth * NR,
+                  dst,
+                  dstAt,
+                  ldd);
               if (!full) {
                 MemorySegment edge = dst;
                 for (int r = 0; r < rows; r++) {
@@ -379,81 +360,11 @@ final class DirectConv {
         });
   }
 
-  /** One MR x NR tile of the output: six pixels' receptive fields against one weight panel. */
-  private static void forwardTile(
-      MemorySegment x,
-      long o0,
-      long o1,
-      long o2,
-      long o3,
-      long o4,
-      long o5,
-      int kh,
-      int kwc,
-      long rowStride,
-      MemorySegment w,
-      long wAt,
-      MemorySegment y,
-      long yAt,
-      int ldy) {
-    FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S);
-    FloatVector c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
-    FloatVector c20 = FloatVector.zero(S), c21 = FloatVector.zero(S);
-    FloatVector c30 = FloatVector.zero(S), c31 = FloatVector.zero(S);
-    FloatVector c40 = FloatVector.zero(S), c41 = FloatVector.zero(S);
-    FloatVector c50 = FloatVector.zero(S), c51 = FloatVector.zero(S);
-    long m = allBits;
-    for (int a = 0; a < kh; a++) {
-      long rb = a * rowStride;
-      long wb = wAt + (long) a * kwc * NR;
-      long x0 = o0 + rb, x1 = o1 + rb, x2 = o2 + rb, x3 = o3 + rb, x4 = o4 + rb, x5 = o5 + rb;
-      // Indices linear in the loop variable let C2 hoist the bounds checks out of the loop.
-      for (long k = 0; k < kwc; k++) {
-        long bi = (wb + k * NR) * 4;
-        FloatVector b0 = FloatVector.fromMemorySegment(S, w, bi, ORDER);
-        FloatVector b1 = FloatVector.fromMemorySegment(S, w, bi + 4L * V, ORDER);
-        FloatVector v;
-        v = FloatVector.broadcast(S, x.get(F, ((x0 + k) * 4) & m));
-        c00 = v.fma(b0, c00);
-        c01 = v.fma(b1, c01);
-        v = FloatVector.broadcast(S, x.get(F, ((x1 + k) * 4) & m));
-        c10 = v.fma(b0, c10);
-        c11 = v.fma(b1, c11);
-        v = FloatVector.broadcast(S, x.get(F, ((x2 + k) * 4) & m));
-        c20 = v.fma(b0, c20);
-        c21 = v.fma(b1, c21);
-        v = FloatVector.broadcast(S, x.get(F, ((x3 + k) * 4) & m));
-        c30 = v.fma(b0, c30);
-        c31 = v.fma(b1, c31);
-        v = FloatVector.broadcast(S, x.get(F, ((x4 + k) * 4) & m));
-        c40 = v.fma(b0, c40);
-        c41 = v.fma(b1, c41);
-        v = FloatVector.broadcast(S, x.get(F, ((x5 + k) * 4) & m));
-        c50 = v.fma(b0, c50);
-        c51 = v.fma(b1, c51);
-      }
-    }
-    long r0 = yAt * 4;
-    long step = (long) ldy * 4;
-    c00.intoMemorySegment(y, r0, ORDER);
-    c01.intoMemorySegment(y, r0 + 4L * V, ORDER);
-    c10.intoMemorySegment(y, r0 + step, ORDER);
-    c11.intoMemorySegment(y, r0 + step + 4L * V, ORDER);
-    c20.intoMemorySegment(y, r0 + 2 * step, ORDER);
-    c21.intoMemorySegment(y, r0 + 2 * step + 4L * V, ORDER);
-    c30.intoMemorySegment(y, r0 + 3 * step, ORDER);
-    c31.intoMemorySegment(y, r0 + 3 * step + 4L * V, ORDER);
-    c40.intoMemorySegment(y, r0 + 4 * step, ORDER);
-    c41.intoMemorySegment(y, r0 + 4 * step + 4L * V, ORDER);
-    c50.intoMemorySegment(y, r0 + 5 * step, ORDER);
-    c51.intoMemorySegment(y, r0 + 5 * step + 4L * V, ORDER);
-  }
-
   /**
-   * As {@link #forwardTile}, the depth loop flattened through a table of tap offsets: six pixels'
+   * One MR x NR tile of the output, one depth loop through a table of tap offsets: six pixels'
    * receptive fields against one weight panel.
    */
-  private static void forwardTileFlat(
+  private static void forwardTile(
       MemorySegment x,
       long o0,
       long o1,
