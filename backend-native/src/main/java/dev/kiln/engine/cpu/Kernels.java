@@ -71,11 +71,15 @@ public final class Kernels {
    */
   public static boolean hasDirectKernel(CompositeOp c) {
     return switch (c) {
-      case CompositeOp.Softmax _, CompositeOp.LogSoftmax _, CompositeOp.AdamUpdate _ -> true;
+      case CompositeOp.Softmax _,
+          CompositeOp.LogSoftmax _,
+          CompositeOp.AdamUpdate _,
+          CompositeOp.BatchNormTraining _,
+          CompositeOp.BatchNormTrainingGrad _ ->
+          true;
       case CompositeOp.LogSumExp _,
           CompositeOp.SoftmaxCrossEntropy _,
           CompositeOp.SigmoidCrossEntropy _,
-          CompositeOp.BatchNormTraining _,
           CompositeOp.BatchNormInference _,
           CompositeOp.LayerNorm _,
           CompositeOp.Gelu _,

@@ -79,6 +79,8 @@ public final class ScalarKernels {
       case CompositeOp.Softmax s -> softmax(out.shape().normalizeAxis(s.axis()), out, false);
       case CompositeOp.LogSoftmax s -> softmax(out.shape().normalizeAxis(s.axis()), out, true);
       case CompositeOp.AdamUpdate a -> AdamUpdates.scalar(a, out);
+      case CompositeOp.BatchNormTraining b -> BatchNorms.scalarForward(b, out);
+      case CompositeOp.BatchNormTrainingGrad b -> BatchNorms.scalarGradient(b, out);
       // Program gives sources their buffers and runs a scan's body itself: no kernel here.
       case SourceOp.Parameter _, SourceOp.VariableRead _, SourceOp.Constant _ -> null;
       case ControlFlowOp.Scan _ -> null;
@@ -86,7 +88,6 @@ public final class ScalarKernels {
       case CompositeOp.LogSumExp _,
           CompositeOp.SoftmaxCrossEntropy _,
           CompositeOp.SigmoidCrossEntropy _,
-          CompositeOp.BatchNormTraining _,
           CompositeOp.BatchNormInference _,
           CompositeOp.LayerNorm _,
           CompositeOp.Gelu _,

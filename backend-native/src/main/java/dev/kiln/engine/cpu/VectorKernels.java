@@ -121,6 +121,10 @@ final class VectorKernels {
           broadcastTo(n.inputs().get(0).shape(), out.shape());
       case CompositeOp.AdamUpdate a when out.dtype() == DType.FLOAT32 ->
           AdamUpdates.vector(a, out.shape().size(), pool);
+      case CompositeOp.BatchNormTraining b when out.dtype() == DType.FLOAT32 ->
+          BatchNorms.vectorForward(b, out, pool);
+      case CompositeOp.BatchNormTrainingGrad b when out.dtype() == DType.FLOAT32 ->
+          BatchNorms.vectorGradient(b, out, pool);
       default -> null;
     };
   }
@@ -416,11 +420,14 @@ final class VectorKernels {
     };
   }
 
+  private static final int MIN_RUN = 8;
+
   /**
    * A broadcast along inner axes (a global pooling's gradient, {@code [n, 1, 1, c]} to {@code [n,
    * h, w, c]}): the trailing axes the operand shares with the result form runs that are copied
-   * whole, each from the operand offset its outer index maps to. Null when the runs would be
-   * shorter than a vector.
+   * whole, each from the operand offset its outer index maps to. Null when the runs are shorter
+   * than {@link #MIN_RUN} floats, where the scalar twin's index arithmetic costs less than a copy
+   * call per run; a fixed length, so the kernel chosen does not depend on the vector width.
    */
   private static Kernel broadcastRuns(Shape x, Shape t) {
     int rank = t.rank();
@@ -433,7 +440,7 @@ final class VectorKernels {
       split--;
       run *= t.dim(split);
     }
-    if (run < V || split == 0) {
+    if (run < MIN_RUN || split == 0) {
       return null;
     }
     int[] outer = Arrays.copyOf(t.dims(), split);

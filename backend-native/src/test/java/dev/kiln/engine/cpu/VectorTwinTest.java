@@ -387,7 +387,41 @@ class VectorTwinTest {
     TensorType dx = TensorType.of(DType.FLOAT32, 2, 5, 6, 64);
     TensorType dw = TensorType.of(DType.FLOAT32, 3, 3, 64, 5);
     addConv(c, "deep", deep, dx, dw);
+    // Channels last with a full vector of channels, a channel tail, fewer channels than lanes and
+    // several partial-sum blocks; channels first with runs longer and shorter than a vector.
+    addBatchNorm(c, TensorType.of(DType.FLOAT32, 2, 5, 5, 16), -1);
+    addBatchNorm(c, TensorType.of(DType.FLOAT32, 3, 7, 20), -1);
+    addBatchNorm(c, TensorType.of(DType.FLOAT32, 4, 3), -1);
+    addBatchNorm(c, TensorType.of(DType.FLOAT32, 4096, 16), 1);
+    addBatchNorm(c, TensorType.of(DType.FLOAT32, 2, 5, 7, 7), 1);
+    addBatchNorm(c, TensorType.of(DType.FLOAT32, 2, 3, 3), 1);
+    addBatchNorm(c, TensorType.of(DType.FLOAT32, 8, 16, 300), 1);
     return c;
+  }
+
+  /** Batch normalization's forward op and its gradient, on {@code x} around {@code axis}. */
+  private static void addBatchNorm(List<Case> c, TensorType x, int axis) {
+    TensorType ch = TensorType.of(DType.FLOAT32, x.shape().dim(x.shape().normalizeAxis(axis)));
+    String suffix = "." + x.shape() + ".axis" + axis;
+    c.add(
+        new Case(
+            "batch_norm_training" + suffix,
+            List.of(x, ch, ch),
+            (b, v) -> b.batchNormTraining(v.get(0), v.get(1), v.get(2), axis, 1e-3).get(0),
+            -1,
+            1));
+    c.add(
+        new Case(
+            "batch_norm_training_grad" + suffix,
+            List.of(x, ch, ch, ch, x, ch, ch),
+            (b, v) ->
+                b.batchNormTrainingGrad(
+                        v.get(0), v.get(1), v.get(2), v.get(3), v.get(4), v.get(5), v.get(6), axis,
+                        1e-3)
+                    .get(0),
+            // Positive, for the variance operand; x and mean overlap, so x - mean takes both signs.
+            0.05,
+            1));
   }
 
   /** The three convolution ops of one geometry, each named after the op and {@code name}. */

@@ -142,7 +142,19 @@ public final class GradientRules {
       // These differentiate through their decomposition: a rule of their own would only repeat
       // the primitives' rules.
       case CompositeOp.LogSumExp c -> throughDecomposition(b, c, x, g);
-      case CompositeOp.BatchNormTraining c -> throughDecomposition(b, c, x, g);
+      case CompositeOp.BatchNormTraining c ->
+          // One op that backends may run directly; its decomposition is the same maths.
+          b.batchNormTrainingGrad(
+              x.get(0),
+              x.get(1),
+              n.outputs().get(1),
+              n.outputs().get(2),
+              g0,
+              g.get(1),
+              g.get(2),
+              c.axis(),
+              c.epsilon());
+      case CompositeOp.BatchNormTrainingGrad c -> throughDecomposition(b, c, x, g);
       case CompositeOp.BatchNormInference c -> throughDecomposition(b, c, x, g);
       case CompositeOp.LayerNorm c -> throughDecomposition(b, c, x, g);
       case CompositeOp.Gelu c -> throughDecomposition(b, c, x, g);

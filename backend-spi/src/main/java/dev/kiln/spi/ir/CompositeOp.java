@@ -28,6 +28,7 @@ public sealed interface CompositeOp extends Op
         CompositeOp.SoftmaxCrossEntropy,
         CompositeOp.SigmoidCrossEntropy,
         CompositeOp.BatchNormTraining,
+        CompositeOp.BatchNormTrainingGrad,
         CompositeOp.BatchNormInference,
         CompositeOp.LayerNorm,
         CompositeOp.Gelu,
@@ -267,6 +268,81 @@ public sealed interface CompositeOp extends Op
           b.add(b.mul(b.mul(centered, inv), b.reshape(in.get(1), bc)), b.reshape(in.get(2), bc));
       Shape c = Shape.of(x.shape().dim(a));
       return List.of(y, b.reshape(mean, c), b.reshape(var, c));
+    }
+
+    @Override
+    public String attributes() {
+      return "axis=" + axis + ", epsilon=" + epsilon;
+    }
+  }
+
+  /**
+   * The gradient of {@link BatchNormTraining}: operands {@code (x, gamma, mean, variance, dy,
+   * dmean, dvariance)}, where {@code mean} and {@code variance} are the forward op's batch
+   * statistics and {@code dy}, {@code dmean}, {@code dvariance} the cotangents of its three
+   * results; results {@code (dx, dgamma, dbeta)}. With {@code n} values per channel, {@code inv =
+   * 1/sqrt(variance + epsilon)} and {@code xhat = (x - mean) * inv}:
+   *
+   * <pre>{@code
+   * dbeta  = sum(dy)
+   * dgamma = sum(dy * xhat)
+   * dx     = gamma * inv * (dy - dbeta / n - xhat * dgamma / n)
+   *          + dmean / n + 2 * dvariance * (x - mean) / n
+   * }</pre>
+   *
+   * <p>A backend that runs it directly reads {@code x} and {@code dy} twice, where the
+   * differentiated decomposition makes a dozen passes.
+   */
+  record BatchNormTrainingGrad(int axis, double epsilon) implements CompositeOp {
+    @Override
+    public String name() {
+      return "batch_norm_training_grad";
+    }
+
+    @Override
+    public List<TensorType> infer(List<TensorType> in) {
+      arity(name(), in, 7);
+      DType d = sameDtype(name(), in);
+      requireFloat(name(), in.get(0));
+      Shape c = channelShape(name(), in.get(0), axis);
+      if (!in.get(4).shape().isCompatibleWith(in.get(0).shape())) {
+        throw new ShapeError(name(), "dy " + in.get(4) + " must have the shape of x " + in.get(0));
+      }
+      String[] names = {"gamma ", "mean ", "variance ", null, "dmean ", "dvariance "};
+      for (int i = 1; i < 7; i++) {
+        if (i != 4 && !in.get(i).shape().isCompatibleWith(c)) {
+          throw new ShapeError(
+              name(), names[i - 1] + in.get(i) + " must have shape " + c + " for x " + in.get(0));
+        }
+      }
+      return List.of(in.get(0), new TensorType(d, c), new TensorType(d, c));
+    }
+
+    @Override
+    public List<Value> decompose(GraphBuilder b, List<Value> in) {
+      Value x = in.get(0);
+      DType d = x.dtype();
+      int a = x.shape().normalizeAxis(axis);
+      int[] reduce = allBut(x.rank(), a);
+      Shape bc = keepOnly(x.shape(), a);
+      Shape c = Shape.of(x.shape().dim(a));
+      double n = (double) x.shape().size() / x.shape().dim(a);
+      Value inv = b.rsqrt(b.add(in.get(3), b.scalar(epsilon, d)));
+      Value centered = b.sub(x, b.reshape(in.get(2), bc));
+      Value dy = in.get(4);
+      Value dbeta = b.reduceSum(dy, reduce, false);
+      Value dgamma = b.mul(b.reduceSum(b.mul(dy, centered), reduce, false), inv);
+      Value scale = b.mul(in.get(1), inv);
+      Value centeredCoef =
+          b.sub(
+              b.mul(in.get(6), b.scalar(2 / n, d)),
+              b.mul(b.mul(scale, b.mul(inv, dgamma)), b.scalar(1 / n, d)));
+      Value constant = b.mul(b.sub(in.get(5), b.mul(scale, dbeta)), b.scalar(1 / n, d));
+      Value dx =
+          b.add(
+              b.add(b.mul(dy, b.reshape(scale, bc)), b.mul(centered, b.reshape(centeredCoef, bc))),
+              b.reshape(constant, bc));
+      return List.of(dx, b.reshape(dgamma, c), b.reshape(dbeta, c));
     }
 
     @Override

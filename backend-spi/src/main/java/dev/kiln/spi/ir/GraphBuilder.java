@@ -598,6 +598,26 @@ public final class GraphBuilder {
   }
 
   /**
+   * The gradient of {@link #batchNormTraining}: returns {@code (dx, dgamma, dbeta)} for the forward
+   * op's operands {@code x, gamma}, its batch statistics {@code mean, variance} and the cotangents
+   * of its three results; see {@link CompositeOp.BatchNormTrainingGrad}.
+   */
+  public List<Value> batchNormTrainingGrad(
+      Value x,
+      Value gamma,
+      Value mean,
+      Value variance,
+      Value dy,
+      Value dmean,
+      Value dvariance,
+      int axis,
+      double epsilon) {
+    return emit(
+        new CompositeOp.BatchNormTrainingGrad(axis, epsilon),
+        List.of(x, gamma, mean, variance, dy, dmean, dvariance));
+  }
+
+  /**
    * One Adam step for weight {@code w}: returns {@code (w', m', v')}; see {@link
    * CompositeOp.AdamUpdate}.
    *

@@ -351,6 +351,28 @@ public final class GradientCases {
             (b, in) -> b.batchNormTraining(in.get(0), in.get(1), in.get(2), -1, 1e-3)));
     c.add(
         g(
+            "batch_norm_training.axis0",
+            List.of(f(3, 4), f(3), f(3)),
+            List.of(Domain.ANY, Domain.ANY, Domain.ANY),
+            (b, in) -> b.batchNormTraining(in.get(0), in.get(1), in.get(2), 0, 1e-3)));
+    c.add(
+        g(
+            "batch_norm_training_grad",
+            List.of(f(4, 3, 2), f(2), f(2), f(2), f(4, 3, 2), f(2), f(2)),
+            List.of(
+                Domain.ANY,
+                Domain.ANY,
+                Domain.ANY,
+                Domain.POSITIVE,
+                Domain.ANY,
+                Domain.ANY,
+                Domain.ANY),
+            (b, in) ->
+                b.batchNormTrainingGrad(
+                    in.get(0), in.get(1), in.get(2), in.get(3), in.get(4), in.get(5), in.get(6), -1,
+                    1e-3)));
+    c.add(
+        g(
             "batch_norm_inference",
             List.of(f(4, 3), f(3), f(3), f(3), f(3)),
             List.of(Domain.ANY, Domain.ANY, Domain.POSITIVE, Domain.ANY, Domain.ANY),

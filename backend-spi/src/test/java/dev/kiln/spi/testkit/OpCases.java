@@ -992,6 +992,32 @@ public final class OpCases {
                   List.of(Domain.ANY, Domain.ANY, Domain.ANY),
                   (b, in) -> b.batchNormTraining(in.get(0), in.get(1), in.get(2), -1, 1e-3))
               .terms(100));
+      for (int axis : new int[] {-1, 1}) {
+        c.add(
+            many(
+                    "batch_norm_training_grad." + d + ".4x5x5x3.axis" + axis,
+                    List.of(
+                        TensorType.of(d, 4, 5, 5, 3),
+                        TensorType.of(d, axis == 1 ? 5 : 3),
+                        TensorType.of(d, axis == 1 ? 5 : 3),
+                        TensorType.of(d, axis == 1 ? 5 : 3),
+                        TensorType.of(d, 4, 5, 5, 3),
+                        TensorType.of(d, axis == 1 ? 5 : 3),
+                        TensorType.of(d, axis == 1 ? 5 : 3)),
+                    List.of(
+                        Domain.ANY,
+                        Domain.ANY,
+                        Domain.ANY,
+                        Domain.POSITIVE,
+                        Domain.ANY,
+                        Domain.ANY,
+                        Domain.ANY),
+                    (b, in) ->
+                        b.batchNormTrainingGrad(
+                            in.get(0), in.get(1), in.get(2), in.get(3), in.get(4), in.get(5),
+                            in.get(6), axis, 1e-3))
+                .terms(100));
+      }
       c.add(
           many(
                   "batch_norm_inference." + d + ".4x5x3",

@@ -201,6 +201,7 @@ public class ReferenceEvaluator {
           List.of(softmaxCrossEntropy(s.axis(), t, x.get(0), x.get(1)));
       case CompositeOp.SigmoidCrossEntropy s -> List.of(sigmoidCrossEntropy(t, x.get(0), x.get(1)));
       case CompositeOp.BatchNormTraining bn -> batchNormTraining(bn, types, x);
+      case CompositeOp.BatchNormTrainingGrad bn -> batchNormTrainingGrad(bn, types, x);
       case CompositeOp.BatchNormInference bn -> List.of(batchNormInference(bn, t, x));
       case CompositeOp.LayerNorm ln -> List.of(layerNorm(ln, t, x));
       case CompositeOp.Gelu ge -> List.of(map(t, x.get(0), v -> gelu(v, ge.approximate())));
@@ -847,6 +848,48 @@ public class ReferenceEvaluator {
       v[i] = round(types.get(2).dtype(), var[i]);
     }
     return List.of(y, new Buf(types.get(1), m), new Buf(types.get(2), v));
+  }
+
+  /** The textbook batch-norm backward pass, plus the terms from the statistics' cotangents. */
+  private static List<Buf> batchNormTrainingGrad(
+      CompositeOp.BatchNormTrainingGrad bn, List<TensorType> types, List<Buf> x) {
+    Buf in = x.get(0);
+    int[] d = in.shape().dims();
+    int a = in.shape().normalizeAxis(bn.axis());
+    int c = d[a];
+    double n = (double) in.data().length / c;
+    double[] gamma = x.get(1).data();
+    double[] mean = x.get(2).data();
+    double[] dy = x.get(4).data();
+    double[] inv = new double[c];
+    for (int i = 0; i < c; i++) {
+      inv[i] = 1 / Math.sqrt(x.get(3).data()[i] + bn.epsilon());
+    }
+    double[] sumDy = new double[c];
+    double[] sumDyXhat = new double[c];
+    for (int f = 0; f < dy.length; f++) {
+      int ch = unravel(f, d)[a];
+      sumDy[ch] += dy[f];
+      sumDyXhat[ch] += dy[f] * (in.data()[f] - mean[ch]) * inv[ch];
+    }
+    double[] dx = new double[dy.length];
+    for (int f = 0; f < dx.length; f++) {
+      int ch = unravel(f, d)[a];
+      double xc = in.data()[f] - mean[ch];
+      double v =
+          gamma[ch] * inv[ch] / n * (n * dy[f] - sumDy[ch] - xc * inv[ch] * sumDyXhat[ch])
+              + x.get(5).data()[ch] / n
+              + 2 * x.get(6).data()[ch] * xc / n;
+      dx[f] = round(types.get(0).dtype(), v);
+    }
+    double[] dgamma = new double[c];
+    double[] dbeta = new double[c];
+    for (int i = 0; i < c; i++) {
+      dgamma[i] = round(types.get(1).dtype(), sumDyXhat[i]);
+      dbeta[i] = round(types.get(2).dtype(), sumDy[i]);
+    }
+    return List.of(
+        new Buf(types.get(0), dx), new Buf(types.get(1), dgamma), new Buf(types.get(2), dbeta));
   }
 
   private static List<Buf> adamUpdate(CompositeOp.AdamUpdate a, TensorType t, List<Buf> x) {
