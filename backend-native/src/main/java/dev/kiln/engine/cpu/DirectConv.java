@@ -38,8 +38,12 @@ final class DirectConv {
   private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT;
   private static final ByteOrder ORDER = ByteOrder.nativeOrder();
 
+  /** Rows of the one-vector tile: 12 accumulators, a weight vector and a broadcast in registers. */
+  private static final int NARROW_MR = 12;
+
   private static final ThreadLocal<MemorySegment> EDGE =
-      ThreadLocal.withInitial(() -> Arena.ofAuto().allocate((long) MR * NR * 4, 64));
+      ThreadLocal.withInitial(
+          () -> Arena.ofAuto().allocate((long) Math.max(MR * NR, NARROW_MR * V) * 4, 64));
 
   /**
    * All bits set, in a field C2 cannot fold: the input's index in the micro-kernels is masked with
@@ -124,8 +128,22 @@ final class DirectConv {
       return kh * kw * c;
     }
 
+    /**
+     * The tile width in output channels: one vector where the channels fit in one (16 channels with
+     * 512-bit vectors), else {@link Gemm#NR}; a two-vector tile on 16 channels computed as many
+     * zeros as results.
+     */
+    int nr() {
+      return cout <= V ? V : NR;
+    }
+
+    /** The tile height: twelve rows for the one-vector tile, which holds twelve accumulators. */
+    int mr() {
+      return nr() == NR ? MR : NARROW_MR;
+    }
+
     int panels() {
-      return (cout + NR - 1) / NR;
+      return (cout + nr() - 1) / nr();
     }
   }
 
@@ -236,28 +254,29 @@ final class DirectConv {
             g.kw - 1 - lo[1]);
     MemorySegment packed = packBuffer(g);
     return (in, out) -> {
-      packFlipped(in[1], packed, fwd);
+      packFlipped(in[1], packed, fwd, g.nr());
       correlate(src.bind(in[0], pool), src, packed, out[0], g, pool);
     };
   }
 
   private static MemorySegment packBuffer(Geo g) {
-    MemorySegment p = Arena.ofAuto().allocate((long) g.panels() * g.depth() * NR * 4, 64);
+    MemorySegment p = Arena.ofAuto().allocate((long) g.panels() * g.depth() * g.nr() * 4, 64);
     p.fill((byte) 0);
     return p;
   }
 
-  /** Packs {@code w[depth, cout]} into NR-wide column panels, zero beyond cout. */
+  /** Packs {@code w[depth, cout]} into column panels as wide as a tile, zero beyond cout. */
   private static void packForward(MemorySegment w, MemorySegment packed, Geo g) {
     int depth = g.depth();
+    int nr = g.nr();
     for (int p = 0; p < g.panels(); p++) {
-      int cols = Math.min(NR, g.cout - p * NR);
+      int cols = Math.min(nr, g.cout - p * nr);
       for (int k = 0; k < depth; k++) {
         MemorySegment.copy(
             w,
-            ((long) k * g.cout + (long) p * NR) * 4,
+            ((long) k * g.cout + (long) p * nr) * 4,
             packed,
-            (((long) p * depth + k) * NR) * 4,
+            (((long) p * depth + k) * nr) * 4,
             (long) cols * 4);
       }
     }
@@ -268,18 +287,18 @@ final class DirectConv {
    * result is tap (KH-1-kh, KW-1-kw) of the kernel, its depth runs over the kernel's output
    * channels and its columns over the input channels.
    */
-  private static void packFlipped(MemorySegment w, MemorySegment packed, Geo f) {
+  private static void packFlipped(MemorySegment w, MemorySegment packed, Geo f, int nr) {
     int depth = f.kh * f.kw * f.cout;
-    int panels = (f.c + NR - 1) / NR;
+    int panels = (f.c + nr - 1) / nr;
     for (int p = 0; p < panels; p++) {
-      int cols = Math.min(NR, f.c - p * NR);
+      int cols = Math.min(nr, f.c - p * nr);
       for (int a = 0; a < f.kh; a++) {
         for (int b = 0; b < f.kw; b++) {
           long tap = (long) (f.kh - 1 - a) * f.kw + (f.kw - 1 - b);
           for (int co = 0; co < f.cout; co++) {
-            long dst = ((long) p * depth + ((long) a * f.kw + b) * f.cout + co) * NR;
+            long dst = ((long) p * depth + ((long) a * f.kw + b) * f.cout + co) * nr;
             for (int j = 0; j < cols; j++) {
-              long ci = (long) p * NR + j;
+              long ci = (long) p * nr + j;
               float v = w.getAtIndex(F, (tap * f.c + ci) * f.cout + co);
               packed.setAtIndex(F, dst + j, v);
             }
@@ -293,16 +312,19 @@ final class DirectConv {
   private static void correlate(
       MemorySegment x, Padded src, MemorySegment packed, MemorySegment y, Geo g, CpuPool pool) {
     int pixels = g.n * g.oh * g.ow;
-    int tiles = (pixels + MR - 1) / MR;
+    int mr = g.mr();
+    int nr = g.nr();
+    int tiles = (pixels + mr - 1) / mr;
     long rowStride = src.rowStride();
     long imageStride = src.imageStride();
     int kwc = g.kw * g.c;
     int panels = g.panels();
     int depth = g.depth();
-    // A pixel's receptive field as offsets from its corner: KH runs of KW * C floats. One depth
-    // loop over the table beats nested loops over the runs when runs are short (one input
-    // channel: 3 or 5 floats; per core, 5x5 on one channel 13 against 9 GFLOP/s) and is level
-    // with them when they are long.
+    // A pixel's receptive field as offsets from its corner: KH runs of KW * C floats. For the
+    // two-vector tile one depth loop over the table beats nested loops over the runs when runs
+    // are short (one input channel: 3 or 5 floats; per core, 5x5 on one channel 13 against 9
+    // GFLOP/s) and is level with them when they are long; the one-vector tile, with twice the
+    // loads per multiply, takes nested loops for long runs (NESTED_MIN_RUN).
     int[] taps = new int[depth];
     for (int d = 0; d < depth; d++) {
       taps[d] = (int) ((d / kwc) * rowStride + d % kwc);
@@ -311,11 +333,11 @@ final class DirectConv {
         tiles,
         Math.max(1, 4096 / Math.max(1, depth * panels)),
         (from, to) -> {
-          long[] at = new long[MR];
+          long[] at = new long[mr];
           for (int t = from; t < to; t++) {
-            int p0 = t * MR;
-            int rows = Math.min(MR, pixels - p0);
-            for (int r = 0; r < MR; r++) {
+            int p0 = t * mr;
+            int rows = Math.min(mr, pixels - p0);
+            for (int r = 0; r < mr; r++) {
               // Rows past the end repeat the last pixel: computed, never stored.
               int p = p0 + Math.min(r, rows - 1);
               int b = p / (g.oh * g.ow);
@@ -325,33 +347,42 @@ final class DirectConv {
               at[r] = b * imageStride + (long) i * g.sh * rowStride + (long) j * g.sw * g.c;
             }
             for (int q = 0; q < panels; q++) {
-              int cols = Math.min(NR, g.cout - q * NR);
-              boolean full = rows == MR && cols == NR;
+              int cols = Math.min(nr, g.cout - q * nr);
+              boolean full = rows == mr && cols == nr;
               MemorySegment dst = full ? y : EDGE.get();
-              long dstAt = full ? (long) p0 * g.cout + (long) q * NR : 0;
-              int ldd = full ? g.cout : NR;
-              forwardTile(
-                  x,
-                  at[0],
-                  at[1],
-                  at[2],
-                  at[3],
-                  at[4],
-                  at[5],
-                  taps,
-                  packed,
-                  (long) q * depth * NR,
-                  dst,
-                  dstAt,
-                  ldd);
+              long dstAt = full ? (long) p0 * g.cout + (long) q * nr : 0;
+              int ldd = full ? g.cout : nr;
+              if (nr == NR) {
+                forwardTile(
+                    x,
+                    at[0],
+                    at[1],
+                    at[2],
+                    at[3],
+                    at[4],
+                    at[5],
+                    taps,
+                    packed,
+                    (long) q * depth * NR,
+                    dst,
+                    dstAt,
+                    ldd);
+              } else {
+                if (kwc >= NESTED_MIN_RUN) {
+                  forwardTileRuns(
+                      x, at, g.kh, rowStride, kwc, packed, (long) q * depth * nr, dst, dstAt, ldd);
+                } else {
+                  forwardTileNarrow(x, at, taps, packed, (long) q * depth * nr, dst, dstAt, ldd);
+                }
+              }
               if (!full) {
                 MemorySegment edge = dst;
                 for (int r = 0; r < rows; r++) {
                   MemorySegment.copy(
                       edge,
-                      (long) r * NR * 4,
+                      (long) r * nr * 4,
                       y,
-                      (((long) p0 + r) * g.cout + (long) q * NR) * 4,
+                      (((long) p0 + r) * g.cout + (long) q * nr) * 4,
                       (long) cols * 4);
                 }
               }
@@ -426,6 +457,121 @@ final class DirectConv {
     c51.intoMemorySegment(y, r0 + 5 * step + 4L * V, ORDER);
   }
 
+  /**
+   * The one-vector tile over the receptive field's {@code KH} runs of {@code KW * C} floats, for
+   * runs at least this long. Its twelve loads per step have indices affine in the loop variable, so
+   * C2 hoists their bounds checks, where the tap table's masked loads each keep one: per core, 16
+   * to 16 channels 3x3 at 95 against 51 GFLOP/s. With one input channel (runs of 3) the table's
+   * single loop is faster, 26 against 20.
+   */
+  private static final int NESTED_MIN_RUN = 8;
+
+  /** {@link #forwardTileNarrow} with a loop per row of the receptive field instead of a table. */
+  private static void forwardTileRuns(
+      MemorySegment x,
+      long[] at,
+      int kh,
+      long rowStride,
+      int run,
+      MemorySegment w,
+      long wAt,
+      MemorySegment y,
+      long yAt,
+      int ldy) {
+    FloatVector c0 = FloatVector.zero(S), c1 = FloatVector.zero(S), c2 = FloatVector.zero(S);
+    FloatVector c3 = FloatVector.zero(S), c4 = FloatVector.zero(S), c5 = FloatVector.zero(S);
+    FloatVector c6 = FloatVector.zero(S), c7 = FloatVector.zero(S), c8 = FloatVector.zero(S);
+    FloatVector c9 = FloatVector.zero(S), c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
+    for (int a = 0; a < kh; a++) {
+      long ro = a * rowStride;
+      long o0 = at[0] + ro, o1 = at[1] + ro, o2 = at[2] + ro, o3 = at[3] + ro;
+      long o4 = at[4] + ro, o5 = at[5] + ro, o6 = at[6] + ro, o7 = at[7] + ro;
+      long o8 = at[8] + ro, o9 = at[9] + ro, o10 = at[10] + ro, o11 = at[11] + ro;
+      long wb = wAt + (long) a * run * V;
+      for (long k = 0; k < run; k++) {
+        FloatVector b = FloatVector.fromMemorySegment(S, w, (wb + k * V) * 4, ORDER);
+        c0 = FloatVector.broadcast(S, x.get(F, (o0 + k) * 4)).fma(b, c0);
+        c1 = FloatVector.broadcast(S, x.get(F, (o1 + k) * 4)).fma(b, c1);
+        c2 = FloatVector.broadcast(S, x.get(F, (o2 + k) * 4)).fma(b, c2);
+        c3 = FloatVector.broadcast(S, x.get(F, (o3 + k) * 4)).fma(b, c3);
+        c4 = FloatVector.broadcast(S, x.get(F, (o4 + k) * 4)).fma(b, c4);
+        c5 = FloatVector.broadcast(S, x.get(F, (o5 + k) * 4)).fma(b, c5);
+        c6 = FloatVector.broadcast(S, x.get(F, (o6 + k) * 4)).fma(b, c6);
+        c7 = FloatVector.broadcast(S, x.get(F, (o7 + k) * 4)).fma(b, c7);
+        c8 = FloatVector.broadcast(S, x.get(F, (o8 + k) * 4)).fma(b, c8);
+        c9 = FloatVector.broadcast(S, x.get(F, (o9 + k) * 4)).fma(b, c9);
+        c10 = FloatVector.broadcast(S, x.get(F, (o10 + k) * 4)).fma(b, c10);
+        c11 = FloatVector.broadcast(S, x.get(F, (o11 + k) * 4)).fma(b, c11);
+      }
+    }
+    long r0 = yAt * 4;
+    long step = (long) ldy * 4;
+    c0.intoMemorySegment(y, r0, ORDER);
+    c1.intoMemorySegment(y, r0 + step, ORDER);
+    c2.intoMemorySegment(y, r0 + 2 * step, ORDER);
+    c3.intoMemorySegment(y, r0 + 3 * step, ORDER);
+    c4.intoMemorySegment(y, r0 + 4 * step, ORDER);
+    c5.intoMemorySegment(y, r0 + 5 * step, ORDER);
+    c6.intoMemorySegment(y, r0 + 6 * step, ORDER);
+    c7.intoMemorySegment(y, r0 + 7 * step, ORDER);
+    c8.intoMemorySegment(y, r0 + 8 * step, ORDER);
+    c9.intoMemorySegment(y, r0 + 9 * step, ORDER);
+    c10.intoMemorySegment(y, r0 + 10 * step, ORDER);
+    c11.intoMemorySegment(y, r0 + 11 * step, ORDER);
+  }
+
+  /**
+   * One 12-pixel by one-vector tile of the output: {@link #forwardTile} for layers whose output
+   * channels fit in one vector. The twelve pixel offsets come in {@code at}.
+   */
+  private static void forwardTileNarrow(
+      MemorySegment x,
+      long[] at,
+      int[] taps,
+      MemorySegment w,
+      long wAt,
+      MemorySegment y,
+      long yAt,
+      int ldy) {
+    long o0 = at[0], o1 = at[1], o2 = at[2], o3 = at[3], o4 = at[4], o5 = at[5];
+    long o6 = at[6], o7 = at[7], o8 = at[8], o9 = at[9], o10 = at[10], o11 = at[11];
+    FloatVector c0 = FloatVector.zero(S), c1 = FloatVector.zero(S), c2 = FloatVector.zero(S);
+    FloatVector c3 = FloatVector.zero(S), c4 = FloatVector.zero(S), c5 = FloatVector.zero(S);
+    FloatVector c6 = FloatVector.zero(S), c7 = FloatVector.zero(S), c8 = FloatVector.zero(S);
+    FloatVector c9 = FloatVector.zero(S), c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
+    long m = allBits;
+    for (int d = 0; d < taps.length; d++) {
+      long t = taps[d];
+      FloatVector b = FloatVector.fromMemorySegment(S, w, (wAt + (long) d * V) * 4, ORDER);
+      c0 = FloatVector.broadcast(S, x.get(F, ((o0 + t) * 4) & m)).fma(b, c0);
+      c1 = FloatVector.broadcast(S, x.get(F, ((o1 + t) * 4) & m)).fma(b, c1);
+      c2 = FloatVector.broadcast(S, x.get(F, ((o2 + t) * 4) & m)).fma(b, c2);
+      c3 = FloatVector.broadcast(S, x.get(F, ((o3 + t) * 4) & m)).fma(b, c3);
+      c4 = FloatVector.broadcast(S, x.get(F, ((o4 + t) * 4) & m)).fma(b, c4);
+      c5 = FloatVector.broadcast(S, x.get(F, ((o5 + t) * 4) & m)).fma(b, c5);
+      c6 = FloatVector.broadcast(S, x.get(F, ((o6 + t) * 4) & m)).fma(b, c6);
+      c7 = FloatVector.broadcast(S, x.get(F, ((o7 + t) * 4) & m)).fma(b, c7);
+      c8 = FloatVector.broadcast(S, x.get(F, ((o8 + t) * 4) & m)).fma(b, c8);
+      c9 = FloatVector.broadcast(S, x.get(F, ((o9 + t) * 4) & m)).fma(b, c9);
+      c10 = FloatVector.broadcast(S, x.get(F, ((o10 + t) * 4) & m)).fma(b, c10);
+      c11 = FloatVector.broadcast(S, x.get(F, ((o11 + t) * 4) & m)).fma(b, c11);
+    }
+    long r0 = yAt * 4;
+    long step = (long) ldy * 4;
+    c0.intoMemorySegment(y, r0, ORDER);
+    c1.intoMemorySegment(y, r0 + step, ORDER);
+    c2.intoMemorySegment(y, r0 + 2 * step, ORDER);
+    c3.intoMemorySegment(y, r0 + 3 * step, ORDER);
+    c4.intoMemorySegment(y, r0 + 4 * step, ORDER);
+    c5.intoMemorySegment(y, r0 + 5 * step, ORDER);
+    c6.intoMemorySegment(y, r0 + 6 * step, ORDER);
+    c7.intoMemorySegment(y, r0 + 7 * step, ORDER);
+    c8.intoMemorySegment(y, r0 + 8 * step, ORDER);
+    c9.intoMemorySegment(y, r0 + 9 * step, ORDER);
+    c10.intoMemorySegment(y, r0 + 10 * step, ORDER);
+    c11.intoMemorySegment(y, r0 + 11 * step, ORDER);
+  }
+
   static Kernel backpropFilter(
       ConvSpec s, TensorType x, TensorType dy, TensorType dw, CpuPool pool) {
     Geo g = Geo.of(s, x.shape(), dw.shape(), dy.shape());
@@ -435,20 +581,22 @@ final class DirectConv {
             g.n, g.h, g.w, g.c, (g.oh - 1) * g.sh + g.kh, (g.ow - 1) * g.sw + g.kw, lo[0], lo[1]);
     int depth = g.depth();
     int panels = g.panels();
-    int kTiles = (depth + MR - 1) / MR;
+    int mr = g.mr();
+    int nr = g.nr();
+    int kTiles = (depth + mr - 1) / mr;
     int threads = Math.min(pool.threads(), g.n);
-    long partFloats = (long) panels * kTiles * MR * NR;
+    long partFloats = (long) panels * kTiles * mr * nr;
     MemorySegment parts = Arena.ofAuto().allocate(Math.max(4, threads * partFloats * 4), 64);
-    boolean padCols = g.cout % NR != 0;
-    long dyStride = padCols ? (long) panels * NR : g.cout;
+    boolean padCols = g.cout % nr != 0;
+    long dyStride = padCols ? (long) panels * nr : g.cout;
     MemorySegment dyPadded =
         padCols
-            ? Arena.ofAuto().allocate((long) g.n * g.oh * g.ow * dyStride * 4 + 4L * NR, 64)
+            ? Arena.ofAuto().allocate((long) g.n * g.oh * g.ow * dyStride * 4 + 4L * nr, 64)
             : null;
     // The filter row (kh, kw, ci) reads the source at kh * rowStride + kw * c + ci from a pixel's
     // corner; rows past the end repeat the last one, computed into the partial's slack.
     long rowStride = src.rowStride();
-    long[] offsets = new long[kTiles * MR];
+    long[] offsets = new long[kTiles * mr];
     for (int r = 0; r < offsets.length; r++) {
       int k = Math.min(r, depth - 1);
       int a = k / (g.kw * g.c);
@@ -477,7 +625,26 @@ final class DirectConv {
                 long dyImg = (long) b * g.oh * g.ow * dyStride;
                 for (int q = 0; q < panels; q++) {
                   for (int kt = 0; kt < kTiles; kt++) {
-                    int r = kt * MR;
+                    int r = kt * mr;
+                    if (nr != NR) {
+                      filterTileNarrow(
+                          xs,
+                          xImg,
+                          g.oh,
+                          g.ow,
+                          g.sh * rowStride,
+                          (long) g.sw * g.c,
+                          offsets,
+                          r,
+                          dys,
+                          dyImg + (long) q * nr,
+                          g.ow * dyStride,
+                          dyStride,
+                          parts,
+                          partAt + ((long) q * kTiles * mr + r) * nr,
+                          b == b0);
+                      continue;
+                    }
                     filterTile(
                         xs,
                         xImg,
@@ -530,14 +697,16 @@ final class DirectConv {
       int kTiles,
       CpuPool pool) {
     int depth = g.depth();
+    int mr = g.mr();
+    int nr = g.nr();
     pool.parallelFor(
         depth,
         64,
         (from, to) -> {
           for (int k = from; k < to; k++) {
             for (int co = 0; co < g.cout; co++) {
-              int q = co / NR;
-              long at = ((long) q * kTiles * MR + k) * NR + (co - q * NR);
+              int q = co / nr;
+              long at = ((long) q * kTiles * mr + k) * nr + (co - q * nr);
               float sum = 0f;
               for (int t = 0; t < threads; t++) {
                 sum += parts.getAtIndex(F, t * partFloats + at);
@@ -633,5 +802,81 @@ final class DirectConv {
     c41.intoMemorySegment(part, r0 + 4 * step + 4L * V, ORDER);
     c50.intoMemorySegment(part, r0 + 5 * step, ORDER);
     c51.intoMemorySegment(part, r0 + 5 * step + 4L * V, ORDER);
+  }
+
+  /**
+   * {@link #filterTile} for layers whose output channels fit in one vector: twelve filter rows, at
+   * source offsets {@code d[r..r+11]}, against one vector of {@code dy}.
+   */
+  private static void filterTileNarrow(
+      MemorySegment x,
+      long xImg,
+      int oh,
+      int ow,
+      long xRow,
+      long xCol,
+      long[] d,
+      int r,
+      MemorySegment dy,
+      long dyImg,
+      long dyRow,
+      long dyCol,
+      MemorySegment part,
+      long partAt,
+      boolean first) {
+    long d0 = d[r], d1 = d[r + 1], d2 = d[r + 2], d3 = d[r + 3], d4 = d[r + 4], d5 = d[r + 5];
+    long d6 = d[r + 6], d7 = d[r + 7], d8 = d[r + 8], d9 = d[r + 9], d10 = d[r + 10];
+    long d11 = d[r + 11];
+    long r0 = partAt * 4;
+    long step = 4L * V;
+    FloatVector c0, c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, c11;
+    if (first) {
+      c0 = c1 = c2 = c3 = c4 = c5 = c6 = c7 = c8 = c9 = c10 = c11 = FloatVector.zero(S);
+    } else {
+      c0 = FloatVector.fromMemorySegment(S, part, r0, ORDER);
+      c1 = FloatVector.fromMemorySegment(S, part, r0 + step, ORDER);
+      c2 = FloatVector.fromMemorySegment(S, part, r0 + 2 * step, ORDER);
+      c3 = FloatVector.fromMemorySegment(S, part, r0 + 3 * step, ORDER);
+      c4 = FloatVector.fromMemorySegment(S, part, r0 + 4 * step, ORDER);
+      c5 = FloatVector.fromMemorySegment(S, part, r0 + 5 * step, ORDER);
+      c6 = FloatVector.fromMemorySegment(S, part, r0 + 6 * step, ORDER);
+      c7 = FloatVector.fromMemorySegment(S, part, r0 + 7 * step, ORDER);
+      c8 = FloatVector.fromMemorySegment(S, part, r0 + 8 * step, ORDER);
+      c9 = FloatVector.fromMemorySegment(S, part, r0 + 9 * step, ORDER);
+      c10 = FloatVector.fromMemorySegment(S, part, r0 + 10 * step, ORDER);
+      c11 = FloatVector.fromMemorySegment(S, part, r0 + 11 * step, ORDER);
+    }
+    for (int i = 0; i < oh; i++) {
+      long xb = xImg + i * xRow;
+      long db = dyImg + i * dyRow;
+      for (long j = 0; j < ow; j++) {
+        long xo = xb + j * xCol;
+        FloatVector b = FloatVector.fromMemorySegment(S, dy, (db + j * dyCol) * 4, ORDER);
+        c0 = FloatVector.broadcast(S, x.get(F, (xo + d0) * 4)).fma(b, c0);
+        c1 = FloatVector.broadcast(S, x.get(F, (xo + d1) * 4)).fma(b, c1);
+        c2 = FloatVector.broadcast(S, x.get(F, (xo + d2) * 4)).fma(b, c2);
+        c3 = FloatVector.broadcast(S, x.get(F, (xo + d3) * 4)).fma(b, c3);
+        c4 = FloatVector.broadcast(S, x.get(F, (xo + d4) * 4)).fma(b, c4);
+        c5 = FloatVector.broadcast(S, x.get(F, (xo + d5) * 4)).fma(b, c5);
+        c6 = FloatVector.broadcast(S, x.get(F, (xo + d6) * 4)).fma(b, c6);
+        c7 = FloatVector.broadcast(S, x.get(F, (xo + d7) * 4)).fma(b, c7);
+        c8 = FloatVector.broadcast(S, x.get(F, (xo + d8) * 4)).fma(b, c8);
+        c9 = FloatVector.broadcast(S, x.get(F, (xo + d9) * 4)).fma(b, c9);
+        c10 = FloatVector.broadcast(S, x.get(F, (xo + d10) * 4)).fma(b, c10);
+        c11 = FloatVector.broadcast(S, x.get(F, (xo + d11) * 4)).fma(b, c11);
+      }
+    }
+    c0.intoMemorySegment(part, r0, ORDER);
+    c1.intoMemorySegment(part, r0 + step, ORDER);
+    c2.intoMemorySegment(part, r0 + 2 * step, ORDER);
+    c3.intoMemorySegment(part, r0 + 3 * step, ORDER);
+    c4.intoMemorySegment(part, r0 + 4 * step, ORDER);
+    c5.intoMemorySegment(part, r0 + 5 * step, ORDER);
+    c6.intoMemorySegment(part, r0 + 6 * step, ORDER);
+    c7.intoMemorySegment(part, r0 + 7 * step, ORDER);
+    c8.intoMemorySegment(part, r0 + 8 * step, ORDER);
+    c9.intoMemorySegment(part, r0 + 9 * step, ORDER);
+    c10.intoMemorySegment(part, r0 + 10 * step, ORDER);
+    c11.intoMemorySegment(part, r0 + 11 * step, ORDER);
   }
 }

@@ -304,6 +304,18 @@ class VectorTwinTest {
                 ConvSpec.simple(2, Padding.VALID),
                 new int[] {2, 12, 11, 1},
                 new int[] {5, 5, 1, 20}),
+            // Output channels within one vector (at 256 and 512 bits): the one-vector tile, by
+            // its tap table (runs of 3 floats) and by its loops over runs (runs of 12).
+            new Direct(
+                "one_channel_narrow",
+                ConvSpec.simple(2, Padding.VALID),
+                new int[] {2, 12, 11, 1},
+                new int[] {3, 3, 1, 7}),
+            new Direct(
+                "narrow_runs",
+                ConvSpec.simple(2, Padding.SAME),
+                new int[] {3, 7, 9, 4},
+                new int[] {3, 3, 4, 5}),
             new Direct(
                 "strided_valid",
                 new ConvSpec(new int[] {2, 3}, Padding.VALID, new int[] {1, 1}, 1),
