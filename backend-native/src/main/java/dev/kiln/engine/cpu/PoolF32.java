@@ -39,7 +39,10 @@ final class PoolF32 {
                 for (int o = 0; o < w.outPositions; o++) {
                   long dst = ((long) n * w.outPositions + o) * c;
                   float scale = max ? 1f : 1f / w.count[o];
-                  for (int ch = 0; ch < c; ch += V) {
+                  for (int step = 0; step < c; step += V) {
+                    // The last vector ends at c, overlapping the one before: its shared lanes are
+                    // written the same values again, and a full vector costs less than a tail.
+                    int ch = c > V && step + V > c ? c - V : step;
                     VectorMask<Float> m = S.indexInRange(ch, c);
                     FloatVector acc = FloatVector.broadcast(S, max ? Float.NEGATIVE_INFINITY : 0f);
                     for (int k = 0; k < w.slots; k++) {
@@ -66,6 +69,9 @@ final class PoolF32 {
       disjoint &= s.strides()[a] >= s.window()[a];
     }
     boolean noOverlap = disjoint;
+    // Windows that neither overlap nor leave a gap write every position of dx: nothing to clear.
+    long reached = java.util.Arrays.stream(w.inputAt).filter(p -> p >= 0).count();
+    boolean tiled = noOverlap && reached == w.inPositions;
     return (in, out) ->
         pool.parallelFor(
             w.batch,
@@ -75,13 +81,19 @@ final class PoolF32 {
               MemorySegment dy = in[1];
               MemorySegment dx = out[0];
               // Images are independent: each thread clears and fills its own images.
-              dx.asSlice(from * perImage, (to - from) * perImage).fill((byte) 0);
+              if (!tiled) {
+                dx.asSlice(from * perImage, (to - from) * perImage).fill((byte) 0);
+              }
               for (int n = from; n < to; n++) {
                 long image = (long) n * w.inPositions;
                 for (int o = 0; o < w.outPositions; o++) {
                   long g = ((long) n * w.outPositions + o) * c;
                   int slots = o * w.slots;
-                  for (int ch = 0; ch < c; ch += V) {
+                  for (int step = 0; step < c; step += V) {
+                    // Where writes replace (no overlap), the last vector ends at c and overlaps the
+                    // one before: its shared lanes get the same values again, and a full vector
+                    // costs half a masked tail (20 channels: 0.61 against 0.25 ms for 16).
+                    int ch = noOverlap && c > V && step + V > c ? c - V : step;
                     VectorMask<Float> m = S.indexInRange(ch, c);
                     // Each lane's first maximum, as the scalar twin picks it: the first slot
                     // inside the input, replaced only by a strictly greater value. (No null
