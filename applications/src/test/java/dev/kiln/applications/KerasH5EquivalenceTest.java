@@ -133,6 +133,7 @@ class KerasH5EquivalenceTest {
       case "xception" -> Applications.xception();
       case "inception_v3" -> Applications.inceptionV3();
       case "inception_resnet_v2" -> Applications.inceptionResNetV2();
+      case "nasnet_mobile" -> Applications.nasNetMobile();
       // The script builds these two without their preprocessing layers.
       case "convnext_tiny" -> Applications.convNeXtTiny().includePreprocessing(false);
       case "efficientnet_v2_b0" -> Applications.efficientNetV2B0().includePreprocessing(false);
@@ -155,7 +156,8 @@ class KerasH5EquivalenceTest {
         "inception_v3",
         "inception_resnet_v2",
         "convnext_tiny",
-        "efficientnet_v2_b0"
+        "efficientnet_v2_b0",
+        "nasnet_mobile"
       })
   void keras2WeightsFileGivesPyTorchsOutput(String name) throws IOException {
     Golden g = readGolden(name);
