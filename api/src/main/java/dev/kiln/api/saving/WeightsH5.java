@@ -171,7 +171,7 @@ public final class WeightsH5 {
                 + ". Was it saved from a model of another architecture?");
       }
       Map<String, Node> kids = vars.getChildren();
-      if (kids.size() != g.vars().size()) {
+      if (kids.size() != g.vars().size() && !normalizationCount(g, kids)) {
         throw new KilnException(
             "weights file "
                 + path
@@ -200,7 +200,9 @@ public final class WeightsH5 {
                   + "' of "
                   + g.owner());
         }
-        if (!H5Arrays.shape(ds).equals(w.type().shape())) {
+        boolean broadcastStat =
+            Keras2H5.normalizationStatistic(g.className(), H5Arrays.shape(ds), w);
+        if (!H5Arrays.shape(ds).equals(w.type().shape()) && !broadcastStat) {
           throw new KilnException(
               "weights file "
                   + path
@@ -220,7 +222,8 @@ public final class WeightsH5 {
                   + H5Arrays.shape(ds));
         }
         targets.add(w);
-        values.add(H5Arrays.read(ds, path));
+        Tensor value = H5Arrays.read(ds, path);
+        values.add(broadcastStat ? value.reshape(w.type().shape().dims()) : value);
       }
     }
     List<String> extra = new ArrayList<>();
@@ -242,6 +245,19 @@ public final class WeightsH5 {
     for (int i = 0; i < targets.size(); i++) {
       targets.get(i).assign(values.get(i));
     }
+  }
+
+  /**
+   * Whether a group holds one variable more than the layer because it is Keras 3's Normalization
+   * with its third variable, {@code count}: an integer scalar it keeps for older files (Keras's
+   * EfficientNet files hold it), which the api's layer does not have and inference does not use.
+   */
+  private static boolean normalizationCount(KerasTree.Group g, Map<String, Node> kids) {
+    int n = g.vars().size();
+    return "Normalization".equals(g.className())
+        && kids.size() == n + 1
+        && kids.get(Integer.toString(n)) instanceof Dataset count
+        && count.isScalar();
   }
 
   private static Node child(Group root, String path) {

@@ -14,6 +14,8 @@ import dev.kiln.api.Tensor;
 import dev.kiln.api.layers.Weight;
 import dev.kiln.api.layers.core.Dense;
 import dev.kiln.api.layers.core.Input;
+import dev.kiln.api.layers.preprocessing.Normalization;
+import dev.kiln.api.layers.reshaping.Flatten;
 import dev.kiln.api.layers.rnn.LSTM;
 import dev.kiln.api.models.FitOptions;
 import dev.kiln.api.models.Model;
@@ -46,6 +48,33 @@ class WeightsH5Test {
     assertEquals(a.getWeights(), b.getWeights());
     Tensor x = randomX(5, 4, 1);
     assertEquals(a.predict(x), b.predict(x));
+  }
+
+  /**
+   * Keras 3 keeps a Normalization's mean and variance with the kept axis only, (3,), and a third
+   * variable, count (an int64 scalar); the file was written by
+   * src/test/golden/make_keras3_normalization_h5.py in that layout.
+   */
+  @Test
+  void keras3sNormalizationWithItsCountLoads() throws Exception {
+    Path file =
+        Path.of(WeightsH5Test.class.getResource("/golden/keras3-normalization.weights.h5").toURI());
+    Sequential m =
+        new Sequential(Input.of(2, 2, 3), new Normalization(), new Flatten(), new Dense(2));
+    m.loadWeights(file);
+    double[] mean = {10, 20, 30};
+    double[] std = {2, 3, 4};
+    float[] x = new float[12];
+    double[] expected = {1, 2};
+    for (int i = 0; i < 12; i++) {
+      x[i] = 7 * i % 41;
+      double normalized = (x[i] - mean[i % 3]) / std[i % 3];
+      for (int j = 0; j < 2; j++) {
+        expected[j] += normalized * ((2 * i + j) / 10.0 - 1);
+      }
+    }
+    float[] got = m.predict(Tensor.of(x, 1, 2, 2, 3)).toFloatArray();
+    assertArrayEquals(new float[] {(float) expected[0], (float) expected[1]}, got, 1e-4f);
   }
 
   @Test
