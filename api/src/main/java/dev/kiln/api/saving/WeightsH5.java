@@ -59,22 +59,32 @@ public final class WeightsH5 {
   /** Writes into a new file at {@code file}, not atomically (the caller moves it into place). */
   static void writeTo(Model model, Path file) throws IOException {
     List<KerasTree.Group> groups = KerasTree.groups(model, true);
-    Map<String, Object> values = new HashMap<>();
+    Map<String, List<Object>> values = new HashMap<>();
     for (KerasTree.Group g : groups) {
-      for (int i = 0; i < g.vars().size(); i++) {
-        Weight w = g.vars().get(i);
-        values.put(
-            g.path() + "/" + i,
-            H5Arrays.toJava(w.read(), "weight '" + w.path() + "' of " + g.owner()));
+      boolean normalization = "Normalization".equals(g.className());
+      List<Object> datasets = new ArrayList<>();
+      for (Weight w : g.vars()) {
+        Tensor t = w.read();
+        // Keras 3's Normalization holds its mean and variance with the kept axis only, (C,).
+        datasets.add(
+            H5Arrays.toJava(
+                normalization ? t.reshape((int) w.size()) : t,
+                "weight '" + w.path() + "' of " + g.owner()));
       }
+      if (normalization) {
+        // Its third variable, count, which Keras 3 creates (zero, int64) and expects to load.
+        datasets.add(0L);
+      }
+      values.put(g.path(), datasets);
     }
     try (WritableHdfFile f = HdfFile.write(file)) {
       Map<String, WritableGroup> made = new HashMap<>();
       for (KerasTree.Group g : groups) {
         WritableGroup vars = group(f, made, g.path());
         vars.putAttribute("name", g.objectName());
-        for (int i = 0; i < g.vars().size(); i++) {
-          vars.putDataset(Integer.toString(i), values.get(g.path() + "/" + i));
+        List<Object> datasets = values.get(g.path());
+        for (int i = 0; i < datasets.size(); i++) {
+          vars.putDataset(Integer.toString(i), datasets.get(i));
         }
       }
       if (groups.isEmpty()) {

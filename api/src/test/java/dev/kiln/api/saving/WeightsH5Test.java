@@ -21,6 +21,7 @@ import dev.kiln.api.models.FitOptions;
 import dev.kiln.api.models.Model;
 import dev.kiln.api.models.Sequential;
 import io.jhdf.HdfFile;
+import io.jhdf.api.Dataset;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -75,6 +76,31 @@ class WeightsH5Test {
     }
     float[] got = m.predict(Tensor.of(x, 1, 2, 2, 3)).toFloatArray();
     assertArrayEquals(new float[] {(float) expected[0], (float) expected[1]}, got, 1e-4f);
+  }
+
+  @Test
+  void aNormalizationIsWrittenAsKeras3WritesIt(@TempDir Path dir) throws Exception {
+    Normalization norm = new Normalization();
+    Sequential a = new Sequential(Input.of(2, 2, 3), norm, new Flatten(), new Dense(2));
+    Tensor x = randomX(4, 12, 3).reshape(4, 2, 2, 3);
+    norm.adapt(x);
+    Path file = dir.resolve("n.weights.h5");
+    a.saveWeights(file);
+    try (HdfFile f = new HdfFile(file)) {
+      assertArrayEquals(
+          new int[] {3}, f.getDatasetByPath("layers/normalization/vars/0").getDimensions());
+      assertArrayEquals(
+          new int[] {3}, f.getDatasetByPath("layers/normalization/vars/1").getDimensions());
+      Dataset count = f.getDatasetByPath("layers/normalization/vars/2");
+      assertEquals(true, count.isScalar());
+      assertEquals(0L, ((Number) count.getData()).longValue());
+      assertEquals(8, count.getDataType().getSize(), "count is an int64");
+    }
+    Normalization norm2 = new Normalization();
+    Sequential b = new Sequential(Input.of(2, 2, 3), norm2, new Flatten(), new Dense(2));
+    b.loadWeights(file);
+    assertEquals(a.getWeights(), b.getWeights());
+    assertEquals(a.predict(x), b.predict(x));
   }
 
   @Test
