@@ -58,6 +58,10 @@ CASES = {
     "convnext_tiny": ("convnext_tiny", (2, 64, 48), {"classes": 10}, ()),
     "efficientnet_v2_b0": ("efficientnet_v2_b0", (2, 64, 48), {"classes": 10}, ("project_bn",)),
     "inception_resnet_v2": ("inception_resnet_v2", (2, 80, 76), {"classes": 10}, ()),
+    # 76 x 64: the strided stages see odd and even sizes (37 x 31, 19 x 16, 10 x 8, 5 x 4,
+    # 3 x 2), so correct_pad pads on both sides and after only, and each cell's height and width
+    # differ.
+    "nasnet_mobile": ("nasnet_mobile", (2, 76, 64), {"classes": 10}, ()),
 }
 
 
@@ -76,7 +80,7 @@ BETA_SHIFT = {"inception_v3": 1.5, "inception_resnet_v2": 1.5}
 # B-trees, single-chunk indexes), which halves the metadata of files with many layers; the others
 # are in the default (oldest) format, as Keras's own files.
 LATEST_FORMAT = {"densenet121", "inception_v3", "inception_resnet_v2", "efficientnet_b0",
-                 "efficientnet_v2_b0", "xception", "convnext_tiny", "resnet50_v2"}
+                 "efficientnet_v2_b0", "xception", "convnext_tiny", "resnet50_v2", "nasnet_mobile"}
 
 
 def _xception_order(layers):

@@ -905,3 +905,105 @@ def inception_resnet_v2(n, x, classes=1000):
 
 
 ARCHITECTURES["inception_resnet_v2"] = inception_resnet_v2
+
+
+# ---------------------------------------------------------------------- NASNetMobile
+
+
+def _nasnet_bn(n, x, name):
+    return n.bn(x, name, 1e-3)
+
+
+def _nasnet_sep_stack(n, x, filters, kernel, strides, block_id):
+    """Two relu, separable convolution, BN stacks; a strided first one is zero-padded by
+    correct_pad and 'valid', a stride-1 one 'same'."""
+    x = F.relu(x)
+    if strides == 2:
+        x = n.zero_pad(x, n.correct_pad(x, kernel))
+    x = n.separable(x, f"separable_conv_1_{block_id}", filters, kernel, strides,
+                    "valid" if strides == 2 else "same", use_bias=False)
+    x = F.relu(_nasnet_bn(n, x, f"separable_conv_1_bn_{block_id}"))
+    x = n.separable(x, f"separable_conv_2_{block_id}", filters, kernel, padding="same",
+                    use_bias=False)
+    return _nasnet_bn(n, x, f"separable_conv_2_bn_{block_id}")
+
+
+def _nasnet_adjust(n, p, ip, filters, block_id):
+    """Keras's _adjust_block: the previous output p made to fit ip. Keras compares the widths
+    (axis -2 of NHWC, the last axis here)."""
+    if p is None:
+        return ip
+    if p.shape[3] != ip.shape[3]:
+        p = F.relu(p)
+        p1 = p[:, :, ::2, ::2]  # AveragePooling2D((1, 1), strides 2, 'valid')
+        p1 = n.conv(p1, f"adjust_conv_1_{block_id}", filters // 2, 1, padding="same",
+                    use_bias=False)
+        # ZeroPadding2D(((0, 1), (0, 1))) then Cropping2D(((1, 0), (1, 0))): shifted by one.
+        p2 = n.zero_pad(p, ((0, 1), (0, 1)))[:, :, 1:, 1:]
+        p2 = p2[:, :, ::2, ::2]
+        p2 = n.conv(p2, f"adjust_conv_2_{block_id}", filters // 2, 1, padding="same",
+                    use_bias=False)
+        return _nasnet_bn(n, torch.cat([p1, p2], 1), f"adjust_bn_{block_id}")
+    if p.shape[1] != filters:
+        p = n.conv(F.relu(p), f"adjust_conv_projection_{block_id}", filters, 1, padding="same",
+                   use_bias=False)
+        return _nasnet_bn(n, p, f"adjust_bn_{block_id}")
+    return p
+
+
+def _nasnet_normal(n, ip, p, filters, block_id):
+    p = _nasnet_adjust(n, p, ip, filters, block_id)
+    h = n.conv(F.relu(ip), f"normal_conv_1_{block_id}", filters, 1, padding="same",
+               use_bias=False)
+    h = _nasnet_bn(n, h, f"normal_bn_1_{block_id}")
+    x1 = (_nasnet_sep_stack(n, h, filters, 5, 1, f"normal_left1_{block_id}")
+          + _nasnet_sep_stack(n, p, filters, 3, 1, f"normal_right1_{block_id}"))
+    x2 = (_nasnet_sep_stack(n, p, filters, 5, 1, f"normal_left2_{block_id}")
+          + _nasnet_sep_stack(n, p, filters, 3, 1, f"normal_right2_{block_id}"))
+    x3 = n.avg_pool(h, 3, 1, "same") + p
+    x4 = n.avg_pool(p, 3, 1, "same") + n.avg_pool(p, 3, 1, "same")
+    x5 = _nasnet_sep_stack(n, h, filters, 3, 1, f"normal_left5_{block_id}") + h
+    return torch.cat([p, x1, x2, x3, x4, x5], 1), ip
+
+
+def _nasnet_reduction(n, ip, p, filters, block_id):
+    p = _nasnet_adjust(n, p, ip, filters, block_id)
+    h = n.conv(F.relu(ip), f"reduction_conv_1_{block_id}", filters, 1, padding="same",
+               use_bias=False)
+    h = _nasnet_bn(n, h, f"reduction_bn_1_{block_id}")
+    h3 = n.zero_pad(h, n.correct_pad(h, 3))
+    x1 = (_nasnet_sep_stack(n, h, filters, 5, 2, f"reduction_left1_{block_id}")
+          + _nasnet_sep_stack(n, p, filters, 7, 2, f"reduction_right1_{block_id}"))
+    x2 = (n.max_pool(h3, 3, 2)
+          + _nasnet_sep_stack(n, p, filters, 7, 2, f"reduction_right2_{block_id}"))
+    # Keras averages over the zero padding of h3 here (a 'valid' pooling of a padded tensor).
+    x3 = (n.avg_pool(h3, 3, 2)
+          + _nasnet_sep_stack(n, p, filters, 5, 2, f"reduction_right3_{block_id}"))
+    x4 = x2 + n.avg_pool(x1, 3, 1, "same")
+    x5 = (_nasnet_sep_stack(n, x1, filters, 3, 1, f"reduction_left4_{block_id}")
+          + n.max_pool(h3, 3, 2))
+    return torch.cat([x2, x3, x4, x5], 1), ip
+
+
+def nasnet_mobile(n, x, classes=1000):
+    """keras.applications.NASNetMobile (NASNet-A 4 @ 1056, stem 32 filters, skip_reduction
+    false, filter multiplier 2) with the top, logits."""
+    blocks, m = 4, 2
+    filters = 1056 // 24
+    x = n.conv(x, "stem_conv1", 32, 3, 2, use_bias=False)
+    x = _nasnet_bn(n, x, "stem_bn1")
+    x, p = _nasnet_reduction(n, x, None, filters // (m * m), "stem_1")
+    x, p = _nasnet_reduction(n, x, p, filters // m, "stem_2")
+    for stack in range(3):
+        width = filters * m ** stack
+        if stack:
+            # skip_reduction false: the reduction's input becomes the next cell's p.
+            x, p = _nasnet_reduction(n, x, p, width, f"reduce_{stack * blocks}")
+        for i in range(blocks):
+            block_id = str(stack * blocks + (1 if stack else 0) + i)
+            x, p = _nasnet_normal(n, x, p, width, block_id)
+    x = F.relu(x)
+    return n.dense(n.gap(x), "predictions", classes)
+
+
+ARCHITECTURES["nasnet_mobile"] = nasnet_mobile

@@ -55,10 +55,35 @@ public final class Kiln {
     return random.nextLong();
   }
 
-  /** A name unique in this session: {@code prefix}, then {@code prefix_1}, {@code prefix_2}, ... */
+  /**
+   * A name unique in this session: {@code prefix}, then {@code prefix_1}, {@code prefix_2}, ... As
+   * Keras 3's automatic names, one counter per prefix, counting only the objects named this way.
+   */
   public static synchronized String uniqueName(String prefix) {
     int n = NAMES.merge(prefix, 1, Integer::sum) - 1;
     return n == 0 ? prefix : prefix + "_" + n;
+  }
+
+  /**
+   * Gives back {@code name}, which {@link #uniqueName} gave for {@code prefix}, when it was the
+   * last one given for that prefix; otherwise does nothing. A layer given a name of its own right
+   * after it was made (as every layer made with a name is) so leaves the counter as it was: in
+   * Keras 3 only automatically named objects count ({@code Dense(4, name="head")} then {@code
+   * Dense(2)} is {@code dense}).
+   */
+  public static synchronized void releaseName(String prefix, String name) {
+    Integer count = NAMES.get(prefix);
+    if (count == null) {
+      return;
+    }
+    int last = count - 1;
+    if (name.equals(last == 0 ? prefix : prefix + "_" + last)) {
+      if (last == 0) {
+        NAMES.remove(prefix);
+      } else {
+        NAMES.put(prefix, last);
+      }
+    }
   }
 
   /**

@@ -128,19 +128,7 @@ public final class ConvNeXt extends ApplicationBuilder<ConvNeXt> {
 
   private static KerasTensor block(KerasTensor in, int dim, String name) {
     KerasTensor x =
-        call(
-            in,
-            "Conv2D",
-            "filters",
-            dim,
-            "kernel_size",
-            7,
-            "padding",
-            "same",
-            "groups",
-            dim,
-            "name",
-            name + "_depthwise_conv");
+        Net.conv2d(in, dim, 7, 1, "same", true, name + "_depthwise_conv", "groups", dim);
     x = call(x, "LayerNormalization", "epsilon", 1e-6, "name", name + "_layernorm");
     x = call(x, "Dense", "units", 4 * dim, "name", name + "_pointwise_conv_1");
     x = call(x, "Activation", "activation", "gelu", "name", name + "_gelu");

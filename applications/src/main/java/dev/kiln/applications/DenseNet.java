@@ -56,20 +56,7 @@ public final class DenseNet extends ApplicationBuilder<DenseNet> {
   @Override
   KerasTensor graph(KerasTensor input) {
     KerasTensor x = Net.pad(input, 3, 3, 3, 3, null);
-    x =
-        call(
-            x,
-            "Conv2D",
-            "filters",
-            64,
-            "kernel_size",
-            7,
-            "strides",
-            2,
-            "use_bias",
-            false,
-            "name",
-            "conv1_conv");
+    x = Net.conv2d(x, 64, 7, 2, "valid", false, "conv1_conv");
     x = relu(bn(x, EPSILON, "conv1_bn"), "conv1_relu");
     x = Net.pad(x, 1, 1, 1, 1, null);
     x = call(x, "MaxPooling2D", "pool_size", 3, "strides", 2, "name", "pool1");
@@ -91,51 +78,16 @@ public final class DenseNet extends ApplicationBuilder<DenseNet> {
 
   private static KerasTensor convBlock(KerasTensor x, String name) {
     KerasTensor y = relu(bn(x, EPSILON, name + "_0_bn"), name + "_0_relu");
-    y =
-        call(
-            y,
-            "Conv2D",
-            "filters",
-            4 * GROWTH,
-            "kernel_size",
-            1,
-            "use_bias",
-            false,
-            "name",
-            name + "_1_conv");
+    y = Net.conv2d(y, 4 * GROWTH, 1, 1, "valid", false, name + "_1_conv");
     y = relu(bn(y, EPSILON, name + "_1_bn"), name + "_1_relu");
-    y =
-        call(
-            y,
-            "Conv2D",
-            "filters",
-            GROWTH,
-            "kernel_size",
-            3,
-            "padding",
-            "same",
-            "use_bias",
-            false,
-            "name",
-            name + "_2_conv");
+    y = Net.conv2d(y, GROWTH, 3, 1, "same", false, name + "_2_conv");
     return Net.apply(Net.layer("Concatenate", "axis", 3, "name", name + "_concat"), x, y);
   }
 
   private static KerasTensor transition(KerasTensor x, String name) {
     int channels = x.shape().dim(-1);
     x = relu(bn(x, EPSILON, name + "_bn"), name + "_relu");
-    x =
-        call(
-            x,
-            "Conv2D",
-            "filters",
-            (int) (channels * 0.5),
-            "kernel_size",
-            1,
-            "use_bias",
-            false,
-            "name",
-            name + "_conv");
+    x = Net.conv2d(x, (int) (channels * 0.5), 1, 1, "valid", false, name + "_conv");
     return call(x, "AveragePooling2D", "pool_size", 2, "strides", 2, "name", name + "_pool");
   }
 }

@@ -99,22 +99,7 @@ public final class EfficientNet extends ApplicationBuilder<EfficientNet> {
                   1 / Math.sqrt(IMAGENET_STDDEV[2])));
     }
     x = Net.correctPad(x, 3, "stem_conv_pad");
-    x =
-        call(
-            x,
-            "Conv2D",
-            "filters",
-            roundFilters(32),
-            "kernel_size",
-            3,
-            "strides",
-            2,
-            "padding",
-            "valid",
-            "use_bias",
-            false,
-            "name",
-            "stem_conv");
+    x = Net.conv2d(x, roundFilters(32), 3, 2, "valid", false, "stem_conv");
     x = EfficientNetV2.swish(bn(x, "stem_bn"), "stem_activation");
 
     double total = 0;
@@ -143,20 +128,7 @@ public final class EfficientNet extends ApplicationBuilder<EfficientNet> {
       }
     }
 
-    x =
-        call(
-            x,
-            "Conv2D",
-            "filters",
-            roundFilters(1280),
-            "kernel_size",
-            1,
-            "padding",
-            "same",
-            "use_bias",
-            false,
-            "name",
-            "top_conv");
+    x = Net.conv2d(x, roundFilters(1280), 1, 1, "same", false, "top_conv");
     x = EfficientNetV2.swish(bn(x, "top_bn"), "top_activation");
     if (includeTop()) {
       x = call(x, "GlobalAveragePooling2D", "name", "avg_pool");
@@ -178,20 +150,7 @@ public final class EfficientNet extends ApplicationBuilder<EfficientNet> {
     int filters = filtersIn * expansion;
     KerasTensor x = inputs;
     if (expansion != 1) {
-      x =
-          call(
-              x,
-              "Conv2D",
-              "filters",
-              filters,
-              "kernel_size",
-              1,
-              "padding",
-              "same",
-              "use_bias",
-              false,
-              "name",
-              name + "expand_conv");
+      x = Net.conv2d(x, filters, 1, 1, "same", false, name + "expand_conv");
       x = EfficientNetV2.swish(bn(x, name + "expand_bn"), name + "expand_activation");
     }
     if (stride == 2) {
@@ -215,20 +174,7 @@ public final class EfficientNet extends ApplicationBuilder<EfficientNet> {
 
     x = EfficientNetV2.squeezeExcite(x, filtersIn, filters, name);
 
-    x =
-        call(
-            x,
-            "Conv2D",
-            "filters",
-            filtersOut,
-            "kernel_size",
-            1,
-            "padding",
-            "same",
-            "use_bias",
-            false,
-            "name",
-            name + "project_conv");
+    x = Net.conv2d(x, filtersOut, 1, 1, "same", false, name + "project_conv");
     x = bn(x, name + "project_bn");
     return EfficientNetV2.residual(x, inputs, filtersIn, filtersOut, stride, dropRate, name);
   }

@@ -147,21 +147,7 @@ public final class EfficientNetV2 extends ApplicationBuilder<EfficientNetV2> {
   }
 
   private static KerasTensor conv(KerasTensor x, int filters, int kernel, int stride, String name) {
-    return call(
-        x,
-        "Conv2D",
-        "filters",
-        filters,
-        "kernel_size",
-        kernel,
-        "strides",
-        stride,
-        "padding",
-        "same",
-        "use_bias",
-        false,
-        "name",
-        name);
+    return Net.conv2d(x, filters, kernel, stride, "same", false, name);
   }
 
   @Override
@@ -229,34 +215,8 @@ public final class EfficientNetV2 extends ApplicationBuilder<EfficientNetV2> {
     int squeezed = Math.max(1, (int) (filtersIn * 0.25));
     KerasTensor se = call(x, "GlobalAveragePooling2D", "name", name + "se_squeeze");
     se = call(se, "Reshape", "target_shape", List.of(1, 1, filters), "name", name + "se_reshape");
-    se =
-        call(
-            se,
-            "Conv2D",
-            "filters",
-            squeezed,
-            "kernel_size",
-            1,
-            "padding",
-            "same",
-            "activation",
-            "swish",
-            "name",
-            name + "se_reduce");
-    se =
-        call(
-            se,
-            "Conv2D",
-            "filters",
-            filters,
-            "kernel_size",
-            1,
-            "padding",
-            "same",
-            "activation",
-            "sigmoid",
-            "name",
-            name + "se_expand");
+    se = Net.conv2d(se, squeezed, 1, 1, "same", true, name + "se_reduce", "activation", "swish");
+    se = Net.conv2d(se, filters, 1, 1, "same", true, name + "se_expand", "activation", "sigmoid");
     return Net.apply(Net.layer("Multiply", "name", name + "se_excite"), x, se);
   }
 

@@ -6,7 +6,7 @@ import dev.kiln.api.KerasTensor;
 import java.util.List;
 
 /**
- * What InceptionV3 and InceptionResNetV2 share in Keras's builds: the unnamed convolution, batch
+ * What InceptionV3 and InceptionResNetV2 share in Keras's builds: the convolution, batch
  * normalization (without scale) and relu of their {@code conv2d_bn}, and the stem both start with.
  */
 final class Inception {
@@ -15,22 +15,40 @@ final class Inception {
   /** Convolution without bias, batch normalization without scale, relu; all unnamed. */
   static KerasTensor convBn(
       KerasTensor x, int filters, int rows, int cols, int stride, String padding) {
-    x =
-        call(
-            x,
-            "Conv2D",
-            "filters",
-            filters,
-            "kernel_size",
-            List.of(rows, cols),
-            "strides",
-            stride,
-            "padding",
-            padding,
-            "use_bias",
-            false);
-    x = call(x, "BatchNormalization", "axis", 3, "scale", false);
-    return call(x, "Activation", "activation", "relu");
+    return convBn(x, filters, rows, cols, stride, padding, true, false, null);
+  }
+
+  /**
+   * Convolution, then (without bias) BN without scale, then (with {@code activation}) relu; named
+   * {@code name}, {@code name_bn}, {@code name_ac} when a name is given, else automatically.
+   */
+  static KerasTensor convBn(
+      KerasTensor x,
+      int filters,
+      int rows,
+      int cols,
+      int stride,
+      String padding,
+      boolean activation,
+      boolean useBias,
+      String name) {
+    x = Net.conv2d(x, filters, List.of(rows, cols), stride, padding, useBias, name);
+    if (!useBias) {
+      x =
+          call(
+              x,
+              "BatchNormalization",
+              "axis",
+              3,
+              "scale",
+              false,
+              "name",
+              name == null ? null : name + "_bn");
+    }
+    if (activation) {
+      x = call(x, "Activation", "activation", "relu", "name", name == null ? null : name + "_ac");
+    }
+    return x;
   }
 
   /** A 3x3 max pooling of stride 2 without padding. */

@@ -3,7 +3,6 @@ package dev.kiln.applications;
 import static dev.kiln.applications.Net.call;
 
 import dev.kiln.api.KerasTensor;
-import java.util.List;
 
 /**
  * InceptionResNetV2 (Szegedy et al. 2016) as Keras's {@code keras.applications.inception_resnet_v2}
@@ -42,54 +41,6 @@ public final class InceptionResNetV2 extends ApplicationBuilder<InceptionResNetV
         + ".h5";
   }
 
-  /**
-   * Convolution, then (without bias) BN without scale, then the activation; named {@code name},
-   * {@code name_bn}, {@code name_ac} when a name is given.
-   */
-  private static KerasTensor convBn(
-      KerasTensor x,
-      int filters,
-      int rows,
-      int cols,
-      int stride,
-      String padding,
-      boolean activation,
-      boolean useBias,
-      String name) {
-    x =
-        call(
-            x,
-            "Conv2D",
-            "filters",
-            filters,
-            "kernel_size",
-            List.of(rows, cols),
-            "strides",
-            stride,
-            "padding",
-            padding,
-            "use_bias",
-            useBias,
-            "name",
-            name);
-    if (!useBias) {
-      x =
-          call(
-              x,
-              "BatchNormalization",
-              "axis",
-              3,
-              "scale",
-              false,
-              "name",
-              name == null ? null : name + "_bn");
-    }
-    if (activation) {
-      x = call(x, "Activation", "activation", "relu", "name", name == null ? null : name + "_ac");
-    }
-    return x;
-  }
-
   private static KerasTensor cb(KerasTensor x, int filters, int kernel) {
     return Inception.convBn(x, filters, kernel, kernel, 1, "same");
   }
@@ -118,7 +69,8 @@ public final class InceptionResNetV2 extends ApplicationBuilder<InceptionResNetV
     }
     String name = type + "_" + index;
     KerasTensor mixed = Inception.concat(name + "_mixed", branches);
-    KerasTensor up = convBn(mixed, x.shape().dim(-1), 1, 1, 1, "same", false, true, name + "_conv");
+    KerasTensor up =
+        Inception.convBn(mixed, x.shape().dim(-1), 1, 1, 1, "same", false, true, name + "_conv");
     x = Net.apply(new CustomScaleLayer(scale), x, up);
     if (activation) {
       x = call(x, "Activation", "activation", "relu", "name", name + "_ac");
@@ -156,7 +108,7 @@ public final class InceptionResNetV2 extends ApplicationBuilder<InceptionResNetV
     }
     x = residualBlock(x, 1.0, "block8", 10, false);
 
-    x = convBn(x, 1536, 1, 1, 1, "same", true, false, "conv_7b");
+    x = Inception.convBn(x, 1536, 1, 1, 1, "same", true, false, "conv_7b");
     if (includeTop()) {
       x = call(x, "GlobalAveragePooling2D", "name", "avg_pool");
       return classifier(x);

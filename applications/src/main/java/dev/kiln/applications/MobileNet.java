@@ -86,22 +86,7 @@ public final class MobileNet extends MobileNetFamily<MobileNet> {
 
   @Override
   KerasTensor graph(KerasTensor input) {
-    KerasTensor x =
-        call(
-            input,
-            "Conv2D",
-            "filters",
-            (int) (32 * alpha),
-            "kernel_size",
-            3,
-            "padding",
-            "same",
-            "use_bias",
-            false,
-            "strides",
-            2,
-            "name",
-            "conv1");
+    KerasTensor x = Net.conv2d(input, (int) (32 * alpha), 3, 2, "same", false, "conv1");
     x = relu6(call(x, "BatchNormalization", "axis", 3, "name", "conv1_bn"), "conv1_relu");
     for (int i = 0; i < BLOCKS.length; i++) {
       x = depthwiseBlock(x, BLOCKS[i][0], BLOCKS[i][1], i + 1);
@@ -109,18 +94,7 @@ public final class MobileNet extends MobileNetFamily<MobileNet> {
     if (includeTop()) {
       x = call(x, "GlobalAveragePooling2D", "keepdims", true);
       x = call(x, "Dropout", "rate", dropout, "name", "dropout");
-      x =
-          call(
-              x,
-              "Conv2D",
-              "filters",
-              classes(),
-              "kernel_size",
-              1,
-              "padding",
-              "same",
-              "name",
-              "conv_preds");
+      x = Net.conv2d(x, classes(), 1, 1, "same", true, "conv_preds");
       x = call(x, "Reshape", "target_shape", java.util.List.of(classes()), "name", "reshape_2");
       return call(x, "Activation", "activation", classifierActivation(), "name", "predictions");
     }
@@ -149,20 +123,7 @@ public final class MobileNet extends MobileNetFamily<MobileNet> {
             "conv_dw_" + id);
     x = call(x, "BatchNormalization", "axis", 3, "name", "conv_dw_" + id + "_bn");
     x = relu6(x, "conv_dw_" + id + "_relu");
-    x =
-        call(
-            x,
-            "Conv2D",
-            "filters",
-            (int) (filters * alpha),
-            "kernel_size",
-            1,
-            "padding",
-            "same",
-            "use_bias",
-            false,
-            "name",
-            "conv_pw_" + id);
+    x = Net.conv2d(x, (int) (filters * alpha), 1, 1, "same", false, "conv_pw_" + id);
     x = call(x, "BatchNormalization", "axis", 3, "name", "conv_pw_" + id + "_bn");
     return relu6(x, "conv_pw_" + id + "_relu");
   }

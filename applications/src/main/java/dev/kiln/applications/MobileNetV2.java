@@ -93,39 +93,12 @@ public final class MobileNetV2 extends MobileNetFamily<MobileNetV2> {
   }
 
   private static KerasTensor conv1x1(KerasTensor x, int filters, String name) {
-    return call(
-        x,
-        "Conv2D",
-        "filters",
-        filters,
-        "kernel_size",
-        1,
-        "padding",
-        "same",
-        "use_bias",
-        false,
-        "name",
-        name);
+    return Net.conv2d(x, filters, 1, 1, "same", false, name);
   }
 
   @Override
   KerasTensor graph(KerasTensor input) {
-    KerasTensor x =
-        call(
-            input,
-            "Conv2D",
-            "filters",
-            makeDivisible(32 * alpha, 8),
-            "kernel_size",
-            3,
-            "strides",
-            2,
-            "padding",
-            "same",
-            "use_bias",
-            false,
-            "name",
-            "Conv1");
+    KerasTensor x = Net.conv2d(input, makeDivisible(32 * alpha, 8), 3, 2, "same", false, "Conv1");
     x = relu6(bn(x, "bn_Conv1"), "Conv1_relu");
     for (int i = 0; i < BLOCKS.length; i++) {
       x = invertedResidual(x, BLOCKS[i][0], BLOCKS[i][1], BLOCKS[i][2], i);

@@ -144,22 +144,7 @@ public final class MobileNetV3 extends ApplicationBuilder<MobileNetV3> {
     if (includePreprocessing) {
       x = call(x, "Rescaling", "scale", 1.0 / 127.5, "offset", -1.0);
     }
-    x =
-        call(
-            x,
-            "Conv2D",
-            "filters",
-            16,
-            "kernel_size",
-            3,
-            "strides",
-            2,
-            "padding",
-            "same",
-            "use_bias",
-            false,
-            "name",
-            "conv");
+    x = Net.conv2d(x, 16, 3, 2, "same", false, "conv");
     x = activation(bn(x, "conv_bn"), swish);
     double[][] blocks = large ? LARGE : SMALL;
     for (int i = 0; i < blocks.length; i++) {
@@ -184,51 +169,16 @@ public final class MobileNetV3 extends ApplicationBuilder<MobileNetV3> {
     if (alpha > 1.0) {
       lastPoint = depth(lastPoint * alpha);
     }
-    x =
-        call(
-            x,
-            "Conv2D",
-            "filters",
-            lastConv,
-            "kernel_size",
-            1,
-            "padding",
-            "same",
-            "use_bias",
-            false,
-            "name",
-            "conv_1");
+    x = Net.conv2d(x, lastConv, 1, 1, "same", false, "conv_1");
     x = activation(bn(x, "conv_1_bn"), swish);
     if (includeTop()) {
       x = call(x, "GlobalAveragePooling2D", "keepdims", true);
-      x =
-          call(
-              x,
-              "Conv2D",
-              "filters",
-              lastPoint,
-              "kernel_size",
-              1,
-              "padding",
-              "same",
-              "name",
-              "conv_2");
+      x = Net.conv2d(x, lastPoint, 1, 1, "same", true, "conv_2");
       x = activation(x, swish);
       if (dropout > 0) {
         x = call(x, "Dropout", "rate", dropout);
       }
-      x =
-          call(
-              x,
-              "Conv2D",
-              "filters",
-              classes(),
-              "kernel_size",
-              1,
-              "padding",
-              "same",
-              "name",
-              "logits");
+      x = Net.conv2d(x, classes(), 1, 1, "same", true, "logits");
       x = call(x, "Flatten");
       return call(x, "Activation", "activation", classifierActivation(), "name", "predictions");
     }
@@ -248,20 +198,7 @@ public final class MobileNetV3 extends ApplicationBuilder<MobileNetV3> {
     String prefix = blockId == 0 ? "expanded_conv_" : "expanded_conv_" + blockId + "_";
     KerasTensor x = in;
     if (blockId > 0) {
-      x =
-          call(
-              x,
-              "Conv2D",
-              "filters",
-              depth(inFilters * expansion),
-              "kernel_size",
-              1,
-              "padding",
-              "same",
-              "use_bias",
-              false,
-              "name",
-              prefix + "expand");
+      x = Net.conv2d(x, depth(inFilters * expansion), 1, 1, "same", false, prefix + "expand");
       x = activation(bn(x, prefix + "expand_bn"), hardSwish);
     }
     if (stride == 2) {
@@ -292,48 +229,13 @@ public final class MobileNetV3 extends ApplicationBuilder<MobileNetV3> {
               true,
               "name",
               prefix + "squeeze_excite_avg_pool");
-      s =
-          call(
-              s,
-              "Conv2D",
-              "filters",
-              depth(expanded * 0.25),
-              "kernel_size",
-              1,
-              "padding",
-              "same",
-              "name",
-              prefix + "squeeze_excite_conv");
+      s = Net.conv2d(s, depth(expanded * 0.25), 1, 1, "same", true, prefix + "squeeze_excite_conv");
       s = call(s, "ReLU", "name", prefix + "squeeze_excite_relu");
-      s =
-          call(
-              s,
-              "Conv2D",
-              "filters",
-              expanded,
-              "kernel_size",
-              1,
-              "padding",
-              "same",
-              "name",
-              prefix + "squeeze_excite_conv_1");
+      s = Net.conv2d(s, expanded, 1, 1, "same", true, prefix + "squeeze_excite_conv_1");
       s = hardSigmoid(s);
       x = Net.apply(Net.layer("Multiply", "name", prefix + "squeeze_excite_mul"), x, s);
     }
-    x =
-        call(
-            x,
-            "Conv2D",
-            "filters",
-            filters,
-            "kernel_size",
-            1,
-            "padding",
-            "same",
-            "use_bias",
-            false,
-            "name",
-            prefix + "project");
+    x = Net.conv2d(x, filters, 1, 1, "same", false, prefix + "project");
     x = bn(x, prefix + "project_bn");
     if (stride == 1 && inFilters == filters) {
       x = Net.apply(Net.layer("Add", "name", prefix + "add"), in, x);

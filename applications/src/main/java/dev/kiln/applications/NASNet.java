@@ -161,21 +161,7 @@ public final class NASNet extends ApplicationBuilder<NASNet> {
 
   /** A 1x1 convolution without bias, as every NASNet projection. */
   private static KerasTensor conv1x1(KerasTensor x, int filters, String name) {
-    return call(
-        x,
-        "Conv2D",
-        "filters",
-        filters,
-        "kernel_size",
-        1,
-        "padding",
-        "same",
-        "use_bias",
-        false,
-        "kernel_initializer",
-        "he_normal",
-        "name",
-        name);
+    return Net.conv2d(x, filters, 1, 1, "same", false, name, "kernel_initializer", "he_normal");
   }
 
   private static KerasTensor pool(
@@ -325,23 +311,16 @@ public final class NASNet extends ApplicationBuilder<NASNet> {
     int filters = penultimateFilters / 24;
     int m = filterMultiplier;
     KerasTensor x =
-        call(
+        Net.conv2d(
             input,
-            "Conv2D",
-            "filters",
             stemBlockFilters,
-            "kernel_size",
             3,
-            "strides",
             2,
-            "padding",
             "valid",
-            "use_bias",
             false,
+            "stem_conv1",
             "kernel_initializer",
-            "he_normal",
-            "name",
-            "stem_conv1");
+            "he_normal");
     x = bn(x, "stem_bn1");
 
     // Each cell returns its output; its input is the next cell's previous output p.

@@ -40,6 +40,40 @@ final class Net {
     return apply(layer(className, pairs), x);
   }
 
+  /**
+   * A Conv2D called on {@code x}: {@code kernel} an int or a {@code [rows, cols]} list, {@code
+   * name} null for Keras's automatic name, {@code more} further config pairs ({@code "activation",
+   * "relu"}, {@code "kernel_initializer", "he_normal"}, {@code "groups", n}).
+   */
+  static KerasTensor conv2d(
+      KerasTensor x,
+      int filters,
+      Object kernel,
+      int strides,
+      String padding,
+      boolean useBias,
+      String name,
+      Object... more) {
+    Object[] pairs = new Object[12 + more.length];
+    Object[] fixed = {
+      "filters",
+      filters,
+      "kernel_size",
+      kernel,
+      "strides",
+      strides,
+      "padding",
+      padding,
+      "use_bias",
+      useBias,
+      "name",
+      name
+    };
+    System.arraycopy(fixed, 0, pairs, 0, fixed.length);
+    System.arraycopy(more, 0, pairs, fixed.length, more.length);
+    return call(x, "Conv2D", pairs);
+  }
+
   static KerasTensor relu(KerasTensor x, String name) {
     return call(x, "Activation", "activation", "relu", "name", name);
   }

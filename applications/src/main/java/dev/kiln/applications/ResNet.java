@@ -58,7 +58,7 @@ public final class ResNet extends ApplicationBuilder<ResNet> {
   @Override
   KerasTensor graph(KerasTensor input) {
     KerasTensor x = pad(input, 3, 3, 3, 3, "conv1_pad");
-    x = call(x, "Conv2D", "filters", 64, "kernel_size", 7, "strides", 2, "name", "conv1_conv");
+    x = Net.conv2d(x, 64, 7, 2, "valid", true, "conv1_conv");
     if (!v2) {
       x = relu(bn(x, EPSILON, "conv1_bn"), "conv1_relu");
     }
@@ -93,19 +93,7 @@ public final class ResNet extends ApplicationBuilder<ResNet> {
   }
 
   private static KerasTensor conv(KerasTensor x, int filters, int kernel, int stride, String name) {
-    return call(
-        x,
-        "Conv2D",
-        "filters",
-        filters,
-        "kernel_size",
-        kernel,
-        "strides",
-        stride,
-        "padding",
-        kernel == 1 ? "valid" : "same",
-        "name",
-        name);
+    return Net.conv2d(x, filters, kernel, stride, kernel == 1 ? "valid" : "same", true, name);
   }
 
   private static KerasTensor blockV1(
@@ -145,34 +133,10 @@ public final class ResNet extends ApplicationBuilder<ResNet> {
     } else {
       shortcut = x;
     }
-    KerasTensor y =
-        call(
-            preact,
-            "Conv2D",
-            "filters",
-            filters,
-            "kernel_size",
-            1,
-            "use_bias",
-            false,
-            "name",
-            name + "_1_conv");
+    KerasTensor y = Net.conv2d(preact, filters, 1, 1, "valid", false, name + "_1_conv");
     y = relu(bn(y, EPSILON, name + "_1_bn"), name + "_1_relu");
     y = pad(y, 1, 1, 1, 1, name + "_2_pad");
-    y =
-        call(
-            y,
-            "Conv2D",
-            "filters",
-            filters,
-            "kernel_size",
-            3,
-            "strides",
-            stride,
-            "use_bias",
-            false,
-            "name",
-            name + "_2_conv");
+    y = Net.conv2d(y, filters, 3, stride, "valid", false, name + "_2_conv");
     y = relu(bn(y, EPSILON, name + "_2_bn"), name + "_2_relu");
     y = conv(y, 4 * filters, 1, 1, name + "_3_conv");
     return Net.apply(Net.layer("Add", "name", name + "_out"), shortcut, y);

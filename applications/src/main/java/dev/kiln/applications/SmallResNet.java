@@ -77,23 +77,8 @@ public final class SmallResNet extends ApplicationBuilder<SmallResNet> {
 
   // No bias: batch normalization's mean subtraction would cancel it.
   private static KerasTensor conv(KerasTensor x, int filters, int kernel, int stride, String name) {
-    return call(
-        x,
-        "Conv2D",
-        "filters",
-        filters,
-        "kernel_size",
-        kernel,
-        "strides",
-        stride,
-        "padding",
-        "same",
-        "use_bias",
-        false,
-        "kernel_initializer",
-        "he_normal",
-        "name",
-        name);
+    return Net.conv2d(
+        x, filters, kernel, stride, "same", false, name, "kernel_initializer", "he_normal");
   }
 
   // Momentum 0.9 rather than Keras's 0.99: the moving statistics settle within a few dozen steps,

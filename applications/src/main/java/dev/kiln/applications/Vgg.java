@@ -57,19 +57,8 @@ public final class Vgg extends ApplicationBuilder<Vgg> {
       String block = "block" + (b + 1);
       for (int c = 1; c <= convs[b]; c++) {
         x =
-            call(
-                x,
-                "Conv2D",
-                "filters",
-                filters[b],
-                "kernel_size",
-                3,
-                "activation",
-                "relu",
-                "padding",
-                "same",
-                "name",
-                block + "_conv" + c);
+            Net.conv2d(
+                x, filters[b], 3, 1, "same", true, block + "_conv" + c, "activation", "relu");
       }
       x = call(x, "MaxPooling2D", "pool_size", 2, "strides", 2, "name", block + "_pool");
     }

@@ -68,20 +68,7 @@ public final class Xception extends ApplicationBuilder<Xception> {
 
   /** The unnamed strided 1x1 projection of the entry and exit flows' residuals. */
   private static KerasTensor residual(KerasTensor x, int filters) {
-    KerasTensor r =
-        call(
-            x,
-            "Conv2D",
-            "filters",
-            filters,
-            "kernel_size",
-            1,
-            "strides",
-            2,
-            "padding",
-            "same",
-            "use_bias",
-            false);
+    KerasTensor r = Net.conv2d(x, filters, 1, 2, "same", false, null);
     return call(r, "BatchNormalization", "axis", 3);
   }
 
@@ -91,33 +78,9 @@ public final class Xception extends ApplicationBuilder<Xception> {
 
   @Override
   KerasTensor graph(KerasTensor input) {
-    KerasTensor x =
-        call(
-            input,
-            "Conv2D",
-            "filters",
-            32,
-            "kernel_size",
-            3,
-            "strides",
-            2,
-            "use_bias",
-            false,
-            "name",
-            "block1_conv1");
+    KerasTensor x = Net.conv2d(input, 32, 3, 2, "valid", false, "block1_conv1");
     x = relu(bn(x, "block1_conv1_bn"), "block1_conv1_act");
-    x =
-        call(
-            x,
-            "Conv2D",
-            "filters",
-            64,
-            "kernel_size",
-            3,
-            "use_bias",
-            false,
-            "name",
-            "block1_conv2");
+    x = Net.conv2d(x, 64, 3, 1, "valid", false, "block1_conv2");
     x = relu(bn(x, "block1_conv2_bn"), "block1_conv2_act");
 
     int[] entry = {128, 256, 728};

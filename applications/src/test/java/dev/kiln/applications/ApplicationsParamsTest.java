@@ -35,18 +35,27 @@ import org.junit.jupiter.params.provider.MethodSource;
  *       0349fba148e6cb3c7506554e4abc66c7612a7001); Kiln's Normalization has no such weight, so the
  *       rows expect Keras's total less one (a known difference, in the module's README).
  *   <li>EfficientNetV2B0-B3/S/M/L: Keras publishes only the rounded totals above. The exact figures
- *       are Kiln's build of Keras's source (keras/src/applications/efficientnet_v2.py) and agree
- *       with them; B0, B1, B2, S, M and L also equal a third-party reimplementation's README (a
- *       public repository's table of TensorFlow/PyTorch ports), which gives 14,486,374 for B3:
- *       <b>B3's exact figure is not confirmed by a published source</b>.
+ *       are those the EfficientNetV2 authors' reference implementation asserts in its tests
+ *       (github.com/google/automl efficientnetv2/effnetv2_model_test.py at commit
+ *       73608aa55767bc8f08945e7ed774aaecd9c0f305, {@code test_effnetv2}: {@code count_params()}
+ *       7200312, 8212124, 10178374, 14467622, 21612360, 54431388, 119027848 for b0-b3, s, m, l),
+ *       which Kiln's build of Keras's keras/src/applications/efficientnet_v2.py equals and which
+ *       round to keras.io's figures. (A third-party README's table of ports gives 14,486,374 for
+ *       B3; its other rows equal these.)
  *   <li>ConvNeXtTiny/Small/Base/Large: torchvision's published {@code num_params} for the same
- *       architecture (torchvision/models/convnext.py: 28589128, 50223688, 88591464, 197767336);
- *       <b>ConvNeXtXLarge's 350,196,968 is not confirmed by a published source</b> (torchvision has
- *       no XLarge, and the stored keras.io tables list no ConvNeXt).
- *   <li>MobileNetV3Small/Large: <b>not confirmed by a Keras publication</b>; keras.io's table has
- *       no MobileNetV3 row and mobilenet_v3.py's docstring table gives the paper's rounded
- *       2.9M/5.4M. 2,554,968 and 5,507,432 are what Keras's {@code model.summary()} prints in
- *       users' published notebooks, which is all that backs them.
+ *       architecture (torchvision/models/convnext.py: 28589128, 50223688, 88591464, 197767336).
+ *       ConvNeXtXLarge (torchvision has none, and the stored keras.io tables list no ConvNeXt):
+ *       OpenMMLab's model zoo metadata, github.com/open-mmlab/mmpretrain
+ *       configs/convnext/metafile.yml at commit 5e93ba41c807c8ea85660426061dd99cbc83fc68, {@code
+ *       convnext-xlarge_in21k-pre-3rdparty_64xb64_in1k} (converted from the ConvNeXt authors'
+ *       {@code convnext_xlarge_22k_1k_224_ema.pth}): {@code Parameters: 350196968}; the same file
+ *       gives torchvision's figures for Tiny to Large.
+ *   <li>MobileNetV3Small/Large: <b>not confirmed by a Keras publication</b>, and no exact figure
+ *       was found in Keras's or TensorFlow's docs, tests or examples; keras.io's table has no
+ *       MobileNetV3 row and mobilenet_v3.py's docstring table gives the paper's rounded 2.9M/5.4M.
+ *       2,554,968 and 5,507,432 are what Keras's {@code model.summary()} prints in users' public
+ *       repositories (several; one also prints trainable 2,542,856 / non-trainable 12,112 and
+ *       5,483,032 / 24,400, the rows' computed non-trainable counts), which is all that backs them.
  * </ul>
  *
  * <p>Non-trainable counts: no Keras publication lists them. They are computed: two statistics
@@ -87,19 +96,18 @@ class ApplicationsParamsTest {
         row("DenseNet169", Applications::denseNet169, 14_307_880, 158_400, 1664),
         row("DenseNet201", Applications::denseNet201, 20_242_984, 229_056, 1920),
         // Not in the keras.io table (see above). MobileNetV3's top is two 1x1 convolutions: conv_2
-        // (576 or 960 to 1024 or 1280, with
-        // bias) and logits (to 1000, with bias).
+        // (576 or 960 to 1024 or 1280, with bias) and logits (to 1000, with bias).
         row(
             "MobileNetV3Small",
             Applications::mobileNetV3Small,
             2_554_968,
-            BN_COUNT,
+            12_112,
             -(2_554_968 - (576 * 1024 + 1024) - 1_025_000)),
         row(
             "MobileNetV3Large",
             Applications::mobileNetV3Large,
             5_507_432,
-            BN_COUNT,
+            24_400,
             -(5_507_432 - (960 * 1280 + 1280) - 1_281_000)),
         row("Xception", Applications::xception, 22_910_480, 54_528, 2048),
         row("InceptionV3", Applications::inceptionV3, 23_851_784, 34_432, 2048),
@@ -115,8 +123,8 @@ class ApplicationsParamsTest {
         row("EfficientNetB6", Applications::efficientNetB6, 43_265_143 - 1, BN_COUNT, 2304),
         row("EfficientNetB7", Applications::efficientNetB7, 66_658_687 - 1, BN_COUNT, 2560),
         // The B variants' preprocessing includes a Normalization with a given mean and variance,
-        // which Keras (and Kiln) hold as constants: the default build has Keras's counts. B3's
-        // exact total is Kiln's build only (see above).
+        // which Keras (and Kiln) hold as constants: the default build has Keras's counts. The exact
+        // totals are the reference implementation's (see above).
         row("EfficientNetV2B0", Applications::efficientNetV2B0, 7_200_312, BN_COUNT, 1280),
         row("EfficientNetV2B1", Applications::efficientNetV2B1, 8_212_124, BN_COUNT, 1280),
         row("EfficientNetV2B2", Applications::efficientNetV2B2, 10_178_374, BN_COUNT, 1408),
@@ -125,7 +133,7 @@ class ApplicationsParamsTest {
         row("EfficientNetV2M", Applications::efficientNetV2M, 54_431_388, BN_COUNT, 1280),
         row("EfficientNetV2L", Applications::efficientNetV2L, 119_027_848, BN_COUNT, 1280),
         // Built with their preprocessing (a Normalization with a given mean and variance: no
-        // parameters). XLarge's exact total is Kiln's build only (see above).
+        // parameters). XLarge's total is OpenMMLab's (see above).
         row("ConvNeXtTiny", Applications::convNeXtTiny, 28_589_128, 0, 768),
         row("ConvNeXtSmall", Applications::convNeXtSmall, 50_223_688, 0, 768),
         row("ConvNeXtBase", Applications::convNeXtBase, 88_591_464, 0, 1024),

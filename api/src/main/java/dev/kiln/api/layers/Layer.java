@@ -68,6 +68,9 @@ public abstract class Layer implements KerasObject {
   /** Whether an input mask passes through to the output unchanged (elementwise layers). */
   protected boolean supportsMasking;
 
+  // The prefix of the automatic name while the layer still has it; null once renamed.
+  private String autoPrefix;
+
   // The path of the layer that owns this one as a Keras sublayer ("multi_head_attention/"), so its
   // weights are "multi_head_attention/query/kernel" as in Keras 3 and unique in a model.
   private String pathScope = "";
@@ -75,7 +78,8 @@ public abstract class Layer implements KerasObject {
   /** A layer named by its class in snake case, made unique ({@code dense}, {@code dense_1}). */
   protected Layer() {
     String simple = getClass().getSimpleName();
-    this.name = Kiln.uniqueName(simple.isEmpty() ? "layer" : Kiln.snakeCase(simple));
+    this.autoPrefix = simple.isEmpty() ? "layer" : Kiln.snakeCase(simple);
+    this.name = Kiln.uniqueName(autoPrefix);
     this.args = Args.defaults(Registry.declarationOrBare(Kind.LAYER, getClass()), this::describe);
   }
 
@@ -453,6 +457,11 @@ public abstract class Layer implements KerasObject {
     if (newName == null || newName.isEmpty() || newName.contains("/")) {
       throw new IllegalArgumentException(
           "a layer name must be non-empty and contain no '/'. Received: name=" + newName);
+    }
+    if (autoPrefix != null) {
+      // Named by the caller, so, as in Keras, it does not count among the automatic names.
+      Kiln.releaseName(autoPrefix, name);
+      autoPrefix = null;
     }
     this.name = newName;
     return this;

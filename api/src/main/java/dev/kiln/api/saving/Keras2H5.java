@@ -5,6 +5,7 @@ import dev.kiln.api.Tensor;
 import dev.kiln.api.layers.Layer;
 import dev.kiln.api.layers.Weight;
 import dev.kiln.api.models.Model;
+import dev.kiln.spi.Shape;
 import io.jhdf.HdfFile;
 import io.jhdf.api.Attribute;
 import io.jhdf.api.Dataset;
@@ -172,12 +173,7 @@ final class Keras2H5 {
       for (int i = 0; i < ws.size(); i++) {
         Dataset ds = fl.weights().get(i);
         Weight w = ws.get(i);
-        // Keras's Normalization holds its statistics with the kept axes only, (3,); the api's
-        // with the input's rank, (1, 1, 1, 3): the same values.
-        boolean broadcastStat =
-            "Normalization".equals(l.className())
-                && Arrays.equals(
-                    withoutOnes(H5Arrays.shape(ds).dims()), withoutOnes(w.type().shape().dims()));
+        boolean broadcastStat = normalizationStatistic(l.className(), H5Arrays.shape(ds), w);
         if (!H5Arrays.shape(ds).equals(w.type().shape()) && !broadcastStat) {
           throw new KilnException(
               "HDF5 file "
@@ -205,6 +201,16 @@ final class Keras2H5 {
     for (int i = 0; i < targets.size(); i++) {
       targets.get(i).assign(values.get(i));
     }
+  }
+
+  /**
+   * Whether a file's dataset of shape {@code file} is a Normalization statistic for {@code w} that
+   * differs only by axes of size one: Keras's Normalization holds its mean and variance with the
+   * kept axes only, (3,); the api's with the input's rank, (1, 1, 1, 3): the same values, reshaped.
+   */
+  static boolean normalizationStatistic(String className, Shape file, Weight w) {
+    return "Normalization".equals(className)
+        && Arrays.equals(withoutOnes(file.dims()), withoutOnes(w.type().shape().dims()));
   }
 
   private static int[] withoutOnes(int[] dims) {

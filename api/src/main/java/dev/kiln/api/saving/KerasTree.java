@@ -27,8 +27,11 @@ import java.util.Set;
 final class KerasTree {
   private KerasTree() {}
 
-  /** One {@code vars} group: its path, the object's name (the group's {@code name} attribute). */
-  record Group(String path, String objectName, String owner, List<Weight> vars) {}
+  /**
+   * One {@code vars} group: its path, the object's name (the group's {@code name} attribute), its
+   * class name (the layer's, or the optimizer's), who owns it in words, and its variables.
+   */
+  record Group(String path, String objectName, String className, String owner, List<Weight> vars) {}
 
   // Keras 3's MultiHeadAttention keeps its projections in private attributes; Kiln's fields have
   // plain names, so the file paths are mapped to Keras's here.
@@ -53,7 +56,7 @@ final class KerasTree {
       Optimizer o = model.optimizer();
       List<Weight> vars = o.variables();
       if (!vars.isEmpty()) {
-        out.add(new Group("optimizer/vars", o.className(), "the optimizer", vars));
+        out.add(new Group("optimizer/vars", o.className(), o.className(), "the optimizer", vars));
       }
     }
     return out;
@@ -74,6 +77,7 @@ final class KerasTree {
           new Group(
               prefix + "vars",
               layer.name(),
+              layer.className(),
               "layer \"" + layer.name() + "\" (" + layer.className() + ")",
               own));
     }

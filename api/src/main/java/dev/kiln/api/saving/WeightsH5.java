@@ -59,22 +59,32 @@ public final class WeightsH5 {
   /** Writes into a new file at {@code file}, not atomically (the caller moves it into place). */
   static void writeTo(Model model, Path file) throws IOException {
     List<KerasTree.Group> groups = KerasTree.groups(model, true);
-    Map<String, Object> values = new HashMap<>();
+    Map<String, List<Object>> values = new HashMap<>();
     for (KerasTree.Group g : groups) {
-      for (int i = 0; i < g.vars().size(); i++) {
-        Weight w = g.vars().get(i);
-        values.put(
-            g.path() + "/" + i,
-            H5Arrays.toJava(w.read(), "weight '" + w.path() + "' of " + g.owner()));
+      boolean normalization = "Normalization".equals(g.className());
+      List<Object> datasets = new ArrayList<>();
+      for (Weight w : g.vars()) {
+        Tensor t = w.read();
+        // Keras 3's Normalization holds its mean and variance with the kept axis only, (C,).
+        datasets.add(
+            H5Arrays.toJava(
+                normalization ? t.reshape((int) w.size()) : t,
+                "weight '" + w.path() + "' of " + g.owner()));
       }
+      if (normalization) {
+        // Its third variable, count, which Keras 3 creates (zero, int64) and expects to load.
+        datasets.add(0L);
+      }
+      values.put(g.path(), datasets);
     }
     try (WritableHdfFile f = HdfFile.write(file)) {
       Map<String, WritableGroup> made = new HashMap<>();
       for (KerasTree.Group g : groups) {
         WritableGroup vars = group(f, made, g.path());
         vars.putAttribute("name", g.objectName());
-        for (int i = 0; i < g.vars().size(); i++) {
-          vars.putDataset(Integer.toString(i), values.get(g.path() + "/" + i));
+        List<Object> datasets = values.get(g.path());
+        for (int i = 0; i < datasets.size(); i++) {
+          vars.putDataset(Integer.toString(i), datasets.get(i));
         }
       }
       if (groups.isEmpty()) {
@@ -171,7 +181,7 @@ public final class WeightsH5 {
                 + ". Was it saved from a model of another architecture?");
       }
       Map<String, Node> kids = vars.getChildren();
-      if (kids.size() != g.vars().size()) {
+      if (kids.size() != g.vars().size() && !normalizationCount(g, kids)) {
         throw new KilnException(
             "weights file "
                 + path
@@ -200,7 +210,9 @@ public final class WeightsH5 {
                   + "' of "
                   + g.owner());
         }
-        if (!H5Arrays.shape(ds).equals(w.type().shape())) {
+        boolean broadcastStat =
+            Keras2H5.normalizationStatistic(g.className(), H5Arrays.shape(ds), w);
+        if (!H5Arrays.shape(ds).equals(w.type().shape()) && !broadcastStat) {
           throw new KilnException(
               "weights file "
                   + path
@@ -220,7 +232,8 @@ public final class WeightsH5 {
                   + H5Arrays.shape(ds));
         }
         targets.add(w);
-        values.add(H5Arrays.read(ds, path));
+        Tensor value = H5Arrays.read(ds, path);
+        values.add(broadcastStat ? value.reshape(w.type().shape().dims()) : value);
       }
     }
     List<String> extra = new ArrayList<>();
@@ -242,6 +255,19 @@ public final class WeightsH5 {
     for (int i = 0; i < targets.size(); i++) {
       targets.get(i).assign(values.get(i));
     }
+  }
+
+  /**
+   * Whether a group holds one variable more than the layer because it is Keras 3's Normalization
+   * with its third variable, {@code count}: an integer scalar it keeps for older files (Keras's
+   * EfficientNet files hold it), which the api's layer does not have and inference does not use.
+   */
+  private static boolean normalizationCount(KerasTree.Group g, Map<String, Node> kids) {
+    int n = g.vars().size();
+    return "Normalization".equals(g.className())
+        && kids.size() == n + 1
+        && kids.get(Integer.toString(n)) instanceof Dataset count
+        && count.isScalar();
   }
 
   private static Node child(Group root, String path) {

@@ -134,6 +134,33 @@ class ModelTest {
     assertEquals(before, inner.getWeights(), "a frozen inner model keeps its weights");
   }
 
+  /**
+   * Keras 3 names layers and models by one counter per class that only automatically named ones
+   * advance: {@code Dense(4, name="head")} then {@code Dense(2)} is {@code dense}.
+   */
+  @Test
+  void layersAndModelsNamedByTheCallerDoNotCountAmongAutomaticNames() {
+    Kiln.clearSession();
+    new Dense(4).name("head");
+    Dense a = new Dense(2);
+    new Dense(3).name("dense_7");
+    Dense b = new Dense(5);
+    assertEquals("dense", a.name());
+    assertEquals("dense_1", b.name());
+    assertEquals("sequential", new Sequential().name());
+    assertEquals("sequential_1", new Sequential().name());
+    KerasTensor in = Input.of(3);
+    assertEquals("mine", Model.of(List.of(in), List.of(a.apply(in)), "mine").name());
+    assertEquals("functional", Model.of(List.of(in), List.of(b.apply(in)), null).name());
+    Dense c = new Dense(1);
+    assertEquals("dense_2", c.name());
+    // Renamed after another Dense took a name, c's cannot be given back: the next is dense_4.
+    Dense d = new Dense(1);
+    c.name("late");
+    assertEquals("dense_3", d.name());
+    assertEquals("dense_4", new Dense(1).name());
+  }
+
   @Test
   void namingSummaryAndGetLayer() {
     Kiln.clearSession();

@@ -14,11 +14,14 @@ import dev.kiln.api.Tensor;
 import dev.kiln.api.layers.Weight;
 import dev.kiln.api.layers.core.Dense;
 import dev.kiln.api.layers.core.Input;
+import dev.kiln.api.layers.preprocessing.Normalization;
+import dev.kiln.api.layers.reshaping.Flatten;
 import dev.kiln.api.layers.rnn.LSTM;
 import dev.kiln.api.models.FitOptions;
 import dev.kiln.api.models.Model;
 import dev.kiln.api.models.Sequential;
 import io.jhdf.HdfFile;
+import io.jhdf.api.Dataset;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -45,6 +48,58 @@ class WeightsH5Test {
     b.loadWeights(file);
     assertEquals(a.getWeights(), b.getWeights());
     Tensor x = randomX(5, 4, 1);
+    assertEquals(a.predict(x), b.predict(x));
+  }
+
+  /**
+   * Keras 3 keeps a Normalization's mean and variance with the kept axis only, (3,), and a third
+   * variable, count (an int64 scalar); the file was written by
+   * src/test/golden/make_keras3_normalization_h5.py in that layout.
+   */
+  @Test
+  void keras3sNormalizationWithItsCountLoads() throws Exception {
+    Path file =
+        Path.of(WeightsH5Test.class.getResource("/golden/keras3-normalization.weights.h5").toURI());
+    Sequential m =
+        new Sequential(Input.of(2, 2, 3), new Normalization(), new Flatten(), new Dense(2));
+    m.loadWeights(file);
+    double[] mean = {10, 20, 30};
+    double[] std = {2, 3, 4};
+    float[] x = new float[12];
+    double[] expected = {1, 2};
+    for (int i = 0; i < 12; i++) {
+      x[i] = 7 * i % 41;
+      double normalized = (x[i] - mean[i % 3]) / std[i % 3];
+      for (int j = 0; j < 2; j++) {
+        expected[j] += normalized * ((2 * i + j) / 10.0 - 1);
+      }
+    }
+    float[] got = m.predict(Tensor.of(x, 1, 2, 2, 3)).toFloatArray();
+    assertArrayEquals(new float[] {(float) expected[0], (float) expected[1]}, got, 1e-4f);
+  }
+
+  @Test
+  void aNormalizationIsWrittenAsKeras3WritesIt(@TempDir Path dir) throws Exception {
+    Normalization norm = new Normalization();
+    Sequential a = new Sequential(Input.of(2, 2, 3), norm, new Flatten(), new Dense(2));
+    Tensor x = randomX(4, 12, 3).reshape(4, 2, 2, 3);
+    norm.adapt(x);
+    Path file = dir.resolve("n.weights.h5");
+    a.saveWeights(file);
+    try (HdfFile f = new HdfFile(file)) {
+      assertArrayEquals(
+          new int[] {3}, f.getDatasetByPath("layers/normalization/vars/0").getDimensions());
+      assertArrayEquals(
+          new int[] {3}, f.getDatasetByPath("layers/normalization/vars/1").getDimensions());
+      Dataset count = f.getDatasetByPath("layers/normalization/vars/2");
+      assertEquals(true, count.isScalar());
+      assertEquals(0L, ((Number) count.getData()).longValue());
+      assertEquals(8, count.getDataType().getSize(), "count is an int64");
+    }
+    Normalization norm2 = new Normalization();
+    Sequential b = new Sequential(Input.of(2, 2, 3), norm2, new Flatten(), new Dense(2));
+    b.loadWeights(file);
+    assertEquals(a.getWeights(), b.getWeights());
     assertEquals(a.predict(x), b.predict(x));
   }
 
