@@ -52,6 +52,32 @@ record CFunction(
   }
 
   /**
+   * Resolves functions against the library {@code located} loaded.
+   *
+   * @throws CudaException saying where it was searched if it was not found
+   */
+  static Function<CFunction, MethodHandle> resolver(String library, CudaLibraries.Located located) {
+    if (!located.found()) {
+      throw new CudaException(located.describe(), null);
+    }
+    return resolver(library, located.loaded().get().where(), located.lookup());
+  }
+
+  /**
+   * What a failed {@code invokeExact} becomes: runtime exceptions and errors pass through, anything
+   * else is wrapped with the function's name.
+   */
+  static RuntimeException unexpected(CFunction f, Throwable t) {
+    if (t instanceof RuntimeException r) {
+      return r;
+    }
+    if (t instanceof Error e) {
+      throw e;
+    }
+    return new CudaException("calling " + f.symbol() + " failed: " + t, t);
+  }
+
+  /**
    * Resolves functions against a loaded library: the first symbol present, as a downcall handle. A
    * required function that is missing is a {@link CudaException} naming the library, where it was
    * loaded from and the symbols tried.

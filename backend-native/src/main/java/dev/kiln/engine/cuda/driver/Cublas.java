@@ -163,11 +163,7 @@ public final class Cublas {
    * @throws CudaException if it was not found or lacks a function Kiln needs
    */
   public static Cublas bind(CudaLibraries.Located located) {
-    if (!located.found()) {
-      throw new CudaException(located.describe(), null);
-    }
-    return new Cublas(
-        CFunction.resolver("cuBLAS", located.loaded().get().where(), located.lookup()));
+    return new Cublas(CFunction.resolver("cuBLAS", located));
   }
 
   private void check(int code, CFunction f, Object... args) {
@@ -178,27 +174,9 @@ public final class Cublas {
           args,
           code,
           StatusNames.CUBLAS,
-          getStatusName == null ? null : c -> text(getStatusName, c),
-          getStatusString == null ? null : c -> text(getStatusString, c));
+          Status.describer(getStatusName),
+          Status.describer(getStatusString));
     }
-  }
-
-  private static String text(MethodHandle h, int code) {
-    try {
-      return Status.string((MemorySegment) h.invokeExact(code));
-    } catch (Throwable t) {
-      return null;
-    }
-  }
-
-  private static RuntimeException unexpected(CFunction f, Throwable t) {
-    if (t instanceof RuntimeException r) {
-      return r;
-    }
-    if (t instanceof Error e) {
-      throw e;
-    }
-    return new CudaException("calling " + f.symbol() + " failed: " + t, t);
   }
 
   /** A new cuBLAS handle for the current context's device. */
@@ -209,7 +187,7 @@ public final class Cublas {
       try {
         r = (int) create.invokeExact(out);
       } catch (Throwable t) {
-        throw unexpected(CREATE, t);
+        throw CFunction.unexpected(CREATE, t);
       }
       check(r, CREATE);
       return out.get(ADDRESS, 0);
@@ -222,7 +200,7 @@ public final class Cublas {
     try {
       r = (int) destroy.invokeExact(handle);
     } catch (Throwable t) {
-      throw unexpected(DESTROY, t);
+      throw CFunction.unexpected(DESTROY, t);
     }
     check(r, DESTROY, "handle", handle);
   }
@@ -233,7 +211,7 @@ public final class Cublas {
     try {
       r = (int) setStream.invokeExact(handle, stream);
     } catch (Throwable t) {
-      throw unexpected(SET_STREAM, t);
+      throw CFunction.unexpected(SET_STREAM, t);
     }
     check(r, SET_STREAM, "handle", handle, "streamId", stream);
   }
@@ -244,7 +222,7 @@ public final class Cublas {
     try {
       r = (int) setMathMode.invokeExact(handle, mode);
     } catch (Throwable t) {
-      throw unexpected(SET_MATH_MODE, t);
+      throw CFunction.unexpected(SET_MATH_MODE, t);
     }
     check(r, SET_MATH_MODE, "handle", handle, "mode", mode);
   }
@@ -286,7 +264,7 @@ public final class Cublas {
                     MemorySegment.ofAddress(c),
                     ldc);
       } catch (Throwable t) {
-        throw unexpected(SGEMM, t);
+        throw CFunction.unexpected(SGEMM, t);
       }
       check(
           r,
@@ -365,7 +343,7 @@ public final class Cublas {
                     strideC,
                     batchCount);
       } catch (Throwable t) {
-        throw unexpected(SGEMM_STRIDED_BATCHED, t);
+        throw CFunction.unexpected(SGEMM_STRIDED_BATCHED, t);
       }
       check(
           r,
@@ -452,7 +430,7 @@ public final class Cublas {
                     computeType,
                     GEMM_DEFAULT);
       } catch (Throwable t) {
-        throw unexpected(GEMM_EX, t);
+        throw CFunction.unexpected(GEMM_EX, t);
       }
       check(
           r,

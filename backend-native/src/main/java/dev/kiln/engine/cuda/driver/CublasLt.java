@@ -40,11 +40,7 @@ public final class CublasLt {
    * @throws CudaException if it was not found or lacks a function Kiln needs
    */
   public static CublasLt bind(CudaLibraries.Located located) {
-    if (!located.found()) {
-      throw new CudaException(located.describe(), null);
-    }
-    return new CublasLt(
-        CFunction.resolver("cuBLASLt", located.loaded().get().where(), located.lookup()));
+    return new CublasLt(CFunction.resolver("cuBLASLt", located));
   }
 
   private static void check(int code, CFunction f, Object... args) {

@@ -265,11 +265,7 @@ public final class CudaDriver {
    * @throws CudaException if the library was not found or lacks a function Kiln needs
    */
   public static CudaDriver bind(CudaLibraries.Located located) {
-    if (!located.found()) {
-      throw new CudaException(located.describe(), null);
-    }
-    return new CudaDriver(
-        CFunction.resolver("the CUDA driver", located.loaded().get().where(), located.lookup()));
+    return new CudaDriver(CFunction.resolver("the CUDA driver", located));
   }
 
   // ---- status checking ----
@@ -302,16 +298,6 @@ public final class CudaDriver {
     }
   }
 
-  private static RuntimeException unexpected(CFunction f, Throwable t) {
-    if (t instanceof RuntimeException r) {
-      return r;
-    }
-    if (t instanceof Error e) {
-      throw e;
-    }
-    return new CudaException("calling " + f.symbol() + " failed: " + t, t);
-  }
-
   // ---- initialization and devices ----
 
   /** {@code cuInit(0)}. */
@@ -320,7 +306,7 @@ public final class CudaDriver {
     try {
       r = (int) init.invokeExact(0);
     } catch (Throwable t) {
-      throw unexpected(INIT, t);
+      throw CFunction.unexpected(INIT, t);
     }
     check(r, INIT, "Flags", 0);
   }
@@ -333,7 +319,7 @@ public final class CudaDriver {
       try {
         r = (int) driverGetVersion.invokeExact(out);
       } catch (Throwable t) {
-        throw unexpected(DRIVER_GET_VERSION, t);
+        throw CFunction.unexpected(DRIVER_GET_VERSION, t);
       }
       check(r, DRIVER_GET_VERSION);
       return out.get(JAVA_INT, 0);
@@ -348,7 +334,7 @@ public final class CudaDriver {
       try {
         r = (int) deviceGetCount.invokeExact(out);
       } catch (Throwable t) {
-        throw unexpected(DEVICE_GET_COUNT, t);
+        throw CFunction.unexpected(DEVICE_GET_COUNT, t);
       }
       check(r, DEVICE_GET_COUNT);
       return out.get(JAVA_INT, 0);
@@ -363,7 +349,7 @@ public final class CudaDriver {
       try {
         r = (int) deviceGet.invokeExact(out, ordinal);
       } catch (Throwable t) {
-        throw unexpected(DEVICE_GET, t);
+        throw CFunction.unexpected(DEVICE_GET, t);
       }
       check(r, DEVICE_GET, "ordinal", ordinal);
       return out.get(JAVA_INT, 0);
@@ -379,7 +365,7 @@ public final class CudaDriver {
       try {
         r = (int) deviceGetName.invokeExact(out, length, device);
       } catch (Throwable t) {
-        throw unexpected(DEVICE_GET_NAME, t);
+        throw CFunction.unexpected(DEVICE_GET_NAME, t);
       }
       check(r, DEVICE_GET_NAME, "len", length, "dev", device);
       return out.getString(0);
@@ -394,7 +380,7 @@ public final class CudaDriver {
       try {
         r = (int) deviceGetAttribute.invokeExact(out, attribute, device);
       } catch (Throwable t) {
-        throw unexpected(DEVICE_GET_ATTRIBUTE, t);
+        throw CFunction.unexpected(DEVICE_GET_ATTRIBUTE, t);
       }
       check(r, DEVICE_GET_ATTRIBUTE, "attrib", attribute, "dev", device);
       return out.get(JAVA_INT, 0);
@@ -409,7 +395,7 @@ public final class CudaDriver {
       try {
         r = (int) deviceTotalMem.invokeExact(out, device);
       } catch (Throwable t) {
-        throw unexpected(DEVICE_TOTAL_MEM, t);
+        throw CFunction.unexpected(DEVICE_TOTAL_MEM, t);
       }
       check(r, DEVICE_TOTAL_MEM, "dev", device);
       return out.get(JAVA_LONG, 0);
@@ -426,7 +412,7 @@ public final class CudaDriver {
       try {
         r = (int) primaryCtxRetain.invokeExact(out, device);
       } catch (Throwable t) {
-        throw unexpected(PRIMARY_CTX_RETAIN, t);
+        throw CFunction.unexpected(PRIMARY_CTX_RETAIN, t);
       }
       check(r, PRIMARY_CTX_RETAIN, "dev", device);
       return out.get(ADDRESS, 0);
@@ -439,7 +425,7 @@ public final class CudaDriver {
     try {
       r = (int) primaryCtxRelease.invokeExact(device);
     } catch (Throwable t) {
-      throw unexpected(PRIMARY_CTX_RELEASE, t);
+      throw CFunction.unexpected(PRIMARY_CTX_RELEASE, t);
     }
     check(r, PRIMARY_CTX_RELEASE, "dev", device);
   }
@@ -450,7 +436,7 @@ public final class CudaDriver {
     try {
       r = (int) ctxSetCurrent.invokeExact(context);
     } catch (Throwable t) {
-      throw unexpected(CTX_SET_CURRENT, t);
+      throw CFunction.unexpected(CTX_SET_CURRENT, t);
     }
     check(r, CTX_SET_CURRENT, "ctx", context);
   }
@@ -461,7 +447,7 @@ public final class CudaDriver {
     try {
       r = (int) ctxSynchronize.invokeExact();
     } catch (Throwable t) {
-      throw unexpected(CTX_SYNCHRONIZE, t);
+      throw CFunction.unexpected(CTX_SYNCHRONIZE, t);
     }
     check(r, CTX_SYNCHRONIZE);
   }
@@ -494,7 +480,7 @@ public final class CudaDriver {
     try {
       r = (int) eventRecord.invokeExact(event, stream);
     } catch (Throwable t) {
-      throw unexpected(EVENT_RECORD, t);
+      throw CFunction.unexpected(EVENT_RECORD, t);
     }
     check(r, EVENT_RECORD, "hEvent", event, "hStream", stream);
   }
@@ -512,7 +498,7 @@ public final class CudaDriver {
       try {
         r = (int) eventElapsedTime.invokeExact(out, start, end);
       } catch (Throwable t) {
-        throw unexpected(EVENT_ELAPSED_TIME, t);
+        throw CFunction.unexpected(EVENT_ELAPSED_TIME, t);
       }
       check(r, EVENT_ELAPSED_TIME, "hStart", start, "hEnd", end);
       return out.get(JAVA_FLOAT, 0);
@@ -534,7 +520,7 @@ public final class CudaDriver {
       try {
         r = (int) memAlloc.invokeExact(out, bytes);
       } catch (Throwable t) {
-        throw unexpected(MEM_ALLOC, t);
+        throw CFunction.unexpected(MEM_ALLOC, t);
       }
       check(r, MEM_ALLOC, "bytesize", bytes);
       return out.get(JAVA_LONG, 0);
@@ -547,7 +533,7 @@ public final class CudaDriver {
     try {
       r = (int) memFree.invokeExact(address);
     } catch (Throwable t) {
-      throw unexpected(MEM_FREE, t);
+      throw CFunction.unexpected(MEM_FREE, t);
     }
     check(r, MEM_FREE, "dptr", new Pointer(address));
   }
@@ -558,7 +544,7 @@ public final class CudaDriver {
     try {
       r = (int) memsetD32Async.invokeExact(address, value, count, stream);
     } catch (Throwable t) {
-      throw unexpected(MEMSET_D32_ASYNC, t);
+      throw CFunction.unexpected(MEMSET_D32_ASYNC, t);
     }
     check(
         r,
@@ -585,7 +571,7 @@ public final class CudaDriver {
     try {
       r = (int) memcpyHtoDAsync.invokeExact(destination, source, bytes, stream);
     } catch (Throwable t) {
-      throw unexpected(MEMCPY_HTOD_ASYNC, t);
+      throw CFunction.unexpected(MEMCPY_HTOD_ASYNC, t);
     }
     check(
         r,
@@ -608,7 +594,7 @@ public final class CudaDriver {
     try {
       r = (int) memcpyDtoHAsync.invokeExact(destination, source, bytes, stream);
     } catch (Throwable t) {
-      throw unexpected(MEMCPY_DTOH_ASYNC, t);
+      throw CFunction.unexpected(MEMCPY_DTOH_ASYNC, t);
     }
     check(
         r,
@@ -629,7 +615,7 @@ public final class CudaDriver {
     try {
       r = (int) memcpyDtoDAsync.invokeExact(destination, source, bytes, stream);
     } catch (Throwable t) {
-      throw unexpected(MEMCPY_DTOD_ASYNC, t);
+      throw CFunction.unexpected(MEMCPY_DTOD_ASYNC, t);
     }
     check(
         r,
@@ -652,7 +638,7 @@ public final class CudaDriver {
       try {
         r = (int) memHostAlloc.invokeExact(out, bytes, flags);
       } catch (Throwable t) {
-        throw unexpected(MEM_HOST_ALLOC, t);
+        throw CFunction.unexpected(MEM_HOST_ALLOC, t);
       }
       check(r, MEM_HOST_ALLOC, "bytesize", bytes, "Flags", flags);
       return out.get(ADDRESS, 0).reinterpret(bytes);
@@ -681,7 +667,7 @@ public final class CudaDriver {
       try {
         r = (int) memGetInfo.invokeExact(free, total);
       } catch (Throwable t) {
-        throw unexpected(MEM_GET_INFO, t);
+        throw CFunction.unexpected(MEM_GET_INFO, t);
       }
       check(r, MEM_GET_INFO);
       return new MemoryInfo(free.get(JAVA_LONG, 0), total.get(JAVA_LONG, 0));
@@ -699,7 +685,7 @@ public final class CudaDriver {
       try {
         r = (int) moduleLoadData.invokeExact(out, image);
       } catch (Throwable t) {
-        throw unexpected(MODULE_LOAD_DATA, t);
+        throw CFunction.unexpected(MODULE_LOAD_DATA, t);
       }
       check(r, MODULE_LOAD_DATA, "image", ptx);
       return out.get(ADDRESS, 0);
@@ -714,7 +700,7 @@ public final class CudaDriver {
       try {
         r = (int) moduleGetFunction.invokeExact(out, module, arena.allocateFrom(name));
       } catch (Throwable t) {
-        throw unexpected(MODULE_GET_FUNCTION, t);
+        throw CFunction.unexpected(MODULE_GET_FUNCTION, t);
       }
       check(r, MODULE_GET_FUNCTION, "hmod", module, "name", name);
       return out.get(ADDRESS, 0);
@@ -767,7 +753,7 @@ public final class CudaDriver {
                   parameters.pointers(),
                   MemorySegment.NULL);
     } catch (Throwable t) {
-      throw unexpected(LAUNCH_KERNEL, t);
+      throw CFunction.unexpected(LAUNCH_KERNEL, t);
     }
     check(
         r,
@@ -794,7 +780,7 @@ public final class CudaDriver {
     try {
       r = (int) streamBeginCapture.invokeExact(stream, mode);
     } catch (Throwable t) {
-      throw unexpected(STREAM_BEGIN_CAPTURE, t);
+      throw CFunction.unexpected(STREAM_BEGIN_CAPTURE, t);
     }
     check(r, STREAM_BEGIN_CAPTURE, "hStream", stream, "mode", mode);
   }
@@ -807,7 +793,7 @@ public final class CudaDriver {
       try {
         r = (int) streamEndCapture.invokeExact(stream, out);
       } catch (Throwable t) {
-        throw unexpected(STREAM_END_CAPTURE, t);
+        throw CFunction.unexpected(STREAM_END_CAPTURE, t);
       }
       check(r, STREAM_END_CAPTURE, "hStream", stream);
       return out.get(ADDRESS, 0);
@@ -822,7 +808,7 @@ public final class CudaDriver {
       try {
         r = (int) graphInstantiate.invokeExact(out, graph, flags);
       } catch (Throwable t) {
-        throw unexpected(GRAPH_INSTANTIATE, t);
+        throw CFunction.unexpected(GRAPH_INSTANTIATE, t);
       }
       check(r, GRAPH_INSTANTIATE, "hGraph", graph, "flags", flags);
       return out.get(ADDRESS, 0);
@@ -835,7 +821,7 @@ public final class CudaDriver {
     try {
       r = (int) graphLaunch.invokeExact(graphExec, stream);
     } catch (Throwable t) {
-      throw unexpected(GRAPH_LAUNCH, t);
+      throw CFunction.unexpected(GRAPH_LAUNCH, t);
     }
     check(r, GRAPH_LAUNCH, "hGraphExec", graphExec, "hStream", stream);
   }
@@ -859,7 +845,7 @@ public final class CudaDriver {
       try {
         r = (int) h.invokeExact(out, flags);
       } catch (Throwable t) {
-        throw unexpected(f, t);
+        throw CFunction.unexpected(f, t);
       }
       check(r, f, "Flags", flags);
       return out.get(ADDRESS, 0);
@@ -871,7 +857,7 @@ public final class CudaDriver {
     try {
       r = (int) h.invokeExact(p);
     } catch (Throwable t) {
-      throw unexpected(f, t);
+      throw CFunction.unexpected(f, t);
     }
     check(r, f, name, p);
   }

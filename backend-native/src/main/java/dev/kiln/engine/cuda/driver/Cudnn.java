@@ -125,70 +125,19 @@ public final class Cudnn {
   static final CFunction DESTROY_CONVOLUTION =
       CFunction.status("cudnnDestroyConvolutionDescriptor", ADDRESS);
   static final CFunction FORWARD_ALGORITHM =
-      CFunction.status(
-          "cudnnGetConvolutionForwardAlgorithm_v7",
-          ADDRESS,
-          ADDRESS,
-          ADDRESS,
-          ADDRESS,
-          ADDRESS,
-          JAVA_INT,
-          ADDRESS,
-          ADDRESS);
+      algorithmQuery("cudnnGetConvolutionForwardAlgorithm_v7");
   static final CFunction FORWARD_WORKSPACE =
-      CFunction.status(
-          "cudnnGetConvolutionForwardWorkspaceSize",
-          ADDRESS,
-          ADDRESS,
-          ADDRESS,
-          ADDRESS,
-          ADDRESS,
-          JAVA_INT,
-          ADDRESS);
+      workspaceQuery("cudnnGetConvolutionForwardWorkspaceSize");
   static final CFunction FORWARD = convolutionPass("cudnnConvolutionForward");
   static final CFunction BACKWARD_DATA_ALGORITHM =
-      CFunction.status(
-          "cudnnGetConvolutionBackwardDataAlgorithm_v7",
-          ADDRESS,
-          ADDRESS,
-          ADDRESS,
-          ADDRESS,
-          ADDRESS,
-          JAVA_INT,
-          ADDRESS,
-          ADDRESS);
+      algorithmQuery("cudnnGetConvolutionBackwardDataAlgorithm_v7");
   static final CFunction BACKWARD_DATA_WORKSPACE =
-      CFunction.status(
-          "cudnnGetConvolutionBackwardDataWorkspaceSize",
-          ADDRESS,
-          ADDRESS,
-          ADDRESS,
-          ADDRESS,
-          ADDRESS,
-          JAVA_INT,
-          ADDRESS);
+      workspaceQuery("cudnnGetConvolutionBackwardDataWorkspaceSize");
   static final CFunction BACKWARD_DATA = convolutionPass("cudnnConvolutionBackwardData");
   static final CFunction BACKWARD_FILTER_ALGORITHM =
-      CFunction.status(
-          "cudnnGetConvolutionBackwardFilterAlgorithm_v7",
-          ADDRESS,
-          ADDRESS,
-          ADDRESS,
-          ADDRESS,
-          ADDRESS,
-          JAVA_INT,
-          ADDRESS,
-          ADDRESS);
+      algorithmQuery("cudnnGetConvolutionBackwardFilterAlgorithm_v7");
   static final CFunction BACKWARD_FILTER_WORKSPACE =
-      CFunction.status(
-          "cudnnGetConvolutionBackwardFilterWorkspaceSize",
-          ADDRESS,
-          ADDRESS,
-          ADDRESS,
-          ADDRESS,
-          ADDRESS,
-          JAVA_INT,
-          ADDRESS);
+      workspaceQuery("cudnnGetConvolutionBackwardFilterWorkspaceSize");
   static final CFunction BACKWARD_FILTER = convolutionPass("cudnnConvolutionBackwardFilter");
   static final CFunction CREATE_POOLING = CFunction.status("cudnnCreatePoolingDescriptor", ADDRESS);
   static final CFunction SET_POOLING_ND =
@@ -269,6 +218,17 @@ public final class Cudnn {
    * descriptor and data, convolution, algorithm, workspace and its size, beta, output descriptor
    * and data.
    */
+  private static CFunction algorithmQuery(String symbol) {
+    // handle, four descriptors, requested count, returned count, perf results
+    return CFunction.status(
+        symbol, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS, JAVA_INT, ADDRESS, ADDRESS);
+  }
+
+  private static CFunction workspaceQuery(String symbol) {
+    // handle, four descriptors, algorithm, size out
+    return CFunction.status(symbol, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS, JAVA_INT, ADDRESS);
+  }
+
   private static CFunction convolutionPass(String symbol) {
     return CFunction.status(
         symbol, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS, JAVA_INT, ADDRESS,
@@ -290,10 +250,7 @@ public final class Cudnn {
    * @throws CudaException if it was not found or lacks a function Kiln needs
    */
   public static Cudnn bind(CudaLibraries.Located located) {
-    if (!located.found()) {
-      throw new CudaException(located.describe(), null);
-    }
-    return new Cudnn(CFunction.resolver("cuDNN", located.loaded().get().where(), located.lookup()));
+    return new Cudnn(CFunction.resolver("cuDNN", located));
   }
 
   private MethodHandle handle(CFunction f) {
@@ -316,7 +273,6 @@ public final class Cudnn {
       throw new CudaException("calling " + f.symbol() + " failed: " + t, t);
     }
     if (r != 0) {
-      MethodHandle text = handle(GET_ERROR_STRING);
       throw Status.failure(
           "cuDNN",
           f.symbol(),
@@ -324,15 +280,7 @@ public final class Cudnn {
           r,
           StatusNames.CUDNN,
           null,
-          text == null ? null : c -> errorString(text, c));
-    }
-  }
-
-  private static String errorString(MethodHandle h, int code) {
-    try {
-      return Status.string((MemorySegment) h.invokeExact(code));
-    } catch (Throwable t) {
-      return null;
+          Status.describer(handle(GET_ERROR_STRING)));
     }
   }
 

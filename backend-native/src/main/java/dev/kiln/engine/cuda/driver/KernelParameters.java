@@ -31,27 +31,25 @@ public final class KernelParameters implements AutoCloseable {
 
   /** A device address ({@code T*} in the kernel). */
   public KernelParameters pointer(long deviceAddress) {
-    return add(JAVA_LONG, deviceAddress);
+    slot(JAVA_LONG).set(JAVA_LONG, 0, deviceAddress);
+    return this;
   }
 
   /** An {@code int} (or {@code unsigned int}). */
   public KernelParameters i32(int value) {
-    MemorySegment s = arena.allocate(JAVA_INT);
-    s.set(JAVA_INT, 0, value);
-    values.add(s);
+    slot(JAVA_INT).set(JAVA_INT, 0, value);
     return this;
   }
 
   /** A {@code long long} (or {@code size_t}). */
   public KernelParameters i64(long value) {
-    return add(JAVA_LONG, value);
+    slot(JAVA_LONG).set(JAVA_LONG, 0, value);
+    return this;
   }
 
   /** A {@code float}. */
   public KernelParameters f32(float value) {
-    MemorySegment s = arena.allocate(JAVA_FLOAT);
-    s.set(JAVA_FLOAT, 0, value);
-    values.add(s);
+    slot(JAVA_FLOAT).set(JAVA_FLOAT, 0, value);
     return this;
   }
 
@@ -63,11 +61,10 @@ public final class KernelParameters implements AutoCloseable {
     return this;
   }
 
-  private KernelParameters add(ValueLayout.OfLong layout, long value) {
+  private MemorySegment slot(ValueLayout layout) {
     MemorySegment s = arena.allocate(layout);
-    s.set(layout, 0, value);
     values.add(s);
-    return this;
+    return s;
   }
 
   /** How many parameters were added. */

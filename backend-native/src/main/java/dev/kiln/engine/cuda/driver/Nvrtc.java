@@ -72,10 +72,7 @@ public final class Nvrtc {
    * @throws CudaException if it was not found or lacks a function Kiln needs
    */
   public static Nvrtc bind(CudaLibraries.Located located) {
-    if (!located.found()) {
-      throw new CudaException(located.describe(), null);
-    }
-    return new Nvrtc(CFunction.resolver("NVRTC", located.loaded().get().where(), located.lookup()));
+    return new Nvrtc(CFunction.resolver("NVRTC", located));
   }
 
   private void check(int code, CFunction f, Object... args) {
@@ -86,31 +83,7 @@ public final class Nvrtc {
 
   private CudaException failure(int code, String call, Object... args) {
     return Status.failure(
-        "NVRTC",
-        call,
-        args,
-        code,
-        StatusNames.NVRTC,
-        null,
-        getErrorString == null ? null : c -> errorString(c));
-  }
-
-  private String errorString(int code) {
-    try {
-      return Status.string((MemorySegment) getErrorString.invokeExact(code));
-    } catch (Throwable t) {
-      return null;
-    }
-  }
-
-  private static RuntimeException unexpected(CFunction f, Throwable t) {
-    if (t instanceof RuntimeException r) {
-      return r;
-    }
-    if (t instanceof Error e) {
-      throw e;
-    }
-    return new CudaException("calling " + f.symbol() + " failed: " + t, t);
+        "NVRTC", call, args, code, StatusNames.NVRTC, null, Status.describer(getErrorString));
   }
 
   /** NVRTC's version as {@code {major, minor}}. */
@@ -122,7 +95,7 @@ public final class Nvrtc {
       try {
         r = (int) version.invokeExact(major, minor);
       } catch (Throwable t) {
-        throw unexpected(VERSION, t);
+        throw CFunction.unexpected(VERSION, t);
       }
       check(r, VERSION);
       return new int[] {major.get(JAVA_INT, 0), minor.get(JAVA_INT, 0)};
@@ -150,7 +123,7 @@ public final class Nvrtc {
                     MemorySegment.NULL,
                     MemorySegment.NULL);
       } catch (Throwable t) {
-        throw unexpected(CREATE_PROGRAM, t);
+        throw CFunction.unexpected(CREATE_PROGRAM, t);
       }
       check(r, CREATE_PROGRAM, "src", source, "name", name);
       MemorySegment program = programOut.get(ADDRESS, 0);
@@ -162,7 +135,7 @@ public final class Nvrtc {
         try {
           r = (int) compileProgram.invokeExact(program, options.size(), optionArray);
         } catch (Throwable t) {
-          throw unexpected(COMPILE_PROGRAM, t);
+          throw CFunction.unexpected(COMPILE_PROGRAM, t);
         }
         if (r != 0) {
           CudaException e = failure(r, COMPILE_PROGRAM.symbol(), "name", name, "options", options);
@@ -173,7 +146,7 @@ public final class Nvrtc {
         try {
           r = (int) destroyProgram.invokeExact(programOut);
         } catch (Throwable t) {
-          throw unexpected(DESTROY_PROGRAM, t);
+          throw CFunction.unexpected(DESTROY_PROGRAM, t);
         }
         check(r, DESTROY_PROGRAM, "prog", program);
       }
@@ -200,7 +173,7 @@ public final class Nvrtc {
     try {
       r = (int) sizeHandle.invokeExact(program, size);
     } catch (Throwable t) {
-      throw unexpected(sizeFn, t);
+      throw CFunction.unexpected(sizeFn, t);
     }
     check(r, sizeFn, "prog", program);
     long bytes = size.get(JAVA_LONG, 0);
@@ -208,7 +181,7 @@ public final class Nvrtc {
     try {
       r = (int) textHandle.invokeExact(program, buffer);
     } catch (Throwable t) {
-      throw unexpected(textFn, t);
+      throw CFunction.unexpected(textFn, t);
     }
     check(r, textFn, "prog", program);
     return buffer.getString(0);

@@ -92,6 +92,23 @@ final class Status {
     }
   }
 
+  /**
+   * A library's {@code const char* f(status)} (cuBLAS's, cuDNN's and NVRTC's naming and describing
+   * functions) as a describer for {@link #failure}; null when the library lacks it.
+   */
+  static IntFunction<String> describer(java.lang.invoke.MethodHandle f) {
+    if (f == null) {
+      return null;
+    }
+    return code -> {
+      try {
+        return string((MemorySegment) f.invokeExact(code));
+      } catch (Throwable t) {
+        return null;
+      }
+    };
+  }
+
   /** The C string at {@code address}, or null for a null pointer. */
   static String string(MemorySegment address) {
     if (address == null || address.address() == 0) {
