@@ -1,5 +1,6 @@
 package dev.kiln.engine.cuda.driver;
 
+import static dev.kiln.engine.cuda.driver.Calls.named;
 import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
@@ -144,6 +145,7 @@ public final class Cublas {
   private final MethodHandle gemmEx;
   private final MethodHandle getStatusName;
   private final MethodHandle getStatusString;
+  private final Calls calls = new Calls(this::check);
 
   Cublas(Function<CFunction, MethodHandle> resolve) {
     create = resolve.apply(CREATE);
@@ -181,50 +183,22 @@ public final class Cublas {
 
   /** A new cuBLAS handle for the current context's device. */
   public MemorySegment create() {
-    try (Arena arena = Arena.ofConfined()) {
-      MemorySegment out = arena.allocate(ADDRESS);
-      int r;
-      try {
-        r = (int) create.invokeExact(out);
-      } catch (Throwable t) {
-        throw CFunction.unexpected(CREATE, t);
-      }
-      check(r, CREATE);
-      return out.get(ADDRESS, 0);
-    }
+    return calls.pointerOut(create, CREATE, named());
   }
 
   /** Destroys a handle. */
   public void destroy(MemorySegment handle) {
-    int r;
-    try {
-      r = (int) destroy.invokeExact(handle);
-    } catch (Throwable t) {
-      throw CFunction.unexpected(DESTROY, t);
-    }
-    check(r, DESTROY, "handle", handle);
+    calls.run(destroy, DESTROY, named("handle", handle), handle);
   }
 
   /** Runs the handle's work on {@code stream}. */
   public void setStream(MemorySegment handle, MemorySegment stream) {
-    int r;
-    try {
-      r = (int) setStream.invokeExact(handle, stream);
-    } catch (Throwable t) {
-      throw CFunction.unexpected(SET_STREAM, t);
-    }
-    check(r, SET_STREAM, "handle", handle, "streamId", stream);
+    calls.run(setStream, SET_STREAM, named("handle", handle, "streamId", stream), handle, stream);
   }
 
   /** {@link #DEFAULT_MATH} or {@link #TF32_TENSOR_OP_MATH}. */
   public void setMathMode(MemorySegment handle, int mode) {
-    int r;
-    try {
-      r = (int) setMathMode.invokeExact(handle, mode);
-    } catch (Throwable t) {
-      throw CFunction.unexpected(SET_MATH_MODE, t);
-    }
-    check(r, SET_MATH_MODE, "handle", handle, "mode", mode);
+    calls.run(setMathMode, SET_MATH_MODE, named("handle", handle, "mode", mode), handle, mode);
   }
 
   /** Column-major {@code cublasSgemm_v2}, as cuBLAS defines it. */

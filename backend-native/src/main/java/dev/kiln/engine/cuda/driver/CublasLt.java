@@ -3,7 +3,6 @@ package dev.kiln.engine.cuda.driver;
 import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
-import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandle;
@@ -27,6 +26,7 @@ public final class CublasLt {
   private final MethodHandle getVersion;
   private final MethodHandle create;
   private final MethodHandle destroy;
+  private final Calls calls = new Calls(CublasLt::check);
 
   CublasLt(Function<CFunction, MethodHandle> resolve) {
     getVersion = resolve.apply(GET_VERSION);
@@ -60,27 +60,11 @@ public final class CublasLt {
 
   /** A new cuBLASLt handle. */
   public MemorySegment create() {
-    try (Arena arena = Arena.ofConfined()) {
-      MemorySegment out = arena.allocate(ADDRESS);
-      int r;
-      try {
-        r = (int) create.invokeExact(out);
-      } catch (Throwable t) {
-        throw new CudaException("calling cublasLtCreate failed: " + t, t);
-      }
-      check(r, CREATE);
-      return out.get(ADDRESS, 0);
-    }
+    return calls.pointerOut(create, CREATE, Calls.named());
   }
 
   /** Destroys a handle. */
   public void destroy(MemorySegment handle) {
-    int r;
-    try {
-      r = (int) destroy.invokeExact(handle);
-    } catch (Throwable t) {
-      throw new CudaException("calling cublasLtDestroy failed: " + t, t);
-    }
-    check(r, DESTROY, "handle", handle);
+    calls.run(destroy, DESTROY, Calls.named("handle", handle), handle);
   }
 }

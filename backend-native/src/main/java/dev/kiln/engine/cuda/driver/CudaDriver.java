@@ -1,5 +1,6 @@
 package dev.kiln.engine.cuda.driver;
 
+import static dev.kiln.engine.cuda.driver.Calls.named;
 import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
@@ -214,6 +215,7 @@ public final class CudaDriver {
   private final MethodHandle graphDestroy;
   private final MethodHandle getErrorName;
   private final MethodHandle getErrorString;
+  private final Calls calls = new Calls(this::check);
 
   /** Binds every function through {@code resolve}; tests pass handles that need no driver. */
   CudaDriver(Function<CFunction, MethodHandle> resolve) {
@@ -270,9 +272,9 @@ public final class CudaDriver {
 
   // ---- status checking ----
 
-  private void check(int code, CFunction f, Object... args) {
+  private void check(int code, CFunction f, Object... named) {
     if (code != 0) {
-      throw failure(code, f.symbol(), args);
+      throw failure(code, f.symbol(), named);
     }
   }
 
@@ -302,58 +304,22 @@ public final class CudaDriver {
 
   /** {@code cuInit(0)}. */
   public void init() {
-    int r;
-    try {
-      r = (int) init.invokeExact(0);
-    } catch (Throwable t) {
-      throw CFunction.unexpected(INIT, t);
-    }
-    check(r, INIT, "Flags", 0);
+    calls.run(init, INIT, named("Flags", 0), 0);
   }
 
   /** The driver's CUDA version, {@code 1000 * major + 10 * minor} (13000 for 13.0). */
   public int driverVersion() {
-    try (Arena arena = Arena.ofConfined()) {
-      MemorySegment out = arena.allocate(JAVA_INT);
-      int r;
-      try {
-        r = (int) driverGetVersion.invokeExact(out);
-      } catch (Throwable t) {
-        throw CFunction.unexpected(DRIVER_GET_VERSION, t);
-      }
-      check(r, DRIVER_GET_VERSION);
-      return out.get(JAVA_INT, 0);
-    }
+    return calls.intOut(driverGetVersion, DRIVER_GET_VERSION, named());
   }
 
   /** The number of CUDA devices. */
   public int deviceCount() {
-    try (Arena arena = Arena.ofConfined()) {
-      MemorySegment out = arena.allocate(JAVA_INT);
-      int r;
-      try {
-        r = (int) deviceGetCount.invokeExact(out);
-      } catch (Throwable t) {
-        throw CFunction.unexpected(DEVICE_GET_COUNT, t);
-      }
-      check(r, DEVICE_GET_COUNT);
-      return out.get(JAVA_INT, 0);
-    }
+    return calls.intOut(deviceGetCount, DEVICE_GET_COUNT, named());
   }
 
   /** The {@code CUdevice} handle of device {@code ordinal}. */
   public int device(int ordinal) {
-    try (Arena arena = Arena.ofConfined()) {
-      MemorySegment out = arena.allocate(JAVA_INT);
-      int r;
-      try {
-        r = (int) deviceGet.invokeExact(out, ordinal);
-      } catch (Throwable t) {
-        throw CFunction.unexpected(DEVICE_GET, t);
-      }
-      check(r, DEVICE_GET, "ordinal", ordinal);
-      return out.get(JAVA_INT, 0);
-    }
+    return calls.intOut(deviceGet, DEVICE_GET, named("ordinal", ordinal), ordinal);
   }
 
   /** The device's product name. */
@@ -361,117 +327,69 @@ public final class CudaDriver {
     try (Arena arena = Arena.ofConfined()) {
       int length = 256;
       MemorySegment out = arena.allocate(length);
-      int r;
-      try {
-        r = (int) deviceGetName.invokeExact(out, length, device);
-      } catch (Throwable t) {
-        throw CFunction.unexpected(DEVICE_GET_NAME, t);
-      }
-      check(r, DEVICE_GET_NAME, "len", length, "dev", device);
+      calls.run(
+          deviceGetName, DEVICE_GET_NAME, named("len", length, "dev", device), out, length, device);
       return out.getString(0);
     }
   }
 
   /** A {@code CU_DEVICE_ATTRIBUTE_*} value of the device. */
   public int deviceAttribute(int attribute, int device) {
-    try (Arena arena = Arena.ofConfined()) {
-      MemorySegment out = arena.allocate(JAVA_INT);
-      int r;
-      try {
-        r = (int) deviceGetAttribute.invokeExact(out, attribute, device);
-      } catch (Throwable t) {
-        throw CFunction.unexpected(DEVICE_GET_ATTRIBUTE, t);
-      }
-      check(r, DEVICE_GET_ATTRIBUTE, "attrib", attribute, "dev", device);
-      return out.get(JAVA_INT, 0);
-    }
+    return calls.intOut(
+        deviceGetAttribute,
+        DEVICE_GET_ATTRIBUTE,
+        named("attrib", attribute, "dev", device),
+        attribute,
+        device);
   }
 
   /** The device's memory in bytes. */
   public long deviceTotalMemory(int device) {
-    try (Arena arena = Arena.ofConfined()) {
-      MemorySegment out = arena.allocate(JAVA_LONG);
-      int r;
-      try {
-        r = (int) deviceTotalMem.invokeExact(out, device);
-      } catch (Throwable t) {
-        throw CFunction.unexpected(DEVICE_TOTAL_MEM, t);
-      }
-      check(r, DEVICE_TOTAL_MEM, "dev", device);
-      return out.get(JAVA_LONG, 0);
-    }
+    return calls.longOut(deviceTotalMem, DEVICE_TOTAL_MEM, named("dev", device), device);
   }
 
   // ---- contexts ----
 
   /** Retains the device's primary context; release it with {@link #primaryContextRelease}. */
   public MemorySegment primaryContextRetain(int device) {
-    try (Arena arena = Arena.ofConfined()) {
-      MemorySegment out = arena.allocate(ADDRESS);
-      int r;
-      try {
-        r = (int) primaryCtxRetain.invokeExact(out, device);
-      } catch (Throwable t) {
-        throw CFunction.unexpected(PRIMARY_CTX_RETAIN, t);
-      }
-      check(r, PRIMARY_CTX_RETAIN, "dev", device);
-      return out.get(ADDRESS, 0);
-    }
+    return calls.pointerOut(primaryCtxRetain, PRIMARY_CTX_RETAIN, named("dev", device), device);
   }
 
   /** Releases the device's primary context once. */
   public void primaryContextRelease(int device) {
-    int r;
-    try {
-      r = (int) primaryCtxRelease.invokeExact(device);
-    } catch (Throwable t) {
-      throw CFunction.unexpected(PRIMARY_CTX_RELEASE, t);
-    }
-    check(r, PRIMARY_CTX_RELEASE, "dev", device);
+    calls.run(primaryCtxRelease, PRIMARY_CTX_RELEASE, named("dev", device), device);
   }
 
   /** Makes {@code context} current on the calling thread. */
   public void ctxSetCurrent(MemorySegment context) {
-    int r;
-    try {
-      r = (int) ctxSetCurrent.invokeExact(context);
-    } catch (Throwable t) {
-      throw CFunction.unexpected(CTX_SET_CURRENT, t);
-    }
-    check(r, CTX_SET_CURRENT, "ctx", context);
+    calls.run(ctxSetCurrent, CTX_SET_CURRENT, named("ctx", context), context);
   }
 
   /** Waits for all work of the current context. */
   public void ctxSynchronize() {
-    int r;
-    try {
-      r = (int) ctxSynchronize.invokeExact();
-    } catch (Throwable t) {
-      throw CFunction.unexpected(CTX_SYNCHRONIZE, t);
-    }
-    check(r, CTX_SYNCHRONIZE);
+    calls.run(ctxSynchronize, CTX_SYNCHRONIZE, named());
   }
 
   // ---- streams and events ----
 
   /** A new stream ({@code flags}: 0 or {@link #STREAM_NON_BLOCKING}). */
   public MemorySegment streamCreate(int flags) {
-    return create(streamCreate, STREAM_CREATE, flags);
+    return calls.pointerOut(streamCreate, STREAM_CREATE, named("Flags", flags), flags);
   }
 
   /** Waits for the stream's work. */
   public void streamSynchronize(MemorySegment stream) {
-    onePointer(streamSynchronize, STREAM_SYNCHRONIZE, "hStream", stream);
+    calls.run(streamSynchronize, STREAM_SYNCHRONIZE, named("hStream", stream), stream);
   }
 
   /** Destroys the stream once its work is done. */
   public void streamDestroy(MemorySegment stream) {
-    onePointer(streamDestroy, STREAM_DESTROY, "hStream", stream);
+    calls.run(streamDestroy, STREAM_DESTROY, named("hStream", stream), stream);
   }
 
   /** A new event ({@code flags}: {@link #EVENT_DEFAULT} or {@link #EVENT_DISABLE_TIMING}). */
   public MemorySegment eventCreate(int flags) {
-    return create(eventCreate, EVENT_CREATE, flags);
+    return calls.pointerOut(eventCreate, EVENT_CREATE, named("Flags", flags), flags);
   }
 
   /** Records the event on the stream. */
@@ -487,55 +405,39 @@ public final class CudaDriver {
 
   /** Waits for the event. */
   public void eventSynchronize(MemorySegment event) {
-    onePointer(eventSynchronize, EVENT_SYNCHRONIZE, "hEvent", event);
+    calls.run(eventSynchronize, EVENT_SYNCHRONIZE, named("hEvent", event), event);
   }
 
   /** Milliseconds between two recorded, completed events. */
   public float eventElapsedMillis(MemorySegment start, MemorySegment end) {
     try (Arena arena = Arena.ofConfined()) {
       MemorySegment out = arena.allocate(JAVA_FLOAT);
-      int r;
-      try {
-        r = (int) eventElapsedTime.invokeExact(out, start, end);
-      } catch (Throwable t) {
-        throw CFunction.unexpected(EVENT_ELAPSED_TIME, t);
-      }
-      check(r, EVENT_ELAPSED_TIME, "hStart", start, "hEnd", end);
+      calls.run(
+          eventElapsedTime,
+          EVENT_ELAPSED_TIME,
+          named("hStart", start, "hEnd", end),
+          out,
+          start,
+          end);
       return out.get(JAVA_FLOAT, 0);
     }
   }
 
   /** Destroys the event. */
   public void eventDestroy(MemorySegment event) {
-    onePointer(eventDestroy, EVENT_DESTROY, "hEvent", event);
+    calls.run(eventDestroy, EVENT_DESTROY, named("hEvent", event), event);
   }
 
   // ---- memory ----
 
   /** Allocates {@code bytes} of device memory; returns its device address. */
   public long memAlloc(long bytes) {
-    try (Arena arena = Arena.ofConfined()) {
-      MemorySegment out = arena.allocate(JAVA_LONG);
-      int r;
-      try {
-        r = (int) memAlloc.invokeExact(out, bytes);
-      } catch (Throwable t) {
-        throw CFunction.unexpected(MEM_ALLOC, t);
-      }
-      check(r, MEM_ALLOC, "bytesize", bytes);
-      return out.get(JAVA_LONG, 0);
-    }
+    return calls.longOut(memAlloc, MEM_ALLOC, named("bytesize", bytes), bytes);
   }
 
   /** Frees device memory from {@link #memAlloc}. */
   public void memFree(long address) {
-    int r;
-    try {
-      r = (int) memFree.invokeExact(address);
-    } catch (Throwable t) {
-      throw CFunction.unexpected(MEM_FREE, t);
-    }
-    check(r, MEM_FREE, "dptr", new Pointer(address));
+    calls.run(memFree, MEM_FREE, named("dptr", new Pointer(address)), address);
   }
 
   /** Sets {@code count} 32-bit words at {@code address} to {@code value}, on the stream. */
@@ -632,22 +534,15 @@ public final class CudaDriver {
 
   /** Allocates {@code bytes} of pinned host memory; free it with {@link #memFreeHost}. */
   public MemorySegment memHostAlloc(long bytes, int flags) {
-    try (Arena arena = Arena.ofConfined()) {
-      MemorySegment out = arena.allocate(ADDRESS);
-      int r;
-      try {
-        r = (int) memHostAlloc.invokeExact(out, bytes, flags);
-      } catch (Throwable t) {
-        throw CFunction.unexpected(MEM_HOST_ALLOC, t);
-      }
-      check(r, MEM_HOST_ALLOC, "bytesize", bytes, "Flags", flags);
-      return out.get(ADDRESS, 0).reinterpret(bytes);
-    }
+    return calls
+        .pointerOut(
+            memHostAlloc, MEM_HOST_ALLOC, named("bytesize", bytes, "Flags", flags), bytes, flags)
+        .reinterpret(bytes);
   }
 
   /** Frees pinned host memory from {@link #memHostAlloc}. */
   public void memFreeHost(MemorySegment memory) {
-    onePointer(memFreeHost, MEM_FREE_HOST, "p", memory);
+    calls.run(memFreeHost, MEM_FREE_HOST, named("p", memory), memory);
   }
 
   /**
@@ -663,13 +558,7 @@ public final class CudaDriver {
     try (Arena arena = Arena.ofConfined()) {
       MemorySegment free = arena.allocate(JAVA_LONG);
       MemorySegment total = arena.allocate(JAVA_LONG);
-      int r;
-      try {
-        r = (int) memGetInfo.invokeExact(free, total);
-      } catch (Throwable t) {
-        throw CFunction.unexpected(MEM_GET_INFO, t);
-      }
-      check(r, MEM_GET_INFO);
+      calls.run(memGetInfo, MEM_GET_INFO, named(), free, total);
       return new MemoryInfo(free.get(JAVA_LONG, 0), total.get(JAVA_LONG, 0));
     }
   }
@@ -679,37 +568,26 @@ public final class CudaDriver {
   /** Loads a module from PTX text (the driver compiles it for the current device). */
   public MemorySegment moduleLoadData(String ptx) {
     try (Arena arena = Arena.ofConfined()) {
-      MemorySegment out = arena.allocate(ADDRESS);
-      MemorySegment image = arena.allocateFrom(ptx);
-      int r;
-      try {
-        r = (int) moduleLoadData.invokeExact(out, image);
-      } catch (Throwable t) {
-        throw CFunction.unexpected(MODULE_LOAD_DATA, t);
-      }
-      check(r, MODULE_LOAD_DATA, "image", ptx);
-      return out.get(ADDRESS, 0);
+      return calls.pointerOut(
+          moduleLoadData, MODULE_LOAD_DATA, named("image", ptx), arena.allocateFrom(ptx));
     }
   }
 
   /** The kernel {@code name} ({@code extern "C"}, so unmangled) of a loaded module. */
   public MemorySegment moduleGetFunction(MemorySegment module, String name) {
     try (Arena arena = Arena.ofConfined()) {
-      MemorySegment out = arena.allocate(ADDRESS);
-      int r;
-      try {
-        r = (int) moduleGetFunction.invokeExact(out, module, arena.allocateFrom(name));
-      } catch (Throwable t) {
-        throw CFunction.unexpected(MODULE_GET_FUNCTION, t);
-      }
-      check(r, MODULE_GET_FUNCTION, "hmod", module, "name", name);
-      return out.get(ADDRESS, 0);
+      return calls.pointerOut(
+          moduleGetFunction,
+          MODULE_GET_FUNCTION,
+          named("hmod", module, "name", name),
+          module,
+          arena.allocateFrom(name));
     }
   }
 
   /** Unloads a module. */
   public void moduleUnload(MemorySegment module) {
-    onePointer(moduleUnload, MODULE_UNLOAD, "hmod", module);
+    calls.run(moduleUnload, MODULE_UNLOAD, named("hmod", module), module);
   }
 
   /**
@@ -776,43 +654,27 @@ public final class CudaDriver {
 
   /** Starts capturing the stream's work into a graph ({@code mode}: a {@code CAPTURE_MODE_*}). */
   public void streamBeginCapture(MemorySegment stream, int mode) {
-    int r;
-    try {
-      r = (int) streamBeginCapture.invokeExact(stream, mode);
-    } catch (Throwable t) {
-      throw CFunction.unexpected(STREAM_BEGIN_CAPTURE, t);
-    }
-    check(r, STREAM_BEGIN_CAPTURE, "hStream", stream, "mode", mode);
+    calls.run(
+        streamBeginCapture,
+        STREAM_BEGIN_CAPTURE,
+        named("hStream", stream, "mode", mode),
+        stream,
+        mode);
   }
 
   /** Ends the capture; returns the captured graph. */
   public MemorySegment streamEndCapture(MemorySegment stream) {
     try (Arena arena = Arena.ofConfined()) {
       MemorySegment out = arena.allocate(ADDRESS);
-      int r;
-      try {
-        r = (int) streamEndCapture.invokeExact(stream, out);
-      } catch (Throwable t) {
-        throw CFunction.unexpected(STREAM_END_CAPTURE, t);
-      }
-      check(r, STREAM_END_CAPTURE, "hStream", stream);
+      calls.run(streamEndCapture, STREAM_END_CAPTURE, named("hStream", stream), stream, out);
       return out.get(ADDRESS, 0);
     }
   }
 
   /** An executable graph from a captured one ({@code flags}: 0 or {@code CUDA_GRAPH_*} flags). */
   public MemorySegment graphInstantiate(MemorySegment graph, long flags) {
-    try (Arena arena = Arena.ofConfined()) {
-      MemorySegment out = arena.allocate(ADDRESS);
-      int r;
-      try {
-        r = (int) graphInstantiate.invokeExact(out, graph, flags);
-      } catch (Throwable t) {
-        throw CFunction.unexpected(GRAPH_INSTANTIATE, t);
-      }
-      check(r, GRAPH_INSTANTIATE, "hGraph", graph, "flags", flags);
-      return out.get(ADDRESS, 0);
-    }
+    return calls.pointerOut(
+        graphInstantiate, GRAPH_INSTANTIATE, named("hGraph", graph, "flags", flags), graph, flags);
   }
 
   /** Launches an executable graph on the stream. */
@@ -828,39 +690,15 @@ public final class CudaDriver {
 
   /** Destroys an executable graph. */
   public void graphExecDestroy(MemorySegment graphExec) {
-    onePointer(graphExecDestroy, GRAPH_EXEC_DESTROY, "hGraphExec", graphExec);
+    calls.run(graphExecDestroy, GRAPH_EXEC_DESTROY, named("hGraphExec", graphExec), graphExec);
   }
 
   /** Destroys a graph. */
   public void graphDestroy(MemorySegment graph) {
-    onePointer(graphDestroy, GRAPH_DESTROY, "hGraph", graph);
+    calls.run(graphDestroy, GRAPH_DESTROY, named("hGraph", graph), graph);
   }
 
   // ---- shared shapes ----
-
-  private MemorySegment create(MethodHandle h, CFunction f, int flags) {
-    try (Arena arena = Arena.ofConfined()) {
-      MemorySegment out = arena.allocate(ADDRESS);
-      int r;
-      try {
-        r = (int) h.invokeExact(out, flags);
-      } catch (Throwable t) {
-        throw CFunction.unexpected(f, t);
-      }
-      check(r, f, "Flags", flags);
-      return out.get(ADDRESS, 0);
-    }
-  }
-
-  private void onePointer(MethodHandle h, CFunction f, String name, MemorySegment p) {
-    int r;
-    try {
-      r = (int) h.invokeExact(p);
-    } catch (Throwable t) {
-      throw CFunction.unexpected(f, t);
-    }
-    check(r, f, name, p);
-  }
 
   private static void checkSize(MemorySegment host, long bytes, String what) {
     if (bytes < 0 || host.byteSize() < bytes) {

@@ -1,5 +1,6 @@
 package dev.kiln.engine.cuda.driver;
 
+import static dev.kiln.engine.cuda.driver.Calls.named;
 import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
@@ -236,6 +237,7 @@ public final class Cudnn {
   }
 
   private final MethodHandle[] handles;
+  private final Calls calls = new Calls(this::check);
 
   Cudnn(Function<CFunction, MethodHandle> resolve) {
     handles = new MethodHandle[FUNCTIONS.size()];
@@ -257,35 +259,21 @@ public final class Cudnn {
     return handles[FUNCTIONS.indexOf(f)];
   }
 
-  /**
-   * Calls {@code f} with {@code args}; {@code described} alternates names and values for the
-   * message.
-   */
-  private void call(CFunction f, Object[] described, Object... args) {
-    int r;
-    try {
-      r = (int) handle(f).invokeWithArguments(args);
-    } catch (RuntimeException e) {
-      throw e;
-    } catch (Error e) {
-      throw e;
-    } catch (Throwable t) {
-      throw new CudaException("calling " + f.symbol() + " failed: " + t, t);
-    }
-    if (r != 0) {
+  private void check(int code, CFunction f, Object[] named) {
+    if (code != 0) {
       throw Status.failure(
           "cuDNN",
           f.symbol(),
-          described,
-          r,
+          named,
+          code,
           StatusNames.CUDNN,
           null,
           Status.describer(handle(GET_ERROR_STRING)));
     }
   }
 
-  private static Object[] named(Object... pairs) {
-    return pairs;
+  private void call(CFunction f, Object[] named, Object... args) {
+    calls.run(handle(f), f, named, args);
   }
 
   /** {@code cudnnGetVersion()}: 90600 for 9.6.0, 8907 for 8.9.7. */
@@ -313,11 +301,7 @@ public final class Cudnn {
   }
 
   private MemorySegment created(CFunction f) {
-    try (Arena arena = Arena.ofConfined()) {
-      MemorySegment out = arena.allocate(ADDRESS);
-      call(f, named(), out);
-      return out.get(ADDRESS, 0);
-    }
+    return calls.pointerOut(handle(f), f, named());
   }
 
   /** An N-d tensor descriptor ({@code dims} and element {@code strides}, 3 to 8 dimensions). */

@@ -53,6 +53,7 @@ public final class Nvrtc {
   private final MethodHandle getLog;
   private final MethodHandle destroyProgram;
   private final MethodHandle getErrorString;
+  private final Calls calls = new Calls(this::check);
 
   Nvrtc(Function<CFunction, MethodHandle> resolve) {
     version = resolve.apply(VERSION);
@@ -91,13 +92,7 @@ public final class Nvrtc {
     try (Arena arena = Arena.ofConfined()) {
       MemorySegment major = arena.allocate(JAVA_INT);
       MemorySegment minor = arena.allocate(JAVA_INT);
-      int r;
-      try {
-        r = (int) version.invokeExact(major, minor);
-      } catch (Throwable t) {
-        throw CFunction.unexpected(VERSION, t);
-      }
-      check(r, VERSION);
+      calls.run(version, VERSION, Calls.named(), major, minor);
       return new int[] {major.get(JAVA_INT, 0), minor.get(JAVA_INT, 0)};
     }
   }
@@ -110,45 +105,39 @@ public final class Nvrtc {
    */
   public String compile(String source, String name, List<String> options) {
     try (Arena arena = Arena.ofConfined()) {
-      MemorySegment programOut = arena.allocate(ADDRESS);
-      int r;
-      try {
-        r =
-            (int)
-                createProgram.invokeExact(
-                    programOut,
-                    arena.allocateFrom(source),
-                    arena.allocateFrom(name),
-                    0,
-                    MemorySegment.NULL,
-                    MemorySegment.NULL);
-      } catch (Throwable t) {
-        throw CFunction.unexpected(CREATE_PROGRAM, t);
-      }
-      check(r, CREATE_PROGRAM, "src", source, "name", name);
-      MemorySegment program = programOut.get(ADDRESS, 0);
+      MemorySegment program =
+          calls.pointerOut(
+              createProgram,
+              CREATE_PROGRAM,
+              Calls.named("src", source, "name", name),
+              arena.allocateFrom(source),
+              arena.allocateFrom(name),
+              0,
+              MemorySegment.NULL,
+              MemorySegment.NULL);
       try {
         MemorySegment optionArray = arena.allocate(ADDRESS, Math.max(1, options.size()));
         for (int i = 0; i < options.size(); i++) {
           optionArray.setAtIndex(ADDRESS, i, arena.allocateFrom(options.get(i)));
         }
         try {
-          r = (int) compileProgram.invokeExact(program, options.size(), optionArray);
-        } catch (Throwable t) {
-          throw CFunction.unexpected(COMPILE_PROGRAM, t);
-        }
-        if (r != 0) {
-          CudaException e = failure(r, COMPILE_PROGRAM.symbol(), "name", name, "options", options);
+          calls.run(
+              compileProgram,
+              COMPILE_PROGRAM,
+              Calls.named("name", name, "options", options),
+              program,
+              options.size(),
+              optionArray);
+        } catch (CudaException e) {
           throw new CudaException(e.getMessage() + "\n" + log(arena, program), null);
         }
         return text(arena, program, getPtxSize, GET_PTX_SIZE, getPtx, GET_PTX);
       } finally {
-        try {
-          r = (int) destroyProgram.invokeExact(programOut);
-        } catch (Throwable t) {
-          throw CFunction.unexpected(DESTROY_PROGRAM, t);
-        }
-        check(r, DESTROY_PROGRAM, "prog", program);
+        calls.run(
+            destroyProgram,
+            DESTROY_PROGRAM,
+            Calls.named("prog", program),
+            arena.allocateFrom(ADDRESS, program));
       }
     }
   }
@@ -169,21 +158,9 @@ public final class Nvrtc {
       MethodHandle textHandle,
       CFunction textFn) {
     MemorySegment size = arena.allocate(JAVA_LONG);
-    int r;
-    try {
-      r = (int) sizeHandle.invokeExact(program, size);
-    } catch (Throwable t) {
-      throw CFunction.unexpected(sizeFn, t);
-    }
-    check(r, sizeFn, "prog", program);
-    long bytes = size.get(JAVA_LONG, 0);
-    MemorySegment buffer = arena.allocate(Math.max(1, bytes));
-    try {
-      r = (int) textHandle.invokeExact(program, buffer);
-    } catch (Throwable t) {
-      throw CFunction.unexpected(textFn, t);
-    }
-    check(r, textFn, "prog", program);
+    calls.run(sizeHandle, sizeFn, Calls.named("prog", program), program, size);
+    MemorySegment buffer = arena.allocate(Math.max(1, size.get(JAVA_LONG, 0)));
+    calls.run(textHandle, textFn, Calls.named("prog", program), program, buffer);
     return buffer.getString(0);
   }
 }
