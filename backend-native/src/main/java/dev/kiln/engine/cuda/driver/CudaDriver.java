@@ -701,6 +701,11 @@ public final class CudaDriver {
   // ---- shared shapes ----
 
   private static void checkSize(MemorySegment host, long bytes, String what) {
+    if (!host.isNative()) {
+      // The driver reads host memory by address; a Java array's memory can move.
+      throw new IllegalArgumentException(
+          "the host " + what + " of a copy must be off-heap memory, not a Java array");
+    }
     if (bytes < 0 || host.byteSize() < bytes) {
       throw new IllegalArgumentException(
           "copy of "

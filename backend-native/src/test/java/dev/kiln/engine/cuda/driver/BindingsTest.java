@@ -139,7 +139,7 @@ class BindingsTest {
   }
 
   @Test
-  void aHostBufferSmallerThanTheCopyIsRefusedBeforeTheDriver() {
+  void aHostBufferSmallerThanTheCopyOrOnTheHeapIsRefusedBeforeTheDriver() {
     CudaDriver d = new CudaDriver(new FakeLibrary());
     try (Arena arena = Arena.ofConfined()) {
       MemorySegment host = arena.allocate(16);
@@ -148,6 +148,14 @@ class BindingsTest {
               IllegalArgumentException.class,
               () -> d.memcpyDtoHAsync(host, 0x2000, 64, MemorySegment.NULL));
       assertEquals("copy of 64 bytes, but the host destination holds 16 bytes", e.getMessage());
+      IllegalArgumentException heap =
+          org.junit.jupiter.api.Assertions.assertThrows(
+              IllegalArgumentException.class,
+              () ->
+                  d.memcpyHtoDAsync(
+                      0x2000, MemorySegment.ofArray(new float[4]), 16, MemorySegment.NULL));
+      assertEquals(
+          "the host source of a copy must be off-heap memory, not a Java array", heap.getMessage());
     }
   }
 
