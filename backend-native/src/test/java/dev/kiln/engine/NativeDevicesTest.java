@@ -161,4 +161,15 @@ class NativeDevicesTest {
           unknown.getMessage());
     }
   }
+
+  @Test
+  void theOpenedEngineDefaultsToTheCpuAndListsCudaOnlyWhereUsable() {
+    try (var b = dev.kiln.spi.backend.Backends.open("native")) {
+      assertEquals(native_("cpu", 0), b.defaultDevice());
+      assertEquals(native_("cpu", 0), b.devices().get(0));
+      CudaDevices.Status s = CudaDevices.shared();
+      assertEquals(1 + s.devices().size(), b.devices().size());
+      assertEquals(List.of(s.summary()), b.notes());
+    }
+  }
 }
