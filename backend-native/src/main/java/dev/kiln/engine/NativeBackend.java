@@ -3,6 +3,7 @@ package dev.kiln.engine;
 import dev.kiln.engine.cpu.CpuPool;
 import dev.kiln.engine.cpu.OffHeap;
 import dev.kiln.engine.cpu.Simd;
+import dev.kiln.engine.cuda.CudaDevices;
 import dev.kiln.spi.HostTensor;
 import dev.kiln.spi.TensorType;
 import dev.kiln.spi.backend.Backend;
@@ -22,21 +23,39 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * The Kiln engine on the CPU. Options: {@code threads} (worker count, default the available
- * processors).
+ * The Kiln engine. Options: {@code threads} (worker count, default the available processors) and
+ * {@code device} (the default device, see {@link NativeDevices}). Programs run on the CPU; CUDA
+ * devices are listed, and running on them waits for the CUDA executor.
  */
 final class NativeBackend implements Backend {
   private final Device cpu = new Device(NativeBackendProvider.NAME, "cpu", 0);
+  private final NativeDevices devices;
   private final Map<String, NativeVariable> variables = new HashMap<>();
   private final CpuPool pool;
   private boolean closed;
 
   NativeBackend(BackendOptions options) {
+    this(
+        options,
+        NativeDevices.fromSettings(
+            CudaDevices::shared,
+            options.get(NativeDevices.OPTION, null),
+            System.getProperty(NativeDevices.PROPERTY),
+            System.getenv(NativeDevices.ENVIRONMENT)));
+  }
+
+  NativeBackend(BackendOptions options, NativeDevices devices) {
+    this.devices = devices;
     int threads =
         Integer.parseInt(
             options.get("threads", Integer.toString(Runtime.getRuntime().availableProcessors())));
     this.pool = CpuPool.shared(threads);
     Simd.logOnce();
+  }
+
+  /** The CPU device, where programs run. */
+  Device cpu() {
+    return cpu;
   }
 
   CpuPool pool() {
@@ -50,15 +69,40 @@ final class NativeBackend implements Backend {
 
   @Override
   public List<Device> devices() {
-    return List.of(cpu);
+    return devices.devices();
+  }
+
+  @Override
+  public Device defaultDevice() {
+    return devices.defaultDevice();
+  }
+
+  @Override
+  public String describe(Device device) {
+    return devices.describe(device);
+  }
+
+  @Override
+  public List<String> notes() {
+    return devices.notes();
+  }
+
+  /** The CPU, or the error for a CUDA device (not yet runnable) or a device of another backend. */
+  private void checkRunnable(Device device, String what) {
+    if (devices.isCpu(device)) {
+      return;
+    }
+    if (devices.isCuda(device)) {
+      throw devices.notYetImplemented(device, what);
+    }
+    throw new BackendException(
+        "native: unknown device " + device + "; this backend has " + devices.devices());
   }
 
   @Override
   public DeviceTensor upload(HostTensor tensor, Device device) {
     checkOpen();
-    if (!device.equals(cpu)) {
-      throw new BackendException("native: unknown device " + device + "; this backend has " + cpu);
-    }
+    checkRunnable(device, "uploading a tensor");
     NativeTensor t = new NativeTensor(tensor.type(), cpu);
     copyIn(tensor, t.segment());
     return t;
@@ -99,10 +143,8 @@ final class NativeBackend implements Backend {
   @Override
   public Executable compile(Graph graph, CompileOptions options) {
     checkOpen();
-    if (options.device() != null && !options.device().equals(cpu)) {
-      throw new BackendException(
-          "native: cannot compile for " + options.device() + "; this backend has " + cpu);
-    }
+    checkRunnable(
+        options.device() == null ? defaultDevice() : options.device(), "compiling a program");
     ExecutableSupport.checkCompilable(name(), graph);
     return new NativeExecutable(this, graph);
   }

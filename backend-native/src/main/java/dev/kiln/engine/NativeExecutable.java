@@ -105,7 +105,7 @@ final class NativeExecutable implements Executable {
     }
     List<DeviceTensor> out = new ArrayList<>(compiled.outputs().size());
     for (Value v : compiled.outputs()) {
-      NativeTensor t = new NativeTensor(v.type(), backend.defaultDevice());
+      NativeTensor t = new NativeTensor(v.type(), backend.cpu());
       if (external.contains(v) && out.stream().noneMatch(o -> o == t)) {
         program.bind(v, t.segment());
       }

@@ -23,6 +23,8 @@ import picocli.CommandLine.Spec;
       "List the backends on the class path (highest priority first), whether each is available"
           + " here (with the reason when not) and its devices.",
       "The default one is marked '*'; -Dkiln.backend or KILN_BACKEND selects another.",
+      "For the Kiln engine, -Dkiln.device or KILN_DEVICE (cpu, cuda, cuda:N) picks the default"
+          + " device; the CUDA line says which GPUs and NVIDIA libraries were found, or why none.",
     })
 final class BackendsCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
@@ -66,8 +68,12 @@ final class BackendsCommand implements Callable<Integer> {
       if (a.available() && !noDevices) {
         // Opening is the only way to learn the devices; a failure here is reported, not fatal.
         try (Backend b = p.open(BackendOptions.defaults())) {
+          Device first = b.defaultDevice();
           for (Device d : b.devices()) {
-            out.println("    device " + d);
+            out.println("    device " + b.describe(d) + (d.equals(first) ? " (default)" : ""));
+          }
+          for (String note : b.notes()) {
+            out.println("    " + note);
           }
         } catch (Exception e) {
           out.println("    cannot open: " + Kiln.cause(e));

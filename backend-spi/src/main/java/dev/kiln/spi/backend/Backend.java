@@ -16,6 +16,22 @@ public interface Backend extends AutoCloseable {
   /** The devices this backend can run on; the first is the default. */
   List<Device> devices();
 
+  /**
+   * A device and what it is, for people ({@code native:cuda:0 NVIDIA H200, compute 9.0, 132 SMs,
+   * 139.8 GiB}); by default the device's name.
+   */
+  default String describe(Device device) {
+    return device.toString();
+  }
+
+  /**
+   * Lines about the backend's state that {@code kiln backends} shows under its devices: the
+   * accelerators found or why there are none, the optional libraries found. Empty by default.
+   */
+  default List<String> notes() {
+    return List.of();
+  }
+
   /** The device that {@link #upload(HostTensor)} and default compilation use. */
   default Device defaultDevice() {
     return devices().get(0);
