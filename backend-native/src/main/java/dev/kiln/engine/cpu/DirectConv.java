@@ -58,22 +58,29 @@ final class DirectConv {
 
   /**
    * Whether the forward pass runs here: a 1-D or 2-D convolution with one group, no dilation and at
-   * most 32 output channels. With more, {@link ConvGemm}'s packed panels are as fast or faster
-   * (measured per core: 16 channels 36 against 21 GFLOP/s, 32 channels 41 against 36, 64 channels
-   * 42 against 45).
+   * most {@link #MAX_CHANNELS} output channels.
    */
   static boolean coversForward(ConvSpec s, TensorType y) {
-    return covers(s) && y.shape().dim(-1) <= 32;
+    return covers(s) && y.shape().dim(-1) <= MAX_CHANNELS;
   }
 
   /**
-   * Whether the filter gradient runs here: at most 16 input channels, where {@link ConvGemm} packs
-   * long im2col columns for few output rows (measured per core: 1 channel 13-25 against 4-7
-   * GFLOP/s, 16 channels 35 against 23; level at 32).
+   * Whether the filter gradient runs here: at most {@link #MAX_CHANNELS} input channels, where
+   * {@link ConvGemm} packs long im2col columns for few output rows.
    */
   static boolean coversBackpropFilter(ConvSpec s, TensorType x) {
-    return covers(s) && x.shape().dim(-1) <= 16;
+    return covers(s) && x.shape().dim(-1) <= MAX_CHANNELS;
   }
+
+  /**
+   * The most channels (of the side the tiles run across) for which the direct kernels run. Per
+   * core, 3x3 "same" on a 2-core Xeon (Sapphire Rapids, 512-bit), direct against {@link ConvGemm}
+   * in GFLOP/s: 32 to 32 channels on 14x14 forward 90/77, input gradient 87/47, filter gradient
+   * 79/45; 64 to 64 on 7x7: 84/69, 91/79, 81/71; 5x5 "valid" 20 to 50 on 12x12: forward 71/63,
+   * filter gradient 67/54. On Zen 4 (an earlier session, before the one-vector tiles) the forward
+   * pass was level at 64 channels (42 against 45) and ahead below.
+   */
+  private static final int MAX_CHANNELS = 64;
 
   /** Off with {@code -Dkiln.native.directConv=false}, to compare against {@link ConvGemm}. */
   private static final boolean ENABLED =
@@ -92,12 +99,12 @@ final class DirectConv {
   }
 
   /**
-   * Whether the input gradient is better computed here: stride 1, at most 32 input channels, and
-   * the padded {@code dy} adds little work over the positions {@code dy} has (a "valid"
-   * convolution's input gradient reads mostly padding: col2im does less).
+   * Whether the input gradient is better computed here: stride 1, at most {@link #MAX_CHANNELS}
+   * input channels, and the padded {@code dy} adds little work over the positions {@code dy} has (a
+   * "valid" convolution's input gradient reads mostly padding: col2im does less).
    */
   static boolean coversBackpropInput(ConvSpec s, TensorType dy, TensorType dx) {
-    if (!covers(s) || dx.shape().dim(-1) > 32) {
+    if (!covers(s) || dx.shape().dim(-1) > MAX_CHANNELS) {
       return false;
     }
     for (int st : s.strides()) {

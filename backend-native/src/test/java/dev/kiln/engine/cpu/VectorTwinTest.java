@@ -316,6 +316,12 @@ class VectorTwinTest {
                 ConvSpec.simple(2, Padding.SAME),
                 new int[] {3, 7, 9, 4},
                 new int[] {3, 3, 4, 5}),
+            // Channels over one tile on both sides: two or more panels of output channels.
+            new Direct(
+                "two_panels",
+                ConvSpec.simple(2, Padding.SAME),
+                new int[] {2, 6, 7, 40},
+                new int[] {2, 2, 40, 36}),
             new Direct(
                 "strided_valid",
                 new ConvSpec(new int[] {2, 3}, Padding.VALID, new int[] {1, 1}, 1),
