@@ -9,8 +9,8 @@
 //                        int32 idxType, const T* updates, T* y)
 //       y (already holding the target) gets updates[o, k, e] added at [o, idx[k], e]; indices
 //       outside [0, dim) are dropped. Atomic adds: repeated indices accumulate (float sums in an
-//       order that may vary from run to run). Types: f32 f64 f16 bf16 i8 u8 i32 i64; the narrow
-//       types add through a compare-and-swap on their aligned 32-bit word.
+//       order that may vary from run to run). Every dtype; the narrow types add through a
+//       compare-and-swap on their aligned 32-bit word, and bool's sum is "either is true".
 //   kiln_one_hot_<t>(int64 n, int32 depth, const void* idx, int32 idxType, T* y)
 //       y[i, k] = idx[i] == k ? 1 : 0 for k < depth; indices outside [0, depth) give zero rows.
 //   kiln_iota_<t>(int64 n, int64 inner, int64 dim, T* y)
@@ -74,6 +74,7 @@ __device__ __forceinline__ void kiln_atomic_add(f16_t* p, float v) { kiln_atomic
 __device__ __forceinline__ void kiln_atomic_add(bf16_t* p, float v) { kiln_atomic_add_narrow(p, v); }
 __device__ __forceinline__ void kiln_atomic_add(int8_t* p, long long v) { kiln_atomic_add_narrow(p, v); }
 __device__ __forceinline__ void kiln_atomic_add(uint8_t* p, long long v) { kiln_atomic_add_narrow(p, v); }
+__device__ __forceinline__ void kiln_atomic_add(b8_t* p, long long v) { kiln_atomic_add_narrow(p, v); }
 
 #define KILN_SCATTER(S, T)                                                                     \
   extern "C" __global__ void kiln_scatter_add_##S(int64_t outer, int64_t dim, int64_t inner,   \
@@ -89,7 +90,7 @@ __device__ __forceinline__ void kiln_atomic_add(uint8_t* p, long long v) { kiln_
       }                                                                                        \
     }                                                                                          \
   }
-KILN_NUMERIC_TYPES(KILN_SCATTER)
+KILN_ALL_TYPES(KILN_SCATTER)
 
 #define KILN_ONE_HOT(S, T)                                                                     \
   extern "C" __global__ void kiln_one_hot_##S(int64_t n, int depth, const void* idx,           \

@@ -13,7 +13,7 @@
 //       int32 in[8], out[8], k[8], stride[8], dil[8], lo[8];
 //     `batch` is the number of images the launch covers (a chunk of the whole batch).
 //
-//   KilnPool (4-byte aligned, 168 bytes): channels-last N-d pooling geometry, rank <= 8.
+//   KilnPool (4-byte aligned, 176 bytes): channels-last N-d pooling geometry, rank <= 8.
 //       int32 rank, batch, channels; int32 unused;
 //       int32 in[8], out[8], window[8], stride[8], lo[8];
 //
