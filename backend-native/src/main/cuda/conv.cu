@@ -38,12 +38,6 @@ __device__ __forceinline__ int64_t kiln_conv_input(const KilnConv& g, int64_t o,
   return inside ? flat : -1;
 }
 
-__device__ __forceinline__ int64_t kiln_prod(const int32_t* d, int rank) {
-  int64_t p = 1;
-  for (int a = 0; a < rank; a++) p *= d[a];
-  return p;
-}
-
 #define KILN_IM2COL(S, T)                                                                      \
   extern "C" __global__ void kiln_im2col_##S(KilnConv g, int64_t total, const T* x, T* col) {  \
     int64_t outPos = kiln_prod(g.out, g.rank), inPos = kiln_prod(g.in, g.rank);               \

@@ -104,33 +104,36 @@ template <typename T> __device__ __forceinline__ void kiln_unary_body(int fn, in
   }
 }
 
+// Walks y's positions with the two operands' values there, in their arithmetic type.
+template <typename T, typename F>
+__device__ __forceinline__ void kiln_pairs(int64_t n, const KilnIndexer& ix, const T* a, const T* b,
+                                           F f) {
+  for (int64_t i = kiln_grid_start(); i < n; i += kiln_grid_step()) {
+    int64_t off[2];
+    kiln_offsets<2>(ix, i, off);
+    f(i, kiln_load(a, off[0]), kiln_load(b, off[1]));
+  }
+}
+
 template <typename T>
 __device__ __forceinline__ void kiln_binary_body(int fn, int64_t n, const KilnIndexer& ix, const T* a,
                                                  const T* b, T* y) {
   typedef typename KilnMath<T>::type M;
-  for (int64_t i = kiln_grid_start(); i < n; i += kiln_grid_step()) {
-    int64_t off[2];
-    kiln_offsets<2>(ix, i, off);
-    M p = kiln_load(a, off[0]);
-    M q = kiln_load(b, off[1]);
+  kiln_pairs(n, ix, a, b, [&](int64_t i, M p, M q) {
     if constexpr (KilnMath<T>::fp) {
       kiln_store(y, i, (M)kiln_binary_fp<M>(fn, p, q));
     } else {
       kiln_store(y, i, (M)kiln_binary_int(fn, (long long)p, (long long)q));
     }
-  }
+  });
 }
 
 template <typename T>
 __device__ __forceinline__ void kiln_compare_body(int fn, int64_t n, const KilnIndexer& ix, const T* a,
                                                   const T* b, b8_t* y) {
   typedef typename KilnMath<T>::type M;
-  for (int64_t i = kiln_grid_start(); i < n; i += kiln_grid_step()) {
-    int64_t off[2];
-    kiln_offsets<2>(ix, i, off);
-    // IEEE comparisons give the CPU device's rules: NaN is unequal to all, -0 equals +0.
-    M p = kiln_load(a, off[0]);
-    M q = kiln_load(b, off[1]);
+  // IEEE comparisons give the CPU device's rules: NaN is unequal to all, -0 equals +0.
+  kiln_pairs(n, ix, a, b, [&](int64_t i, M p, M q) {
     bool r;
     switch (fn) {
       case KILN_COMPARE_EQUAL: r = p == q; break;
@@ -140,8 +143,8 @@ __device__ __forceinline__ void kiln_compare_body(int fn, int64_t n, const KilnI
       case KILN_COMPARE_GREATER: r = p > q; break;
       default: r = p >= q; break;
     }
-    y[i] = r ? 1 : 0;
-  }
+    y[i] = r;
+  });
 }
 
 #define KILN_ELEMENTWISE(S, T)                                                                  \

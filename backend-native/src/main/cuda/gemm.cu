@@ -27,6 +27,18 @@
 #include "kiln_common.cuh"
 
 #define KILN_GEMM_BK 8
+
+// The matrices of batch entry z.
+template <typename T>
+__device__ __forceinline__ void kiln_batch_matrices(const KilnIndexer& batch, int64_t z, const T* A,
+                                                    const T* B, T* C, const T** a, const T** b,
+                                                    T** c) {
+  int64_t off[3];
+  kiln_offsets<3>(batch, z, off);
+  *a = A + off[0];
+  *b = B + off[1];
+  *c = C + off[2];
+}
 #define KILN_GEMM_THREADS 256
 
 template <typename T, int BM, int BN, int TM, int TN>
@@ -46,11 +58,9 @@ __device__ __forceinline__ void kiln_gemm_tiled(int transA, int transB, int M, i
   const int row0 = blockIdx.y * BM;
   const int col0 = blockIdx.x * BN;
   for (int64_t z = blockIdx.z; z < batchCount; z += gridDim.z) {
-    int64_t off[3];
-    kiln_offsets<3>(batch, z, off);
-    const T* a = A + off[0];
-    const T* b = B + off[1];
-    T* c = C + off[2];
+    const T *a, *b;
+    T* c;
+    kiln_batch_matrices(batch, z, A, B, C, &a, &b, &c);
     float acc[TM][TN];
 #pragma unroll
     for (int i = 0; i < TM; i++) {
@@ -165,11 +175,9 @@ __device__ __forceinline__ void kiln_gemm_simple(int transA, int transB, int M, 
   const int i = blockIdx.y * 16 + ty;
   const int j = blockIdx.x * 16 + tx;
   for (int64_t z = blockIdx.z; z < batchCount; z += gridDim.z) {
-    int64_t off[3];
-    kiln_offsets<3>(batch, z, off);
-    const T* a = A + off[0];
-    const T* b = B + off[1];
-    T* c = C + off[2];
+    const T *a, *b;
+    T* c;
+    kiln_batch_matrices(batch, z, A, B, C, &a, &b, &c);
     M_t acc = 0;
     for (int k0 = 0; k0 < K; k0 += 16) {
       // Tile element (ty, tx) of op(A) rows and (ty, tx) of op(B) columns.

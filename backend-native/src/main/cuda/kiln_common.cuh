@@ -70,6 +70,19 @@ __device__ __forceinline__ void kiln_offsets(const KilnIndexer& ix, int64_t i, i
   }
 }
 
+// The product of rank sizes, and the coordinates of a flat index in them (row-major).
+__device__ __forceinline__ int64_t kiln_prod(const int32_t* d, int rank) {
+  int64_t p = 1;
+  for (int a = 0; a < rank; a++) p *= d[a];
+  return p;
+}
+__device__ __forceinline__ void kiln_unravel(int64_t flat, const int32_t* dims, int rank, int* c) {
+  for (int a = rank - 1; a >= 0; a--) {
+    c[a] = (int)(flat % dims[a]);
+    flat /= dims[a];
+  }
+}
+
 __device__ __forceinline__ int64_t kiln_grid_start() {
   return (int64_t)blockIdx.x * blockDim.x + threadIdx.x;
 }

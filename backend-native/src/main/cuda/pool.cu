@@ -13,19 +13,6 @@
 //       dy / (the window's count of inside positions) to each inside position.
 #include "kiln_common.cuh"
 
-__device__ __forceinline__ void kiln_unravel(int64_t flat, const int32_t* dims, int rank, int* c) {
-  for (int a = rank - 1; a >= 0; a--) {
-    c[a] = (int)(flat % dims[a]);
-    flat /= dims[a];
-  }
-}
-
-__device__ __forceinline__ int64_t kiln_pool_prod(const int32_t* d, int rank) {
-  int64_t p = 1;
-  for (int a = 0; a < rank; a++) p *= d[a];
-  return p;
-}
-
 // The range [first, last] of output positions along axis a whose window covers input pa.
 __device__ __forceinline__ void kiln_cover(const KilnPool& g, int a, int pa, int* first, int* last) {
   int hi = pa + g.lo[a];
@@ -36,28 +23,37 @@ __device__ __forceinline__ void kiln_cover(const KilnPool& g, int a, int pa, int
   *last = l < g.out[a] - 1 ? l : g.out[a] - 1;
 }
 
+// The flat input position of window slot s of output coordinates oc; false in the padding.
+__device__ __forceinline__ bool kiln_window_input(const KilnPool& g, const int* oc, int64_t s,
+                                                  int64_t* flat) {
+  int wc[KILN_MAX_RANK];
+  kiln_unravel(s, g.window, g.rank, wc);
+  int64_t f = 0;
+  bool inside = true;
+  for (int a = 0; a < g.rank; a++) {
+    int p = oc[a] * g.stride[a] - g.lo[a] + wc[a];
+    inside &= p >= 0 && p < g.in[a];
+    f = f * g.in[a] + p;
+  }
+  *flat = f;
+  return inside;
+}
+
 template <typename T>
 __device__ __forceinline__ void kiln_pool_body(int fn, const KilnPool& g, int64_t total, const T* x, T* y) {
   typedef typename KilnMath<T>::type A;
-  int64_t outPos = kiln_pool_prod(g.out, g.rank), inPos = kiln_pool_prod(g.in, g.rank);
-  int64_t slots = kiln_pool_prod(g.window, g.rank);
+  int64_t outPos = kiln_prod(g.out, g.rank), inPos = kiln_prod(g.in, g.rank);
+  int64_t slots = kiln_prod(g.window, g.rank);
   for (int64_t e = kiln_grid_start(); e < total; e += kiln_grid_step()) {
     int64_t c = e % g.channels, t = e / g.channels;
     int64_t o = t % outPos, n = t / outPos;
-    int oc[KILN_MAX_RANK], wc[KILN_MAX_RANK];
+    int oc[KILN_MAX_RANK];
     kiln_unravel(o, g.out, g.rank, oc);
     A acc = fn == KILN_POOL_MAX ? (A)-INFINITY : (A)0;
     int count = 0;
     for (int64_t s = 0; s < slots; s++) {
-      kiln_unravel(s, g.window, g.rank, wc);
-      int64_t flat = 0;
-      bool inside = true;
-      for (int a = 0; a < g.rank; a++) {
-        int p = oc[a] * g.stride[a] - g.lo[a] + wc[a];
-        inside &= p >= 0 && p < g.in[a];
-        flat = flat * g.in[a] + p;
-      }
-      if (inside) {
+      int64_t flat;
+      if (kiln_window_input(g, oc, s, &flat)) {
         A v = kiln_load(x, (n * inPos + flat) * g.channels + c);
         acc = fn == KILN_POOL_MAX ? ((v > acc || v != v) ? v : acc) : acc + v;
         count++;
@@ -93,8 +89,8 @@ template <typename T>
 __device__ __forceinline__ void kiln_max_pool_backward_body(const KilnPool& g, int64_t total, const T* x,
                                                             const T* dy, T* dx) {
   typedef typename KilnMath<T>::type A;
-  int64_t outPos = kiln_pool_prod(g.out, g.rank), inPos = kiln_pool_prod(g.in, g.rank);
-  int64_t slots = kiln_pool_prod(g.window, g.rank);
+  int64_t outPos = kiln_prod(g.out, g.rank), inPos = kiln_prod(g.in, g.rank);
+  int64_t slots = kiln_prod(g.window, g.rank);
   for (int64_t e = kiln_grid_start(); e < total; e += kiln_grid_step()) {
     int64_t c = e % g.channels, t = e / g.channels;
     int64_t p = t % inPos, n = t / inPos;
@@ -102,19 +98,11 @@ __device__ __forceinline__ void kiln_max_pool_backward_body(const KilnPool& g, i
     kiln_unravel(p, g.in, g.rank, pc);
     A acc = 0;
     kiln_covering(g, pc, [&](int64_t o, const int* oc) {
-      int wc[KILN_MAX_RANK];
       int64_t best = -1;
       A bv = 0;
       for (int64_t s = 0; s < slots; s++) {
-        kiln_unravel(s, g.window, g.rank, wc);
-        int64_t flat = 0;
-        bool inside = true;
-        for (int a = 0; a < g.rank; a++) {
-          int q = oc[a] * g.stride[a] - g.lo[a] + wc[a];
-          inside &= q >= 0 && q < g.in[a];
-          flat = flat * g.in[a] + q;
-        }
-        if (inside) {
+        int64_t flat;
+        if (kiln_window_input(g, oc, s, &flat)) {
           A v = kiln_load(x, (n * inPos + flat) * g.channels + c);
           if (best < 0 || v > bv) {
             best = flat;
@@ -132,7 +120,7 @@ template <typename T>
 __device__ __forceinline__ void kiln_avg_pool_backward_body(const KilnPool& g, int64_t total, const T* dy,
                                                             T* dx) {
   typedef typename KilnMath<T>::type A;
-  int64_t outPos = kiln_pool_prod(g.out, g.rank), inPos = kiln_pool_prod(g.in, g.rank);
+  int64_t outPos = kiln_prod(g.out, g.rank), inPos = kiln_prod(g.in, g.rank);
   for (int64_t e = kiln_grid_start(); e < total; e += kiln_grid_step()) {
     int64_t c = e % g.channels, t = e / g.channels;
     int64_t p = t % inPos, n = t / inPos;

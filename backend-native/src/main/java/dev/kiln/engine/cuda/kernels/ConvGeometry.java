@@ -180,7 +180,7 @@ public final class ConvGeometry {
         cout,
         cout,
         groups,
-        new long[] {rows() * columns(), coutG, coutG});
+        Gemm.uniformBatch(groups, rows() * columns(), coutG, coutG));
   }
 
   /** The per-group GEMM of the input gradient: dcol_g = dy_g @ w_g^T. */
@@ -195,7 +195,7 @@ public final class ConvGeometry {
         cout,
         columns(),
         groups,
-        new long[] {coutG, coutG, rows() * columns()});
+        Gemm.uniformBatch(groups, coutG, coutG, rows() * columns()));
   }
 
   /** The per-group GEMM of the filter gradient: dw_g (+)= col_g^T @ dy_g. */
@@ -210,7 +210,7 @@ public final class ConvGeometry {
         cout,
         cout,
         groups,
-        new long[] {rows() * columns(), coutG, coutG});
+        Gemm.uniformBatch(groups, rows() * columns(), coutG, coutG));
   }
 
   /** Writes the struct at offset 0 of {@code to} (at least {@link #BYTES} bytes). */

@@ -41,33 +41,13 @@ public record Gemm(
     }
   }
 
-  /** A batch of {@code count} matrices at fixed element strides {@code {a, b, c}}. */
-  Gemm(
-      boolean transA,
-      boolean transB,
-      long m,
-      long n,
-      long k,
-      long lda,
-      long ldb,
-      long ldc,
-      long count,
-      long[] strides) {
-    this(
-        transA,
-        transB,
-        m,
-        n,
-        k,
-        lda,
-        ldb,
-        ldc,
-        count,
-        Indexer.of(
-            Shape.of(Math.toIntExact(count)),
-            new long[] {strides[0]},
-            new long[] {strides[1]},
-            new long[] {strides[2]}));
+  /** The batch indexer of {@code count} matrices at fixed element strides of A, B and C. */
+  static Indexer uniformBatch(long count, long strideA, long strideB, long strideC) {
+    return Indexer.of(
+        Shape.of(Math.toIntExact(count)),
+        new long[] {strideA},
+        new long[] {strideB},
+        new long[] {strideC});
   }
 
   /**

@@ -1,5 +1,6 @@
 package dev.kiln.engine.cuda.kernels;
 
+import dev.kiln.engine.cpu.Index;
 import dev.kiln.spi.Shape;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -115,18 +116,9 @@ public record Indexer(long[] dims, long[][] strides) {
     return new Indexer(Arrays.copyOf(d, r), trimmed);
   }
 
-  /**
-   * The element strides with which an operand of shape {@code in} is read when broadcast to {@code
-   * out}: 0 on the axes it is broadcast along, right-aligned as numpy does.
-   */
+  /** The CPU device's broadcast strides: 0 on the axes {@code in} is broadcast along. */
   public static long[] broadcastStrides(Shape in, Shape out) {
-    long[] s = new long[out.rank()];
-    long[] own = in.strides();
-    int extra = out.rank() - in.rank();
-    for (int i = 0; i < in.rank(); i++) {
-      s[i + extra] = in.dim(i) == 1 && out.dim(i + extra) != 1 ? 0 : own[i];
-    }
-    return s;
+    return Index.broadcastStrides(in, out);
   }
 
   /** The walked rank; 0 when every operand is contiguous. */

@@ -257,22 +257,19 @@ public final class KernelCatalog {
                 multiprocessors));
       }
       case ConvolutionOp.Conv c -> {
-        ConvGeometry g =
-            conv(c.spec(), n, n.inputs().get(0), n.inputs().get(1), n.outputs().get(0));
+        ConvGeometry g = conv(c.spec(), n.inputs().get(0), n.inputs().get(1), n.outputs().get(0));
         yield List.of(
             KernelFamily.IM2COL.kernel(floatBytes(n, out)),
             gemm(n, out, g.rows(), g.coutG, g.groups, multiprocessors));
       }
       case ConvolutionOp.ConvBackpropInput c -> {
-        ConvGeometry g =
-            conv(c.spec(), n, n.outputs().get(0), n.inputs().get(1), n.inputs().get(0));
+        ConvGeometry g = conv(c.spec(), n.outputs().get(0), n.inputs().get(1), n.inputs().get(0));
         yield List.of(
             gemm(n, out, g.rows(), g.columns(), g.groups, multiprocessors),
             KernelFamily.COL2IM.kernel(floating(n, out)));
       }
       case ConvolutionOp.ConvBackpropFilter c -> {
-        ConvGeometry g =
-            conv(c.spec(), n, n.inputs().get(0), n.outputs().get(0), n.inputs().get(1));
+        ConvGeometry g = conv(c.spec(), n.inputs().get(0), n.outputs().get(0), n.inputs().get(1));
         yield List.of(
             KernelFamily.IM2COL.kernel(floatBytes(n, out)),
             gemm(n, out, g.columns(), g.coutG, g.groups, multiprocessors));
@@ -302,14 +299,9 @@ public final class KernelCatalog {
       case CompositeOp.AdamUpdate a -> List.of(KernelFamily.ADAM.kernel(floating(n, out)));
       case SourceOp.Parameter _, SourceOp.VariableRead _, SourceOp.Constant _ -> List.of();
       case ControlFlowOp.Scan _ -> List.of();
-      case CompositeOp.LogSumExp _,
-          CompositeOp.SoftmaxCrossEntropy _,
-          CompositeOp.SigmoidCrossEntropy _,
-          CompositeOp.BatchNormTraining _,
-          CompositeOp.BatchNormInference _,
-          CompositeOp.LayerNorm _,
-          CompositeOp.Gelu _,
-          CompositeOp.Silu _ ->
+      // The engine expands the other composites into primitives before lowering, as the CPU
+      // device does (Kernels.hasDirectKernel).
+      case CompositeOp c ->
           throw new IllegalArgumentException(
               "CUDA: composite '"
                   + n.op().name()
@@ -320,7 +312,6 @@ public final class KernelCatalog {
 
   private static ConvGeometry conv(
       dev.kiln.spi.ir.ConvSpec spec,
-      Node n,
       dev.kiln.spi.ir.Value x,
       dev.kiln.spi.ir.Value w,
       dev.kiln.spi.ir.Value y) {

@@ -38,62 +38,11 @@ public enum KernelFamily {
   /** {@code kiln_softmax_<t>(log, outer, len, inner, x, y)}. */
   SOFTMAX("reduce", "kiln_softmax_", I32, I64, I64, I64, PTR, PTR),
   /** The 128x128-tile GEMM of f32, f16, bf16 (float alpha, beta). */
-  GEMM(
-      "gemm",
-      "kiln_gemm_",
-      I32,
-      I32,
-      I32,
-      I32,
-      I32,
-      F32,
-      PTR,
-      I64,
-      PTR,
-      I64,
-      F32,
-      PTR,
-      I64,
-      I64,
-      INDEXER),
+  GEMM("gemm", "kiln_gemm_", Gemms.params(F32)),
   /** The 64x64-tile GEMM of f32, f16, bf16 (float alpha, beta). */
-  GEMM64(
-      "gemm",
-      "kiln_gemm64_",
-      I32,
-      I32,
-      I32,
-      I32,
-      I32,
-      F32,
-      PTR,
-      I64,
-      PTR,
-      I64,
-      F32,
-      PTR,
-      I64,
-      I64,
-      INDEXER),
+  GEMM64("gemm", "kiln_gemm64_", Gemms.params(F32)),
   /** The 16x16-tile GEMM of f64 and the integers (double alpha, beta). */
-  GEMM_SIMPLE(
-      "gemm",
-      "kiln_gemm_",
-      I32,
-      I32,
-      I32,
-      I32,
-      I32,
-      F64,
-      PTR,
-      I64,
-      PTR,
-      I64,
-      F64,
-      PTR,
-      I64,
-      I64,
-      INDEXER),
+  GEMM_SIMPLE("gemm", "kiln_gemm_", Gemms.params(F64)),
   /** {@code kiln_im2col_<bN>(g, total, x, col)}. */
   IM2COL("conv", "kiln_im2col_", CONV, I64, PTR, PTR),
   /** {@code kiln_col2im_<t>(g, total, col, dx)}. */
@@ -116,6 +65,15 @@ public enum KernelFamily {
   RANDOM("random", "kiln_random_", I32, I64, F64, F64, PTR, PTR),
   /** {@code kiln_adam_<t>(n, 1 - beta1, 1 - beta2, epsilon, alpha, w, g, m, v, w', m', v')}. */
   ADAM("adam", "kiln_adam_", I64, F64, F64, F64, PTR, PTR, PTR, PTR, PTR, PTR, PTR, PTR);
+
+  /** The GEMM families' one parameter list, with alpha and beta of the given kind. */
+  private static final class Gemms {
+    static ParamKind[] params(ParamKind scalar) {
+      return new ParamKind[] {
+        I32, I32, I32, I32, I32, scalar, PTR, I64, PTR, I64, scalar, PTR, I64, I64, INDEXER
+      };
+    }
+  }
 
   private final String module;
   private final String prefix;
