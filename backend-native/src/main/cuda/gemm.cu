@@ -144,21 +144,17 @@ __device__ __forceinline__ void kiln_gemm_tiled(int transA, int transB, int M, i
   }
 }
 
-#define KILN_GEMM_FAST(S, T)                                                                      \
-  extern "C" __global__ void __launch_bounds__(KILN_GEMM_THREADS) kiln_gemm_##S(                  \
-      int transA, int transB, int M, int N, int K, float alpha, const T* A, int64_t lda,          \
-      const T* B, int64_t ldb, float beta, T* C, int64_t ldc, int64_t batchCount,                 \
-      KilnIndexer batch) {                                                                        \
-    kiln_gemm_tiled<T, 128, 128, 8, 8>(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C,   \
-                                       ldc, batchCount, batch);                                   \
-  }                                                                                               \
-  extern "C" __global__ void __launch_bounds__(KILN_GEMM_THREADS) kiln_gemm64_##S(                \
-      int transA, int transB, int M, int N, int K, float alpha, const T* A, int64_t lda,          \
-      const T* B, int64_t ldb, float beta, T* C, int64_t ldc, int64_t batchCount,                 \
-      KilnIndexer batch) {                                                                        \
-    kiln_gemm_tiled<T, 64, 64, 4, 4>(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C,     \
-                                     ldc, batchCount, batch);                                     \
+#define KILN_GEMM_ENTRY(NAME, T, TILE, PER)                                                      \
+  extern "C" __global__ void __launch_bounds__(KILN_GEMM_THREADS)                                 \
+      NAME(int transA, int transB, int M, int N, int K, float alpha, const T* A, int64_t lda,      \
+           const T* B, int64_t ldb, float beta, T* C, int64_t ldc, int64_t batchCount,             \
+           KilnIndexer batch) {                                                                    \
+    kiln_gemm_tiled<T, TILE, TILE, PER, PER>(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, \
+                                             C, ldc, batchCount, batch);                           \
   }
+#define KILN_GEMM_FAST(S, T)                                                                      \
+  KILN_GEMM_ENTRY(kiln_gemm_##S, T, 128, 8)                                                       \
+  KILN_GEMM_ENTRY(kiln_gemm64_##S, T, 64, 4)
 KILN_GEMM_FAST(f32, float)
 KILN_GEMM_FAST(f16, f16_t)
 KILN_GEMM_FAST(bf16, bf16_t)
