@@ -15,7 +15,7 @@ __device__ __forceinline__ void kiln_adam_body(int64_t n, double b1c, double b2c
                                                const T* v, T* wOut, T* mOut, T* vOut) {
   typedef typename KilnMath<T>::type A;
   A al = kiln_load(alpha, 0), c1 = (A)b1c, c2 = (A)b2c, ep = (A)eps;
-  for (int64_t i = kiln_grid_start(); i < n; i += kiln_grid_step()) {
+  _Pragma("unroll 1") for (int64_t i = kiln_grid_start(); i < n; i += kiln_grid_step()) {
     A gi = kiln_load(g, i), mi = kiln_load(m, i), vi = kiln_load(v, i), wi = kiln_load(w, i);
     A m2 = fma(gi - mi, c1, mi);
     A v2 = fma(gi * gi - vi, c2, vi);

@@ -42,7 +42,7 @@ __device__ __forceinline__ int64_t kiln_conv_input(const KilnConv& g, int64_t o,
   extern "C" __global__ void kiln_im2col_##S(KilnConv g, int64_t total, const T* x, T* col) {  \
     int64_t outPos = kiln_prod(g.out, g.rank), inPos = kiln_prod(g.in, g.rank);               \
     int64_t taps = kiln_prod(g.k, g.rank), m = (int64_t)g.batch * outPos;                      \
-    for (int64_t e = kiln_grid_start(); e < total; e += kiln_grid_step()) {                    \
+    _Pragma("unroll 1") for (int64_t e = kiln_grid_start(); e < total; e += kiln_grid_step()) {                    \
       int64_t ci = e % g.cinG, t = e / g.cinG;                                                 \
       int64_t k = t % taps;                                                                    \
       t /= taps;                                                                               \
@@ -61,7 +61,7 @@ __device__ __forceinline__ void kiln_col2im_body(const KilnConv& g, int64_t tota
   typedef typename KilnMath<T>::type A;
   int64_t outPos = kiln_prod(g.out, g.rank), inPos = kiln_prod(g.in, g.rank);
   int64_t taps = kiln_prod(g.k, g.rank), m = (int64_t)g.batch * outPos;
-  for (int64_t e = kiln_grid_start(); e < total; e += kiln_grid_step()) {
+  _Pragma("unroll 1") for (int64_t e = kiln_grid_start(); e < total; e += kiln_grid_step()) {
     int64_t c = e % g.cin, t = e / g.cin;
     int64_t p = t % inPos, n = t / inPos;
     int64_t grp = c / g.cinG, ci = c % g.cinG;

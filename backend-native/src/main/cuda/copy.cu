@@ -12,7 +12,7 @@
 #define KILN_COPY(S, T)                                                                          \
   extern "C" __global__ void kiln_copy_##S(int64_t n, KilnIndexer ix, const T* x, int64_t xOffset, \
                                            T* y, int64_t yOffset) {                             \
-    for (int64_t i = kiln_grid_start(); i < n; i += kiln_grid_step()) {                          \
+    _Pragma("unroll 1") for (int64_t i = kiln_grid_start(); i < n; i += kiln_grid_step()) {                          \
       int64_t off[2];                                                                            \
       kiln_offsets<2>(ix, i, off);                                                               \
       y[yOffset + off[1]] = x[xOffset + off[0]];                                                 \
@@ -20,7 +20,7 @@
   }                                                                                              \
   extern "C" __global__ void kiln_fill_##S(int64_t n, unsigned long long pattern, T* y) {        \
     T v = (T)pattern;                                                                            \
-    for (int64_t i = kiln_grid_start(); i < n; i += kiln_grid_step()) {                          \
+    _Pragma("unroll 1") for (int64_t i = kiln_grid_start(); i < n; i += kiln_grid_step()) {                          \
       y[i] = v;                                                                                  \
     }                                                                                            \
   }

@@ -94,7 +94,7 @@ __device__ __forceinline__ long long kiln_binary_int(int fn, long long p, long l
 
 template <typename T> __device__ __forceinline__ void kiln_unary_body(int fn, int64_t n, const T* x, T* y) {
   typedef typename KilnMath<T>::type M;
-  for (int64_t i = kiln_grid_start(); i < n; i += kiln_grid_step()) {
+  _Pragma("unroll 1") for (int64_t i = kiln_grid_start(); i < n; i += kiln_grid_step()) {
     M v = kiln_load(x, i);
     if constexpr (KilnMath<T>::fp) {
       kiln_store(y, i, (M)kiln_unary_fp<M>(fn, v));
@@ -108,7 +108,7 @@ template <typename T> __device__ __forceinline__ void kiln_unary_body(int fn, in
 template <typename T, typename F>
 __device__ __forceinline__ void kiln_pairs(int64_t n, const KilnIndexer& ix, const T* a, const T* b,
                                            F f) {
-  for (int64_t i = kiln_grid_start(); i < n; i += kiln_grid_step()) {
+  _Pragma("unroll 1") for (int64_t i = kiln_grid_start(); i < n; i += kiln_grid_step()) {
     int64_t off[2];
     kiln_offsets<2>(ix, i, off);
     f(i, kiln_load(a, off[0]), kiln_load(b, off[1]));
@@ -164,7 +164,7 @@ KILN_ALL_TYPES(KILN_ELEMENTWISE)
 #define KILN_SELECT(S, T)                                                                       \
   extern "C" __global__ void kiln_select_##S(int64_t n, KilnIndexer ix, const b8_t* c,          \
                                              const T* a, const T* b, T* y) {                    \
-    for (int64_t i = kiln_grid_start(); i < n; i += kiln_grid_step()) {                         \
+    _Pragma("unroll 1") for (int64_t i = kiln_grid_start(); i < n; i += kiln_grid_step()) {                         \
       int64_t off[3];                                                                           \
       kiln_offsets<3>(ix, i, off);                                                              \
       y[i] = c[off[0]] != 0 ? a[off[1]] : b[off[2]];                                            \
@@ -173,7 +173,7 @@ KILN_ALL_TYPES(KILN_ELEMENTWISE)
 KILN_BYTE_SIZES(KILN_SELECT)
 
 template <typename F, typename T> __device__ __forceinline__ void kiln_cast_body(int64_t n, const F* x, T* y) {
-  for (int64_t i = kiln_grid_start(); i < n; i += kiln_grid_step()) {
+  _Pragma("unroll 1") for (int64_t i = kiln_grid_start(); i < n; i += kiln_grid_step()) {
     if constexpr (KilnMath<F>::fp || KilnMath<T>::fp) {
       kiln_store_d<T>(y, i, kiln_load_d<F>(x, i));
     } else {

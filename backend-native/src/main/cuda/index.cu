@@ -22,7 +22,7 @@
                                              int64_t count, const T* params, const void* idx,  \
                                              int idxType, T* y) {                              \
     int64_t total = outer * count * inner;                                                     \
-    for (int64_t e = kiln_grid_start(); e < total; e += kiln_grid_step()) {                    \
+    _Pragma("unroll 1") for (int64_t e = kiln_grid_start(); e < total; e += kiln_grid_step()) {                    \
       int64_t ei = e % inner, t = e / inner;                                                   \
       int64_t k = t % count, o = t / count;                                                    \
       long long j = kiln_load_index(idx, idxType, k);                                          \
@@ -81,7 +81,7 @@ __device__ __forceinline__ void kiln_atomic_add(b8_t* p, long long v) { kiln_ato
                                                   int64_t count, const void* idx, int idxType, \
                                                   const T* updates, T* y) {                    \
     int64_t total = outer * count * inner;                                                     \
-    for (int64_t e = kiln_grid_start(); e < total; e += kiln_grid_step()) {                    \
+    _Pragma("unroll 1") for (int64_t e = kiln_grid_start(); e < total; e += kiln_grid_step()) {                    \
       int64_t ei = e % inner, t = e / inner;                                                   \
       int64_t k = t % count, o = t / count;                                                    \
       long long j = kiln_load_index(idx, idxType, k);                                          \
@@ -96,7 +96,7 @@ KILN_ALL_TYPES(KILN_SCATTER)
   extern "C" __global__ void kiln_one_hot_##S(int64_t n, int depth, const void* idx,           \
                                               int idxType, T* y) {                             \
     int64_t total = n * depth;                                                                 \
-    for (int64_t e = kiln_grid_start(); e < total; e += kiln_grid_step()) {                    \
+    _Pragma("unroll 1") for (int64_t e = kiln_grid_start(); e < total; e += kiln_grid_step()) {                    \
       long long j = kiln_load_index(idx, idxType, e / depth);                                  \
       kiln_store_l<T>(y, e, j == e % depth ? 1 : 0);                                           \
     }                                                                                          \
@@ -105,7 +105,7 @@ KILN_ALL_TYPES(KILN_ONE_HOT)
 
 #define KILN_IOTA(S, T)                                                                        \
   extern "C" __global__ void kiln_iota_##S(int64_t n, int64_t inner, int64_t dim, T* y) {      \
-    for (int64_t i = kiln_grid_start(); i < n; i += kiln_grid_step()) {                        \
+    _Pragma("unroll 1") for (int64_t i = kiln_grid_start(); i < n; i += kiln_grid_step()) {                        \
       kiln_store_l<T>(y, i, (i / inner) % dim);                                                \
     }                                                                                          \
   }

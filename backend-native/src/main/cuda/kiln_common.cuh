@@ -83,6 +83,8 @@ __device__ __forceinline__ void kiln_unravel(int64_t flat, const int32_t* dims, 
   }
 }
 
+// Grid-stride loops carry `unroll 1`: launches usually give each element its own thread, so
+// unrolled copies of the loop body would only grow the PTX.
 __device__ __forceinline__ int64_t kiln_grid_start() {
   return (int64_t)blockIdx.x * blockDim.x + threadIdx.x;
 }

@@ -44,7 +44,7 @@ __device__ __forceinline__ void kiln_pool_body(int fn, const KilnPool& g, int64_
   typedef typename KilnMath<T>::type A;
   int64_t outPos = kiln_prod(g.out, g.rank), inPos = kiln_prod(g.in, g.rank);
   int64_t slots = kiln_prod(g.window, g.rank);
-  for (int64_t e = kiln_grid_start(); e < total; e += kiln_grid_step()) {
+  _Pragma("unroll 1") for (int64_t e = kiln_grid_start(); e < total; e += kiln_grid_step()) {
     int64_t c = e % g.channels, t = e / g.channels;
     int64_t o = t % outPos, n = t / outPos;
     int oc[KILN_MAX_RANK];
@@ -91,7 +91,7 @@ __device__ __forceinline__ void kiln_max_pool_backward_body(const KilnPool& g, i
   typedef typename KilnMath<T>::type A;
   int64_t outPos = kiln_prod(g.out, g.rank), inPos = kiln_prod(g.in, g.rank);
   int64_t slots = kiln_prod(g.window, g.rank);
-  for (int64_t e = kiln_grid_start(); e < total; e += kiln_grid_step()) {
+  _Pragma("unroll 1") for (int64_t e = kiln_grid_start(); e < total; e += kiln_grid_step()) {
     int64_t c = e % g.channels, t = e / g.channels;
     int64_t p = t % inPos, n = t / inPos;
     int pc[KILN_MAX_RANK];
@@ -121,7 +121,7 @@ __device__ __forceinline__ void kiln_avg_pool_backward_body(const KilnPool& g, i
                                                             T* dx) {
   typedef typename KilnMath<T>::type A;
   int64_t outPos = kiln_prod(g.out, g.rank), inPos = kiln_prod(g.in, g.rank);
-  for (int64_t e = kiln_grid_start(); e < total; e += kiln_grid_step()) {
+  _Pragma("unroll 1") for (int64_t e = kiln_grid_start(); e < total; e += kiln_grid_step()) {
     int64_t c = e % g.channels, t = e / g.channels;
     int64_t p = t % inPos, n = t / inPos;
     int pc[KILN_MAX_RANK];

@@ -40,7 +40,7 @@ __device__ __forceinline__ void kiln_random_body(int dist, int64_t n, double a, 
   // One thread per Philox block: 4 uniform or Bernoulli elements, or 2 normal ones.
   int per = dist == KILN_DISTRIBUTION_NORMAL ? 2 : 4;
   int64_t blocks = (n + per - 1) / per;
-  for (int64_t blk = kiln_grid_start(); blk < blocks; blk += kiln_grid_step()) {
+  _Pragma("unroll 1") for (int64_t blk = kiln_grid_start(); blk < blocks; blk += kiln_grid_step()) {
     unsigned int w[4];
     kiln_philox(key, counter, (unsigned long long)blk, w);
     for (int lane = 0; lane < per; lane++) {

@@ -297,6 +297,14 @@ public final class KernelCatalog {
       case CompositeOp.Softmax s -> List.of(KernelFamily.SOFTMAX.kernel(floating(n, out)));
       case CompositeOp.LogSoftmax s -> List.of(KernelFamily.SOFTMAX.kernel(floating(n, out)));
       case CompositeOp.AdamUpdate a -> List.of(KernelFamily.ADAM.kernel(floating(n, out)));
+      case CompositeOp.BatchNormTraining b ->
+          List.of(
+              KernelFamily.BATCH_NORM_STATS.kernel(floating(n, out)),
+              KernelFamily.BATCH_NORM_APPLY.kernel(floating(n, out)));
+      case CompositeOp.BatchNormTrainingGrad b ->
+          List.of(
+              KernelFamily.BATCH_NORM_GRAD_SUMS.kernel(floating(n, out)),
+              KernelFamily.BATCH_NORM_GRAD_APPLY.kernel(floating(n, out)));
       case SourceOp.Parameter _, SourceOp.VariableRead _, SourceOp.Constant _ -> List.of();
       case ControlFlowOp.Scan _ -> List.of();
       // The engine expands the other composites into primitives before lowering, as the CPU
@@ -519,6 +527,10 @@ public final class KernelCatalog {
       all.add(KernelFamily.MAX_POOL_BACKWARD.kernel(t));
       all.add(KernelFamily.AVG_POOL_BACKWARD.kernel(t));
       all.add(KernelFamily.ADAM.kernel(t));
+      all.add(KernelFamily.BATCH_NORM_STATS.kernel(t));
+      all.add(KernelFamily.BATCH_NORM_APPLY.kernel(t));
+      all.add(KernelFamily.BATCH_NORM_GRAD_SUMS.kernel(t));
+      all.add(KernelFamily.BATCH_NORM_GRAD_APPLY.kernel(t));
     }
     for (String t : List.of("f32", "f16", "bf16")) {
       all.add(KernelFamily.GEMM.kernel(t));

@@ -64,7 +64,39 @@ public enum KernelFamily {
   /** {@code kiln_random_<t>(dist, n, a, b, seed, y)}. */
   RANDOM("random", "kiln_random_", I32, I64, F64, F64, PTR, PTR),
   /** {@code kiln_adam_<t>(n, 1 - beta1, 1 - beta2, epsilon, alpha, w, g, m, v, w', m', v')}. */
-  ADAM("adam", "kiln_adam_", I64, F64, F64, F64, PTR, PTR, PTR, PTR, PTR, PTR, PTR, PTR);
+  ADAM("adam", "kiln_adam_", I64, F64, F64, F64, PTR, PTR, PTR, PTR, PTR, PTR, PTR, PTR),
+  /** {@code kiln_batch_norm_stats_<t>(outer, c, inner, x, mean, var)}. */
+  BATCH_NORM_STATS("batchnorm", "kiln_batch_norm_stats_", I64, I64, I64, PTR, PTR, PTR),
+  /** {@code kiln_batch_norm_apply_<t>(outer, c, inner, epsilon, x, gamma, beta, mean, var, y)}. */
+  BATCH_NORM_APPLY(
+      "batchnorm", "kiln_batch_norm_apply_", I64, I64, I64, F64, PTR, PTR, PTR, PTR, PTR, PTR),
+  /**
+   * {@code kiln_batch_norm_grad_sums_<t>(outer, c, inner, epsilon, x, mean, var, dy, dgamma,
+   * dbeta)}.
+   */
+  BATCH_NORM_GRAD_SUMS(
+      "batchnorm", "kiln_batch_norm_grad_sums_", I64, I64, I64, F64, PTR, PTR, PTR, PTR, PTR, PTR),
+  /**
+   * {@code kiln_batch_norm_grad_apply_<t>(outer, c, inner, epsilon, x, gamma, mean, var, dy, dmean,
+   * dvar, dgamma, dbeta, dx)}.
+   */
+  BATCH_NORM_GRAD_APPLY(
+      "batchnorm",
+      "kiln_batch_norm_grad_apply_",
+      I64,
+      I64,
+      I64,
+      F64,
+      PTR,
+      PTR,
+      PTR,
+      PTR,
+      PTR,
+      PTR,
+      PTR,
+      PTR,
+      PTR,
+      PTR);
 
   /** The GEMM families' one parameter list, with alpha and beta of the given kind. */
   private static final class Gemms {

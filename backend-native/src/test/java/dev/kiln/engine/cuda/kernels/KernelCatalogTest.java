@@ -192,6 +192,14 @@ class KernelCatalogTest {
             d -> List.of(new TensorType(d, X), t(d, 4), t(d, 4))));
     s.add(
         new Sample(
+            new CompositeOp.BatchNormTrainingGrad(-1, 1e-3),
+            d -> {
+              TensorType x = new TensorType(d, X);
+              TensorType c = t(d, 4);
+              return List.of(x, c, c, c, x, c, c);
+            }));
+    s.add(
+        new Sample(
             new CompositeOp.BatchNormInference(-1, 1e-3),
             d -> List.of(new TensorType(d, X), t(d, 4), t(d, 4), t(d, 4), t(d, 4))));
     s.add(
