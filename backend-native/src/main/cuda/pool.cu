@@ -39,16 +39,26 @@ __device__ __forceinline__ bool kiln_window_input(const KilnPool& g, const int* 
   return inside;
 }
 
+// Walks the elements e < total of a [batch, dims..., channels] tensor: f(e, n, c, position,
+// coordinates), the position flat over dims and its coordinates unravelled.
+template <typename F>
+__device__ __forceinline__ void kiln_pool_each(const KilnPool& g, int64_t total, const int32_t* dims,
+                                               F f) {
+  int64_t positions = kiln_prod(dims, g.rank);
+  _Pragma("unroll 1") for (int64_t e = kiln_grid_start(); e < total; e += kiln_grid_step()) {
+    int64_t c = e % g.channels, t = e / g.channels;
+    int64_t pos = t % positions, n = t / positions;
+    int coords[KILN_MAX_RANK];
+    kiln_unravel(pos, dims, g.rank, coords);
+    f(e, n, c, pos, coords);
+  }
+}
+
 template <typename T>
 __device__ __forceinline__ void kiln_pool_body(int fn, const KilnPool& g, int64_t total, const T* x, T* y) {
   typedef typename KilnMath<T>::type A;
-  int64_t outPos = kiln_prod(g.out, g.rank), inPos = kiln_prod(g.in, g.rank);
-  int64_t slots = kiln_prod(g.window, g.rank);
-  _Pragma("unroll 1") for (int64_t e = kiln_grid_start(); e < total; e += kiln_grid_step()) {
-    int64_t c = e % g.channels, t = e / g.channels;
-    int64_t o = t % outPos, n = t / outPos;
-    int oc[KILN_MAX_RANK];
-    kiln_unravel(o, g.out, g.rank, oc);
+  int64_t inPos = kiln_prod(g.in, g.rank), slots = kiln_prod(g.window, g.rank);
+  kiln_pool_each(g, total, g.out, [&](int64_t e, int64_t n, int64_t c, int64_t o, const int* oc) {
     A acc = fn == KILN_POOL_MAX ? (A)-INFINITY : (A)0;
     int count = 0;
     for (int64_t s = 0; s < slots; s++) {
@@ -60,7 +70,7 @@ __device__ __forceinline__ void kiln_pool_body(int fn, const KilnPool& g, int64_
       }
     }
     kiln_store(y, e, fn == KILN_POOL_MAX ? acc : acc / (A)count);
-  }
+  });
 }
 
 // Walks the output positions whose windows cover input coordinates pc; calls f(o, oc).
@@ -91,11 +101,7 @@ __device__ __forceinline__ void kiln_max_pool_backward_body(const KilnPool& g, i
   typedef typename KilnMath<T>::type A;
   int64_t outPos = kiln_prod(g.out, g.rank), inPos = kiln_prod(g.in, g.rank);
   int64_t slots = kiln_prod(g.window, g.rank);
-  _Pragma("unroll 1") for (int64_t e = kiln_grid_start(); e < total; e += kiln_grid_step()) {
-    int64_t c = e % g.channels, t = e / g.channels;
-    int64_t p = t % inPos, n = t / inPos;
-    int pc[KILN_MAX_RANK];
-    kiln_unravel(p, g.in, g.rank, pc);
+  kiln_pool_each(g, total, g.in, [&](int64_t e, int64_t n, int64_t c, int64_t p, const int* pc) {
     A acc = 0;
     kiln_covering(g, pc, [&](int64_t o, const int* oc) {
       int64_t best = -1;
@@ -113,19 +119,15 @@ __device__ __forceinline__ void kiln_max_pool_backward_body(const KilnPool& g, i
       if (best == p) acc += kiln_load(dy, (n * outPos + o) * g.channels + c);
     });
     kiln_store(dx, e, acc);
-  }
+  });
 }
 
 template <typename T>
 __device__ __forceinline__ void kiln_avg_pool_backward_body(const KilnPool& g, int64_t total, const T* dy,
                                                             T* dx) {
   typedef typename KilnMath<T>::type A;
-  int64_t outPos = kiln_prod(g.out, g.rank), inPos = kiln_prod(g.in, g.rank);
-  _Pragma("unroll 1") for (int64_t e = kiln_grid_start(); e < total; e += kiln_grid_step()) {
-    int64_t c = e % g.channels, t = e / g.channels;
-    int64_t p = t % inPos, n = t / inPos;
-    int pc[KILN_MAX_RANK];
-    kiln_unravel(p, g.in, g.rank, pc);
+  int64_t outPos = kiln_prod(g.out, g.rank);
+  kiln_pool_each(g, total, g.in, [&](int64_t e, int64_t n, int64_t c, int64_t p, const int* pc) {
     A acc = 0;
     kiln_covering(g, pc, [&](int64_t o, const int* oc) {
       // Inside-ness is a product over axes, so the window's count is a product of per-axis counts.
@@ -139,7 +141,7 @@ __device__ __forceinline__ void kiln_avg_pool_backward_body(const KilnPool& g, i
       acc += kiln_load(dy, (n * outPos + o) * g.channels + c) / (A)count;
     });
     kiln_store(dx, e, acc);
-  }
+  });
 }
 
 #define KILN_POOL(S, T)                                                                        \
