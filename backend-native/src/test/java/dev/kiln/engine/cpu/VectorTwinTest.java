@@ -322,6 +322,13 @@ class VectorTwinTest {
                 ConvSpec.simple(2, Padding.SAME),
                 new int[] {2, 6, 7, 40},
                 new int[] {2, 2, 40, 36}),
+            // Input channels in blocks of 16 with few output channels: the filter gradient's tiles
+            // of sixteen rows of one tap (512-bit vectors), two blocks per tap.
+            new Direct(
+                "tap_tiles",
+                ConvSpec.simple(2, Padding.SAME),
+                new int[] {2, 5, 6, 32},
+                new int[] {3, 3, 32, 12}),
             new Direct(
                 "strided_valid",
                 new ConvSpec(new int[] {2, 3}, Padding.VALID, new int[] {1, 1}, 1),
