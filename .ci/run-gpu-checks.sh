@@ -32,6 +32,31 @@ else
   say "nvidia-smi: not found"
 fi
 
+# A driver mounted outside the loader's cache (as /usr/local/nvidia is on some GPU machines) is
+# reachable through LD_LIBRARY_PATH, as a user would set it; the engine reads that variable too.
+say "== libcuda.so.1"
+ldconfig=$(command -v ldconfig || echo /sbin/ldconfig)
+cached=$("$ldconfig" -p 2>/dev/null | grep 'libcuda\.so\.1 ' || true)
+on_path=false
+IFS=: read -ra dirs <<<"${LD_LIBRARY_PATH:-}"
+for dir in "${dirs[@]}"; do
+  if [ -n "$dir" ] && [ -e "$dir/libcuda.so.1" ]; then
+    on_path=true
+  fi
+done
+if [ -n "$cached" ]; then
+  say "loader cache: $cached"
+elif ! $on_path; then
+  for dir in /usr/local/nvidia/lib64 /usr/local/nvidia/lib; do
+    if [ -e "$dir/libcuda.so.1" ]; then
+      export LD_LIBRARY_PATH="$dir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+      say "not in the loader's cache; found in $dir, added to LD_LIBRARY_PATH"
+      break
+    fi
+  done
+fi
+say "LD_LIBRARY_PATH=${LD_LIBRARY_PATH:-(unset)}"
+
 # Python's NVIDIA wheels (cuBLAS, cuDNN, NVRTC) sit in the site-packages of python3's environment;
 # the engine looks there when VIRTUAL_ENV names it, as it would for a user with that venv active.
 if [ -z "${VIRTUAL_ENV:-}" ] && command -v python3 >/dev/null 2>&1; then
