@@ -24,11 +24,13 @@ import dev.kiln.spi.ir.CompositeOp;
 import dev.kiln.spi.ir.ConvolutionOp;
 import dev.kiln.spi.ir.ElementwiseOp;
 import dev.kiln.spi.ir.GraphPrinter;
+import dev.kiln.spi.ir.IndexingOp;
 import dev.kiln.spi.ir.LinalgOp;
 import dev.kiln.spi.ir.Node;
 import dev.kiln.spi.ir.PoolingOp;
 import dev.kiln.spi.ir.ReductionOp;
 import dev.kiln.spi.ir.ShapeOp;
+import dev.kiln.spi.ir.SourceOp;
 import dev.kiln.spi.ir.Value;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -130,6 +132,11 @@ public final class CudaLowering {
                     0));
         case ShapeOp.Concat c -> concat(n, c);
         case ShapeOp.Pad p -> pad(n, p);
+        case IndexingOp.Gather g -> gather(n, g);
+        case IndexingOp.ScatterAdd sa -> scatterAdd(n, sa, aliased);
+        case IndexingOp.OneHot o -> oneHot(n, o);
+        case SourceOp.Iota i -> iota(n, i);
+        case SourceOp.Random r -> random(n, r);
         default -> throw notLowered(n, null);
       };
     } catch (IllegalArgumentException e) {
@@ -588,5 +595,96 @@ public final class CudaLowering {
     MemorySegment eight = MemorySegment.ofArray(new long[1]);
     MemorySegment.copy(one, 0, eight, 0, dtype.byteSize());
     return eight.get(ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.nativeOrder()), 0);
+  }
+
+  // ------------------------------------------------------------------ indexing and sources
+
+  /** {@code [outer, dim, inner]} of {@code s} around {@code axis}. */
+  private static long[] aroundAxis(Shape s, int axis) {
+    return around(s, s.normalizeAxis(axis));
+  }
+
+  private List<CudaLaunch> gather(Node n, IndexingOp.Gather g) {
+    long[] odi = aroundAxis(in(n, 0).shape(), g.axis());
+    long count = in(n, 1).shape().size();
+    return List.of(
+        launch(
+            KernelFamily.GATHER.kernel(KernelCatalog.bytes(out(n).dtype())),
+            cover(odi[0] * count * odi[2]),
+            BLOCK,
+            new I64(odi[0]),
+            new I64(odi[1]),
+            new I64(odi[2]),
+            new I64(count),
+            read(in(n, 0)),
+            read(in(n, 1)),
+            new I32(KernelCatalog.indexTypeCode(in(n, 1).dtype())),
+            write(out(n))));
+  }
+
+  private List<CudaLaunch> scatterAdd(Node n, IndexingOp.ScatterAdd s, boolean inPlace) {
+    long[] odi = aroundAxis(in(n, 0).shape(), s.axis());
+    long count = in(n, 1).shape().size();
+    List<CudaLaunch> l = new ArrayList<>();
+    if (!inPlace) {
+      l.add(copy(n, new Copy(out(n).shape().size(), contiguous(), 0, 0), 0));
+    }
+    l.add(
+        launch(
+            KernelFamily.SCATTER_ADD.kernel(KernelCatalog.suffix(out(n).dtype())),
+            cover(odi[0] * count * odi[2]),
+            BLOCK,
+            new I64(odi[0]),
+            new I64(odi[1]),
+            new I64(odi[2]),
+            new I64(count),
+            read(in(n, 1)),
+            new I32(KernelCatalog.indexTypeCode(in(n, 1).dtype())),
+            read(in(n, 2)),
+            write(out(n))));
+    return l;
+  }
+
+  private List<CudaLaunch> oneHot(Node n, IndexingOp.OneHot o) {
+    long count = in(n, 0).shape().size();
+    return List.of(
+        launch(
+            KernelFamily.ONE_HOT.kernel(KernelCatalog.suffix(out(n).dtype())),
+            cover(count * o.depth()),
+            BLOCK,
+            new I64(count),
+            new I32(o.depth()),
+            read(in(n, 0)),
+            new I32(KernelCatalog.indexTypeCode(in(n, 0).dtype())),
+            write(out(n))));
+  }
+
+  private List<CudaLaunch> iota(Node n, SourceOp.Iota i) {
+    Shape s = out(n).shape();
+    long[] odi = aroundAxis(s, i.axis());
+    return List.of(
+        launch(
+            KernelFamily.IOTA.kernel(KernelCatalog.suffix(out(n).dtype())),
+            cover(s.size()),
+            BLOCK,
+            new I64(s.size()),
+            new I64(odi[2]),
+            new I64(odi[1]),
+            write(out(n))));
+  }
+
+  private List<CudaLaunch> random(Node n, SourceOp.Random r) {
+    long count = out(n).shape().size();
+    return List.of(
+        launch(
+            KernelFamily.RANDOM.kernel(KernelCatalog.suffix(out(n).dtype())),
+            cover(count),
+            BLOCK,
+            new I32(KernelCatalog.code(r.distribution())),
+            new I64(count),
+            new F64(r.a()),
+            new F64(r.b()),
+            read(in(n, 0)),
+            write(out(n))));
   }
 }

@@ -6,6 +6,7 @@ import dev.kiln.spi.ir.CompositeOp;
 import dev.kiln.spi.ir.ControlFlowOp;
 import dev.kiln.spi.ir.ElementwiseOp;
 import dev.kiln.spi.ir.Graph;
+import dev.kiln.spi.ir.IndexingOp;
 import dev.kiln.spi.ir.Node;
 import dev.kiln.spi.ir.ShapeOp;
 import dev.kiln.spi.ir.SourceOp;
@@ -97,7 +98,7 @@ public final class CudaProgram implements AutoCloseable {
           case ControlFlowOp.Scan s -> steps.add(new Scan(n, new ScanRunner(s, n)));
           default -> {
             boolean aliased =
-                n.op() instanceof ShapeOp.Reshape
+                (n.op() instanceof ShapeOp.Reshape || n.op() instanceof IndexingOp.ScatterAdd)
                     && plan.bufferOf.containsKey(n.output())
                     && plan.bufferOf.get(n.output()).equals(plan.bufferOf.get(n.inputs().get(0)));
             for (CudaLaunch l : lowering.lower(n, aliased)) {
@@ -137,6 +138,7 @@ public final class CudaProgram implements AutoCloseable {
       case ElementwiseOp.Select s -> k > 0;
       case ElementwiseOp.Cast c -> true;
       case ShapeOp.Reshape r -> true;
+      case IndexingOp.ScatterAdd s -> k == 0;
       case CompositeOp.Softmax s -> true;
       case CompositeOp.LogSoftmax s -> true;
       default -> false;

@@ -220,14 +220,44 @@ class CudaProgramTest {
   }
 
   @Test
-  void anOpWithoutALoweringFailsAtCompileTimeNamingIt() {
+  void aNodeBeyondTheKernelsLimitsFailsAtCompileTimeNamingIt() {
     GraphBuilder b = new GraphBuilder();
-    Value params = b.input(t(10, 4));
-    Value idx = b.input(TensorType.of(DType.INT32, 3));
-    Graph g = b.output(b.gather(params, idx, 0)).build();
+    Value x = b.input(t(2, 3, 2, 3, 2, 3, 2, 3, 2));
+    Graph g = b.output(b.transpose(x, 8, 7, 6, 5, 4, 3, 2, 1, 0)).build();
     BackendException e = assertThrows(BackendException.class, () -> compile(g));
-    assertTrue(e.getMessage().contains("'gather'"), e.getMessage());
+    assertTrue(e.getMessage().contains("'transpose'"), e.getMessage());
     assertTrue(e.getMessage().contains("CUDA"), e.getMessage());
+    assertTrue(e.getMessage().contains("at most 8 dimensions"), e.getMessage());
+  }
+
+  @Test
+  void gatherAndScatterAddSeeTheirOperandsAsOuterDimInner() {
+    GraphBuilder b = new GraphBuilder();
+    Value params = b.input(t(3, 10, 4));
+    Value idx = b.input(TensorType.of(DType.INT64, 6));
+    Value gathered = b.gather(params, idx, 1);
+    Value scattered = b.scatterAdd(b.exp(params), idx, gathered, 1);
+    CudaProgram p = compile(b.output(scattered).build());
+    List<String> names = p.launches().stream().map(l -> l.kernel().name()).toList();
+    assertEquals(
+        List.of("kiln_gather_b4", "kiln_unary_f32", "kiln_scatter_add_f32"),
+        names,
+        "the scatter-add runs in place on exp's result, so no copy");
+    CudaLaunch gather = p.launches().get(0);
+    assertEquals(
+        List.of(3L, 10L, 4L, 6L),
+        List.of(
+            i64(gather.args().get(0)),
+            i64(gather.args().get(1)),
+            i64(gather.args().get(2)),
+            i64(gather.args().get(3))));
+    assertEquals(3, i32(gather.args().get(6)), "int64 indices");
+    FakeCudaRuntime device = new FakeCudaRuntime(1L << 30);
+    CudaProgram q = compile(b.output(scattered).build(), device);
+    run(q, device, Map.of());
+    long expWrote = device.launches.get(1).pointers()[1];
+    long[] scatterPtrs = device.launches.get(2).pointers();
+    assertEquals(expWrote, scatterPtrs[2], "the scatter-add adds into exp's memory");
   }
 
   /** Runs {@code p} on {@code device} with zeroed inputs; returns the launches' nodes in order. */

@@ -14,21 +14,33 @@ import java.util.Map;
  * that move real bytes, and launches recorded with their resolved pointers. Kernels are checked
  * against the shipped PTX of one architecture, as the real runtime checks them.
  */
-final class FakeCudaRuntime implements CudaRuntime {
+public final class FakeCudaRuntime implements CudaRuntime {
   /** A recorded launch. */
   record Launched(CudaLaunch launch, long[] pointers) {}
 
   private final long capacity;
   private final KernelCatalog catalog = KernelCatalog.forArch("sm_80");
   private final Map<Long, byte[]> memory = new LinkedHashMap<>();
-  final List<Launched> launches = new ArrayList<>();
-  final List<String> events = new ArrayList<>();
+  public final List<Launched> launches = new ArrayList<>();
+  public final List<String> events = new ArrayList<>();
   private long next = 0x10000;
   private long used;
   int frees;
 
-  FakeCudaRuntime(long capacity) {
+  private final KernelEmulator emulator;
+
+  /** A device of {@code capacity} bytes that records launches without running them. */
+  public FakeCudaRuntime(long capacity) {
+    this(capacity, false);
+  }
+
+  /**
+   * A device of {@code capacity} bytes; with {@code emulate}, launches run on the host for the
+   * kernels {@link KernelEmulator} knows (float32 programs of dense models).
+   */
+  public FakeCudaRuntime(long capacity, boolean emulate) {
     this.capacity = capacity;
+    this.emulator = emulate ? new KernelEmulator(this::from) : null;
   }
 
   @Override
@@ -66,7 +78,7 @@ final class FakeCudaRuntime implements CudaRuntime {
     events.add("free " + b.length);
   }
 
-  long used() {
+  public long used() {
     return used;
   }
 
@@ -85,6 +97,17 @@ final class FakeCudaRuntime implements CudaRuntime {
     }
     throw new AssertionError(
         "device range 0x" + Long.toHexString(address) + " + " + bytes + " is not allocated");
+  }
+
+  /** The allocation holding {@code address}, from there to its end. */
+  MemorySegment from(long address) {
+    for (Map.Entry<Long, byte[]> e : memory.entrySet()) {
+      long start = e.getKey();
+      if (address >= start && address < start + Math.max(1, e.getValue().length)) {
+        return MemorySegment.ofArray(e.getValue()).asSlice(address - start);
+      }
+    }
+    throw new AssertionError("device address 0x" + Long.toHexString(address) + " is not allocated");
   }
 
   @Override
@@ -114,6 +137,9 @@ final class FakeCudaRuntime implements CudaRuntime {
   public void launch(CudaLaunch launch, long[] pointers) {
     launches.add(new Launched(launch, pointers.clone()));
     events.add("launch " + launch.kernel().name());
+    if (emulator != null) {
+      emulator.run(launch, pointers);
+    }
   }
 
   @Override

@@ -1,0 +1,317 @@
+package dev.kiln.engine.cuda;
+
+import dev.kiln.engine.cuda.CudaLaunch.Arg;
+import dev.kiln.engine.cuda.CudaLaunch.F32;
+import dev.kiln.engine.cuda.CudaLaunch.I32;
+import dev.kiln.engine.cuda.CudaLaunch.I64;
+import dev.kiln.engine.cuda.CudaLaunch.Struct;
+import dev.kiln.engine.cuda.kernels.Indexer;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import java.util.List;
+import java.util.function.LongFunction;
+
+/**
+ * Runs launches of Kiln's kernels on the host, in double, for the kernels that float32 dense models
+ * use: unary, binary, compare, select, cast, copy, fill, reduce, softmax and the float32 GEMMs. It
+ * follows each kernel's documented ABI (the comments in {@code src/main/cuda}), reading the
+ * arguments back from the launch, so a wrong argument gives a wrong number.
+ */
+final class KernelEmulator {
+  private static final ValueLayout.OfInt I32L =
+      ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+  private static final ValueLayout.OfLong I64L =
+      ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+
+  private final LongFunction<MemorySegment> memory;
+
+  KernelEmulator(LongFunction<MemorySegment> memory) {
+    this.memory = memory;
+  }
+
+  private static int i32(List<Arg> a, int i) {
+    return ((I32) a.get(i)).value();
+  }
+
+  private static long i64(List<Arg> a, int i) {
+    return ((I64) a.get(i)).value();
+  }
+
+  private static double f32(List<Arg> a, int i) {
+    return ((F32) a.get(i)).value();
+  }
+
+  /** The indexer struct back as an {@link Indexer} of four operands. */
+  private static Indexer indexer(Arg a) {
+    MemorySegment s = MemorySegment.ofArray(((Struct) a).bytes());
+    int rank = s.get(I32L, 0);
+    long[] dims = new long[rank];
+    long[][] strides = new long[Indexer.MAX_OPERANDS][rank];
+    for (int d = 0; d < rank; d++) {
+      dims[d] = s.get(I64L, 8 + 8L * d);
+      for (int k = 0; k < Indexer.MAX_OPERANDS; k++) {
+        strides[k][d] = s.get(I64L, 8 + 8L * Indexer.MAX_RANK + 8L * (k * Indexer.MAX_RANK + d));
+      }
+    }
+    return new Indexer(dims, strides);
+  }
+
+  /** Element access by a kernel-name type suffix. */
+  private record Typed(String type, MemorySegment m) {
+    double get(long i) {
+      return switch (type) {
+        case "f32", "b4" -> m.getAtIndex(ValueLayout.JAVA_FLOAT_UNALIGNED, i);
+        case "f64" -> m.getAtIndex(ValueLayout.JAVA_DOUBLE_UNALIGNED, i);
+        case "i32" -> m.getAtIndex(ValueLayout.JAVA_INT_UNALIGNED, i);
+        case "i64", "b8" -> m.getAtIndex(ValueLayout.JAVA_LONG_UNALIGNED, i);
+        case "i8" -> m.get(ValueLayout.JAVA_BYTE, i);
+        case "u8", "b1" -> m.get(ValueLayout.JAVA_BYTE, i) & 0xff;
+        default -> throw new AssertionError("the emulator has no type " + type);
+      };
+    }
+
+    void set(long i, double v) {
+      switch (type) {
+        case "f32", "b4" -> m.setAtIndex(ValueLayout.JAVA_FLOAT_UNALIGNED, i, (float) v);
+        case "f64" -> m.setAtIndex(ValueLayout.JAVA_DOUBLE_UNALIGNED, i, v);
+        case "i32" -> m.setAtIndex(ValueLayout.JAVA_INT_UNALIGNED, i, (int) v);
+        case "i64", "b8" -> m.setAtIndex(ValueLayout.JAVA_LONG_UNALIGNED, i, (long) v);
+        case "i8", "u8", "b1" -> m.set(ValueLayout.JAVA_BYTE, i, (byte) v);
+        default -> throw new AssertionError("the emulator has no type " + type);
+      }
+    }
+  }
+
+  private Typed at(String type, long address) {
+    return new Typed(type, memory.apply(address));
+  }
+
+  private static String suffix(String name, String prefix) {
+    return name.substring(prefix.length());
+  }
+
+  void run(CudaLaunch l, long[] p) {
+    String name = l.kernel().name();
+    List<Arg> a = l.args();
+    switch (l.kernel().family()) {
+      case UNARY -> {
+        String t = suffix(name, "kiln_unary_");
+        Typed x = at(t, p[0]);
+        Typed y = at(t, p[1]);
+        int fn = i32(a, 0);
+        for (long i = 0; i < i64(a, 1); i++) {
+          y.set(i, unary(fn, x.get(i)));
+        }
+      }
+      case BINARY, COMPARE -> {
+        boolean compare = name.startsWith("kiln_compare_");
+        String t = suffix(name, compare ? "kiln_compare_" : "kiln_binary_");
+        Indexer ix = indexer(a.get(2));
+        Typed x = at(t, p[0]);
+        Typed z = at(t, p[1]);
+        Typed y = at(compare ? "b1" : t, p[2]);
+        int fn = i32(a, 0);
+        long n = i64(a, 1);
+        double[] out = new double[(int) n];
+        for (long i = 0; i < n; i++) {
+          long[] off = ix.offsets(i);
+          double u = x.get(off[0]);
+          double v = z.get(off[1]);
+          out[(int) i] = compare ? (compare(fn, u, v) ? 1 : 0) : binary(fn, u, v);
+        }
+        for (int i = 0; i < n; i++) {
+          y.set(i, out[i]);
+        }
+      }
+      case SELECT -> {
+        int size = Integer.parseInt(suffix(name, "kiln_select_").substring(1));
+        Indexer ix = indexer(a.get(1));
+        Typed c = at("b1", p[0]);
+        long n = i64(a, 0);
+        byte[] out = new byte[(int) (n * size)];
+        for (long i = 0; i < n; i++) {
+          long[] off = ix.offsets(i);
+          boolean first = c.get(off[0]) != 0;
+          MemorySegment.copy(
+              memory.apply(first ? p[1] : p[2]),
+              (first ? off[1] : off[2]) * size,
+              MemorySegment.ofArray(out),
+              i * size,
+              size);
+        }
+        MemorySegment.copy(MemorySegment.ofArray(out), 0, memory.apply(p[3]), 0, out.length);
+      }
+      case CAST -> {
+        String[] ft = suffix(name, "kiln_cast_").split("_");
+        Typed x = at(ft[0].equals("b8") ? "b1" : ft[0], p[0]);
+        Typed y = at(ft[1].equals("b8") ? "b1" : ft[1], p[1]);
+        for (long i = 0; i < i64(a, 0); i++) {
+          double v = x.get(i);
+          y.set(i, ft[1].equals("b8") ? (v != 0 ? 1 : 0) : v);
+        }
+      }
+      case COPY -> {
+        int size = Integer.parseInt(suffix(name, "kiln_copy_").substring(1));
+        Indexer ix = indexer(a.get(1));
+        MemorySegment x = memory.apply(p[0]);
+        MemorySegment y = memory.apply(p[1]);
+        long n = i64(a, 0);
+        byte[] out = new byte[(int) (n * size)];
+        long[] to = new long[(int) n];
+        for (long i = 0; i < n; i++) {
+          long[] off = ix.offsets(i);
+          MemorySegment.copy(
+              x, (i64(a, 3) + off[0]) * size, MemorySegment.ofArray(out), i * size, size);
+          to[(int) i] = i64(a, 5) + off[1];
+        }
+        for (int i = 0; i < n; i++) {
+          MemorySegment.copy(MemorySegment.ofArray(out), (long) i * size, y, to[i] * size, size);
+        }
+      }
+      case FILL -> {
+        String t = suffix(name, "kiln_fill_");
+        MemorySegment y = memory.apply(p[0]);
+        int size = Integer.parseInt(t.substring(1));
+        for (long i = 0; i < i64(a, 0); i++) {
+          MemorySegment.copy(MemorySegment.ofArray(new long[] {i64(a, 1)}), 0, y, i * size, size);
+        }
+      }
+      case REDUCE -> {
+        String t = suffix(name, "kiln_reduce_");
+        Indexer kept = indexer(a.get(3));
+        Indexer reduced = indexer(a.get(4));
+        Typed x = at(t, p[0]);
+        Typed y = at(t, p[1]);
+        int fn = i32(a, 0);
+        long count = i64(a, 2);
+        for (long o = 0; o < i64(a, 1); o++) {
+          long base = kept.offsets(o)[0];
+          double acc =
+              fn == 4
+                  ? 1
+                  : fn == 2 ? Double.NEGATIVE_INFINITY : fn == 3 ? Double.POSITIVE_INFINITY : 0;
+          for (long r = 0; r < count; r++) {
+            double v = x.get(base + reduced.offsets(r)[0]);
+            acc =
+                switch (fn) {
+                  case 0, 1 -> acc + v;
+                  case 2 -> Math.max(acc, v);
+                  case 3 -> Math.min(acc, v);
+                  default -> acc * v;
+                };
+          }
+          y.set(o, fn == 1 ? acc / count : acc);
+        }
+      }
+      case SOFTMAX -> {
+        String t = suffix(name, "kiln_softmax_");
+        Typed x = at(t, p[0]);
+        Typed y = at(t, p[1]);
+        boolean log = i32(a, 0) != 0;
+        long outer = i64(a, 1);
+        long len = i64(a, 2);
+        long inner = i64(a, 3);
+        for (long o = 0; o < outer; o++) {
+          for (long j = 0; j < inner; j++) {
+            double max = Double.NEGATIVE_INFINITY;
+            for (long k = 0; k < len; k++) {
+              max = Math.max(max, x.get((o * len + k) * inner + j));
+            }
+            double sum = 0;
+            for (long k = 0; k < len; k++) {
+              sum += Math.exp(x.get((o * len + k) * inner + j) - max);
+            }
+            for (long k = 0; k < len; k++) {
+              long at = (o * len + k) * inner + j;
+              double v = x.get(at) - max;
+              y.set(at, log ? v - Math.log(sum) : Math.exp(v) / sum);
+            }
+          }
+        }
+      }
+      case GEMM, GEMM64 -> {
+        String t = suffix(name, name.startsWith("kiln_gemm64_") ? "kiln_gemm64_" : "kiln_gemm_");
+        boolean ta = i32(a, 0) != 0;
+        boolean tb = i32(a, 1) != 0;
+        long m = i32(a, 2);
+        long n = i32(a, 3);
+        long k = i32(a, 4);
+        double alpha = f32(a, 5);
+        long lda = i64(a, 7);
+        long ldb = i64(a, 9);
+        double beta = f32(a, 10);
+        long ldc = i64(a, 12);
+        Indexer batch = indexer(a.get(14));
+        Typed ma = at(t, p[0]);
+        Typed mb = at(t, p[1]);
+        Typed mc = at(t, p[2]);
+        for (long z = 0; z < i64(a, 13); z++) {
+          long[] off = batch.offsets(z);
+          for (long i = 0; i < m; i++) {
+            for (long j = 0; j < n; j++) {
+              double acc = 0;
+              for (long q = 0; q < k; q++) {
+                acc +=
+                    ma.get(off[0] + (ta ? q * lda + i : i * lda + q))
+                        * mb.get(off[1] + (tb ? j * ldb + q : q * ldb + j));
+              }
+              long c = off[2] + i * ldc + j;
+              mc.set(c, alpha * acc + (beta == 0 ? 0 : beta * mc.get(c)));
+            }
+          }
+        }
+      }
+      default -> throw new AssertionError("the emulator does not run " + name);
+    }
+  }
+
+  private static double unary(int fn, double v) {
+    return switch (fn) {
+      case 0 -> -v;
+      case 1 -> Math.abs(v);
+      case 2 -> Math.signum(v);
+      case 3 -> Math.exp(v);
+      case 4 -> Math.expm1(v);
+      case 5 -> Math.log(v);
+      case 6 -> Math.log1p(v);
+      case 7 -> Math.sqrt(v);
+      case 8 -> 1 / Math.sqrt(v);
+      case 9 -> v * v;
+      case 10 -> 1 / v;
+      case 11 -> Math.sin(v);
+      case 12 -> Math.cos(v);
+      case 13 -> Math.tanh(v);
+      case 14 -> 1 / (1 + Math.exp(-v));
+      case 16 -> Math.floor(v);
+      case 17 -> Math.ceil(v);
+      case 18 -> Math.rint(v);
+      case 19 -> v != 0 ? 0 : 1;
+      default -> throw new AssertionError("the emulator has no unary fn " + fn);
+    };
+  }
+
+  private static double binary(int fn, double u, double v) {
+    return switch (fn) {
+      case 0 -> u + v;
+      case 1 -> u - v;
+      case 2 -> u * v;
+      case 3 -> u / v;
+      case 4 -> Math.pow(u, v);
+      case 5 -> Math.max(u, v);
+      case 6 -> Math.min(u, v);
+      default -> throw new AssertionError("the emulator has no binary fn " + fn);
+    };
+  }
+
+  private static boolean compare(int fn, double u, double v) {
+    return switch (fn) {
+      case 0 -> u == v;
+      case 1 -> u != v;
+      case 2 -> u < v;
+      case 3 -> u <= v;
+      case 4 -> u > v;
+      default -> u >= v;
+    };
+  }
+}
