@@ -38,8 +38,8 @@ final class KernelEmulator {
     return ((I64) a.get(i)).value();
   }
 
-  private static double f32(List<Arg> a, int i) {
-    return ((F32) a.get(i)).value();
+  private static double scalar(Arg a) {
+    return a instanceof F32 f ? f.value() : ((CudaLaunch.F64) a).value();
   }
 
   /** The indexer struct back as an {@link Indexer} of four operands. */
@@ -64,9 +64,9 @@ final class KernelEmulator {
         case "f32", "b4" -> m.getAtIndex(ValueLayout.JAVA_FLOAT_UNALIGNED, i);
         case "f64" -> m.getAtIndex(ValueLayout.JAVA_DOUBLE_UNALIGNED, i);
         case "i32" -> m.getAtIndex(ValueLayout.JAVA_INT_UNALIGNED, i);
-        case "i64", "b8" -> m.getAtIndex(ValueLayout.JAVA_LONG_UNALIGNED, i);
+        case "i64" -> m.getAtIndex(ValueLayout.JAVA_LONG_UNALIGNED, i);
         case "i8" -> m.get(ValueLayout.JAVA_BYTE, i);
-        case "u8", "b1" -> m.get(ValueLayout.JAVA_BYTE, i) & 0xff;
+        case "u8", "b1", "b8" -> m.get(ValueLayout.JAVA_BYTE, i) & 0xff;
         default -> throw new AssertionError("the emulator has no type " + type);
       };
     }
@@ -76,8 +76,8 @@ final class KernelEmulator {
         case "f32", "b4" -> m.setAtIndex(ValueLayout.JAVA_FLOAT_UNALIGNED, i, (float) v);
         case "f64" -> m.setAtIndex(ValueLayout.JAVA_DOUBLE_UNALIGNED, i, v);
         case "i32" -> m.setAtIndex(ValueLayout.JAVA_INT_UNALIGNED, i, (int) v);
-        case "i64", "b8" -> m.setAtIndex(ValueLayout.JAVA_LONG_UNALIGNED, i, (long) v);
-        case "i8", "u8", "b1" -> m.set(ValueLayout.JAVA_BYTE, i, (byte) v);
+        case "i64" -> m.setAtIndex(ValueLayout.JAVA_LONG_UNALIGNED, i, (long) v);
+        case "i8", "u8", "b1", "b8" -> m.set(ValueLayout.JAVA_BYTE, i, (byte) v);
         default -> throw new AssertionError("the emulator has no type " + type);
       }
     }
@@ -118,7 +118,10 @@ final class KernelEmulator {
           long[] off = ix.offsets(i);
           double u = x.get(off[0]);
           double v = z.get(off[1]);
-          out[(int) i] = compare ? (compare(fn, u, v) ? 1 : 0) : binary(fn, u, v);
+          out[(int) i] =
+              compare
+                  ? (compare(fn, u, v) ? 1 : 0)
+                  : binary(fn, u, v, t.startsWith("i") || t.startsWith("u"));
         }
         for (int i = 0; i < n; i++) {
           y.set(i, out[i]);
@@ -230,17 +233,17 @@ final class KernelEmulator {
           }
         }
       }
-      case GEMM, GEMM64 -> {
+      case GEMM, GEMM64, GEMM_SIMPLE -> {
         String t = suffix(name, name.startsWith("kiln_gemm64_") ? "kiln_gemm64_" : "kiln_gemm_");
         boolean ta = i32(a, 0) != 0;
         boolean tb = i32(a, 1) != 0;
         long m = i32(a, 2);
         long n = i32(a, 3);
         long k = i32(a, 4);
-        double alpha = f32(a, 5);
+        double alpha = scalar(a.get(5));
         long lda = i64(a, 7);
         long ldb = i64(a, 9);
-        double beta = f32(a, 10);
+        double beta = scalar(a.get(10));
         long ldc = i64(a, 12);
         Indexer batch = indexer(a.get(14));
         Typed ma = at(t, p[0]);
@@ -262,7 +265,144 @@ final class KernelEmulator {
           }
         }
       }
+      case IM2COL -> {
+        int size = Integer.parseInt(suffix(name, "kiln_im2col_").substring(1));
+        Conv g = new Conv(a.get(0));
+        MemorySegment x = memory.apply(p[0]);
+        MemorySegment col = memory.apply(p[1]);
+        long outPos = g.prod(g.out);
+        long inPos = g.prod(g.in);
+        long taps = g.prod(g.k);
+        long m = (long) g.batch * outPos;
+        for (long e = 0; e < i64(a, 1); e++) {
+          long ci = e % g.cinG;
+          long t = e / g.cinG;
+          long k = t % taps;
+          t /= taps;
+          long row = t % m;
+          long grp = t / m;
+          long n = row / outPos;
+          long o = row % outPos;
+          long at = g.input(o, k);
+          if (at < 0) {
+            col.asSlice(e * size, size).fill((byte) 0);
+          } else {
+            MemorySegment.copy(
+                x, ((n * inPos + at) * g.cin + grp * g.cinG + ci) * size, col, e * size, size);
+          }
+        }
+      }
+      case COL2IM -> {
+        String t = suffix(name, "kiln_col2im_");
+        Conv g = new Conv(a.get(0));
+        Typed col = at(t, p[0]);
+        Typed dx = at(t, p[1]);
+        long outPos = g.prod(g.out);
+        long inPos = g.prod(g.in);
+        long taps = g.prod(g.k);
+        long m = (long) g.batch * outPos;
+        for (long e = 0; e < i64(a, 1); e++) {
+          long c = e % g.cin;
+          long rest = e / g.cin;
+          long pp = rest % inPos;
+          long n = rest / inPos;
+          long grp = c / g.cinG;
+          long ci = c % g.cinG;
+          int[] pc = new int[g.rank];
+          for (int d = g.rank - 1; d >= 0; d--) {
+            pc[d] = (int) (pp % g.in[d]);
+            pp /= g.in[d];
+          }
+          double acc = 0;
+          for (long k = 0; k < taps; k++) {
+            long kRest = k;
+            long o = 0;
+            long scale = 1;
+            boolean hit = true;
+            for (int d = g.rank - 1; d >= 0 && hit; d--) {
+              int ka = (int) (kRest % g.k[d]);
+              kRest /= g.k[d];
+              int num = pc[d] + g.lo[d] - ka * g.dil[d];
+              if (num < 0 || num % g.stride[d] != 0 || num / g.stride[d] >= g.out[d]) {
+                hit = false;
+              } else {
+                o += scale * (num / g.stride[d]);
+                scale *= g.out[d];
+              }
+            }
+            if (hit) {
+              acc += col.get(((grp * m + n * outPos + o) * taps + k) * g.cinG + ci);
+            }
+          }
+          dx.set(e, acc);
+        }
+      }
       default -> throw new AssertionError("the emulator does not run " + name);
+    }
+  }
+
+  /** The {@code KilnConv} struct read back. */
+  private static final class Conv {
+    final int rank;
+    final int batch;
+    final int cin;
+    final int cinG;
+    final int[] in;
+    final int[] out;
+    final int[] k;
+    final int[] stride;
+    final int[] dil;
+    final int[] lo;
+
+    Conv(Arg struct) {
+      MemorySegment s = MemorySegment.ofArray(((Struct) struct).bytes());
+      rank = s.get(I32L, 0);
+      batch = s.get(I32L, 4);
+      cin = s.get(I32L, 8);
+      cinG = s.get(I32L, 20);
+      in = ints(s, 0);
+      out = ints(s, 1);
+      k = ints(s, 2);
+      stride = ints(s, 3);
+      dil = ints(s, 4);
+      lo = ints(s, 5);
+    }
+
+    private int[] ints(MemorySegment s, int field) {
+      int[] v = new int[rank];
+      for (int d = 0; d < rank; d++) {
+        v[d] = s.get(I32L, 28 + 4L * (field * Indexer.MAX_RANK + d));
+      }
+      return v;
+    }
+
+    long prod(int[] v) {
+      long p = 1;
+      for (int x : v) {
+        p *= x;
+      }
+      return p;
+    }
+
+    /** The flat input position under output position {@code o} and tap {@code tap}, or -1. */
+    long input(long o, long tap) {
+      int[] oc = new int[rank];
+      int[] kc = new int[rank];
+      for (int d = rank - 1; d >= 0; d--) {
+        oc[d] = (int) (o % out[d]);
+        o /= out[d];
+        kc[d] = (int) (tap % k[d]);
+        tap /= k[d];
+      }
+      long flat = 0;
+      for (int d = 0; d < rank; d++) {
+        int pos = oc[d] * stride[d] - lo[d] + kc[d] * dil[d];
+        if (pos < 0 || pos >= in[d]) {
+          return -1;
+        }
+        flat = flat * in[d] + pos;
+      }
+      return flat;
     }
   }
 
@@ -291,15 +431,18 @@ final class KernelEmulator {
     };
   }
 
-  private static double binary(int fn, double u, double v) {
+  private static double binary(int fn, double u, double v, boolean integer) {
     return switch (fn) {
       case 0 -> u + v;
       case 1 -> u - v;
       case 2 -> u * v;
-      case 3 -> u / v;
+      case 3 -> integer ? Math.floor(u / v) : u / v;
       case 4 -> Math.pow(u, v);
       case 5 -> Math.max(u, v);
       case 6 -> Math.min(u, v);
+      case 8 -> (u != 0 && v != 0) ? 1 : 0;
+      case 9 -> (u != 0 || v != 0) ? 1 : 0;
+      case 10 -> ((u != 0) != (v != 0)) ? 1 : 0;
       default -> throw new AssertionError("the emulator has no binary fn " + fn);
     };
   }
