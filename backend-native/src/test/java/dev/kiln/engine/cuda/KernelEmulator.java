@@ -63,6 +63,9 @@ final class KernelEmulator {
       return switch (type) {
         case "f32", "b4" -> m.getAtIndex(ValueLayout.JAVA_FLOAT_UNALIGNED, i);
         case "f64" -> m.getAtIndex(ValueLayout.JAVA_DOUBLE_UNALIGNED, i);
+        case "f16" -> Float.float16ToFloat(m.getAtIndex(ValueLayout.JAVA_SHORT_UNALIGNED, i));
+        case "bf16" ->
+            Float.intBitsToFloat(m.getAtIndex(ValueLayout.JAVA_SHORT_UNALIGNED, i) << 16);
         case "i32" -> m.getAtIndex(ValueLayout.JAVA_INT_UNALIGNED, i);
         case "i64" -> m.getAtIndex(ValueLayout.JAVA_LONG_UNALIGNED, i);
         case "i8" -> m.get(ValueLayout.JAVA_BYTE, i);
@@ -75,6 +78,13 @@ final class KernelEmulator {
       switch (type) {
         case "f32", "b4" -> m.setAtIndex(ValueLayout.JAVA_FLOAT_UNALIGNED, i, (float) v);
         case "f64" -> m.setAtIndex(ValueLayout.JAVA_DOUBLE_UNALIGNED, i, v);
+        case "f16" ->
+            m.setAtIndex(ValueLayout.JAVA_SHORT_UNALIGNED, i, Float.floatToFloat16((float) v));
+        case "bf16" -> {
+          int bits = Float.floatToRawIntBits((float) v);
+          int rounded = bits + 0x7fff + ((bits >>> 16) & 1);
+          m.setAtIndex(ValueLayout.JAVA_SHORT_UNALIGNED, i, (short) (rounded >>> 16));
+        }
         case "i32" -> m.setAtIndex(ValueLayout.JAVA_INT_UNALIGNED, i, (int) v);
         case "i64" -> m.setAtIndex(ValueLayout.JAVA_LONG_UNALIGNED, i, (long) v);
         case "i8", "u8", "b1", "b8" -> m.set(ValueLayout.JAVA_BYTE, i, (byte) v);
@@ -151,6 +161,19 @@ final class KernelEmulator {
         Typed y = at(ft[1].equals("b8") ? "b1" : ft[1], p[1]);
         for (long i = 0; i < i64(a, 0); i++) {
           double v = x.get(i);
+          if (ft[0].startsWith("f") || ft[0].startsWith("bf")) {
+            // Float to integer saturates, NaN giving 0, as the IR's cast says.
+            v =
+                switch (ft[1]) {
+                  case "i8" -> Double.isNaN(v) ? 0 : Math.clamp((long) v, -128, 127);
+                  case "u8" -> Double.isNaN(v) ? 0 : Math.clamp((long) v, 0, 255);
+                  case "i32" ->
+                      Double.isNaN(v)
+                          ? 0
+                          : Math.clamp((long) v, Integer.MIN_VALUE, Integer.MAX_VALUE);
+                  default -> v;
+                };
+          }
           y.set(i, ft[1].equals("b8") ? (v != 0 ? 1 : 0) : v);
         }
       }
@@ -337,7 +360,209 @@ final class KernelEmulator {
           dx.set(e, acc);
         }
       }
+      case RANDOM -> {
+        Typed seed = at("i64", p[0]);
+        Typed y = at(suffix(name, "kiln_random_"), p[1]);
+        long key = (long) seed.get(0);
+        long counter = (long) seed.get(1);
+        double lo = ((CudaLaunch.F64) a.get(2)).value();
+        double hi = ((CudaLaunch.F64) a.get(3)).value();
+        for (long i = 0; i < i64(a, 1); i++) {
+          double u = dev.kiln.spi.random.Philox.uniform(key, counter, i);
+          y.set(
+              i,
+              switch (i32(a, 0)) {
+                case 0 -> lo + (hi - lo) * u;
+                case 1 -> lo + hi * dev.kiln.spi.random.Philox.normal(key, counter, i);
+                default -> u < lo ? 1 : 0;
+              });
+        }
+      }
+      case POOL_FORWARD, MAX_POOL_BACKWARD, AVG_POOL_BACKWARD -> pool(l, p);
+      case GATHER -> {
+        int size = Integer.parseInt(suffix(name, "kiln_gather_").substring(1));
+        long outer = i64(a, 0);
+        long dim = i64(a, 1);
+        long inner = i64(a, 2);
+        long count = i64(a, 3);
+        MemorySegment params = memory.apply(p[0]);
+        Typed idx = at(indexType(i32(a, 6)), p[1]);
+        MemorySegment y = memory.apply(p[2]);
+        for (long e = 0; e < outer * count * inner; e++) {
+          long ei = e % inner;
+          long t = e / inner;
+          long k = t % count;
+          long o = t / count;
+          long j = Math.clamp((long) idx.get(k), 0, dim - 1);
+          MemorySegment.copy(params, ((o * dim + j) * inner + ei) * size, y, e * size, size);
+        }
+      }
+      case SCATTER_ADD -> {
+        String t = suffix(name, "kiln_scatter_add_");
+        long outer = i64(a, 0);
+        long dim = i64(a, 1);
+        long inner = i64(a, 2);
+        long count = i64(a, 3);
+        Typed idx = at(indexType(i32(a, 5)), p[0]);
+        Typed upd = at(t, p[1]);
+        Typed y = at(t, p[2]);
+        for (long e = 0; e < outer * count * inner; e++) {
+          long ei = e % inner;
+          long r = e / inner;
+          long k = r % count;
+          long o = r / count;
+          long j = (long) idx.get(k);
+          if (j >= 0 && j < dim) {
+            long at = (o * dim + j) * inner + ei;
+            y.set(at, y.get(at) + upd.get(e));
+          }
+        }
+      }
+      case ONE_HOT -> {
+        Typed idx = at(indexType(i32(a, 3)), p[0]);
+        Typed y = at(suffix(name, "kiln_one_hot_"), p[1]);
+        int depth = i32(a, 1);
+        for (long e = 0; e < i64(a, 0) * depth; e++) {
+          y.set(e, (long) idx.get(e / depth) == e % depth ? 1 : 0);
+        }
+      }
+      case IOTA -> {
+        Typed y = at(suffix(name, "kiln_iota_"), p[0]);
+        for (long i = 0; i < i64(a, 0); i++) {
+          y.set(i, (i / i64(a, 1)) % i64(a, 2));
+        }
+      }
+      case ARGREDUCE -> {
+        String[] types = suffix(name, "kiln_argreduce_").split("_");
+        Typed x = at(types[0], p[0]);
+        Typed y = at(types[1], p[1]);
+        boolean max = i32(a, 0) == 0;
+        long outer = i64(a, 1);
+        long len = i64(a, 2);
+        long inner = i64(a, 3);
+        for (long o = 0; o < outer; o++) {
+          for (long j = 0; j < inner; j++) {
+            long best = 0;
+            double bv = x.get(o * len * inner + j);
+            for (long k = 1; k < len && !Double.isNaN(bv); k++) {
+              double v = x.get((o * len + k) * inner + j);
+              if (Double.isNaN(v) || (max ? v > bv : v < bv)) {
+                best = k;
+                bv = v;
+              }
+            }
+            y.set(o * inner + j, best);
+          }
+        }
+      }
       default -> throw new AssertionError("the emulator does not run " + name);
+    }
+  }
+
+  private static String indexType(int code) {
+    return switch (code) {
+      case 0 -> "i8";
+      case 1 -> "u8";
+      case 2 -> "i32";
+      default -> "i64";
+    };
+  }
+
+  /** The pooling kernels, by walking each output's window. */
+  private void pool(CudaLaunch l, long[] p) {
+    List<Arg> a = l.args();
+    String name = l.kernel().name();
+    boolean forward = l.kernel().family() == dev.kiln.engine.cuda.kernels.KernelFamily.POOL_FORWARD;
+    MemorySegment s = MemorySegment.ofArray(((Struct) a.get(forward ? 1 : 0)).bytes());
+    int rank = s.get(I32L, 0);
+    int batch = s.get(I32L, 4);
+    int channels = s.get(I32L, 8);
+    int[][] f = new int[5][rank];
+    for (int j = 0; j < 5; j++) {
+      for (int d = 0; d < rank; d++) {
+        f[j][d] = s.get(I32L, 16 + 4L * (j * Indexer.MAX_RANK + d));
+      }
+    }
+    int[] in = f[0];
+    int[] out = f[1];
+    int[] window = f[2];
+    int[] stride = f[3];
+    int[] lo = f[4];
+    String t = name.substring(name.lastIndexOf('_') + 1);
+    long inPos = 1;
+    long outPos = 1;
+    long winPos = 1;
+    for (int d = 0; d < rank; d++) {
+      inPos *= in[d];
+      outPos *= out[d];
+      winPos *= window[d];
+    }
+    boolean max = forward ? i32(a, 0) == 0 : l.kernel().family().name().startsWith("MAX");
+    Typed x = forward || max ? at(t, p[0]) : null;
+    Typed dy = forward ? null : at(t, p[max ? 1 : 0]);
+    Typed y = at(t, p[forward ? 1 : max ? 2 : 1]);
+    if (!forward) {
+      for (long e = 0; e < batch * inPos * channels; e++) {
+        y.set(e, 0);
+      }
+    }
+    for (long n = 0; n < batch; n++) {
+      for (long o = 0; o < outPos; o++) {
+        int[] oc = new int[rank];
+        long rest = o;
+        for (int d = rank - 1; d >= 0; d--) {
+          oc[d] = (int) (rest % out[d]);
+          rest /= out[d];
+        }
+        for (long c = 0; c < channels; c++) {
+          double best = Double.NEGATIVE_INFINITY;
+          long bestAt = -1;
+          double sum = 0;
+          long count = 0;
+          List<Long> inside = new java.util.ArrayList<>();
+          for (long w = 0; w < winPos; w++) {
+            long wr = w;
+            long flat = 0;
+            boolean ok = true;
+            int[] wc = new int[rank];
+            for (int d = rank - 1; d >= 0; d--) {
+              wc[d] = (int) (wr % window[d]);
+              wr /= window[d];
+            }
+            for (int d = 0; d < rank; d++) {
+              int pos = oc[d] * stride[d] - lo[d] + wc[d];
+              ok &= pos >= 0 && pos < in[d];
+              flat = flat * in[d] + pos;
+            }
+            if (!ok) {
+              continue;
+            }
+            long at = (n * inPos + flat) * channels + c;
+            inside.add(at);
+            count++;
+            if (x != null) {
+              double v = x.get(at);
+              sum += v;
+              if (bestAt < 0 || v > best || (Double.isNaN(v) && !Double.isNaN(best))) {
+                best = v;
+                bestAt = at;
+              }
+            }
+          }
+          long yo = (n * outPos + o) * channels + c;
+          if (forward) {
+            y.set(yo, max ? best : sum / count);
+          } else if (max) {
+            if (bestAt >= 0) {
+              y.set(bestAt, y.get(bestAt) + dy.get(yo));
+            }
+          } else {
+            for (long at : inside) {
+              y.set(at, y.get(at) + dy.get(yo) / count);
+            }
+          }
+        }
+      }
     }
   }
 
@@ -423,6 +648,7 @@ final class KernelEmulator {
       case 12 -> Math.cos(v);
       case 13 -> Math.tanh(v);
       case 14 -> 1 / (1 + Math.exp(-v));
+      case 15 -> dev.kiln.spi.math.SpecialFunctions.erf(v);
       case 16 -> Math.floor(v);
       case 17 -> Math.ceil(v);
       case 18 -> Math.rint(v);
@@ -436,10 +662,12 @@ final class KernelEmulator {
       case 0 -> u + v;
       case 1 -> u - v;
       case 2 -> u * v;
-      case 3 -> integer ? Math.floor(u / v) : u / v;
+      case 3 -> integer ? (v == 0 ? 0 : Math.floorDiv((long) u, (long) v)) : u / v;
       case 4 -> Math.pow(u, v);
       case 5 -> Math.max(u, v);
       case 6 -> Math.min(u, v);
+      case 7 ->
+          integer ? (v == 0 ? 0 : Math.floorMod((long) u, (long) v)) : u - v * Math.floor(u / v);
       case 8 -> (u != 0 && v != 0) ? 1 : 0;
       case 9 -> (u != 0 || v != 0) ? 1 : 0;
       case 10 -> ((u != 0) != (v != 0)) ? 1 : 0;
