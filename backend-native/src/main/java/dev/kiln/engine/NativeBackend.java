@@ -83,9 +83,7 @@ final class NativeBackend implements Backend {
     this.cudaRuntimes =
         cudaRuntimes != null
             ? cudaRuntimes
-            : d ->
-                new CudaDriverRuntime(
-                    devices.cuda().driver(), devices.cuda().devices().get(d.index()));
+            : d -> new CudaDriverRuntime(devices.cuda(), devices.cuda().devices().get(d.index()));
     int threads =
         Integer.parseInt(
             options.get("threads", Integer.toString(Runtime.getRuntime().availableProcessors())));

@@ -22,7 +22,7 @@ class CudaConformanceTest extends ConformanceSuite {
     return new NativeBackend(
         BackendOptions.defaults(),
         new NativeDevices(() -> s, "cuda:0", "the GPU tests"),
-        d -> new CudaDriverRuntime(s.driver(), s.devices().get(d.index())));
+        d -> new CudaDriverRuntime(s, s.devices().get(d.index())));
   }
 
   @Override

@@ -12,8 +12,8 @@ import java.util.function.Supplier;
  * bytes up to 1 MiB, then of 2 MiB), freed blocks are kept per class and handed out again, so a
  * training loop allocates from the driver only in its first step. When the driver is out of memory
  * the cache is returned to it and the request tried once more; a second failure is an error naming
- * what the memory was for, its size and the device's usage. Not thread-safe: the owner serializes
- * calls.
+ * what the memory was for, its size and the device's usage. Thread-safe: tensors may be closed from
+ * any thread.
  */
 public final class CudaAllocator {
   private static final long SMALL = 512;
@@ -46,7 +46,7 @@ public final class CudaAllocator {
    *     (float32[512, 1024])")
    * @throws BackendException when the device has no room even after the cache is freed
    */
-  public long allocate(long bytes, Supplier<String> what) {
+  public synchronized long allocate(long bytes, Supplier<String> what) {
     long size = sizeClass(bytes);
     ArrayDeque<Long> free = cache.get(size);
     long address;
@@ -75,7 +75,7 @@ public final class CudaAllocator {
    *
    * @throws IllegalArgumentException when the address is not in use
    */
-  public void release(long address) {
+  public synchronized void release(long address) {
     Long size = inUse.remove(address);
     if (size == null) {
       throw new IllegalArgumentException(
@@ -87,7 +87,7 @@ public final class CudaAllocator {
   }
 
   /** Gives every cached block back to the driver. */
-  public void emptyCache() {
+  public synchronized void emptyCache() {
     for (ArrayDeque<Long> blocks : cache.values()) {
       for (long a : blocks) {
         runtime.free(a);
@@ -98,7 +98,7 @@ public final class CudaAllocator {
   }
 
   /** Frees everything, in use or cached. */
-  public void releaseAll() {
+  public synchronized void releaseAll() {
     emptyCache();
     for (long a : inUse.keySet()) {
       runtime.free(a);
@@ -108,17 +108,17 @@ public final class CudaAllocator {
   }
 
   /** Bytes handed out and not yet released (by size class). */
-  public long bytesInUse() {
+  public synchronized long bytesInUse() {
     return bytesInUse;
   }
 
   /** Bytes held in the cache. */
-  public long bytesCached() {
+  public synchronized long bytesCached() {
     return bytesCached;
   }
 
   /** How many allocations went to the driver. */
-  public long driverAllocations() {
+  public synchronized long driverAllocations() {
     return fromDriver;
   }
 

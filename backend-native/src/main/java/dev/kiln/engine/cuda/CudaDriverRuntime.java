@@ -1,7 +1,11 @@
 package dev.kiln.engine.cuda;
 
+import dev.kiln.engine.cuda.driver.Cublas;
+import dev.kiln.engine.cuda.driver.CublasLt;
 import dev.kiln.engine.cuda.driver.CudaDriver;
 import dev.kiln.engine.cuda.driver.CudaException;
+import dev.kiln.engine.cuda.driver.CudaLibraries.Library;
+import dev.kiln.engine.cuda.driver.CudaLibraries.Located;
 import dev.kiln.engine.cuda.driver.KernelParameters;
 import dev.kiln.engine.cuda.kernels.CudaKernel;
 import dev.kiln.engine.cuda.kernels.KernelCatalog;
@@ -26,12 +30,31 @@ public final class CudaDriverRuntime implements CudaRuntime {
   private final KernelCatalog catalog;
   private final Map<String, MemorySegment> modules = new HashMap<>();
   private final Map<String, MemorySegment> functions = new HashMap<>();
+  private final Cublas blas;
+  private final MemorySegment blasHandle;
   private MemorySegment staging = MemorySegment.NULL;
   private long stagingBytes;
   private boolean closed;
 
-  /** Opens device {@code info} through {@code driver}. */
-  public CudaDriverRuntime(CudaDriver driver, CudaDevices.Info info) {
+  /** Opens device {@code info} of the probe's {@code status}, with cuBLAS when it found it. */
+  public CudaDriverRuntime(CudaDevices.Status status, CudaDevices.Info info) {
+    this(
+        status.driver(),
+        info,
+        useCublas() ? status.library(Library.CUBLAS).orElse(null) : null,
+        status.library(Library.CUBLAS_LT).orElse(null));
+  }
+
+  private static boolean useCublas() {
+    return !"false".equalsIgnoreCase(System.getProperty("kiln.cuda.cublas", "true"));
+  }
+
+  /**
+   * Opens device {@code info} through {@code driver}; GEMMs through cuBLAS when {@code cublas} is a
+   * found library (cuBLASLt, which cuBLAS links to, is loaded first when found).
+   */
+  public CudaDriverRuntime(
+      CudaDriver driver, CudaDevices.Info info, Located cublas, Located cublasLt) {
     this.driver = driver;
     this.info = info;
     this.device = driver.device(info.index());
@@ -39,6 +62,22 @@ public final class CudaDriverRuntime implements CudaRuntime {
     driver.ctxSetCurrent(context);
     this.stream = driver.streamCreate(CudaDriver.STREAM_NON_BLOCKING);
     this.catalog = KernelCatalog.forComputeCapability(info.major(), info.minor());
+    if (cublas != null && cublas.found()) {
+      if (cublasLt != null && cublasLt.found()) {
+        CublasLt.bind(cublasLt).version();
+      }
+      blas = Cublas.bind(cublas);
+      blasHandle = blas.create();
+      blas.setStream(blasHandle, stream);
+    } else {
+      blas = null;
+      blasHandle = null;
+    }
+  }
+
+  /** Whether float32 GEMMs go to cuBLAS. */
+  public boolean usesCublas() {
+    return blas != null;
   }
 
   @Override
@@ -152,6 +191,13 @@ public final class CudaDriverRuntime implements CudaRuntime {
   @Override
   public synchronized void launch(CudaLaunch launch, long[] pointers) {
     current();
+    if (blas != null) {
+      CublasGemm call = CublasGemm.of(launch, pointers);
+      if (call != null) {
+        call.run(blas, blasHandle);
+        return;
+      }
+    }
     MemorySegment f = function(launch.kernel());
     try (KernelParameters p = new KernelParameters()) {
       launch.write(p, pointers);
@@ -173,6 +219,9 @@ public final class CudaDriverRuntime implements CudaRuntime {
     closed = true;
     current();
     driver.streamSynchronize(stream);
+    if (blas != null) {
+      blas.destroy(blasHandle);
+    }
     for (MemorySegment m : modules.values()) {
       driver.moduleUnload(m);
     }

@@ -43,7 +43,7 @@ final class KernelEmulator {
   }
 
   /** The indexer struct back as an {@link Indexer} of four operands. */
-  private static Indexer indexer(Arg a) {
+  static Indexer indexer(Arg a) {
     MemorySegment s = MemorySegment.ofArray(((Struct) a).bytes());
     int rank = s.get(I32L, 0);
     long[] dims = new long[rank];
