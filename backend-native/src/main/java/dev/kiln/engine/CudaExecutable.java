@@ -10,7 +10,6 @@ import dev.kiln.spi.backend.Executable;
 import dev.kiln.spi.backend.ExecutableSupport;
 import dev.kiln.spi.ir.Graph;
 import dev.kiln.spi.ir.Rewrites;
-import dev.kiln.spi.ir.SourceOp;
 import dev.kiln.spi.ir.Value;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -44,22 +43,10 @@ final class CudaExecutable implements Executable {
     this.place = place;
     this.graph = graph;
     this.compiled = Rewrites.expand(Rewrites.shareScans(graph), CudaLowering::hasDirectKernel);
-    for (Value v : compiled.outputs()) {
-      boolean computed =
-          !(v.node().op() instanceof SourceOp.Parameter
-              || v.node().op() instanceof SourceOp.VariableRead
-              || v.node().op() instanceof SourceOp.Constant);
-      if (computed && !compiled.updates().containsValue(v)) {
-        external.add(v);
-      }
-    }
+    external.addAll(NativeExecutable.externalOutputs(compiled));
     this.updates = new LinkedHashMap<>(compiled.updates());
     this.program = new CudaProgram(compiled, external, place.runtime(), place.allocator());
-    this.staged =
-        updates.values().stream()
-            .filter(v -> v.node().op() instanceof SourceOp.VariableRead)
-            .distinct()
-            .toArray(Value[]::new);
+    this.staged = NativeExecutable.stagedUpdates(updates);
     this.staging = new CudaTensor[staged.length];
     try {
       for (int i = 0; i < staged.length; i++) {

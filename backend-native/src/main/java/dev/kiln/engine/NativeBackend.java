@@ -159,15 +159,7 @@ final class NativeBackend implements Backend {
   }
 
   static MemorySegment heapSegment(HostTensor h) {
-    return switch (h.array()) {
-      case float[] a -> MemorySegment.ofArray(a);
-      case double[] a -> MemorySegment.ofArray(a);
-      case short[] a -> MemorySegment.ofArray(a);
-      case byte[] a -> MemorySegment.ofArray(a);
-      case int[] a -> MemorySegment.ofArray(a);
-      case long[] a -> MemorySegment.ofArray(a);
-      default -> throw new IllegalStateException("unexpected host array " + h.array().getClass());
-    };
+    return OffHeap.heapSegment(h);
   }
 
   static HostTensor copyOut(TensorType type, MemorySegment from) {
@@ -301,6 +293,14 @@ final class NativeBackend implements Backend {
     }
   }
 
+  /** Checks that {@code value} may be assigned to variable {@code id} of type {@code type}. */
+  static void checkAssignable(String id, TensorType type, HostTensor value) {
+    if (!value.type().equals(type)) {
+      throw new BackendException(
+          "native: variable '" + id + "' is " + type + "; cannot assign " + value.type());
+    }
+  }
+
   /** A backend variable: a tensor with an id. */
   record NativeVariable(String id, NativeTensor tensor) implements Variable {
     @Override
@@ -315,15 +315,7 @@ final class NativeBackend implements Backend {
 
     @Override
     public void assign(HostTensor value) {
-      if (!value.type().equals(tensor.type())) {
-        throw new BackendException(
-            "native: variable '"
-                + id
-                + "' is "
-                + tensor.type()
-                + "; cannot assign "
-                + value.type());
-      }
+      checkAssignable(id, tensor.type(), value);
       copyIn(value, tensor.segment());
     }
   }
@@ -342,15 +334,7 @@ final class NativeBackend implements Backend {
 
     @Override
     public void assign(HostTensor value) {
-      if (!value.type().equals(tensor.type())) {
-        throw new BackendException(
-            "native: variable '"
-                + id
-                + "' is "
-                + tensor.type()
-                + "; cannot assign "
-                + value.type());
-      }
+      checkAssignable(id, tensor.type(), value);
       tensor.assign(value);
     }
   }

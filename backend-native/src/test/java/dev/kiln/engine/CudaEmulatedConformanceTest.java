@@ -1,12 +1,9 @@
 package dev.kiln.engine;
 
-import dev.kiln.engine.cuda.CudaDevices;
 import dev.kiln.engine.cuda.FakeCudaRuntime;
 import dev.kiln.spi.backend.Backend;
 import dev.kiln.spi.backend.BackendOptions;
 import dev.kiln.spi.testkit.ConformanceSuite;
-import java.util.List;
-import java.util.Map;
 
 /**
  * The whole conformance kit through the CUDA executor on a fake device that runs each launch on the
@@ -15,19 +12,11 @@ import java.util.Map;
  * a GPU by {@code KernelsOnGpuTest} and {@link CudaConformanceTest}.
  */
 class CudaEmulatedConformanceTest extends ConformanceSuite {
-  private static final CudaDevices.Status ONE_GPU =
-      new CudaDevices.Status(
-          List.of(new CudaDevices.Info(0, "Emulated GPU", 9, 0, 132, 4L << 30)),
-          null,
-          13000,
-          Map.of(),
-          null);
-
   @Override
   protected Backend openBackend() {
     return new NativeBackend(
         BackendOptions.defaults(),
-        new NativeDevices(() -> ONE_GPU, "cuda:0", "the emulated-GPU test"),
+        new NativeDevices(() -> CudaExecutableTest.ONE_GPU, "cuda:0", "the emulated-GPU test"),
         d -> new FakeCudaRuntime(4L << 30, true));
   }
 }

@@ -34,9 +34,10 @@ import org.junit.jupiter.api.Test;
  * device, and only inputs and the outputs read cross the bus.
  */
 class CudaExecutableTest {
-  private static final CudaDevices.Status ONE_GPU =
+  /** One GPU as the probe would list it, for tests with a fake device. */
+  static final CudaDevices.Status ONE_GPU =
       new CudaDevices.Status(
-          List.of(new CudaDevices.Info(0, "Fake GPU", 9, 0, 132, 1L << 30)),
+          List.of(new CudaDevices.Info(0, "Fake GPU", 9, 0, 132, 4L << 30)),
           null,
           13000,
           Map.of(),

@@ -1,5 +1,6 @@
 package dev.kiln.engine.cuda;
 
+import dev.kiln.engine.cpu.OffHeap;
 import dev.kiln.engine.cuda.CudaLaunch.Arg;
 import dev.kiln.engine.cuda.CudaLaunch.F32;
 import dev.kiln.engine.cuda.CudaLaunch.F64;
@@ -582,16 +583,7 @@ public final class CudaLowering {
   static long pattern(DType dtype, double value) {
     HostTensor t = HostTensor.zeros(dtype, Shape.of());
     t.setDouble(0, value);
-    MemorySegment one =
-        switch (t.array()) {
-          case float[] a -> MemorySegment.ofArray(a);
-          case double[] a -> MemorySegment.ofArray(a);
-          case short[] a -> MemorySegment.ofArray(a);
-          case byte[] a -> MemorySegment.ofArray(a);
-          case int[] a -> MemorySegment.ofArray(a);
-          case long[] a -> MemorySegment.ofArray(a);
-          default -> throw new IllegalStateException("unexpected host array " + t.array());
-        };
+    MemorySegment one = OffHeap.heapSegment(t);
     MemorySegment eight = MemorySegment.ofArray(new long[1]);
     MemorySegment.copy(one, 0, eight, 0, dtype.byteSize());
     return eight.get(ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.nativeOrder()), 0);

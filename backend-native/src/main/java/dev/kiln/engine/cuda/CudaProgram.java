@@ -1,10 +1,10 @@
 package dev.kiln.engine.cuda;
 
+import dev.kiln.engine.cpu.Kernels;
+import dev.kiln.engine.cpu.OffHeap;
 import dev.kiln.engine.plan.MemoryPlan;
 import dev.kiln.spi.backend.BackendException;
-import dev.kiln.spi.ir.CompositeOp;
 import dev.kiln.spi.ir.ControlFlowOp;
-import dev.kiln.spi.ir.ElementwiseOp;
 import dev.kiln.spi.ir.Graph;
 import dev.kiln.spi.ir.IndexingOp;
 import dev.kiln.spi.ir.Node;
@@ -91,7 +91,7 @@ public final class CudaProgram implements AutoCloseable {
           case SourceOp.VariableRead r -> {}
           case SourceOp.Constant c -> {
             long at = own(MemoryPlan.bytes(n.output()), () -> "a constant " + n.output().type());
-            MemorySegment host = hostSegment(c.value().array());
+            MemorySegment host = OffHeap.heapSegment(c.value());
             runtime.copyToDevice(host, at, MemoryPlan.bytes(n.output()));
             address[slotOf.get(n.output())] = at;
           }
@@ -132,17 +132,9 @@ public final class CudaProgram implements AutoCloseable {
    * element of that operand at the position it writes, before writing it.
    */
   static boolean inPlaceAllowed(Node n, int k) {
-    return switch (n.op()) {
-      case ElementwiseOp.Unary u -> true;
-      case ElementwiseOp.Binary b -> true;
-      case ElementwiseOp.Select s -> k > 0;
-      case ElementwiseOp.Cast c -> true;
-      case ShapeOp.Reshape r -> true;
-      case IndexingOp.ScatterAdd s -> k == 0;
-      case CompositeOp.Softmax s -> true;
-      case CompositeOp.LogSoftmax s -> true;
-      default -> false;
-    };
+    // The CUDA kernels of these ops read an operand's element at the position they write, as the
+    // CPU kernels do, so the CPU device's rule holds.
+    return Kernels.inPlaceAllowed(n, k);
   }
 
   private long own(long bytes, java.util.function.Supplier<String> what) {
@@ -165,18 +157,6 @@ public final class CudaProgram implements AutoCloseable {
         + "; the step's intermediate values need "
         + CudaAllocator.describe(plan.totalBytes())
         + " in all";
-  }
-
-  static MemorySegment hostSegment(Object array) {
-    return switch (array) {
-      case float[] a -> MemorySegment.ofArray(a);
-      case double[] a -> MemorySegment.ofArray(a);
-      case short[] a -> MemorySegment.ofArray(a);
-      case byte[] a -> MemorySegment.ofArray(a);
-      case int[] a -> MemorySegment.ofArray(a);
-      case long[] a -> MemorySegment.ofArray(a);
-      default -> throw new IllegalStateException("unexpected host array " + array.getClass());
-    };
   }
 
   /** The graph compiled. */

@@ -1,5 +1,6 @@
 package dev.kiln.engine.cuda;
 
+import dev.kiln.engine.cpu.OffHeap;
 import dev.kiln.spi.HostTensor;
 import dev.kiln.spi.TensorType;
 import dev.kiln.spi.backend.BackendException;
@@ -61,7 +62,7 @@ public final class CudaTensor implements DeviceTensor {
   /** Copies the tensor to the host, waiting for the work that computes it. */
   public HostTensor download() {
     HostTensor h = HostTensor.zeros(type.dtype(), type.shape());
-    runtime.copyToHost(address(), CudaProgram.hostSegment(h.array()), bytes(type));
+    runtime.copyToHost(address(), OffHeap.heapSegment(h), bytes(type));
     return h;
   }
 
@@ -75,7 +76,7 @@ public final class CudaTensor implements DeviceTensor {
       throw new BackendException(
           "native (CUDA): cannot write " + host.type() + " into a tensor " + type);
     }
-    MemorySegment from = CudaProgram.hostSegment(host.array());
+    MemorySegment from = OffHeap.heapSegment(host);
     runtime.copyToDevice(from, address(), bytes(type));
   }
 
