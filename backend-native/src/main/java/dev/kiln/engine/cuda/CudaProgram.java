@@ -39,7 +39,16 @@ public final class CudaProgram implements AutoCloseable {
 
   private sealed interface Step {}
 
-  private record Launch(Node node, CudaLaunch launch) implements Step {}
+  private record Launch(Node node, CudaLaunch launch, CudaLaunch.Ptr[] pointers, long[] at)
+      implements Step {
+    Launch(Node node, CudaLaunch launch) {
+      this(
+          node,
+          launch,
+          launch.pointers().toArray(CudaLaunch.Ptr[]::new),
+          new long[launch.pointers().size()]);
+    }
+  }
 
   private record Scan(Node node, ScanRunner runner) implements Step {}
 
@@ -228,12 +237,10 @@ public final class CudaProgram implements AutoCloseable {
     for (Step s : steps) {
       switch (s) {
         case Launch l -> {
-          List<CudaLaunch.Ptr> ptrs = l.launch().pointers();
-          long[] at = new long[ptrs.size()];
-          for (int i = 0; i < at.length; i++) {
-            at[i] = resolve(ptrs.get(i));
+          for (int i = 0; i < l.at().length; i++) {
+            l.at()[i] = resolve(l.pointers()[i]);
           }
-          runtime.launch(l.launch(), at);
+          runtime.launch(l.launch(), l.at());
         }
         case Scan sc -> sc.runner().run(variables);
       }

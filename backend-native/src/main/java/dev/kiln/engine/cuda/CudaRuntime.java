@@ -50,7 +50,8 @@ public interface CudaRuntime extends AutoCloseable {
    * Queues one kernel launch.
    *
    * @param launch the launch
-   * @param pointers the device address of each of the launch's pointer arguments, in order
+   * @param pointers the device address of each of the launch's pointer arguments, in order; the
+   *     caller reuses the array once the call returns
    */
   void launch(CudaLaunch launch, long[] pointers);
 
