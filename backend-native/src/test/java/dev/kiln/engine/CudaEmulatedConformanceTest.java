@@ -17,6 +17,7 @@ class CudaEmulatedConformanceTest extends ConformanceSuite {
     return new NativeBackend(
         BackendOptions.defaults(),
         new NativeDevices(() -> CudaExecutableTest.ONE_GPU, "cuda:0", "the emulated-GPU test"),
-        d -> new FakeCudaRuntime(4L << 30, true));
+        // A small workspace makes the convolution cases run in chunks of images too.
+        d -> new FakeCudaRuntime(4L << 30, true).limitWorkspace(2048));
   }
 }

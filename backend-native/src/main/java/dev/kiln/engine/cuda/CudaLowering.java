@@ -59,15 +59,19 @@ public final class CudaLowering {
 
   private final ToIntFunction<Value> slotOf;
   private final int multiprocessors;
+  private final long workspaceLimit;
   private long workspaceBytes;
 
   /**
    * @param slotOf the memory slot of each value
    * @param multiprocessors the device's multiprocessor count, which picks GEMM tiles
+   * @param workspaceLimit the bytes a convolution's column matrix may take: larger batches run in
+   *     chunks of images (at least one image per chunk)
    */
-  public CudaLowering(ToIntFunction<Value> slotOf, int multiprocessors) {
+  public CudaLowering(ToIntFunction<Value> slotOf, int multiprocessors, long workspaceLimit) {
     this.slotOf = slotOf;
     this.multiprocessors = multiprocessors;
+    this.workspaceLimit = workspaceLimit;
   }
 
   /**
@@ -173,6 +177,14 @@ public final class CudaLowering {
 
   private Ptr write(Value v) {
     return new Ptr(slotOf.applyAsInt(v), 0, v, true);
+  }
+
+  private Ptr read(Value v, long byteOffset) {
+    return new Ptr(slotOf.applyAsInt(v), byteOffset, v, false);
+  }
+
+  private Ptr write(Value v, long byteOffset) {
+    return new Ptr(slotOf.applyAsInt(v), byteOffset, v, true);
   }
 
   private static Ptr workspace(boolean written) {
@@ -432,57 +444,136 @@ public final class CudaLowering {
     return List.of(gemm(n, g, read(in(n, 0)), read(in(n, 1)), write(out(n)), 0));
   }
 
-  private List<CudaLaunch> im2col(Node n, ConvGeometry g, Value x) {
-    long total = g.columnElements();
-    needWorkspace(total * x.dtype().byteSize());
-    return List.of(
-        launch(
-            KernelFamily.IM2COL.kernel(KernelCatalog.bytes(x.dtype())),
-            cover(total),
-            BLOCK,
-            struct(g),
-            new I64(total),
-            read(x),
-            workspace(true)));
+  /**
+   * The images per launch of a convolution whose column matrix takes {@code bytesPerImage} per
+   * image: as many as fit the workspace limit, at least one.
+   */
+  private long imagesPerChunk(long bytesPerImage, int images) {
+    return Math.max(1, Math.min(images, workspaceLimit / Math.max(1, bytesPerImage)));
   }
 
-  private static ConvGeometry geometry(dev.kiln.spi.ir.ConvSpec spec, Shape x, Shape w, Shape y) {
-    return new ConvGeometry(spec, x, w, y, x.dim(0));
+  private CudaLaunch im2col(ConvGeometry g, Value x, long xOffset) {
+    long total = g.columnElements();
+    needWorkspace(total * x.dtype().byteSize());
+    return launch(
+        KernelFamily.IM2COL.kernel(KernelCatalog.bytes(x.dtype())),
+        cover(total),
+        BLOCK,
+        struct(g),
+        new I64(total),
+        read(x, xOffset),
+        workspace(true));
+  }
+
+  /**
+   * A run of images of a convolution: the first image, how many, the geometry of a launch over
+   * them, and the run's index.
+   */
+  private interface Chunk {
+    void add(long first, int count, ConvGeometry g, int index);
+  }
+
+  /** Calls {@code chunk} for each run of images of a convolution of {@code x} with {@code w}. */
+  private void chunks(
+      dev.kiln.spi.ir.ConvSpec spec, Shape x, Shape w, Shape y, int bytes, Chunk chunk) {
+    int images = x.dim(0);
+    ConvGeometry one = new ConvGeometry(spec, x, w, y, 1);
+    long per = imagesPerChunk(one.columnElements() * bytes, images);
+    int index = 0;
+    for (long first = 0; first < images; first += per) {
+      int count = (int) Math.min(per, images - first);
+      chunk.add(first, count, new ConvGeometry(spec, x, w, y, count), index++);
+    }
+    if (images == 0) {
+      chunk.add(0, 0, new ConvGeometry(spec, x, w, y, 0), 0);
+    }
   }
 
   private List<CudaLaunch> conv(Node n, ConvolutionOp.Conv c) {
     Value x = in(n, 0);
     Value w = in(n, 1);
-    ConvGeometry g = geometry(c.spec(), x.shape(), w.shape(), out(n).shape());
-    List<CudaLaunch> l = new ArrayList<>(im2col(n, g, x));
-    l.add(gemm(n, g.forwardGemm(), workspace(false), read(w), write(out(n)), 0));
+    int bytes = out(n).dtype().byteSize();
+    long xImage = x.shape().size() / Math.max(1, x.shape().dim(0)) * bytes;
+    long yImage = out(n).shape().size() / Math.max(1, x.shape().dim(0)) * bytes;
+    List<CudaLaunch> l = new ArrayList<>();
+    chunks(
+        c.spec(),
+        x.shape(),
+        w.shape(),
+        out(n).shape(),
+        bytes,
+        (first, count, g, i) -> {
+          l.add(im2col(g, x, first * xImage));
+          l.add(
+              gemm(
+                  n, g.forwardGemm(), workspace(false), read(w), write(out(n), first * yImage), 0));
+        });
     return l;
   }
 
   private List<CudaLaunch> convInputGradient(Node n, ConvolutionOp.ConvBackpropInput c) {
     Value dy = in(n, 0);
     Value w = in(n, 1);
-    ConvGeometry g = geometry(c.spec(), out(n).shape(), w.shape(), dy.shape());
-    needWorkspace(g.columnElements() * out(n).dtype().byteSize());
-    long total = out(n).shape().size();
-    return List.of(
-        gemm(n, g.inputGradientGemm(), read(dy), read(w), workspace(true), 0),
-        launch(
-            KernelFamily.COL2IM.kernel(KernelCatalog.suffix(out(n).dtype())),
-            cover(total),
-            BLOCK,
-            struct(g),
-            new I64(total),
-            workspace(false),
-            write(out(n))));
+    Shape dx = out(n).shape();
+    int bytes = out(n).dtype().byteSize();
+    long dxImage = dx.size() / Math.max(1, dx.dim(0)) * bytes;
+    long dyImage = dy.shape().size() / Math.max(1, dx.dim(0)) * bytes;
+    List<CudaLaunch> l = new ArrayList<>();
+    chunks(
+        c.spec(),
+        dx,
+        w.shape(),
+        dy.shape(),
+        bytes,
+        (first, count, g, i) -> {
+          needWorkspace(g.columnElements() * bytes);
+          long total = count * g.inPositions() * dx.dim(-1);
+          l.add(
+              gemm(
+                  n,
+                  g.inputGradientGemm(),
+                  read(dy, first * dyImage),
+                  read(w),
+                  workspace(true),
+                  0));
+          l.add(
+              launch(
+                  KernelFamily.COL2IM.kernel(KernelCatalog.suffix(out(n).dtype())),
+                  cover(total),
+                  BLOCK,
+                  struct(g),
+                  new I64(total),
+                  workspace(false),
+                  write(out(n), first * dxImage)));
+        });
+    return l;
   }
 
   private List<CudaLaunch> convFilterGradient(Node n, ConvolutionOp.ConvBackpropFilter c) {
     Value x = in(n, 0);
     Value dy = in(n, 1);
-    ConvGeometry g = geometry(c.spec(), x.shape(), out(n).shape(), dy.shape());
-    List<CudaLaunch> l = new ArrayList<>(im2col(n, g, x));
-    l.add(gemm(n, g.filterGradientGemm(), workspace(false), read(dy), write(out(n)), 0));
+    int bytes = out(n).dtype().byteSize();
+    long xImage = x.shape().size() / Math.max(1, x.shape().dim(0)) * bytes;
+    long dyImage = dy.shape().size() / Math.max(1, x.shape().dim(0)) * bytes;
+    List<CudaLaunch> l = new ArrayList<>();
+    // Each chunk adds its images' part of the filter gradient to the chunks' before it.
+    chunks(
+        c.spec(),
+        x.shape(),
+        out(n).shape(),
+        dy.shape(),
+        bytes,
+        (first, count, g, i) -> {
+          l.add(im2col(g, x, first * xImage));
+          l.add(
+              gemm(
+                  n,
+                  g.filterGradientGemm(),
+                  workspace(false),
+                  read(dy, first * dyImage),
+                  write(out(n)),
+                  i == 0 ? 0 : 1));
+        });
     return l;
   }
 

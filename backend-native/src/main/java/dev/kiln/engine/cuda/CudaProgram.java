@@ -93,7 +93,8 @@ public final class CudaProgram implements AutoCloseable {
         buffers[b] = own(plan.bufferBytes.get(b), () -> describeBuffer(buffer));
       }
       plan.bufferOf.forEach((v, b) -> address[slotOf.get(v)] = buffers[b]);
-      CudaLowering lowering = new CudaLowering(slotOf::get, runtime.multiprocessors());
+      CudaLowering lowering =
+          new CudaLowering(slotOf::get, runtime.multiprocessors(), runtime.workspaceLimit());
       for (Node n : plan.live) {
         switch (n.op()) {
           case SourceOp.Parameter p -> {}

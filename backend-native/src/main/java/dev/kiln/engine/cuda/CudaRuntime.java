@@ -25,6 +25,14 @@ public interface CudaRuntime extends AutoCloseable {
   int multiprocessors();
 
   /**
+   * The most bytes a program's convolution workspace may take; larger batches run in chunks of
+   * images. 256 MiB by default.
+   */
+  default long workspaceLimit() {
+    return 256L << 20;
+  }
+
+  /**
    * Allocates {@code bytes} of device memory.
    *
    * @return the device address, or 0 when the device is out of memory

@@ -190,6 +190,27 @@ class CudaProgramTest {
   }
 
   @Test
+  void aConvolutionOverTheWorkspaceLimitRunsInChunksOfImages() {
+    GraphBuilder b = new GraphBuilder();
+    Value x = b.input(t(3, 8, 8, 3));
+    Value w = b.input(t(3, 3, 3, 4));
+    ConvSpec spec = ConvSpec.simple(2, Padding.SAME);
+    Value y = b.conv(x, w, spec);
+    Value dw = b.convBackpropFilter(x, y, spec, Shape.of(3, 3, 3, 4));
+    FakeCudaRuntime device = new FakeCudaRuntime(1L << 30).limitWorkspace(64 * 27 * 4 * 2);
+    CudaProgram p = compile(b.output(y, dw).build(), device);
+    List<CudaLaunch> l = p.launches();
+    assertEquals(8, l.size(), "two chunks (2 + 1 images) of im2col + GEMM, for each op");
+    assertEquals(64 * 27 * 4 * 2, p.workspaceBytes());
+    assertEquals(2 * 64 * 27, i64(l.get(0).args().get(1)), "the first chunk's column elements");
+    assertEquals(64 * 27, i64(l.get(2).args().get(1)), "the last chunk has one image");
+    assertEquals(2 * 8 * 8 * 3 * 4, l.get(2).pointers().get(0).byteOffset(), "x from image 2");
+    assertEquals(2 * 8 * 8 * 4 * 4, l.get(3).pointers().get(2).byteOffset(), "y from image 2");
+    assertEquals(0f, ((CudaLaunch.F32) l.get(5).args().get(10)).value(), "the first chunk sets dw");
+    assertEquals(1f, ((CudaLaunch.F32) l.get(7).args().get(10)).value(), "the next adds to it");
+  }
+
+  @Test
   void poolReduceAndSoftmaxLaunches() {
     GraphBuilder b = new GraphBuilder();
     Value x = b.input(t(2, 6, 6, 3));

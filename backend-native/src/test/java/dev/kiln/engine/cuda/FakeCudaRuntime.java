@@ -28,6 +28,18 @@ public final class FakeCudaRuntime implements CudaRuntime {
   int frees;
 
   private final KernelEmulator emulator;
+  private long workspaceLimit = 256L << 20;
+
+  /** Makes convolutions whose column matrices exceed {@code bytes} run in chunks of images. */
+  public FakeCudaRuntime limitWorkspace(long bytes) {
+    workspaceLimit = bytes;
+    return this;
+  }
+
+  @Override
+  public long workspaceLimit() {
+    return workspaceLimit;
+  }
 
   /** A device of {@code capacity} bytes that records launches without running them. */
   public FakeCudaRuntime(long capacity) {
