@@ -32,6 +32,7 @@ public final class CudaDriverRuntime implements CudaRuntime {
   private final Map<String, MemorySegment> functions = new HashMap<>();
   private final Cublas blas;
   private final MemorySegment blasHandle;
+  private String blasProblem;
   private MemorySegment staging = MemorySegment.NULL;
   private long stagingBytes;
   private boolean closed;
@@ -62,17 +63,30 @@ public final class CudaDriverRuntime implements CudaRuntime {
     driver.ctxSetCurrent(context);
     this.stream = driver.streamCreate(CudaDriver.STREAM_NON_BLOCKING);
     this.catalog = KernelCatalog.forComputeCapability(info.major(), info.minor());
+    Cublas b = null;
+    MemorySegment h = null;
     if (cublas != null && cublas.found()) {
-      if (cublasLt != null && cublasLt.found()) {
-        CublasLt.bind(cublasLt).version();
+      try {
+        if (cublasLt != null && cublasLt.found()) {
+          CublasLt.bind(cublasLt).version();
+        }
+        b = Cublas.bind(cublas);
+        h = b.create();
+        b.setStream(h, stream);
+      } catch (CudaException e) {
+        // A cuBLAS that does not bind or start leaves the GEMMs to Kiln's kernels.
+        blasProblem = "cuBLAS unusable, Kiln's GEMM kernels used: " + e.getMessage();
+        b = null;
+        h = null;
       }
-      blas = Cublas.bind(cublas);
-      blasHandle = blas.create();
-      blas.setStream(blasHandle, stream);
-    } else {
-      blas = null;
-      blasHandle = null;
     }
+    blas = b;
+    blasHandle = h;
+  }
+
+  /** Why cuBLAS is not used although it was found, or null. */
+  public String blasProblem() {
+    return blasProblem;
   }
 
   /** Whether float32 GEMMs go to cuBLAS. */
