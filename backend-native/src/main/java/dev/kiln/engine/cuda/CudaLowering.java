@@ -239,6 +239,11 @@ public final class CudaLowering {
     return new CudaLaunch(k, grid, block, List.of(args));
   }
 
+  /** A launch of a grid-stride kernel over {@code elements}. */
+  private static CudaLaunch covering(CudaKernel k, long elements, Arg... args) {
+    return launch(k, cover(elements), BLOCK, args);
+  }
+
   /** {@code axis} of a rank-{@code rank} shape, negative counting from the end. */
   private static int axis(int axis, int rank) {
     return axis < 0 ? axis + rank : axis;
@@ -249,10 +254,9 @@ public final class CudaLowering {
   private List<CudaLaunch> unary(Node n, ElementwiseOp.Unary u) {
     long count = out(n).shape().size();
     return List.of(
-        launch(
+        covering(
             KernelFamily.UNARY.kernel(KernelCatalog.suffix(out(n).dtype())),
-            cover(count),
-            BLOCK,
+            count,
             new I32(KernelCatalog.code(u.fn())),
             new I64(count),
             read(in(n, 0)),
@@ -263,10 +267,9 @@ public final class CudaLowering {
     Shape o = out(n).shape();
     Indexer ix = Indexer.broadcast(o, in(n, 0).shape(), in(n, 1).shape());
     return List.of(
-        launch(
+        covering(
             family.kernel(KernelCatalog.suffix(type)),
-            cover(o.size()),
-            BLOCK,
+            o.size(),
             new I32(fn),
             new I64(o.size()),
             struct(ix),
@@ -279,10 +282,9 @@ public final class CudaLowering {
     Shape o = out(n).shape();
     Indexer ix = Indexer.broadcast(o, in(n, 0).shape(), in(n, 1).shape(), in(n, 2).shape());
     return List.of(
-        launch(
+        covering(
             KernelFamily.SELECT.kernel(KernelCatalog.bytes(out(n).dtype())),
-            cover(o.size()),
-            BLOCK,
+            o.size(),
             new I64(o.size()),
             struct(ix),
             read(in(n, 0)),
@@ -455,10 +457,9 @@ public final class CudaLowering {
   private CudaLaunch im2col(ConvGeometry g, Value x, long xOffset) {
     long total = g.columnElements();
     needWorkspace(total * x.dtype().byteSize());
-    return launch(
+    return covering(
         KernelFamily.IM2COL.kernel(KernelCatalog.bytes(x.dtype())),
-        cover(total),
-        BLOCK,
+        total,
         struct(g),
         new I64(total),
         read(x, xOffset),
@@ -537,10 +538,9 @@ public final class CudaLowering {
                   workspace(true),
                   0));
           l.add(
-              launch(
+              covering(
                   KernelFamily.COL2IM.kernel(KernelCatalog.suffix(out(n).dtype())),
-                  cover(total),
-                  BLOCK,
+                  total,
                   struct(g),
                   new I64(total),
                   workspace(false),
@@ -583,10 +583,9 @@ public final class CudaLowering {
     PoolGeometry g = new PoolGeometry(p.spec(), in(n, 0).shape(), out(n).shape());
     long total = out(n).shape().size();
     return List.of(
-        launch(
+        covering(
             KernelFamily.POOL_FORWARD.kernel(KernelCatalog.suffix(out(n).dtype())),
-            cover(total),
-            BLOCK,
+            total,
             new I32(KernelCatalog.code(p.fn())),
             struct(g),
             new I64(total),
@@ -598,10 +597,9 @@ public final class CudaLowering {
     PoolGeometry g = new PoolGeometry(p.spec(), in(n, 0).shape(), in(n, 1).shape());
     long total = out(n).shape().size();
     return List.of(
-        launch(
+        covering(
             KernelFamily.MAX_POOL_BACKWARD.kernel(KernelCatalog.suffix(out(n).dtype())),
-            cover(total),
-            BLOCK,
+            total,
             struct(g),
             new I64(total),
             read(in(n, 0)),
@@ -613,10 +611,9 @@ public final class CudaLowering {
     PoolGeometry g = new PoolGeometry(p.spec(), out(n).shape(), in(n, 0).shape());
     long total = out(n).shape().size();
     return List.of(
-        launch(
+        covering(
             KernelFamily.AVG_POOL_BACKWARD.kernel(KernelCatalog.suffix(out(n).dtype())),
-            cover(total),
-            BLOCK,
+            total,
             struct(g),
             new I64(total),
             read(in(n, 0)),
@@ -630,10 +627,9 @@ public final class CudaLowering {
   }
 
   private CudaLaunch copyInto(Node n, Copy c, Ptr from) {
-    return launch(
+    return covering(
         KernelFamily.COPY.kernel(KernelCatalog.bytes(out(n).dtype())),
-        cover(c.n()),
-        BLOCK,
+        c.n(),
         new I64(c.n()),
         struct(c.indexer()),
         from,
@@ -660,10 +656,9 @@ public final class CudaLowering {
   private List<CudaLaunch> pad(Node n, ShapeOp.Pad p) {
     Shape o = out(n).shape();
     return List.of(
-        launch(
+        covering(
             KernelFamily.FILL.kernel(KernelCatalog.bytes(out(n).dtype())),
-            cover(o.size()),
-            BLOCK,
+            o.size(),
             new I64(o.size()),
             new I64(pattern(out(n).dtype(), p.value())),
             write(out(n))),
@@ -691,10 +686,9 @@ public final class CudaLowering {
     long[] odi = aroundAxis(in(n, 0).shape(), g.axis());
     long count = in(n, 1).shape().size();
     return List.of(
-        launch(
+        covering(
             KernelFamily.GATHER.kernel(KernelCatalog.bytes(out(n).dtype())),
-            cover(odi[0] * count * odi[2]),
-            BLOCK,
+            odi[0] * count * odi[2],
             new I64(odi[0]),
             new I64(odi[1]),
             new I64(odi[2]),
@@ -713,10 +707,9 @@ public final class CudaLowering {
       l.add(copy(n, new Copy(out(n).shape().size(), contiguous(), 0, 0), 0));
     }
     l.add(
-        launch(
+        covering(
             KernelFamily.SCATTER_ADD.kernel(KernelCatalog.suffix(out(n).dtype())),
-            cover(odi[0] * count * odi[2]),
-            BLOCK,
+            odi[0] * count * odi[2],
             new I64(odi[0]),
             new I64(odi[1]),
             new I64(odi[2]),
@@ -731,10 +724,9 @@ public final class CudaLowering {
   private List<CudaLaunch> oneHot(Node n, IndexingOp.OneHot o) {
     long count = in(n, 0).shape().size();
     return List.of(
-        launch(
+        covering(
             KernelFamily.ONE_HOT.kernel(KernelCatalog.suffix(out(n).dtype())),
-            cover(count * o.depth()),
-            BLOCK,
+            count * o.depth(),
             new I64(count),
             new I32(o.depth()),
             read(in(n, 0)),
@@ -746,10 +738,9 @@ public final class CudaLowering {
     Shape s = out(n).shape();
     long[] odi = aroundAxis(s, i.axis());
     return List.of(
-        launch(
+        covering(
             KernelFamily.IOTA.kernel(KernelCatalog.suffix(out(n).dtype())),
-            cover(s.size()),
-            BLOCK,
+            s.size(),
             new I64(s.size()),
             new I64(odi[2]),
             new I64(odi[1]),
@@ -759,10 +750,9 @@ public final class CudaLowering {
   private List<CudaLaunch> random(Node n, SourceOp.Random r) {
     long count = out(n).shape().size();
     return List.of(
-        launch(
+        covering(
             KernelFamily.RANDOM.kernel(KernelCatalog.suffix(out(n).dtype())),
-            cover(count),
-            BLOCK,
+            count,
             new I32(KernelCatalog.code(r.distribution())),
             new I64(count),
             new F64(r.a()),
