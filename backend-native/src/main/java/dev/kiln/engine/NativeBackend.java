@@ -3,7 +3,11 @@ package dev.kiln.engine;
 import dev.kiln.engine.cpu.CpuPool;
 import dev.kiln.engine.cpu.OffHeap;
 import dev.kiln.engine.cpu.Simd;
+import dev.kiln.engine.cuda.CudaAllocator;
 import dev.kiln.engine.cuda.CudaDevices;
+import dev.kiln.engine.cuda.CudaDriverRuntime;
+import dev.kiln.engine.cuda.CudaRuntime;
+import dev.kiln.engine.cuda.CudaTensor;
 import dev.kiln.spi.HostTensor;
 import dev.kiln.spi.TensorType;
 import dev.kiln.spi.backend.Backend;
@@ -21,18 +25,38 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Function;
 
 /**
  * The Kiln engine. Options: {@code threads} (worker count, default the available processors) and
- * {@code device} (the default device, see {@link NativeDevices}). Programs run on the CPU; CUDA
- * devices are listed, and running on them waits for the CUDA executor.
+ * {@code device} (the default device, see {@link NativeDevices}). Programs run on the CPU, and on
+ * CUDA devices once {@link NativeDevices#CUDA_EXECUTOR_READY} is set. Variables live on the default
+ * device: in host memory for the CPU, in device memory (across steps) for a GPU.
  */
 final class NativeBackend implements Backend {
   private final Device cpu = new Device(NativeBackendProvider.NAME, "cpu", 0);
   private final NativeDevices devices;
   private final Map<String, NativeVariable> variables = new HashMap<>();
+  private final Map<String, CudaVariable> cudaVariables = new HashMap<>();
+  private final Map<Device, CudaPlace> cudaPlaces = new HashMap<>();
+  private final Function<Device, CudaRuntime> cudaRuntimes;
+  private final boolean cudaEnabled;
   private final CpuPool pool;
   private boolean closed;
+
+  /**
+   * A CUDA device in use: its runtime (context and stream) and its memory's caching allocator.
+   *
+   * @param device the device
+   * @param runtime its runtime
+   * @param allocator its allocator
+   */
+  record CudaPlace(Device device, CudaRuntime runtime, CudaAllocator allocator) {
+    /** Uninitialized device memory for a tensor of {@code type}. */
+    CudaTensor tensor(TensorType type, String what) {
+      return new CudaTensor(type, device, runtime, allocator, what);
+    }
+  }
 
   NativeBackend(BackendOptions options) {
     this(
@@ -45,7 +69,21 @@ final class NativeBackend implements Backend {
   }
 
   NativeBackend(BackendOptions options, NativeDevices devices) {
+    this(options, devices, null);
+  }
+
+  /**
+   * A backend whose CUDA devices run through {@code cudaRuntimes} (tests give a fake device); with
+   * null, through the CUDA driver, and only when {@link NativeDevices#CUDA_EXECUTOR_READY}.
+   */
+  NativeBackend(
+      BackendOptions options, NativeDevices devices, Function<Device, CudaRuntime> cudaRuntimes) {
     this.devices = devices;
+    this.cudaEnabled = cudaRuntimes != null || NativeDevices.CUDA_EXECUTOR_READY;
+    this.cudaRuntimes =
+        cudaRuntimes != null
+            ? cudaRuntimes
+            : d -> new CudaDriverRuntime(devices.cuda(), devices.cuda().devices().get(d.index()));
     int threads =
         Integer.parseInt(
             options.get("threads", Integer.toString(Runtime.getRuntime().availableProcessors())));
@@ -93,7 +131,10 @@ final class NativeBackend implements Backend {
       return;
     }
     if (devices.isCuda(device)) {
-      throw devices.notYetImplemented(device, what);
+      if (!cudaEnabled) {
+        throw devices.notYetImplemented(device, what);
+      }
+      return;
     }
     throw new BackendException(
         "native: unknown device " + device + "; this backend has " + devices.devices());
@@ -103,6 +144,10 @@ final class NativeBackend implements Backend {
   public DeviceTensor upload(HostTensor tensor, Device device) {
     checkOpen();
     checkRunnable(device, "uploading a tensor");
+    if (devices.isCuda(device)) {
+      CudaPlace p = cudaPlace(device);
+      return CudaTensor.upload(tensor, device, p.runtime(), p.allocator());
+    }
     NativeTensor t = new NativeTensor(tensor.type(), cpu);
     copyIn(tensor, t.segment());
     return t;
@@ -114,15 +159,7 @@ final class NativeBackend implements Backend {
   }
 
   static MemorySegment heapSegment(HostTensor h) {
-    return switch (h.array()) {
-      case float[] a -> MemorySegment.ofArray(a);
-      case double[] a -> MemorySegment.ofArray(a);
-      case short[] a -> MemorySegment.ofArray(a);
-      case byte[] a -> MemorySegment.ofArray(a);
-      case int[] a -> MemorySegment.ofArray(a);
-      case long[] a -> MemorySegment.ofArray(a);
-      default -> throw new IllegalStateException("unexpected host array " + h.array().getClass());
-    };
+    return OffHeap.heapSegment(h);
   }
 
   static HostTensor copyOut(TensorType type, MemorySegment from) {
@@ -134,6 +171,9 @@ final class NativeBackend implements Backend {
   @Override
   public HostTensor download(DeviceTensor tensor) {
     checkOpen();
+    if (tensor instanceof CudaTensor c) {
+      return c.download();
+    }
     if (!(tensor instanceof NativeTensor t)) {
       throw new BackendException("native: " + tensor + " belongs to another backend");
     }
@@ -143,15 +183,25 @@ final class NativeBackend implements Backend {
   @Override
   public Executable compile(Graph graph, CompileOptions options) {
     checkOpen();
-    checkRunnable(
-        options.device() == null ? defaultDevice() : options.device(), "compiling a program");
+    Device device = options.device() == null ? defaultDevice() : options.device();
+    checkRunnable(device, "compiling a program");
     ExecutableSupport.checkCompilable(name(), graph);
+    if (devices.isCuda(device)) {
+      return new CudaExecutable(this, graph, cudaPlace(device));
+    }
     return new NativeExecutable(this, graph);
   }
 
   @Override
   public Variable createVariable(String id, HostTensor initial) {
     checkOpen();
+    deleteVariable(id);
+    Device d = defaultDevice();
+    if (devices.isCuda(d) && cudaEnabled) {
+      CudaVariable v = new CudaVariable(id, (CudaTensor) upload(initial, d));
+      cudaVariables.put(id, v);
+      return v;
+    }
     NativeVariable old = variables.remove(id);
     if (old != null) {
       old.tensor().close();
@@ -163,7 +213,39 @@ final class NativeBackend implements Backend {
 
   @Override
   public Optional<Variable> variable(String id) {
-    return Optional.ofNullable(variables.get(id));
+    Variable v = variables.get(id);
+    return Optional.ofNullable(v != null ? v : cudaVariables.get(id));
+  }
+
+  /**
+   * The device tensor of variable {@code id} for a program on {@code place}.
+   *
+   * @throws BackendException when the variable is missing or lives on another device
+   */
+  CudaTensor cudaVariable(String id, CudaPlace place) {
+    CudaVariable v = cudaVariables.get(id);
+    if (v == null || !v.tensor().device().equals(place.device())) {
+      throw new BackendException(
+          "native: the graph reads variable '"
+              + id
+              + "' but "
+              + place.device()
+              + " has no variable of that id"
+              + (variables.containsKey(id)
+                  ? " (it lives on " + cpu + ": variables live on the default device)"
+                  : ""));
+    }
+    return v.tensor();
+  }
+
+  /** The runtime and allocator of a CUDA device, opened on first use. */
+  synchronized CudaPlace cudaPlace(Device device) {
+    return cudaPlaces.computeIfAbsent(
+        device,
+        d -> {
+          CudaRuntime r = cudaRuntimes.apply(d);
+          return new CudaPlace(d, r, new CudaAllocator(r));
+        });
   }
 
   /** The variable's memory, for executables; null if absent. */
@@ -178,6 +260,10 @@ final class NativeBackend implements Backend {
     if (v != null) {
       v.tensor().close();
     }
+    CudaVariable c = cudaVariables.remove(id);
+    if (c != null) {
+      c.tensor().close();
+    }
   }
 
   @Override
@@ -191,12 +277,27 @@ final class NativeBackend implements Backend {
       closed = true;
       variables.values().forEach(v -> v.tensor().close());
       variables.clear();
+      cudaVariables.values().forEach(v -> v.tensor().close());
+      cudaVariables.clear();
+      for (CudaPlace p : cudaPlaces.values()) {
+        p.allocator().releaseAll();
+        p.runtime().close();
+      }
+      cudaPlaces.clear();
     }
   }
 
   void checkOpen() {
     if (closed) {
       throw new BackendException("native: the backend is closed");
+    }
+  }
+
+  /** Checks that {@code value} may be assigned to variable {@code id} of type {@code type}. */
+  static void checkAssignable(String id, TensorType type, HostTensor value) {
+    if (!value.type().equals(type)) {
+      throw new BackendException(
+          "native: variable '" + id + "' is " + type + "; cannot assign " + value.type());
     }
   }
 
@@ -214,16 +315,27 @@ final class NativeBackend implements Backend {
 
     @Override
     public void assign(HostTensor value) {
-      if (!value.type().equals(tensor.type())) {
-        throw new BackendException(
-            "native: variable '"
-                + id
-                + "' is "
-                + tensor.type()
-                + "; cannot assign "
-                + value.type());
-      }
+      checkAssignable(id, tensor.type(), value);
       copyIn(value, tensor.segment());
+    }
+  }
+
+  /** A variable in a CUDA device's memory. */
+  record CudaVariable(String id, CudaTensor tensor) implements Variable {
+    @Override
+    public TensorType type() {
+      return tensor.type();
+    }
+
+    @Override
+    public HostTensor read() {
+      return tensor.download();
+    }
+
+    @Override
+    public void assign(HostTensor value) {
+      checkAssignable(id, tensor.type(), value);
+      tensor.assign(value);
     }
   }
 }

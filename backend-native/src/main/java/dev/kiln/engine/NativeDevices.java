@@ -17,10 +17,12 @@ import java.util.function.Supplier;
  */
 final class NativeDevices {
   /**
-   * Whether programs can run on CUDA devices. The CUDA device executor does not exist yet: until it
-   * does, CUDA devices are listed with their details, the default stays the CPU unless {@code
+   * Whether programs can run on CUDA devices. The CUDA executor ({@code CudaExecutable}) exists and
+   * passes the conformance kit on an emulated device, but has not yet run on a GPU; until it has,
+   * CUDA devices are listed with their details, the default stays the CPU unless {@code
    * kiln.device} asks for CUDA, and compiling for (or uploading to) a CUDA device fails with "not
-   * yet implemented". Flip this when the executor lands.
+   * yet implemented". When true, the default device is {@code cuda:0} when a GPU is usable. The GPU
+   * tests ({@code CudaConformanceTest}) run the executor whatever this says.
    */
   static final boolean CUDA_EXECUTOR_READY = false;
 
@@ -226,7 +228,8 @@ final class NativeDevices {
             + what
             + " on "
             + details(d)
-            + " is not yet implemented: the Kiln engine's CUDA executor is still to come; use"
+            + " is not yet implemented: the Kiln engine's CUDA executor is not enabled until it has passed"
+            + " the conformance kit on a GPU; use"
             + " -Dkiln.device=cpu (or KILN_DEVICE=cpu) meanwhile");
   }
 }

@@ -43,28 +43,41 @@ final class NativeExecutable implements Executable {
     this.graph = graph;
     this.compiled =
         Rewrites.expand(Rewrites.shareScans(graph), dev.kiln.engine.cpu.Kernels::hasDirectKernel);
-    Set<Value> seen = new HashSet<>();
-    for (Value v : compiled.outputs()) {
-      boolean computed =
-          !(v.node().op() instanceof SourceOp.Parameter
-              || v.node().op() instanceof SourceOp.VariableRead
-              || v.node().op() instanceof SourceOp.Constant);
-      if (computed && seen.add(v) && !compiled.updates().containsValue(v)) {
-        external.add(v);
-      }
-    }
+    external.addAll(externalOutputs(compiled));
     this.updates = new LinkedHashMap<>(compiled.updates());
     this.program = new Program(compiled, backend, arena, external);
-    this.staged =
-        updates.values().stream()
-            .filter(v -> v.node().op() instanceof SourceOp.VariableRead)
-            .distinct()
-            .toArray(Value[]::new);
+    this.staged = stagedUpdates(updates);
     this.staging = new MemorySegment[staged.length];
     for (int i = 0; i < staged.length; i++) {
       staging[i] =
           OffHeap.allocate(arena, NativeTensor.bytes(staged[i].type()), NativeTensor.ALIGNMENT);
     }
+  }
+
+  /**
+   * The outputs a node computes, other than variable updates: the caller's tensors are bound to
+   * them, so the node writes its result straight there.
+   */
+  static Set<Value> externalOutputs(Graph compiled) {
+    Set<Value> external = new HashSet<>();
+    for (Value v : compiled.outputs()) {
+      boolean computed =
+          !(v.node().op() instanceof SourceOp.Parameter
+              || v.node().op() instanceof SourceOp.VariableRead
+              || v.node().op() instanceof SourceOp.Constant);
+      if (computed && !compiled.updates().containsValue(v)) {
+        external.add(v);
+      }
+    }
+    return external;
+  }
+
+  /** The updates' new values that are variables read in the run: staged before any update. */
+  static Value[] stagedUpdates(Map<String, Value> updates) {
+    return updates.values().stream()
+        .filter(v -> v.node().op() instanceof SourceOp.VariableRead)
+        .distinct()
+        .toArray(Value[]::new);
   }
 
   @Override

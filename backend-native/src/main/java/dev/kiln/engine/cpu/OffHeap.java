@@ -136,4 +136,17 @@ public final class OffHeap {
         ? bytes + " bytes"
         : String.format(java.util.Locale.ROOT, "%.1f %s (%d bytes)", v, units[u], bytes);
   }
+
+  /** The heap memory of a host tensor's array, for copies to and from native memory. */
+  public static MemorySegment heapSegment(dev.kiln.spi.HostTensor h) {
+    return switch (h.array()) {
+      case float[] a -> MemorySegment.ofArray(a);
+      case double[] a -> MemorySegment.ofArray(a);
+      case short[] a -> MemorySegment.ofArray(a);
+      case byte[] a -> MemorySegment.ofArray(a);
+      case int[] a -> MemorySegment.ofArray(a);
+      case long[] a -> MemorySegment.ofArray(a);
+      default -> throw new IllegalStateException("unexpected host array " + h.array().getClass());
+    };
+  }
 }

@@ -1,0 +1,74 @@
+package dev.kiln.engine.cuda;
+
+import dev.kiln.engine.cuda.kernels.CudaKernel;
+import java.lang.foreign.MemorySegment;
+
+/**
+ * What the CUDA executor needs of a device: memory, copies, kernel launches on one stream, and a
+ * wait. The real one drives the CUDA driver ({@link CudaDriverRuntime}); tests use an in-memory
+ * fake, so the executor's planning and bookkeeping run without a GPU. Work is ordered: every call
+ * runs after the calls before it, as on one stream.
+ */
+public interface CudaRuntime extends AutoCloseable {
+  /**
+   * Free and total memory of the device, in bytes.
+   *
+   * @param free bytes the device can still allocate
+   * @param total the device's memory
+   */
+  record MemoryInfo(long free, long total) {}
+
+  /** The device's name for messages, e.g. {@code cuda:0 (NVIDIA H200)}. */
+  String name();
+
+  /** The device's multiprocessor count, which picks GEMM tile sizes. */
+  int multiprocessors();
+
+  /**
+   * The most bytes a program's convolution workspace may take; larger batches run in chunks of
+   * images. 256 MiB by default.
+   */
+  default long workspaceLimit() {
+    return 256L << 20;
+  }
+
+  /**
+   * Allocates {@code bytes} of device memory.
+   *
+   * @return the device address, or 0 when the device is out of memory
+   */
+  long allocate(long bytes);
+
+  /** Frees memory from {@link #allocate}; the memory may still be in use by queued work. */
+  void free(long address);
+
+  /** The device's memory usage. */
+  MemoryInfo memoryInfo();
+
+  /** Copies {@code bytes} from host memory to the device, after the queued work. */
+  void copyToDevice(MemorySegment host, long device, long bytes);
+
+  /** Copies {@code bytes} from the device to host memory; returns when the bytes are there. */
+  void copyToHost(long device, MemorySegment host, long bytes);
+
+  /** Copies {@code bytes} between device addresses, after the queued work. */
+  void copyOnDevice(long destination, long source, long bytes);
+
+  /**
+   * Queues one kernel launch.
+   *
+   * @param launch the launch
+   * @param pointers the device address of each of the launch's pointer arguments, in order; the
+   *     caller reuses the array once the call returns
+   */
+  void launch(CudaLaunch launch, long[] pointers);
+
+  /** The kernel's entry point exists with the parameters the launch passes, or this throws. */
+  default void check(CudaKernel kernel) {}
+
+  /** Waits until the queued work is done. */
+  void synchronize();
+
+  @Override
+  void close();
+}
