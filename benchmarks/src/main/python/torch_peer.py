@@ -4,7 +4,8 @@ or STEPS training steps of the same small ResNet (MNIST images) or 1-layer LSTM 
 Usage: torch_peer.py mlp|lenet|resnet|lstm DATA_DIR [STEPS]; prints one RESULT line
 (tab-separated) that dev.kiln.benchmarks.EndToEnd parses. TORCH_PEER_MEMORY_FORMAT=channels_last
 or contiguous overrides the ResNet's memory format (default: MEMORY_FORMAT below);
-TORCH_PEER_THREADS=N the number of threads (default 2).
+TORCH_PEER_THREADS=N the number of threads (default 2). Unless the variable is set, EndToEnd runs
+this script with one thread and with every core and keeps the faster run.
 """
 import gzip
 import os
