@@ -30,7 +30,10 @@ class MemoryTest {
 
   @Test
   void compilingAgainAndAgainFreesTheOldSteps() throws Exception {
-    assertGrowthBelow(30 * MB, "compile", "200");
+    // 400 compiles against 45 MB rather than 200 against 30: the RSS noise of the JIT and the heap
+    // (12-31 MB for 200 compiles, the same before and after, once over 30 in CI) stays below it,
+    // while a leak grows with the count.
+    assertGrowthBelow(45 * MB, "compile", "400");
   }
 
   @Test
