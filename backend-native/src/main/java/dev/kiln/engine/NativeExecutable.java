@@ -107,6 +107,18 @@ final class NativeExecutable implements Executable {
 
   @Override
   public synchronized List<DeviceTensor> run(List<DeviceTensor> inputs) {
+    if (!Profile.ENABLED) {
+      return runUnprofiled(inputs);
+    }
+    long t0 = System.nanoTime();
+    try {
+      return runUnprofiled(inputs);
+    } finally {
+      Profile.recordRun(System.nanoTime() - t0);
+    }
+  }
+
+  private List<DeviceTensor> runUnprofiled(List<DeviceTensor> inputs) {
     backend.checkOpen();
     if (closed) {
       throw new dev.kiln.spi.backend.BackendException("native: the executable is closed");

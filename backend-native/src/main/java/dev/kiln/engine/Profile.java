@@ -10,7 +10,8 @@ import java.util.concurrent.atomic.LongAdder;
 /**
  * Time per kernel, for finding the slow op: {@code -Dkiln.native.profile=true} sums each kernel's
  * run time by op and operand types and prints the table when the JVM exits; {@code
- * -Dkiln.native.profileAfterMs=N} leaves out kernels that run in the first N milliseconds.
+ * -Dkiln.native.profileAfterMs=N} leaves out kernels that run in the first N milliseconds; {@code
+ * -Dkiln.native.profileRows=N} prints N rows (25 unless set).
  */
 final class Profile {
   static final boolean ENABLED = Boolean.getBoolean("kiln.native.profile");
@@ -45,14 +46,41 @@ final class Profile {
     a[1].increment();
   }
 
+  private static final LongAdder RUN_NANOS = new LongAdder();
+  private static final LongAdder RUNS = new LongAdder();
+  private static final java.util.concurrent.atomic.AtomicLong FIRST_RUN_START =
+      new java.util.concurrent.atomic.AtomicLong();
+  private static final java.util.concurrent.atomic.AtomicLong LAST_RUN_END =
+      new java.util.concurrent.atomic.AtomicLong();
+
+  /** Records one whole executable run, so time between kernels shows beside time in them. */
+  static void recordRun(long nanos) {
+    long now = System.nanoTime();
+    if (now >= FROM) {
+      FIRST_RUN_START.compareAndSet(0, now - nanos);
+      LAST_RUN_END.set(now);
+      RUN_NANOS.add(nanos);
+      RUNS.increment();
+    }
+  }
+
   private static void print() {
     double total = TIMES.values().stream().mapToLong(a -> a[0].sum()).sum() / 1e6;
-    System.err.printf(Locale.ROOT, "Kiln engine profile: %.1f ms in kernels%n", total);
+    long calls = TIMES.values().stream().mapToLong(a -> a[1].sum()).sum();
+    System.err.printf(
+        Locale.ROOT,
+        "Kiln engine profile: %.1f ms in %d kernel runs; %.1f ms in %d executable runs,"
+            + " %.1f ms from the first of them to the end of the last%n",
+        total,
+        calls,
+        RUN_NANOS.sum() / 1e6,
+        RUNS.sum(),
+        (LAST_RUN_END.get() - FIRST_RUN_START.get()) / 1e6);
     TIMES.entrySet().stream()
         .sorted(
             Comparator.comparingLong((Map.Entry<String, LongAdder[]> e) -> e.getValue()[0].sum())
                 .reversed())
-        .limit(25)
+        .limit(Integer.getInteger("kiln.native.profileRows", 25))
         .forEach(
             e ->
                 System.err.printf(

@@ -66,6 +66,12 @@ final class KilnWorker {
    * KilnModels#lstmApi}. MNIST feeds all but the LSTM, which trains on random sequences with random
    * labels (only speed is measured). {@code data} may be null for the LSTM.
    */
+  /**
+   * With {@code -Dkiln.bench.traceEvery=N}, the api rows print the time of every Nth step to
+   * stderr, to show how long the JIT's warm-up lasts.
+   */
+  private static final int TRACE_EVERY = Integer.getInteger("kiln.bench.traceEvery", 0);
+
   static Result trainApi(String model, Mnist data, int steps) {
     int batch = model.equals("mlp") ? 128 : 64;
     int n = steps * batch;
@@ -153,6 +159,13 @@ final class KilnWorker {
                 (b, logs) -> {
                   if (b == 0) {
                     start[0] = System.nanoTime();
+                  }
+                  if (TRACE_EVERY > 0 && b % TRACE_EVERY == 0) {
+                    System.err.printf(
+                        java.util.Locale.ROOT,
+                        "step %d at %.3f s%n",
+                        b,
+                        (System.nanoTime() - start[0]) / 1e9);
                   }
                   loss[0] = logs.get("loss");
                 });
