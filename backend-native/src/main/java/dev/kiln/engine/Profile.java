@@ -11,6 +11,7 @@ import java.util.concurrent.atomic.LongAdder;
  * Time per kernel, for finding the slow op: {@code -Dkiln.native.profile=true} sums each kernel's
  * run time by op and operand types and prints the table when the JVM exits; {@code
  * -Dkiln.native.profileAfterMs=N} leaves out kernels that run in the first N milliseconds; {@code
+ * -Dkiln.native.profileUntilMs=N} those that start after N milliseconds; {@code
  * -Dkiln.native.profileRows=N} prints N rows (25 unless set).
  */
 final class Profile {
@@ -27,11 +28,20 @@ final class Profile {
   private Profile() {}
 
   /** Kernels that finish before this time are not counted, so JIT warm-up can be left out. */
+  private static final long FROM_BASE = System.nanoTime();
+
   private static final long FROM =
-      System.nanoTime() + Long.getLong("kiln.native.profileAfterMs", 0) * 1_000_000L;
+      FROM_BASE + Long.getLong("kiln.native.profileAfterMs", 0) * 1_000_000L;
+
+  /** Kernels that start after this time are not counted either ({@code profileUntilMs}). */
+  private static final long UNTIL =
+      Long.getLong("kiln.native.profileUntilMs", 0) > 0
+          ? FROM_BASE + Long.getLong("kiln.native.profileUntilMs", 0) * 1_000_000L
+          : Long.MAX_VALUE;
 
   static void record(Node n, long nanos) {
-    if (System.nanoTime() < FROM) {
+    long now = System.nanoTime();
+    if (now < FROM || now - nanos > UNTIL) {
       return;
     }
     String key =
@@ -56,7 +66,7 @@ final class Profile {
   /** Records one whole executable run, so time between kernels shows beside time in them. */
   static void recordRun(long nanos) {
     long now = System.nanoTime();
-    if (now >= FROM) {
+    if (now >= FROM && now - nanos <= UNTIL) {
       FIRST_RUN_START.compareAndSet(0, now - nanos);
       LAST_RUN_END.set(now);
       RUN_NANOS.add(nanos);

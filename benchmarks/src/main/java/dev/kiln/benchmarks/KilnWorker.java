@@ -163,9 +163,10 @@ final class KilnWorker {
                   if (TRACE_EVERY > 0 && b % TRACE_EVERY == 0) {
                     System.err.printf(
                         java.util.Locale.ROOT,
-                        "step %d at %.3f s%n",
+                        "step %d at %.3f s (%s)%n",
                         b,
-                        (System.nanoTime() - start[0]) / 1e9);
+                        (System.nanoTime() - start[0]) / 1e9,
+                        java.time.LocalTime.now());
                   }
                   loss[0] = logs.get("loss");
                 });

@@ -86,6 +86,16 @@ final class Gemm {
       return bKept;
     }
 
+    private MemorySegment scratch = MemorySegment.NULL;
+
+    /** A result-sized buffer for products computed transposed. */
+    MemorySegment scratch(long floats) {
+      if (scratch.byteSize() < floats * 4) {
+        scratch = OffHeap.allocate(Arena.ofAuto(), floats * 4, 64);
+      }
+      return scratch;
+    }
+
     /** B has changed: the next multiplication that keeps B packs it again. */
     void forgetB() {
       bKeptValid = false;
@@ -146,6 +156,10 @@ final class Gemm {
       long cOff,
       int ldc,
       boolean accumulate) {
+    if (SWAP_ENABLED && tb && !ta && !accumulate && (long) m * SWAP_RATIO <= n && k > 0) {
+      multiplySwapped(pool, ws, m, n, k, a, aOff, b, bOff, c, cOff, ldc);
+      return;
+    }
     multiply(
         pool,
         ws,
@@ -162,6 +176,66 @@ final class Gemm {
         ldc,
         accumulate,
         false);
+  }
+
+  /**
+   * {@code A B^T} with B at least this many times as tall as A is computed as {@code (B A^T)^T}.
+   * Packing a transposed B gathers every element of B for a product that uses each packed element
+   * only {@code m} times; swapped, B is packed as row-major A (contiguous copies) and only the
+   * small A is gathered. Per 2 cores, {@code [64, 500] x [800, 500]^T} (a Dense layer's input
+   * gradient): 0.63 ms direct, 0.39 ms swapped.
+   */
+  private static final int SWAP_RATIO = 4;
+
+  /** Off with {@code -Dkiln.native.gemmSwap=false}, to compare. */
+  private static final boolean SWAP_ENABLED =
+      !"false".equals(System.getProperty("kiln.native.gemmSwap"));
+
+  /** {@code C = A B^T} as {@code C^T = B A^T} into the workspace, then transposed into C. */
+  private static void multiplySwapped(
+      CpuPool pool,
+      Workspace ws,
+      int m,
+      int n,
+      int k,
+      MemorySegment a,
+      long aOff,
+      MemorySegment b,
+      long bOff,
+      MemorySegment c,
+      long cOff,
+      int ldc) {
+    MemorySegment ct = ws.scratch((long) n * m);
+    multiply(
+        pool,
+        ws,
+        n,
+        m,
+        k,
+        new SegmentRows(b, bOff, k),
+        false,
+        a,
+        aOff,
+        true,
+        ct,
+        0,
+        m,
+        false,
+        false);
+    pool.parallelFor(
+        m,
+        Math.max(1, (1 << 14) / Math.max(1, n)),
+        (from, to) -> {
+          for (int i = from; i < to; i++) {
+            long dst = cOff + (long) i * ldc;
+            for (int j = 0; j < n; j++) {
+              c.setAtIndex(
+                  ValueLayout.JAVA_FLOAT,
+                  dst + j,
+                  ct.getAtIndex(ValueLayout.JAVA_FLOAT, (long) j * m + i));
+            }
+          }
+        });
   }
 
   /**

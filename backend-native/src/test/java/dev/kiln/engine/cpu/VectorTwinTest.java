@@ -217,6 +217,14 @@ class VectorTwinTest {
                   -1,
                   1));
         }
+        // Few rows of A against a tall transposed B: computed as (B A^T)^T.
+        c.add(
+            new Case(
+                "matmul.tb_tall." + n,
+                List.of(TensorType.of(DType.FLOAT32, 3, n), TensorType.of(DType.FLOAT32, 41, n)),
+                (b, x) -> b.matmul(x.get(0), x.get(1), false, true),
+                -1,
+                1));
         c.add(
             new Case(
                 "matmul.k." + n,
