@@ -120,9 +120,19 @@ final class ConvGemm {
     };
   }
 
+  /**
+   * Column floats per thread in the blocked input gradient: enough images' columns to make a GEMM
+   * of a few hundred rows, few enough to stay in the core's L2 between the GEMM that writes them
+   * and the col2im that reads them.
+   */
+  private static final int COL_BLOCK_FLOATS = 1 << 16;
+
   static Kernel backpropInput(
       ConvSpec s, TensorType dy, TensorType w, TensorType dx, CpuPool pool) {
     ConvGeometry g = new ConvGeometry(s, dx.shape(), w.shape(), dy.shape());
+    if (g.batch >= 2 * pool.threads() && pool.threads() > 1) {
+      return blockedBackpropInput(g, pool);
+    }
     MemorySegment col = colBuffer(g);
     Gemm.Workspace ws = new Gemm.Workspace();
     int m = g.batch * g.outPositions;
@@ -142,25 +152,92 @@ final class ConvGemm {
             float[] block = scratch(BLOCK, blockFloats);
             for (int n = from; n < to; n++) {
               MemorySegment.copy(col, F, (long) n * blockFloats * 4, block, 0, blockFloats);
-              java.util.Arrays.fill(image, 0, imageFloats, 0f);
-              for (int o = 0, src = 0; o < g.outPositions; o++, src += row) {
-                for (int i = g.runFrom[o]; i < g.runFrom[o + 1]; i++) {
-                  int p = g.runInput[i];
-                  if (p < 0) {
-                    continue;
-                  }
-                  int from1 = src + g.runTap[i] * g.cin;
-                  int to1 = p * g.cin;
-                  int floats = g.runLength[i] * g.cin;
-                  for (int c = 0; c < floats; c++) {
-                    image[to1 + c] += block[from1 + c];
-                  }
-                }
-              }
+              addColumns(g, block, 0, image);
               MemorySegment.copy(image, 0, d, F, (long) n * imageFloats * 4, imageFloats);
             }
           });
     };
+  }
+
+  /**
+   * The input gradient with the batch split over the threads first: each thread multiplies a few
+   * images' {@code dy} rows at a time into its own column block and scatters them at once, so the
+   * columns never leave its cache. The whole batch's columns (LeNet's second layer: 8 MB) went out
+   * to memory and back: in LeNet's training step on 2 cores, 20 to 50 channels 5x5 "valid" on 8x8
+   * took 2.1-2.3 against 2.3-2.6 ms (1.04 against 1.32 times the same run's filter gradient); in
+   * isolation, where the columns stay in cache either way, the two are level (1.7-1.8 ms).
+   */
+  private static Kernel blockedBackpropInput(ConvGeometry g, CpuPool pool) {
+    int parts = pool.threads();
+    int row = g.taps * g.cin;
+    int perImage = g.outPositions * row;
+    int images = Math.max(1, Math.min(g.batch / parts, COL_BLOCK_FLOATS / Math.max(1, perImage)));
+    int imageFloats = g.inPositions * g.cin;
+    Gemm.Workspace[] ws = new Gemm.Workspace[parts];
+    float[][] blocks = new float[parts][];
+    for (int t = 0; t < parts; t++) {
+      ws[t] = new Gemm.Workspace();
+      blocks[t] = new float[images * perImage];
+    }
+    return (in, out) ->
+        pool.parallelFor(
+            parts,
+            1,
+            (from, to) -> {
+              float[] image = scratch(IMAGE, imageFloats);
+              for (int t = from; t < to; t++) {
+                float[] block = blocks[t];
+                MemorySegment col = MemorySegment.ofArray(block);
+                // The kernel is packed at this run's first block and kept for the others.
+                ws[t].forgetB();
+                int n1 = (int) ((long) g.batch * (t + 1) / parts);
+                for (int nb = (int) ((long) g.batch * t / parts); nb < n1; nb += images) {
+                  int count = Math.min(images, n1 - nb);
+                  // Inside a chunk the pool is busy, so this product runs on this thread alone.
+                  Gemm.multiply(
+                      pool,
+                      ws[t],
+                      count * g.outPositions,
+                      row,
+                      g.cout,
+                      Gemm.rows(in[0], (long) nb * g.outPositions * g.cout, g.cout),
+                      false,
+                      in[1],
+                      0,
+                      true,
+                      col,
+                      0,
+                      row,
+                      false,
+                      true);
+                  for (int i = 0; i < count; i++) {
+                    addColumns(g, block, i * perImage, image);
+                    MemorySegment.copy(
+                        image, 0, out[0], F, (long) (nb + i) * imageFloats * 4, imageFloats);
+                  }
+                }
+              }
+            });
+  }
+
+  /** col2im of one image: {@code image} becomes the sum of its columns, read from {@code at}. */
+  private static void addColumns(ConvGeometry g, float[] block, int at, float[] image) {
+    int row = g.taps * g.cin;
+    java.util.Arrays.fill(image, 0, g.inPositions * g.cin, 0f);
+    for (int o = 0, src = at; o < g.outPositions; o++, src += row) {
+      for (int i = g.runFrom[o]; i < g.runFrom[o + 1]; i++) {
+        int p = g.runInput[i];
+        if (p < 0) {
+          continue;
+        }
+        int from1 = src + g.runTap[i] * g.cin;
+        int to1 = p * g.cin;
+        int floats = g.runLength[i] * g.cin;
+        for (int c = 0; c < floats; c++) {
+          image[to1 + c] += block[from1 + c];
+        }
+      }
+    }
   }
 
   static Kernel backpropFilter(
