@@ -104,22 +104,20 @@ final class DirectConv {
   }
 
   /**
-   * Whether the input gradient is better computed here: stride 1, at most {@link #MAX_CHANNELS}
-   * input channels, and the padded {@code dy} adds little work over the positions {@code dy} has (a
-   * "valid" convolution's input gradient reads mostly padding: col2im does less).
+   * Whether the input gradient is better computed here: at most {@link #MAX_CHANNELS} input
+   * channels, and the phases' padded {@code dy} adds little work over the positions {@code dy} has
+   * (a "valid" convolution's input gradient reads mostly padding: col2im does less).
    */
-  static boolean coversBackpropInput(ConvSpec s, TensorType dy, TensorType dx) {
+  static boolean coversBackpropInput(ConvSpec s, TensorType dy, TensorType w, TensorType dx) {
     if (!covers(s) || dx.shape().dim(-1) > MAX_CHANNELS) {
       return false;
     }
-    for (int st : s.strides()) {
-      if (st != 1) {
-        return false;
-      }
-    }
-    long dyPositions = dy.shape().size() / dy.shape().dim(-1);
-    long dxPositions = dx.shape().size() / dx.shape().dim(-1);
-    return dxPositions * 2 <= dyPositions * 3;
+    Geo g = Geo.of(s, dx.shape(), w.shape(), dy.shape());
+    int[] lo = lowPadding(s, g);
+    long phaseWork =
+        new PhaseAxis(g.h, g.kh, g.sh, lo[0]).work() * new PhaseAxis(g.w, g.kw, g.sw, lo[1]).work();
+    long dyWork = (long) g.oh * g.ow * g.kh * g.kw;
+    return phaseWork * 2 <= dyWork * 3;
   }
 
   /** A 2-D geometry: 1-D convolutions are 2-D ones of height 1. */
@@ -243,32 +241,197 @@ final class DirectConv {
     MemorySegment packed = packBuffer(g);
     return (in, out) -> {
       packForward(in[1], packed, g);
-      correlate(src.bind(in[0], pool), src, packed, out[0], g, pool);
+      correlate(src.bind(in[0], pool), 0, src, packed, out[0], g, pool);
     };
   }
 
-  /** The input gradient of a stride-1 convolution, as a forward pass over the padded {@code dy}. */
+  /**
+   * One spatial axis of the input gradient split by the stride into phases: phase {@code r} holds
+   * the positions {@code i = a * stride + r} of dx.
+   *
+   * <p>In the forward pass {@code y[o]} reads {@code x[o * stride + k - pad]}, so {@code dx[a *
+   * stride + r]} sums {@code dy[o] * w[k]} over {@code o * stride + k = a * stride + r + pad}: only
+   * the taps {@code k = first + m * stride} with {@code first = (r + pad) mod stride} reach the
+   * phase, and tap {@code m} pairs with {@code dy[a + c - m]}, {@code c = (r + pad - first) /
+   * stride}. Read with the phase's taps in reverse ({@code t = taps - 1 - m}) this is a stride-1
+   * correlation of {@code dy} padded low by {@code taps - 1 - c} (negative: cropped). All phases
+   * share one padded copy of {@code dy}, padded by the largest of their low paddings, each phase
+   * starting {@code start[r]} positions into it.
+   */
+  private static final class PhaseAxis {
+    final int stride;
+    final int[] first;
+    final int[] taps;
+    final int[] size;
+    final int[] start;
+    final int low;
+    final int span;
+
+    PhaseAxis(int in, int kernel, int stride, int pad) {
+      this.stride = stride;
+      first = new int[stride];
+      taps = new int[stride];
+      size = new int[stride];
+      start = new int[stride];
+      int[] phaseLow = new int[stride];
+      int lowest = 0;
+      for (int r = 0; r < stride; r++) {
+        first[r] = Math.floorMod(r + pad, stride);
+        taps[r] = first[r] < kernel ? (kernel - first[r] + stride - 1) / stride : 0;
+        size[r] = (in - r + stride - 1) / stride;
+        phaseLow[r] = taps[r] - 1 - Math.floorDiv(r + pad - first[r], stride);
+        if (active(r)) {
+          lowest = Math.max(lowest, phaseLow[r]);
+        }
+      }
+      int end = 1;
+      for (int r = 0; r < stride; r++) {
+        start[r] = lowest - phaseLow[r];
+        if (active(r)) {
+          end = Math.max(end, start[r] + size[r] + taps[r] - 1);
+        }
+      }
+      low = lowest;
+      span = end;
+    }
+
+    boolean active(int r) {
+      return taps[r] > 0 && size[r] > 0;
+    }
+
+    /** Positions times taps over all phases: the multiply-adds per channel pair along this axis. */
+    long work() {
+      long sum = 0;
+      for (int r = 0; r < stride; r++) {
+        sum += (long) size[r] * taps[r];
+      }
+      return sum;
+    }
+  }
+
+  /**
+   * The input gradient as one stride-1 forward pass per phase (see {@link PhaseAxis}) over the
+   * padded {@code dy}, with the phase's taps flipped and the kernel's channel axes swapped. With
+   * stride 1 the single phase writes {@code dx} itself; otherwise the phases go to a scratch buffer
+   * that is then interleaved into {@code dx}, positions of phases without taps set to zero.
+   */
   static Kernel backpropInput(
       ConvSpec s, TensorType dy, TensorType w, TensorType dx, CpuPool pool) {
     Geo fwd = Geo.of(s, dx.shape(), w.shape(), dy.shape());
     int[] lo = lowPadding(s, fwd);
+    PhaseAxis rows = new PhaseAxis(fwd.h, fwd.kh, fwd.sh, lo[0]);
+    PhaseAxis cols = new PhaseAxis(fwd.w, fwd.kw, fwd.sw, lo[1]);
     // dy plays the input (channels cout) and dx the output (channels cin).
-    Geo g = new Geo(fwd.n, fwd.oh, fwd.ow, fwd.cout, fwd.kh, fwd.kw, fwd.c, fwd.h, fwd.w, 1, 1);
     Padded src =
-        new Padded(
-            g.n,
-            g.h,
-            g.w,
-            g.c,
-            g.oh + g.kh - 1,
-            g.ow + g.kw - 1,
-            g.kh - 1 - lo[0],
-            g.kw - 1 - lo[1]);
-    MemorySegment packed = packBuffer(g);
+        new Padded(fwd.n, fwd.oh, fwd.ow, fwd.cout, rows.span, cols.span, rows.low, cols.low);
+    int phases = fwd.sh * fwd.sw;
+    Geo[] geos = new Geo[phases];
+    MemorySegment[] packed = new MemorySegment[phases];
+    long[] base = new long[phases];
+    long[] scratchAt = new long[phases];
+    long scratchFloats = 0;
+    for (int rh = 0; rh < fwd.sh; rh++) {
+      for (int rw = 0; rw < fwd.sw; rw++) {
+        if (!rows.active(rh) || !cols.active(rw)) {
+          continue;
+        }
+        int p = rh * fwd.sw + rw;
+        geos[p] =
+            new Geo(
+                fwd.n,
+                fwd.oh,
+                fwd.ow,
+                fwd.cout,
+                rows.taps[rh],
+                cols.taps[rw],
+                fwd.c,
+                rows.size[rh],
+                cols.size[rw],
+                1,
+                1);
+        packed[p] = packBuffer(geos[p]);
+        base[p] = rows.start[rh] * src.rowStride() + (long) cols.start[rw] * fwd.cout;
+        scratchAt[p] = scratchFloats;
+        scratchFloats += (long) fwd.n * rows.size[rh] * cols.size[rw] * fwd.c;
+      }
+    }
+    boolean direct = phases == 1;
+    MemorySegment scratch =
+        direct ? null : OffHeap.allocate(Arena.ofAuto(), Math.max(4, scratchFloats * 4), 64);
     return (in, out) -> {
-      packFlipped(in[1], packed, fwd, g.nr());
-      correlate(src.bind(in[0], pool), src, packed, out[0], g, pool);
+      MemorySegment x = src.bind(in[0], pool);
+      for (int p = 0; p < phases; p++) {
+        if (geos[p] == null) {
+          continue;
+        }
+        int rh = p / fwd.sw;
+        int rw = p % fwd.sw;
+        packFlipped(
+            in[1],
+            packed[p],
+            fwd,
+            geos[p].nr(),
+            rows.first[rh],
+            rows.taps[rh],
+            cols.first[rw],
+            cols.taps[rw]);
+        MemorySegment y = direct ? out[0] : scratch.asSlice(scratchAt[p] * 4);
+        correlate(x, base[p], src, packed[p], y, geos[p], pool);
+      }
+      if (!direct) {
+        interleave(scratch, scratchAt, geos, rows, cols, out[0], fwd, pool);
+      }
     };
+  }
+
+  /**
+   * Writes each phase's result {@code [n, size_h, size_w, c]} to its positions of {@code dx}, row
+   * by row so that {@code dx} is written in order; positions of phases without taps get zeros.
+   */
+  private static void interleave(
+      MemorySegment scratch,
+      long[] scratchAt,
+      Geo[] geos,
+      PhaseAxis rows,
+      PhaseAxis cols,
+      MemorySegment dx,
+      Geo fwd,
+      CpuPool pool) {
+    int c = fwd.c;
+    int vecEnd = c - c % V;
+    int sw = fwd.sw;
+    pool.parallelFor(
+        fwd.n * fwd.h,
+        Math.max(1, 16384 / Math.max(1, fwd.w * c)),
+        (from, to) -> {
+          for (int t = from; t < to; t++) {
+            int b = t / fwd.h;
+            int i = t - b * fwd.h;
+            int rh = i % fwd.sh;
+            int a = i / fwd.sh;
+            long d = (long) t * fwd.w * c;
+            for (int j = 0; j < fwd.w; j++, d += c) {
+              int p = rh * sw + j % sw;
+              if (geos[p] == null) {
+                for (int k = 0; k < vecEnd; k += V) {
+                  FloatVector.zero(S).intoMemorySegment(dx, (d + k) * 4, ORDER);
+                }
+                for (int k = vecEnd; k < c; k++) {
+                  dx.setAtIndex(F, d + k, 0f);
+                }
+                continue;
+              }
+              long from2 = scratchAt[p] + (((long) b * geos[p].oh + a) * geos[p].ow + j / sw) * c;
+              for (int k = 0; k < vecEnd; k += V) {
+                FloatVector.fromMemorySegment(S, scratch, (from2 + k) * 4, ORDER)
+                    .intoMemorySegment(dx, (d + k) * 4, ORDER);
+              }
+              for (int k = vecEnd; k < c; k++) {
+                dx.setAtIndex(F, d + k, scratch.getAtIndex(F, from2 + k));
+              }
+            }
+          }
+        });
   }
 
   private static MemorySegment packBuffer(Geo g) {
@@ -295,20 +458,31 @@ final class DirectConv {
   }
 
   /**
-   * Packs the kernel of the forward geometry {@code f} for its input gradient: tap (kh, kw) of the
-   * result is tap (KH-1-kh, KW-1-kw) of the kernel, its depth runs over the kernel's output
-   * channels and its columns over the input channels.
+   * Packs the taps of one phase of the kernel of the forward geometry {@code f} for its input
+   * gradient: tap (a, b) of the result is tap ({@code firstH + (tapsH - 1 - a) * sh}, {@code firstW
+   * + (tapsW - 1 - b) * sw}) of the kernel, its depth runs over the kernel's output channels and
+   * its columns over the input channels. With stride 1 (first 0, all taps) this is the whole kernel
+   * flipped.
    */
-  private static void packFlipped(MemorySegment w, MemorySegment packed, Geo f, int nr) {
-    int depth = f.kh * f.kw * f.cout;
+  private static void packFlipped(
+      MemorySegment w,
+      MemorySegment packed,
+      Geo f,
+      int nr,
+      int firstH,
+      int tapsH,
+      int firstW,
+      int tapsW) {
+    int depth = tapsH * tapsW * f.cout;
     int panels = (f.c + nr - 1) / nr;
     for (int p = 0; p < panels; p++) {
       int cols = Math.min(nr, f.c - p * nr);
-      for (int a = 0; a < f.kh; a++) {
-        for (int b = 0; b < f.kw; b++) {
-          long tap = (long) (f.kh - 1 - a) * f.kw + (f.kw - 1 - b);
+      for (int a = 0; a < tapsH; a++) {
+        for (int b = 0; b < tapsW; b++) {
+          long tap =
+              (long) (firstH + (tapsH - 1 - a) * f.sh) * f.kw + (firstW + (tapsW - 1 - b) * f.sw);
           for (int co = 0; co < f.cout; co++) {
-            long dst = ((long) p * depth + ((long) a * f.kw + b) * f.cout + co) * nr;
+            long dst = ((long) p * depth + ((long) a * tapsW + b) * f.cout + co) * nr;
             for (int j = 0; j < cols; j++) {
               long ci = (long) p * nr + j;
               float v = w.getAtIndex(F, (tap * f.c + ci) * f.cout + co);
@@ -320,9 +494,18 @@ final class DirectConv {
     }
   }
 
-  /** {@code y[n, i, j, :] = sum over taps of src[n, i*sh + a, j*sw + b, :] . packed[a, b]}. */
+  /**
+   * {@code y[n, i, j, :] = sum over taps of src[n, i*sh + a, j*sw + b, :] . packed[a, b]}, with
+   * {@code src} read from {@code base} floats into each image.
+   */
   private static void correlate(
-      MemorySegment x, Padded src, MemorySegment packed, MemorySegment y, Geo g, CpuPool pool) {
+      MemorySegment x,
+      long base,
+      Padded src,
+      MemorySegment packed,
+      MemorySegment y,
+      Geo g,
+      CpuPool pool) {
     int pixels = g.n * g.oh * g.ow;
     int mr = g.mr();
     int nr = g.nr();
@@ -356,7 +539,7 @@ final class DirectConv {
               int rem = p - b * g.oh * g.ow;
               int i = rem / g.ow;
               int j = rem - i * g.ow;
-              at[r] = b * imageStride + (long) i * g.sh * rowStride + (long) j * g.sw * g.c;
+              at[r] = base + b * imageStride + (long) i * g.sh * rowStride + (long) j * g.sw * g.c;
             }
             for (int q = 0; q < panels; q++) {
               int cols = Math.min(nr, g.cout - q * nr);
