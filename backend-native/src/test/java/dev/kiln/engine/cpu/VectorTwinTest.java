@@ -347,8 +347,8 @@ class VectorTwinTest {
             // Strided input gradients by phases: even and odd sizes, phases without taps (1x1
             // stride 2, kernel 2 stride 3), phases of unequal tap counts (kernel 5 stride 3), a
             // "valid" one whose last rows no output reaches, padding past the kernel (cropped
-            // phases), 1-D; input channels 1, 16 and 32 (one and two vectors at 512 bits), 24
-            // (no multiple of the vector) and 48 (two panels).
+            // phases), 1-D; input channels 12 and 16 and 32 (one and two vectors at 512 bits), 24
+            // (no multiple of the vector) and 48 (two panels); one channel (left to ConvGemm).
             new Direct(
                 "phases_s2_same_even",
                 stride(2, 2, Padding.SAME),
@@ -377,8 +377,13 @@ class VectorTwinTest {
             new Direct(
                 "phases_s3_k2",
                 stride(3, 3, Padding.SAME),
-                new int[] {2, 10, 11, 1},
-                new int[] {2, 2, 1, 12}),
+                new int[] {2, 10, 11, 12},
+                new int[] {2, 2, 12, 12}),
+            new Direct(
+                "phases_s2_one_channel",
+                stride(2, 2, Padding.SAME),
+                new int[] {2, 9, 8, 1},
+                new int[] {3, 3, 1, 16}),
             new Direct(
                 "phases_s3_k5",
                 stride(3, 3, Padding.SAME),
