@@ -23,7 +23,9 @@ import jdk.incubator.vector.VectorSpecies;
  *   <li>The forward pass tiles the output pixels by {@code MR} and the output channels by {@code
  *       NR}.
  *   <li>The input gradient of a stride-1 convolution is the forward pass of {@code dy}, padded by
- *       {@code K - 1 - pad}, with the kernel flipped and its channel axes swapped.
+ *       {@code K - 1 - pad}, with the kernel flipped and its channel axes swapped. With strides it
+ *       splits into one such pass per phase (the {@code dx} positions of one residue per axis),
+ *       each over the taps that reach those positions.
  *   <li>The filter gradient tiles the filter's rows {@code (kh, kw, ci)} by {@code MR} and its
  *       output channels by {@code NR}; each thread sums a share of the images into its own partial
  *       filter (the depth loop runs over an image's output pixels, which stay in cache), and the
