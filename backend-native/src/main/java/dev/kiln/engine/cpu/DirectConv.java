@@ -114,9 +114,9 @@ final class DirectConv {
    * <p>Per core, 512-bit vectors, batch 64, phases against {@link ConvGemm} in GFLOP/s, stride 2:
    * 3x3 "same" 32 to 16 channels on 28x28 77/43, 64 to 32 on 14x14 94/70, 64 to 64 on 7x7 127/72;
    * 1x1 "same" 32 to 16 on 28x28 30/15, 64 to 32 on 14x14 39/33; 3x3 "valid" 32 to 16 on 28x28
-   * 69/44, 64 to 32 on 14x14 72/70; 1-D 3-tap 32 to 32 on 100 38-40/29-34; 5x5 stride 3 "same" 16
-   * to 16 on 28x28 87/33. Into few channels ConvGemm wins or draws: 16 to 4 on 28x28 12/17, to 8
-   * 24/23, to 1 4/7.
+   * 69/44, 64 to 32 on 14x14 72/70; 1-D 32 to 32 on 100, 3 taps, 38-41/27-43 (noisy), 16 to 16 on
+   * 200, 5 taps, 51/24; stride 3, 5x5 "same" 16 to 16 on 28x28 87/33. Into few channels ConvGemm
+   * wins or draws: 16 to 4 on 28x28 12/17, to 8 24/23, to 1 4/7.
    */
   static boolean coversBackpropInput(ConvSpec s, TensorType dy, TensorType w, TensorType dx) {
     if (!covers(s) || dx.shape().dim(-1) > MAX_CHANNELS) {
