@@ -23,7 +23,9 @@ import jdk.incubator.vector.VectorSpecies;
  *   <li>The forward pass tiles the output pixels by {@code MR} and the output channels by {@code
  *       NR}.
  *   <li>The input gradient of a stride-1 convolution is the forward pass of {@code dy}, padded by
- *       {@code K - 1 - pad}, with the kernel flipped and its channel axes swapped.
+ *       {@code K - 1 - pad}, with the kernel flipped and its channel axes swapped. With strides it
+ *       splits into one such pass per phase (the {@code dx} positions of one residue per axis),
+ *       each over the taps that reach those positions.
  *   <li>The filter gradient tiles the filter's rows {@code (kh, kw, ci)} by {@code MR} and its
  *       output channels by {@code NR}; each thread sums a share of the images into its own partial
  *       filter (the depth loop runs over an image's output pixels, which stay in cache), and the
@@ -104,22 +106,31 @@ final class DirectConv {
   }
 
   /**
-   * Whether the input gradient is better computed here: stride 1, at most {@link #MAX_CHANNELS}
-   * input channels, and the padded {@code dy} adds little work over the positions {@code dy} has (a
-   * "valid" convolution's input gradient reads mostly padding: col2im does less).
+   * Whether the input gradient is better computed here: at most {@link #MAX_CHANNELS} input
+   * channels, and the phases' padded {@code dy} adds little work over the positions {@code dy} has
+   * (a "valid" convolution's input gradient reads mostly padding: col2im does less). A strided one
+   * also needs half a vector of input channels, since its tiles span a whole vector of them.
+   *
+   * <p>Per core, 512-bit vectors, batch 64, phases against {@link ConvGemm} in GFLOP/s, stride 2:
+   * 3x3 "same" 32 to 16 channels on 28x28 77/43, 64 to 32 on 14x14 94/70, 64 to 64 on 7x7 127/72;
+   * 1x1 "same" 32 to 16 on 28x28 30/15, 64 to 32 on 14x14 39/33; 3x3 "valid" 32 to 16 on 28x28
+   * 69/44, 64 to 32 on 14x14 72/70; 1-D 32 to 32 on 100, 3 taps, 38-41/27-43 (noisy), 16 to 16 on
+   * 200, 5 taps, 51/24; stride 3, 5x5 "same" 16 to 16 on 28x28 87/33. Into few channels ConvGemm
+   * wins or draws: 16 to 4 on 28x28 12/17, to 8 24/23, to 1 4/7.
    */
-  static boolean coversBackpropInput(ConvSpec s, TensorType dy, TensorType dx) {
+  static boolean coversBackpropInput(ConvSpec s, TensorType dy, TensorType w, TensorType dx) {
     if (!covers(s) || dx.shape().dim(-1) > MAX_CHANNELS) {
       return false;
     }
-    for (int st : s.strides()) {
-      if (st != 1) {
-        return false;
-      }
+    Geo g = Geo.of(s, dx.shape(), w.shape(), dy.shape());
+    if ((g.sh != 1 || g.sw != 1) && g.c * 2 < V) {
+      return false;
     }
-    long dyPositions = dy.shape().size() / dy.shape().dim(-1);
-    long dxPositions = dx.shape().size() / dx.shape().dim(-1);
-    return dxPositions * 2 <= dyPositions * 3;
+    int[] lo = lowPadding(s, g);
+    long phaseWork =
+        new PhaseAxis(g.h, g.kh, g.sh, lo[0]).work() * new PhaseAxis(g.w, g.kw, g.sw, lo[1]).work();
+    long dyWork = (long) g.oh * g.ow * g.kh * g.kw;
+    return phaseWork * 2 <= dyWork * 3;
   }
 
   /** A 2-D geometry: 1-D convolutions are 2-D ones of height 1. */
@@ -243,31 +254,153 @@ final class DirectConv {
     MemorySegment packed = packBuffer(g);
     return (in, out) -> {
       packForward(in[1], packed, g);
-      correlate(src.bind(in[0], pool), src, packed, out[0], g, pool);
+      correlate(src.bind(in[0], pool), 0, src, packed, out[0], Out.dense(g), g, pool);
     };
   }
 
-  /** The input gradient of a stride-1 convolution, as a forward pass over the padded {@code dy}. */
+  /**
+   * One spatial axis of the input gradient split by the stride into phases: phase {@code r} holds
+   * the positions {@code i = a * stride + r} of dx.
+   *
+   * <p>In the forward pass {@code y[o]} reads {@code x[o * stride + k - pad]}, so {@code dx[a *
+   * stride + r]} sums {@code dy[o] * w[k]} over {@code o * stride + k = a * stride + r + pad}: only
+   * the taps {@code k = first + m * stride} with {@code first = (r + pad) mod stride} reach the
+   * phase, and tap {@code m} pairs with {@code dy[a + c - m]}, {@code c = (r + pad - first) /
+   * stride}. Read with the phase's taps in reverse ({@code t = taps - 1 - m}) this is a stride-1
+   * correlation of {@code dy} padded low by {@code taps - 1 - c} (negative: cropped). All phases
+   * share one padded copy of {@code dy}, padded by the largest of their low paddings, each phase
+   * starting {@code start[r]} positions into it.
+   */
+  private static final class PhaseAxis {
+    final int stride;
+    final int[] first;
+    final int[] taps;
+    final int[] size;
+    final int[] start;
+    final int low;
+    final int span;
+
+    PhaseAxis(int in, int kernel, int stride, int pad) {
+      this.stride = stride;
+      first = new int[stride];
+      taps = new int[stride];
+      size = new int[stride];
+      start = new int[stride];
+      int[] phaseLow = new int[stride];
+      int lowest = 0;
+      for (int r = 0; r < stride; r++) {
+        first[r] = Math.floorMod(r + pad, stride);
+        taps[r] = first[r] < kernel ? (kernel - first[r] + stride - 1) / stride : 0;
+        size[r] = (in - r + stride - 1) / stride;
+        phaseLow[r] = taps[r] - 1 - Math.floorDiv(r + pad - first[r], stride);
+        if (active(r)) {
+          lowest = Math.max(lowest, phaseLow[r]);
+        }
+      }
+      int end = 1;
+      for (int r = 0; r < stride; r++) {
+        start[r] = lowest - phaseLow[r];
+        if (active(r)) {
+          end = Math.max(end, start[r] + size[r] + taps[r] - 1);
+        }
+      }
+      low = lowest;
+      span = end;
+    }
+
+    boolean active(int r) {
+      return taps[r] > 0 && size[r] > 0;
+    }
+
+    /** Positions times taps over all phases: the multiply-adds per channel pair along this axis. */
+    long work() {
+      long sum = 0;
+      for (int r = 0; r < stride; r++) {
+        sum += (long) size[r] * taps[r];
+      }
+      return sum;
+    }
+  }
+
+  /**
+   * The input gradient as one stride-1 forward pass per phase (see {@link PhaseAxis}) over the
+   * padded {@code dy}, with the phase's taps flipped and the kernel's channel axes swapped. Each
+   * phase stores straight to its rows and columns of {@code dx}: computing the phases into a
+   * scratch buffer and interleaving that into {@code dx} cost 20% more (per core, 3x3 stride 2
+   * "same" into 16 channels on 28x28: 59 against 75 GFLOP/s; into 32 on 14x14: 85 against 98). When
+   * some phase has no taps (a 1x1 kernel with stride 2), {@code dx} is cleared first.
+   */
   static Kernel backpropInput(
       ConvSpec s, TensorType dy, TensorType w, TensorType dx, CpuPool pool) {
     Geo fwd = Geo.of(s, dx.shape(), w.shape(), dy.shape());
     int[] lo = lowPadding(s, fwd);
+    PhaseAxis rows = new PhaseAxis(fwd.h, fwd.kh, fwd.sh, lo[0]);
+    PhaseAxis cols = new PhaseAxis(fwd.w, fwd.kw, fwd.sw, lo[1]);
     // dy plays the input (channels cout) and dx the output (channels cin).
-    Geo g = new Geo(fwd.n, fwd.oh, fwd.ow, fwd.cout, fwd.kh, fwd.kw, fwd.c, fwd.h, fwd.w, 1, 1);
     Padded src =
-        new Padded(
-            g.n,
-            g.h,
-            g.w,
-            g.c,
-            g.oh + g.kh - 1,
-            g.ow + g.kw - 1,
-            g.kh - 1 - lo[0],
-            g.kw - 1 - lo[1]);
-    MemorySegment packed = packBuffer(g);
+        new Padded(fwd.n, fwd.oh, fwd.ow, fwd.cout, rows.span, cols.span, rows.low, cols.low);
+    int phases = fwd.sh * fwd.sw;
+    Geo[] geos = new Geo[phases];
+    MemorySegment[] packed = new MemorySegment[phases];
+    long[] base = new long[phases];
+    Out[] outs = new Out[phases];
+    boolean someEmpty = false;
+    for (int rh = 0; rh < fwd.sh; rh++) {
+      for (int rw = 0; rw < fwd.sw; rw++) {
+        if (!rows.active(rh) || !cols.active(rw)) {
+          someEmpty = true;
+          continue;
+        }
+        int p = rh * fwd.sw + rw;
+        geos[p] =
+            new Geo(
+                fwd.n,
+                fwd.oh,
+                fwd.ow,
+                fwd.cout,
+                rows.taps[rh],
+                cols.taps[rw],
+                fwd.c,
+                rows.size[rh],
+                cols.size[rw],
+                1,
+                1);
+        packed[p] = packBuffer(geos[p]);
+        base[p] = rows.start[rh] * src.rowStride() + (long) cols.start[rw] * fwd.cout;
+        long row = (long) fwd.w * fwd.c;
+        outs[p] =
+            new Out(rh * row + (long) rw * fwd.c, fwd.h * row, fwd.sh * row, (long) fwd.sw * fwd.c);
+      }
+    }
+    boolean clear = someEmpty;
     return (in, out) -> {
-      packFlipped(in[1], packed, fwd, g.nr());
-      correlate(src.bind(in[0], pool), src, packed, out[0], g, pool);
+      if (clear) {
+        // Clearing all of dx first measured level with or faster than clearing only the holes
+        // position by position (1x1 stride 2, 16 channels on 28x28: 0.44-0.47 against 0.47-0.58
+        // ms per core).
+        MemorySegment grad = out[0];
+        long image = (long) fwd.h * fwd.w * fwd.c * 4;
+        pool.parallelFor(
+            fwd.n, 1, (from, to) -> grad.asSlice(from * image, (to - from) * image).fill((byte) 0));
+      }
+      MemorySegment x = src.bind(in[0], pool);
+      for (int p = 0; p < phases; p++) {
+        if (geos[p] == null) {
+          continue;
+        }
+        int rh = p / fwd.sw;
+        int rw = p % fwd.sw;
+        packFlipped(
+            in[1],
+            packed[p],
+            fwd,
+            geos[p].nr(),
+            rows.first[rh],
+            rows.taps[rh],
+            cols.first[rw],
+            cols.taps[rw]);
+        correlate(x, base[p], src, packed[p], out[0], outs[p], geos[p], pool);
+      }
     };
   }
 
@@ -295,20 +428,31 @@ final class DirectConv {
   }
 
   /**
-   * Packs the kernel of the forward geometry {@code f} for its input gradient: tap (kh, kw) of the
-   * result is tap (KH-1-kh, KW-1-kw) of the kernel, its depth runs over the kernel's output
-   * channels and its columns over the input channels.
+   * Packs the taps of one phase of the kernel of the forward geometry {@code f} for its input
+   * gradient: tap (a, b) of the result is tap ({@code firstH + (tapsH - 1 - a) * sh}, {@code firstW
+   * + (tapsW - 1 - b) * sw}) of the kernel, its depth runs over the kernel's output channels and
+   * its columns over the input channels. With stride 1 (first 0, all taps) this is the whole kernel
+   * flipped.
    */
-  private static void packFlipped(MemorySegment w, MemorySegment packed, Geo f, int nr) {
-    int depth = f.kh * f.kw * f.cout;
+  private static void packFlipped(
+      MemorySegment w,
+      MemorySegment packed,
+      Geo f,
+      int nr,
+      int firstH,
+      int tapsH,
+      int firstW,
+      int tapsW) {
+    int depth = tapsH * tapsW * f.cout;
     int panels = (f.c + nr - 1) / nr;
     for (int p = 0; p < panels; p++) {
       int cols = Math.min(nr, f.c - p * nr);
-      for (int a = 0; a < f.kh; a++) {
-        for (int b = 0; b < f.kw; b++) {
-          long tap = (long) (f.kh - 1 - a) * f.kw + (f.kw - 1 - b);
+      for (int a = 0; a < tapsH; a++) {
+        for (int b = 0; b < tapsW; b++) {
+          long tap =
+              (long) (firstH + (tapsH - 1 - a) * f.sh) * f.kw + (firstW + (tapsW - 1 - b) * f.sw);
           for (int co = 0; co < f.cout; co++) {
-            long dst = ((long) p * depth + ((long) a * f.kw + b) * f.cout + co) * nr;
+            long dst = ((long) p * depth + ((long) a * tapsW + b) * f.cout + co) * nr;
             for (int j = 0; j < cols; j++) {
               long ci = (long) p * nr + j;
               float v = w.getAtIndex(F, (tap * f.c + ci) * f.cout + co);
@@ -320,9 +464,31 @@ final class DirectConv {
     }
   }
 
-  /** {@code y[n, i, j, :] = sum over taps of src[n, i*sh + a, j*sw + b, :] . packed[a, b]}. */
+  /**
+   * Where {@link #correlate} stores output pixel {@code (b, i, j)}: at float {@code base + b *
+   * image + i * row + j * col}. Dense for a forward pass; a phase of an input gradient writes every
+   * {@code stride}-th row and column of {@code dx}.
+   */
+  private record Out(long base, long image, long row, long col) {
+    static Out dense(Geo g) {
+      return new Out(0, (long) g.oh * g.ow * g.cout, (long) g.ow * g.cout, g.cout);
+    }
+  }
+
+  /**
+   * {@code y[n, i, j, :] = sum over taps of src[n, i*sh + a, j*sw + b, :] . packed[a, b]}, with
+   * {@code src} read from {@code base} floats into each image and {@code y} stored as {@code out}
+   * places it.
+   */
   private static void correlate(
-      MemorySegment x, Padded src, MemorySegment packed, MemorySegment y, Geo g, CpuPool pool) {
+      MemorySegment x,
+      long base,
+      Padded src,
+      MemorySegment packed,
+      MemorySegment y,
+      Out out,
+      Geo g,
+      CpuPool pool) {
     int pixels = g.n * g.oh * g.ow;
     int mr = g.mr();
     int nr = g.nr();
@@ -346,6 +512,11 @@ final class DirectConv {
         Math.max(1, 4096 / Math.max(1, depth * panels)),
         (from, to) -> {
           long[] at = new long[mr];
+          long[] yAt = new long[mr];
+          long[] edgeAt = new long[mr];
+          for (int r = 0; r < mr; r++) {
+            edgeAt[r] = (long) r * nr;
+          }
           for (int t = from; t < to; t++) {
             int p0 = t * mr;
             int rows = Math.min(mr, pixels - p0);
@@ -356,14 +527,15 @@ final class DirectConv {
               int rem = p - b * g.oh * g.ow;
               int i = rem / g.ow;
               int j = rem - i * g.ow;
-              at[r] = b * imageStride + (long) i * g.sh * rowStride + (long) j * g.sw * g.c;
+              at[r] = base + b * imageStride + (long) i * g.sh * rowStride + (long) j * g.sw * g.c;
+              yAt[r] = out.base + b * out.image + i * out.row + j * out.col;
             }
             for (int q = 0; q < panels; q++) {
               int cols = Math.min(nr, g.cout - q * nr);
               boolean full = rows == mr && cols == nr;
               MemorySegment dst = full ? y : EDGE.get();
-              long dstAt = full ? (long) p0 * g.cout + (long) q * nr : 0;
-              int ldd = full ? g.cout : nr;
+              long[] dstAt = full ? yAt : edgeAt;
+              long add = full ? (long) q * nr : 0;
               if (nr == NR) {
                 forwardTile(
                     x,
@@ -378,24 +550,20 @@ final class DirectConv {
                     (long) q * depth * NR,
                     dst,
                     dstAt,
-                    ldd);
+                    add);
               } else {
                 if (kwc >= NESTED_MIN_RUN) {
                   forwardTileRuns(
-                      x, at, g.kh, rowStride, kwc, packed, (long) q * depth * nr, dst, dstAt, ldd);
+                      x, at, g.kh, rowStride, kwc, packed, (long) q * depth * nr, dst, dstAt, add);
                 } else {
-                  forwardTileNarrow(x, at, taps, packed, (long) q * depth * nr, dst, dstAt, ldd);
+                  forwardTileNarrow(x, at, taps, packed, (long) q * depth * nr, dst, dstAt, add);
                 }
               }
               if (!full) {
                 MemorySegment edge = dst;
                 for (int r = 0; r < rows; r++) {
                   MemorySegment.copy(
-                      edge,
-                      (long) r * nr * 4,
-                      y,
-                      (((long) p0 + r) * g.cout + (long) q * nr) * 4,
-                      (long) cols * 4);
+                      edge, (long) r * nr * 4, y, (yAt[r] + (long) q * nr) * 4, (long) cols * 4);
                 }
               }
             }
@@ -419,8 +587,8 @@ final class DirectConv {
       MemorySegment w,
       long wAt,
       MemorySegment y,
-      long yAt,
-      int ldy) {
+      long[] yAt,
+      long yAdd) {
     FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S);
     FloatVector c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
     FloatVector c20 = FloatVector.zero(S), c21 = FloatVector.zero(S);
@@ -453,20 +621,18 @@ final class DirectConv {
       c50 = v.fma(b0, c50);
       c51 = v.fma(b1, c51);
     }
-    long r0 = yAt * 4;
-    long step = (long) ldy * 4;
-    c00.intoMemorySegment(y, r0, ORDER);
-    c01.intoMemorySegment(y, r0 + 4L * V, ORDER);
-    c10.intoMemorySegment(y, r0 + step, ORDER);
-    c11.intoMemorySegment(y, r0 + step + 4L * V, ORDER);
-    c20.intoMemorySegment(y, r0 + 2 * step, ORDER);
-    c21.intoMemorySegment(y, r0 + 2 * step + 4L * V, ORDER);
-    c30.intoMemorySegment(y, r0 + 3 * step, ORDER);
-    c31.intoMemorySegment(y, r0 + 3 * step + 4L * V, ORDER);
-    c40.intoMemorySegment(y, r0 + 4 * step, ORDER);
-    c41.intoMemorySegment(y, r0 + 4 * step + 4L * V, ORDER);
-    c50.intoMemorySegment(y, r0 + 5 * step, ORDER);
-    c51.intoMemorySegment(y, r0 + 5 * step + 4L * V, ORDER);
+    c00.intoMemorySegment(y, (yAt[0] + yAdd) * 4, ORDER);
+    c01.intoMemorySegment(y, (yAt[0] + yAdd) * 4 + 4L * V, ORDER);
+    c10.intoMemorySegment(y, (yAt[1] + yAdd) * 4, ORDER);
+    c11.intoMemorySegment(y, (yAt[1] + yAdd) * 4 + 4L * V, ORDER);
+    c20.intoMemorySegment(y, (yAt[2] + yAdd) * 4, ORDER);
+    c21.intoMemorySegment(y, (yAt[2] + yAdd) * 4 + 4L * V, ORDER);
+    c30.intoMemorySegment(y, (yAt[3] + yAdd) * 4, ORDER);
+    c31.intoMemorySegment(y, (yAt[3] + yAdd) * 4 + 4L * V, ORDER);
+    c40.intoMemorySegment(y, (yAt[4] + yAdd) * 4, ORDER);
+    c41.intoMemorySegment(y, (yAt[4] + yAdd) * 4 + 4L * V, ORDER);
+    c50.intoMemorySegment(y, (yAt[5] + yAdd) * 4, ORDER);
+    c51.intoMemorySegment(y, (yAt[5] + yAdd) * 4 + 4L * V, ORDER);
   }
 
   /**
@@ -488,8 +654,8 @@ final class DirectConv {
       MemorySegment w,
       long wAt,
       MemorySegment y,
-      long yAt,
-      int ldy) {
+      long[] yAt,
+      long yAdd) {
     FloatVector c0 = FloatVector.zero(S), c1 = FloatVector.zero(S), c2 = FloatVector.zero(S);
     FloatVector c3 = FloatVector.zero(S), c4 = FloatVector.zero(S), c5 = FloatVector.zero(S);
     FloatVector c6 = FloatVector.zero(S), c7 = FloatVector.zero(S), c8 = FloatVector.zero(S);
@@ -516,20 +682,18 @@ final class DirectConv {
         c11 = FloatVector.broadcast(S, x.get(F, (o11 + k) * 4)).fma(b, c11);
       }
     }
-    long r0 = yAt * 4;
-    long step = (long) ldy * 4;
-    c0.intoMemorySegment(y, r0, ORDER);
-    c1.intoMemorySegment(y, r0 + step, ORDER);
-    c2.intoMemorySegment(y, r0 + 2 * step, ORDER);
-    c3.intoMemorySegment(y, r0 + 3 * step, ORDER);
-    c4.intoMemorySegment(y, r0 + 4 * step, ORDER);
-    c5.intoMemorySegment(y, r0 + 5 * step, ORDER);
-    c6.intoMemorySegment(y, r0 + 6 * step, ORDER);
-    c7.intoMemorySegment(y, r0 + 7 * step, ORDER);
-    c8.intoMemorySegment(y, r0 + 8 * step, ORDER);
-    c9.intoMemorySegment(y, r0 + 9 * step, ORDER);
-    c10.intoMemorySegment(y, r0 + 10 * step, ORDER);
-    c11.intoMemorySegment(y, r0 + 11 * step, ORDER);
+    c0.intoMemorySegment(y, (yAt[0] + yAdd) * 4, ORDER);
+    c1.intoMemorySegment(y, (yAt[1] + yAdd) * 4, ORDER);
+    c2.intoMemorySegment(y, (yAt[2] + yAdd) * 4, ORDER);
+    c3.intoMemorySegment(y, (yAt[3] + yAdd) * 4, ORDER);
+    c4.intoMemorySegment(y, (yAt[4] + yAdd) * 4, ORDER);
+    c5.intoMemorySegment(y, (yAt[5] + yAdd) * 4, ORDER);
+    c6.intoMemorySegment(y, (yAt[6] + yAdd) * 4, ORDER);
+    c7.intoMemorySegment(y, (yAt[7] + yAdd) * 4, ORDER);
+    c8.intoMemorySegment(y, (yAt[8] + yAdd) * 4, ORDER);
+    c9.intoMemorySegment(y, (yAt[9] + yAdd) * 4, ORDER);
+    c10.intoMemorySegment(y, (yAt[10] + yAdd) * 4, ORDER);
+    c11.intoMemorySegment(y, (yAt[11] + yAdd) * 4, ORDER);
   }
 
   /**
@@ -547,8 +711,8 @@ final class DirectConv {
       MemorySegment w,
       long wAt,
       MemorySegment y,
-      long yAt,
-      int ldy) {
+      long[] yAt,
+      long yAdd) {
     long o0 = at[0], o1 = at[1], o2 = at[2], o3 = at[3], o4 = at[4], o5 = at[5];
     long o6 = at[6], o7 = at[7], o8 = at[8], o9 = at[9], o10 = at[10], o11 = at[11];
     FloatVector c0 = FloatVector.zero(S), c1 = FloatVector.zero(S), c2 = FloatVector.zero(S);
@@ -572,20 +736,18 @@ final class DirectConv {
       c10 = FloatVector.broadcast(S, x.get(F, ((o10 + t) * 4) & m)).fma(b, c10);
       c11 = FloatVector.broadcast(S, x.get(F, ((o11 + t) * 4) & m)).fma(b, c11);
     }
-    long r0 = yAt * 4;
-    long step = (long) ldy * 4;
-    c0.intoMemorySegment(y, r0, ORDER);
-    c1.intoMemorySegment(y, r0 + step, ORDER);
-    c2.intoMemorySegment(y, r0 + 2 * step, ORDER);
-    c3.intoMemorySegment(y, r0 + 3 * step, ORDER);
-    c4.intoMemorySegment(y, r0 + 4 * step, ORDER);
-    c5.intoMemorySegment(y, r0 + 5 * step, ORDER);
-    c6.intoMemorySegment(y, r0 + 6 * step, ORDER);
-    c7.intoMemorySegment(y, r0 + 7 * step, ORDER);
-    c8.intoMemorySegment(y, r0 + 8 * step, ORDER);
-    c9.intoMemorySegment(y, r0 + 9 * step, ORDER);
-    c10.intoMemorySegment(y, r0 + 10 * step, ORDER);
-    c11.intoMemorySegment(y, r0 + 11 * step, ORDER);
+    c0.intoMemorySegment(y, (yAt[0] + yAdd) * 4, ORDER);
+    c1.intoMemorySegment(y, (yAt[1] + yAdd) * 4, ORDER);
+    c2.intoMemorySegment(y, (yAt[2] + yAdd) * 4, ORDER);
+    c3.intoMemorySegment(y, (yAt[3] + yAdd) * 4, ORDER);
+    c4.intoMemorySegment(y, (yAt[4] + yAdd) * 4, ORDER);
+    c5.intoMemorySegment(y, (yAt[5] + yAdd) * 4, ORDER);
+    c6.intoMemorySegment(y, (yAt[6] + yAdd) * 4, ORDER);
+    c7.intoMemorySegment(y, (yAt[7] + yAdd) * 4, ORDER);
+    c8.intoMemorySegment(y, (yAt[8] + yAdd) * 4, ORDER);
+    c9.intoMemorySegment(y, (yAt[9] + yAdd) * 4, ORDER);
+    c10.intoMemorySegment(y, (yAt[10] + yAdd) * 4, ORDER);
+    c11.intoMemorySegment(y, (yAt[11] + yAdd) * 4, ORDER);
   }
 
   static Kernel backpropFilter(

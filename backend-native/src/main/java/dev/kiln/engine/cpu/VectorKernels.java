@@ -71,7 +71,8 @@ final class VectorKernels {
               c.spec(), n.inputs().get(0).type(), n.inputs().get(1).type(), out, pool);
       case ConvolutionOp.ConvBackpropInput c
           when out.dtype() == DType.FLOAT32
-              && DirectConv.coversBackpropInput(c.spec(), n.inputs().get(0).type(), out) ->
+              && DirectConv.coversBackpropInput(
+                  c.spec(), n.inputs().get(0).type(), n.inputs().get(1).type(), out) ->
           DirectConv.backpropInput(
               c.spec(), n.inputs().get(0).type(), n.inputs().get(1).type(), out, pool);
       case ConvolutionOp.ConvBackpropFilter c

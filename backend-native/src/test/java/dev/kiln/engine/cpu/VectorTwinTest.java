@@ -351,7 +351,66 @@ class VectorTwinTest {
                 "same_1d",
                 ConvSpec.simple(1, Padding.SAME),
                 new int[] {2, 13, 6},
-                new int[] {4, 6, 24}))) {
+                new int[] {4, 6, 24}),
+            // Strided input gradients by phases: even and odd sizes, phases without taps (1x1
+            // stride 2, kernel 2 stride 3), phases of unequal tap counts (kernel 5 stride 3), a
+            // "valid" one whose last rows no output reaches, padding past the kernel (cropped
+            // phases), 1-D; input channels 12 and 16 and 32 (one and two vectors at 512 bits), 24
+            // (no multiple of the vector) and 48 (two panels); one channel (left to ConvGemm).
+            new Direct(
+                "phases_s2_same_even",
+                stride(2, 2, Padding.SAME),
+                new int[] {2, 28, 28, 16},
+                new int[] {3, 3, 16, 32}),
+            new Direct(
+                "phases_s2_same_odd",
+                stride(2, 2, Padding.SAME),
+                new int[] {2, 15, 15, 24},
+                new int[] {3, 3, 24, 16}),
+            new Direct(
+                "phases_s2_1x1",
+                stride(2, 2, Padding.SAME),
+                new int[] {2, 14, 14, 32},
+                new int[] {1, 1, 32, 64}),
+            new Direct(
+                "phases_s2_1x1_odd",
+                stride(2, 2, Padding.SAME),
+                new int[] {2, 15, 13, 16},
+                new int[] {1, 1, 16, 8}),
+            new Direct(
+                "phases_s2_valid",
+                stride(2, 2, Padding.VALID),
+                new int[] {2, 12, 11, 48},
+                new int[] {3, 3, 48, 8}),
+            new Direct(
+                "phases_s3_k2",
+                stride(3, 3, Padding.SAME),
+                new int[] {2, 10, 11, 12},
+                new int[] {2, 2, 12, 12}),
+            new Direct(
+                "phases_s2_one_channel",
+                stride(2, 2, Padding.SAME),
+                new int[] {2, 9, 8, 1},
+                new int[] {3, 3, 1, 16}),
+            new Direct(
+                "phases_s3_k5",
+                stride(3, 3, Padding.SAME),
+                new int[] {2, 13, 14, 16},
+                new int[] {5, 5, 16, 20}),
+            new Direct(
+                "phases_s2_3_explicit",
+                new ConvSpec(
+                    new int[] {2, 3},
+                    Padding.explicit(new int[] {4, 1}, new int[] {0, 3}),
+                    new int[] {1, 1},
+                    1),
+                new int[] {2, 9, 10, 32},
+                new int[] {3, 2, 32, 24}),
+            new Direct(
+                "phases_s2_1d",
+                new ConvSpec(new int[] {2}, Padding.SAME, new int[] {1}, 1),
+                new int[] {3, 17, 24},
+                new int[] {3, 24, 16}))) {
       addConv(
           c,
           "direct." + d.name(),
@@ -455,6 +514,11 @@ class VectorTwinTest {
             // Positive, for the variance operand; x and mean overlap, so x - mean takes both signs.
             0.05,
             1));
+  }
+
+  /** A 2-D convolution with strides {@code (sh, sw)}, no dilation and one group. */
+  private static ConvSpec stride(int sh, int sw, Padding padding) {
+    return new ConvSpec(new int[] {sh, sw}, padding, new int[] {1, 1}, 1);
   }
 
   /** The three convolution ops of one geometry, each named after the op and {@code name}. */
