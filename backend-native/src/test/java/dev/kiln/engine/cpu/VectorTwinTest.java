@@ -406,6 +406,18 @@ class VectorTwinTest {
                     1),
                 new int[] {2, 9, 10, 32},
                 new int[] {3, 2, 32, 24}),
+            // Input gradients left to ConvGemm with a batch of at least twice the threads: the
+            // batch split over threads first, in blocks of two images and a last block of one.
+            new Direct(
+                "gemm_blocked_valid",
+                ConvSpec.simple(2, Padding.VALID),
+                new int[] {5, 8, 8, 6},
+                new int[] {5, 5, 6, 10}),
+            new Direct(
+                "gemm_blocked_wide",
+                ConvSpec.simple(2, Padding.SAME),
+                new int[] {5, 4, 3, 70},
+                new int[] {3, 3, 70, 9}),
             new Direct(
                 "phases_s2_1d",
                 new ConvSpec(new int[] {2}, Padding.SAME, new int[] {1}, 1),
