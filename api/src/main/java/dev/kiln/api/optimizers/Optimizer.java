@@ -72,8 +72,8 @@ public abstract class Optimizer implements KerasObject {
 
   /**
    * Keras scales the loss by this and the gradients back by its inverse, against float16 underflow;
-   * Kiln trains in float32, where that changes nothing but rounding, so it is read and written back
-   * but not applied.
+   * Kiln reads and writes it back but does not apply it: float16 training scales its loss with a
+   * {@link LossScaleOptimizer}, which {@code compile} adds under the {@code mixed_float16} policy.
    */
   public static final Arg<Double> LOSS_SCALE_FACTOR = Arg.positive("loss_scale_factor", null);
 
@@ -425,6 +425,15 @@ public abstract class Optimizer implements KerasObject {
             slotName, name + "/" + slotName, HostTensor.scalar((float) init), false, null, null);
     slotOrder.add(w);
     return w;
+  }
+
+  /**
+   * The value the train step differentiates in place of {@code loss}: {@code loss} itself here; a
+   * {@link LossScaleOptimizer} multiplies it by its loss scale. It may create the optimizer's state
+   * for {@code vars}, as {@link #build} does.
+   */
+  public Value scaleLoss(Ops ops, Value loss, List<Weight> vars) {
+    return loss;
   }
 
   /**

@@ -148,7 +148,7 @@ public class RNN extends Layer {
   public RNNCell cell() {
     if (cell == null) {
       cell = makeCell();
-      cell.dtype(dtype());
+      cell.dtypePolicy(dtypePolicy());
     }
     return cell;
   }
