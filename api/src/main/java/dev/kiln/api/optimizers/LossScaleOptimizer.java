@@ -52,22 +52,43 @@ public final class LossScaleOptimizer extends Optimizer {
   public static final Arg<Integer> DYNAMIC_GROWTH_STEPS =
       Arg.integer("dynamic_growth_steps", 2000).checked("a positive integer", v -> v > 0);
 
-  /** Keras's {@code LossScaleOptimizer}. */
-  public static final KerasClass<LossScaleOptimizer> KERAS =
-      declare(
-          "LossScaleOptimizer",
-          LossScaleOptimizer.class,
-          a -> new LossScaleOptimizer(a.get(INNER_OPTIMIZER)),
-          0.0,
-          null,
-          INNER_OPTIMIZER,
-          INITIAL_SCALE,
-          DYNAMIC_GROWTH_STEPS);
+  // Older Keras 3 files hold the common optimizer arguments at their defaults; Keras accepts them
+  // so and refuses any other value (they belong to the inner optimizer), as readCommonConfig does.
+  private static final Map<String, Object> COMMON_DEFAULTS = commonDefaults();
 
-  // Keras writes only these, and refuses the common optimizer arguments: they belong to the inner
-  // optimizer.
-  private static final List<String> OWN_KEYS =
-      List.of("inner_optimizer", "initial_scale", "dynamic_growth_steps");
+  /**
+   * Keras's {@code LossScaleOptimizer}: {@code inner_optimizer}, {@code initial_scale}, {@code
+   * dynamic_growth_steps}; none of the common optimizer arguments.
+   */
+  public static final KerasClass<LossScaleOptimizer> KERAS =
+      KerasClass.of(
+              Kind.OPTIMIZER,
+              "LossScaleOptimizer",
+              LossScaleOptimizer.class,
+              a -> new LossScaleOptimizer(a.get(INNER_OPTIMIZER)),
+              INNER_OPTIMIZER,
+              INITIAL_SCALE,
+              DYNAMIC_GROWTH_STEPS)
+          .tolerating(COMMON_DEFAULTS.keySet().toArray(String[]::new))
+          .tolerating("dynamic");
+
+  private static Map<String, Object> commonDefaults() {
+    Map<String, Object> m = new LinkedHashMap<>();
+    for (String k :
+        List.of(
+            "weight_decay",
+            "clipnorm",
+            "global_clipnorm",
+            "clipvalue",
+            "ema_overwrite_frequency",
+            "loss_scale_factor",
+            "gradient_accumulation_steps")) {
+      m.put(k, null);
+    }
+    m.put("use_ema", false);
+    m.put("ema_momentum", 0.99);
+    return m;
+  }
 
   private Weight stepCounter;
   private Weight dynamicScale;
@@ -79,7 +100,7 @@ public final class LossScaleOptimizer extends Optimizer {
    *     LossScaleOptimizer
    */
   public LossScaleOptimizer(Optimizer inner) {
-    super("loss_scale_optimizer", KERAS);
+    super("loss_scale_optimizer", KERAS, true);
     if (inner == null) {
       throw new ArgumentException(owner() + ": `inner_optimizer` must be an optimizer, got null");
     }
@@ -124,44 +145,30 @@ public final class LossScaleOptimizer extends Optimizer {
   }
 
   /**
-   * Keras's config: {@code name}, {@code inner_optimizer}, {@code initial_scale}, {@code
-   * dynamic_growth_steps}.
-   */
-  @Override
-  public Map<String, Object> getConfig() {
-    Map<String, Object> all = super.getConfig();
-    Map<String, Object> c = new LinkedHashMap<>();
-    c.put("name", all.get("name"));
-    for (String k : OWN_KEYS) {
-      c.put(k, all.get(k));
-    }
-    return c;
-  }
-
-  /**
    * Reads {@code name}, and refuses the common optimizer arguments at values other than their
-   * defaults, as Keras does: they are the inner optimizer's.
+   * defaults, and {@code dynamic=false}, as Keras does: they belong to the inner optimizer.
    *
    * @throws ArgumentException naming the argument and where to set it
    */
   @Override
   public void readCommonConfig(Map<String, Object> config) {
-    super.readCommonConfig(config);
-    if (config.get("learning_rate") != null) {
-      throw new ArgumentException(
-          owner()
-              + " does not take `learning_rate`; set it on the `inner_optimizer`. Received:"
-              + " learning_rate="
-              + config.get("learning_rate"));
-    }
-    for (Arg<?> a :
-        List.of(WEIGHT_DECAY, CLIPNORM, GLOBAL_CLIPNORM, CLIPVALUE, LOSS_SCALE_FACTOR)) {
-      if (args().get(a) != null) {
-        throw notHere(a.key());
+    readName(config);
+    for (Map.Entry<String, Object> e : COMMON_DEFAULTS.entrySet()) {
+      Object v = config.get(e.getKey());
+      boolean isDefault =
+          v == null
+              || (v instanceof Number n && e.getValue() instanceof Number d
+                  ? n.doubleValue() == d.doubleValue()
+                  : v.equals(e.getValue()));
+      if (!isDefault) {
+        throw notHere(e.getKey());
       }
     }
-    if (args().get(EMA_MOMENTUM) != 0.99 || args().get(EMA_OVERWRITE_FREQUENCY) != null) {
-      throw notHere(args().get(EMA_MOMENTUM) != 0.99 ? "ema_momentum" : "ema_overwrite_frequency");
+    if (Boolean.FALSE.equals(config.get("dynamic"))) {
+      throw new ArgumentException(
+          owner()
+              + " no longer supports `dynamic=False`; set `loss_scale_factor` on the"
+              + " `inner_optimizer` for a fixed scale");
     }
   }
 
@@ -188,6 +195,12 @@ public final class LossScaleOptimizer extends Optimizer {
   @Override
   public Optimizer weightDecay(double v) {
     throw notHere("weight_decay");
+  }
+
+  /** No decay of its own: the inner optimizer's applies. */
+  @Override
+  public double weightDecay() {
+    return 0;
   }
 
   /** The inner optimizer's learning rate. */

@@ -135,14 +135,22 @@ public abstract class Optimizer implements KerasObject {
    *
    * @throws IllegalStateException if {@code keras} was not made by {@link #declare}
    */
-  @SuppressWarnings("unchecked")
   protected Optimizer(String name, KerasClass<? extends Optimizer> keras) {
+    this(name, keras, false);
+  }
+
+  /**
+   * As {@link #Optimizer(String, KerasClass)}; a {@code wrapper} (a {@link LossScaleOptimizer}) may
+   * lack the common arguments, which belong to the optimizer it wraps.
+   */
+  @SuppressWarnings("unchecked")
+  Optimizer(String name, KerasClass<? extends Optimizer> keras, boolean wrapper) {
     KerasClass<?> d = keras != null ? keras : declarationOf(getClass());
     this.name = name;
     this.args = Args.defaults(d, this::owner);
     this.learningRateArg = (Arg<Object>) d.arg("learning_rate");
     this.weightDecayArg = (Arg<Double>) d.arg("weight_decay");
-    if (learningRateArg == null || weightDecayArg == null) {
+    if (!wrapper && (learningRateArg == null || weightDecayArg == null)) {
       throw new IllegalStateException(
           d + " lacks the common optimizer arguments; declare it with Optimizer.declare");
     }
@@ -345,12 +353,17 @@ public abstract class Optimizer implements KerasObject {
    */
   @Override
   public void readCommonConfig(Map<String, Object> config) {
-    if (config.get("name") != null) {
-      name = NAME.read(config.get("name"), owner());
-    }
+    readName(config);
     if (args.get(CLIPNORM) != null && args.get(GLOBAL_CLIPNORM) != null) {
       throw new ArgumentException(
           owner() + ": only one of `clipnorm` and `global_clipnorm` can be set");
+    }
+  }
+
+  /** Reads {@code name} from a config, if it has one. */
+  final void readName(Map<String, Object> config) {
+    if (config.get("name") != null) {
+      name = NAME.read(config.get("name"), owner());
     }
   }
 
