@@ -16,6 +16,15 @@ import java.util.Map;
  * a {@link dev.kiln.api.optimizers.LossScaleOptimizer}, as Keras does) and {@code "mixed_bfloat16"}
  * (bfloat16, which has float32's exponent range and needs no loss scaling).
  *
+ * <p>What stays in float32 under a mixed policy, as in Keras 3: variables (and so the optimizer's
+ * update and its state); losses and metrics, which cast 16-bit predictions to float32; the loss the
+ * train step differentiates, with regularization penalties on the float32 weights;
+ * BatchNormalization, which normalizes 16-bit inputs in float32, and LayerNormalization with
+ * float32 weights, both returning the input's dtype. Softmax and Activation layers follow their
+ * policy, as in Keras 3; Keras's advice, a last {@code Activation("softmax")} with the {@code
+ * float32} policy, applies here too. Masked attention and Softmax add -3e4 rather than -1e9 to
+ * masked float16 scores, as Keras does.
+ *
  * <p>Layers made after {@link Kiln#setDtypePolicy} take the global policy as their default, as
  * after Keras's {@code keras.config.set_dtype_policy} (or {@code
  * keras.mixed_precision.set_global_policy}).

@@ -269,6 +269,9 @@ public class Model extends Layer implements AutoCloseable {
    * Configures training with Keras names: {@code compile("adam", "sparse_categorical_crossentropy",
    * "accuracy")}.
    *
+   * <p>As Keras's {@code compile}, every form wraps the optimizer in a {@link LossScaleOptimizer}
+   * when this model's dtype policy is {@code mixed_float16} (and it is not one already).
+   *
    * @throws KilnException for an unknown optimizer, loss or metric name
    */
   public void compile(String optimizer, String loss, String... metrics) {
