@@ -27,6 +27,7 @@ import java.util.SplittableRandom;
 import java.util.function.Supplier;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.DynamicTest;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestFactory;
 
 /**
@@ -163,6 +164,29 @@ class MixedPrecisionTrainingTest {
             + f32.last()
             + ", allowed difference "
             + tolerance);
+  }
+
+  @Test
+  void batchNormalizationComputesItsStatisticsInFloat32() {
+    // Squares of +-3000 (9e6) overflow float16 (largest 65504): in float16 the batch variance, and
+    // then the moving variance, would be infinite. Keras normalizes 16-bit inputs in float32.
+    Kiln.setDtypePolicy(DTypePolicy.MIXED_FLOAT16);
+    Sequential m;
+    try {
+      m = new Sequential(Input.of(1), new BatchNormalization());
+    } finally {
+      Kiln.setDtypePolicy(DTypePolicy.FLOAT32);
+    }
+    m.compile("sgd", "mse");
+    Tensor x = Tensor.of(new float[] {1000, -1000, 3000, -3000}, 4, 1);
+    double loss = m.trainOnBatch(x, Tensor.of(new float[4], 4, 1)).get("loss");
+    assertTrue(Double.isFinite(loss), "loss " + loss);
+    // moving_variance = 0.99 * 1 + 0.01 * 5e6 (the batch variance), a float32 weight.
+    Weight movingVariance = m.layers().get(m.layers().size() - 1).weights().get(3);
+    assertEquals("moving_variance", movingVariance.name());
+    assertEquals(DType.FLOAT32, movingVariance.type().dtype());
+    assertEquals(50000.99, movingVariance.read().getDouble(0), 0.05);
+    assertEquals(DType.FLOAT16, m.predict(x).dtype());
   }
 
   @TestFactory
