@@ -11,16 +11,21 @@ import dev.kiln.api.layers.Layer;
 import dev.kiln.api.layers.Layers;
 import dev.kiln.api.layers.core.Dense;
 import dev.kiln.api.layers.core.Input;
+import dev.kiln.api.losses.Losses;
 import dev.kiln.api.models.Model;
 import dev.kiln.api.models.Models;
 import dev.kiln.api.models.Sequential;
 import dev.kiln.api.optimizers.LossScaleOptimizer;
+import dev.kiln.api.optimizers.SGD;
 import dev.kiln.api.registry.ArgumentException;
+import dev.kiln.api.saving.ModelFiles;
 import dev.kiln.spi.DType;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** Dtype policies: names, the global default, and configs in Keras 3's and Keras 2's forms. */
 class DTypePolicyTest {
@@ -117,6 +122,29 @@ class DTypePolicyTest {
       }
       back.compile("adam", "mse");
       assertInstanceOf(LossScaleOptimizer.class, back.optimizer());
+    }
+  }
+
+  @Test
+  void aSavedMixedModelKeepsItsPoliciesAndLossScale(@TempDir Path dir) throws Exception {
+    Kiln.setDtypePolicy("mixed_float16");
+    Sequential m = new Sequential(Input.of(1), new Dense(1).useBias(false));
+    Kiln.setDtypePolicy(DTypePolicy.FLOAT32);
+    m.compile(new LossScaleOptimizer(new SGD(0.1)).dynamicGrowthSteps(2), Losses.get("mse"));
+    Tensor x = Tensor.of(new float[] {1, 2}, 2, 1);
+    for (int i = 0; i < 2; i++) {
+      m.trainOnBatch(x, x);
+    }
+    LossScaleOptimizer saved = (LossScaleOptimizer) m.optimizer();
+    assertEquals(65536.0, saved.dynamicScale(), "doubled after 2 finite steps");
+    Path file = dir.resolve("mixed.keras");
+    m.save(file);
+    try (Model back = ModelFiles.load(file)) {
+      assertSame(DTypePolicy.MIXED_FLOAT16, back.getLayer(0).dtypePolicy());
+      LossScaleOptimizer o = assertInstanceOf(LossScaleOptimizer.class, back.optimizer());
+      assertEquals(2, o.iterations(), "the inner step count");
+      assertEquals(65536.0, o.dynamicScale(), "the loss scale is optimizer state");
+      assertEquals(m.getWeights().get(0).getDouble(0), back.getWeights().get(0).getDouble(0));
     }
   }
 
