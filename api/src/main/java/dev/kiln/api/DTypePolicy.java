@@ -167,6 +167,14 @@ public final class DTypePolicy {
    * {"name": ...}, "registered_name": null}}.
    */
   public Map<String, Object> serialize() {
+    return envelope(name);
+  }
+
+  /**
+   * Keras 3's serialized form of the policy named {@code name}, whatever the name: how a config
+   * reader rewrites Keras 2's {@code Policy} objects before any name is checked.
+   */
+  public static Map<String, Object> envelope(String name) {
     Map<String, Object> cfg = new LinkedHashMap<>();
     cfg.put("name", name);
     Map<String, Object> out = new LinkedHashMap<>();

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.kiln.api.initializers.Initializers;
 import dev.kiln.api.layers.Layer;
 import dev.kiln.api.layers.Layers;
 import dev.kiln.api.layers.core.Dense;
@@ -128,12 +129,17 @@ class DTypePolicyTest {
   @Test
   void aSavedMixedModelKeepsItsPoliciesAndLossScale(@TempDir Path dir) throws Exception {
     Kiln.setDtypePolicy("mixed_float16");
-    Sequential m = new Sequential(Input.of(1), new Dense(1).useBias(false));
+    // A fixed start: with a random kernel, the float16 gradient at scale 2^15 may overflow (and
+    // halve the scale), which is right but not what this test is about.
+    Sequential m =
+        new Sequential(
+            Input.of(1), new Dense(1).useBias(false).kernelInitializer(Initializers.ones()));
     Kiln.setDtypePolicy(DTypePolicy.FLOAT32);
     m.compile(new LossScaleOptimizer(new SGD(0.1)).dynamicGrowthSteps(2), Losses.get("mse"));
     Tensor x = Tensor.of(new float[] {1, 2}, 2, 1);
+    Tensor y = Tensor.of(new float[] {1.1f, 2.2f}, 2, 1);
     for (int i = 0; i < 2; i++) {
-      m.trainOnBatch(x, x);
+      m.trainOnBatch(x, y);
     }
     LossScaleOptimizer saved = (LossScaleOptimizer) m.optimizer();
     assertEquals(65536.0, saved.dynamicScale(), "doubled after 2 finite steps");

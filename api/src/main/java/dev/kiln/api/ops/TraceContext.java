@@ -147,13 +147,7 @@ public final class TraceContext {
   }
 
   private Value readAs(Weight w, DType dtype) {
-    DType outer = autocast;
-    autocast = dtype;
-    try {
-      return read(w);
-    } finally {
-      autocast = outer;
-    }
+    return withAutocast(dtype, () -> read(w));
   }
 
   private Value rawRead(Weight w) {
