@@ -177,21 +177,41 @@ public final class LossScaleOptimizer extends Optimizer {
         owner() + " does not support `" + key + "`; set `" + key + "` on the `inner_optimizer`");
   }
 
+  /**
+   * Refused, as in Keras: clip the inner optimizer's gradients instead.
+   *
+   * @throws ArgumentException always, naming {@code clipnorm}
+   */
   @Override
   public Optimizer clipnorm(double v) {
     throw notHere("clipnorm");
   }
 
+  /**
+   * Refused, as in Keras: clip the inner optimizer's gradients instead.
+   *
+   * @throws ArgumentException always, naming {@code clipvalue}
+   */
   @Override
   public Optimizer clipvalue(double v) {
     throw notHere("clipvalue");
   }
 
+  /**
+   * Refused, as in Keras: clip the inner optimizer's gradients instead.
+   *
+   * @throws ArgumentException always, naming {@code global_clipnorm}
+   */
   @Override
   public Optimizer globalClipnorm(double v) {
     throw notHere("global_clipnorm");
   }
 
+  /**
+   * Refused, as in Keras: set the inner optimizer's weight decay instead.
+   *
+   * @throws ArgumentException always, naming {@code weight_decay}
+   */
   @Override
   public Optimizer weightDecay(double v) {
     throw notHere("weight_decay");
