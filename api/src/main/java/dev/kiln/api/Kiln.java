@@ -7,8 +7,9 @@ import java.util.Map;
 import java.util.SplittableRandom;
 
 /**
- * Process-wide state of the api: the backend that models run on, the random seed, and the counters
- * that give layers their Keras names ({@code dense}, {@code dense_1}, ...).
+ * Process-wide state of the api: the backend that models run on, the random seed, the default dtype
+ * policy of new layers, and the counters that give layers their Keras names ({@code dense}, {@code
+ * dense_1}, ...).
  *
  * {@snippet :
  * Kiln.setRandomSeed(42); // same weights, same dropout masks, same shuffles, run after run
@@ -18,6 +19,7 @@ public final class Kiln {
   private static Backend backend;
   private static SplittableRandom random = new SplittableRandom(System.nanoTime());
   private static final Map<String, Integer> NAMES = new HashMap<>();
+  private static DTypePolicy dtypePolicy = DTypePolicy.FLOAT32;
 
   private Kiln() {}
 
@@ -35,6 +37,36 @@ public final class Kiln {
   /** Makes {@code b} the backend of models built from now on. */
   public static synchronized void useBackend(Backend b) {
     backend = b;
+  }
+
+  /**
+   * Makes {@code policy} the default dtype policy of layers made from now on, as Keras's {@code
+   * keras.config.set_dtype_policy} (and {@code keras.mixed_precision.set_global_policy}). Layers
+   * made before keep theirs.
+   *
+   * {@snippet :
+   * Kiln.setDtypePolicy(DTypePolicy.MIXED_BFLOAT16);
+   * }
+   */
+  public static synchronized void setDtypePolicy(DTypePolicy policy) {
+    if (policy == null) {
+      throw new IllegalArgumentException("the global dtype policy must not be null");
+    }
+    dtypePolicy = policy;
+  }
+
+  /**
+   * {@link #setDtypePolicy(DTypePolicy)} by name ({@code "mixed_float16"}).
+   *
+   * @throws dev.kiln.api.registry.ArgumentException for an unknown name, listing the valid ones
+   */
+  public static void setDtypePolicy(String name) {
+    setDtypePolicy(DTypePolicy.of(name, "the global dtype policy"));
+  }
+
+  /** The default dtype policy of new layers ({@code float32} unless set). */
+  public static synchronized DTypePolicy dtypePolicy() {
+    return dtypePolicy;
   }
 
   /**

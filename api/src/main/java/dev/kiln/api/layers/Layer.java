@@ -1,5 +1,6 @@
 package dev.kiln.api.layers;
 
+import dev.kiln.api.DTypePolicy;
 import dev.kiln.api.KerasTensor;
 import dev.kiln.api.Kiln;
 import dev.kiln.api.KilnException;
@@ -59,7 +60,7 @@ public abstract class Layer implements KerasObject {
   private final List<LayerCall> calls = new ArrayList<>();
   private int[] batchInputShape;
   private DType inputDtype = DType.FLOAT32;
-  private DType dtype = DType.FLOAT32;
+  private DTypePolicy policy = Kiln.dtypePolicy();
   private final Args args;
 
   /** The spec checked on every call, or null. Layers set it in the constructor or in build. */
@@ -138,7 +139,7 @@ public abstract class Layer implements KerasObject {
     Map<String, Object> c = new LinkedHashMap<>();
     c.put("name", name);
     c.put("trainable", trainable);
-    c.put("dtype", dtype.kerasName());
+    c.put("dtype", policy.name());
     if (batchInputShape != null) {
       List<Object> s = new ArrayList<>();
       for (int d : batchInputShape) {
@@ -176,7 +177,7 @@ public abstract class Layer implements KerasObject {
       setTrainable(b);
     }
     if (c.get("dtype") != null) {
-      dtype(readDtype(c.get("dtype")));
+      dtypePolicy(DTypePolicy.fromConfig(c.get("dtype"), describe()));
     }
     String key = c.get("batch_input_shape") != null ? "batch_input_shape" : "batch_shape";
     Object shape = c.get(key);
@@ -216,40 +217,67 @@ public abstract class Layer implements KerasObject {
     }
   }
 
-  private DType readDtype(Object v) {
-    Object name = v;
-    if (v instanceof Map<?, ?> m && m.get("config") instanceof Map<?, ?> cfg) {
-      name = cfg.get("name");
-    }
-    if (name instanceof String s) {
-      for (DType d : DType.values()) {
-        if (d.kerasName().equals(s)) {
-          return d;
-        }
-      }
-      if (s.startsWith("mixed_")) {
-        throw new ArgumentException(
-            describe() + ": the dtype policy '" + s + "' (mixed precision) is not supported yet");
-      }
-    }
-    throw new ArgumentException(describe() + ": `dtype` must be a dtype name, got " + v);
+  /**
+   * The dtype of this layer's variables ({@code float32} by default), as Keras's {@code
+   * layer.dtype}: under a mixed policy it differs from {@link #computeDtype()}.
+   */
+  public DType dtype() {
+    return policy.variableDtype();
   }
 
-  /** The dtype of this layer's weights and computation ({@code float32} by default). */
-  public DType dtype() {
-    return dtype;
+  /** The dtype this layer computes in and returns, its policy's compute dtype. */
+  public DType computeDtype() {
+    return policy.computeDtype();
+  }
+
+  /** The dtype this layer creates its variables in, its policy's variable dtype. */
+  public DType variableDtype() {
+    return policy.variableDtype();
+  }
+
+  /** This layer's dtype policy: the global one ({@link Kiln#dtypePolicy()}) when it was made. */
+  public DTypePolicy dtypePolicy() {
+    return policy;
   }
 
   /**
-   * Sets the dtype of the weights and computation; floating inputs are cast to it. Set it before
-   * the layer is built.
+   * Sets the dtype of the weights and computation (a plain policy); floating inputs are cast to it.
+   * Set it before the layer is built.
+   *
+   * @throws ArgumentException for a dtype that is not floating
    */
   public Layer dtype(DType d) {
     if (!d.isFloating()) {
       throw new ArgumentException(describe() + ": `dtype` must be a floating dtype, got " + d);
     }
-    this.dtype = d;
+    return dtypePolicy(DTypePolicy.of(d));
+  }
+
+  /**
+   * Sets the dtype policy, as Keras's {@code dtype=} argument: variables are created in its
+   * variable dtype; in a call, floating inputs are cast to its compute dtype and floating weights
+   * are read cast to it (Keras's autocast), so the outputs are in the compute dtype. Set it before
+   * the layer is built.
+   *
+   * {@snippet :
+   * Layer head = new Dense(10).dtypePolicy(DTypePolicy.MIXED_BFLOAT16);
+   * }
+   */
+  public Layer dtypePolicy(DTypePolicy p) {
+    if (p == null) {
+      throw new ArgumentException(describe() + ": the dtype policy must not be null");
+    }
+    this.policy = p;
     return this;
+  }
+
+  /**
+   * {@link #dtypePolicy(DTypePolicy)} by name: {@code "float32"}, {@code "mixed_float16"}, ...
+   *
+   * @throws ArgumentException for an unknown name, naming this layer and the valid names
+   */
+  public Layer dtypePolicy(String name) {
+    return dtypePolicy(DTypePolicy.of(name, describe()));
   }
 
   /** Keras's class name for configs and summaries ({@code Dense}). */
@@ -261,7 +289,7 @@ public abstract class Layer implements KerasObject {
   // ---------------------------------------------------------------- weights
 
   /**
-   * Adds a weight of the layer's dtype, initialized now.
+   * Adds a weight of the layer's variable dtype, initialized now.
    *
    * @param shape the weight's shape, fully known
    */
@@ -270,7 +298,8 @@ public abstract class Layer implements KerasObject {
   }
 
   /**
-   * Adds a weight of the layer's dtype with a regularizer and a constraint (either may be null).
+   * Adds a weight of the layer's variable dtype with a regularizer and a constraint (either may be
+   * null).
    */
   protected Weight addWeight(
       String name,
@@ -306,7 +335,7 @@ public abstract class Layer implements KerasObject {
           new Weight(
               name,
               path,
-              init.initialize(s, dtype),
+              init.initialize(s, policy.variableDtype()),
               trainable && this.trainable,
               regularizer,
               constraint);
@@ -319,9 +348,9 @@ public abstract class Layer implements KerasObject {
               + "' of shape "
               + s
               + " "
-              + dtype.name().toLowerCase(java.util.Locale.ROOT)
+              + policy.variableDtype().kerasName()
               + " ("
-              + bytes(elements * dtype.byteSize())
+              + bytes(elements * policy.variableDtype().byteSize())
               + "); the heap holds at most "
               + bytes(Runtime.getRuntime().maxMemory())
               + ": raise it with -Xmx or make the layer smaller",
@@ -607,10 +636,23 @@ public abstract class Layer implements KerasObject {
    * tracing; a failure names the layer and the input shapes.
    */
   public final List<Value> trace(Ops ops, List<Value> inputs) {
-    if (dtype != DType.FLOAT32) {
+    DType compute = policy.computeDtype();
+    if (castsInputs()) {
       List<Value> cast = new ArrayList<>();
       for (Value v : inputs) {
-        cast.add(v.dtype().isFloating() && v.dtype() != dtype ? ops.cast(v, dtype) : v);
+        // A float32 layer leaves float64 inputs alone, as before policies; it widens 16-bit ones.
+        if (v.dtype().isFloating()
+            && v.dtype() != compute
+            && (compute != DType.FLOAT32 || v.dtype().byteSize() == 2)) {
+          Value c = ops.cast(v, compute);
+          // The cast value carries the input's mask, as the input would have.
+          if (ops.mask(v) != null) {
+            ops.setMask(c, ops.mask(v));
+          }
+          cast.add(c);
+        } else {
+          cast.add(v);
+        }
       }
       inputs = cast;
     }
@@ -638,7 +680,8 @@ public abstract class Layer implements KerasObject {
     }
     List<Value> out;
     try {
-      out = call(ops, inputs);
+      List<Value> in = inputs;
+      out = ops.context().withAutocast(compute, () -> call(ops, in));
     } catch (IllegalArgumentException e) {
       throw failure(shapes, e);
     }
@@ -649,6 +692,35 @@ public abstract class Layer implements KerasObject {
       }
     }
     return out;
+  }
+
+  /**
+   * Whether {@link #trace(Ops, List)} casts floating inputs to the compute dtype before the call
+   * (true, as Keras's layers do). A Functional model says false, as in Keras: each of its layers
+   * casts its own inputs.
+   */
+  protected boolean castsInputs() {
+    return true;
+  }
+
+  /**
+   * Runs {@code body} on {@code x} in float32 when {@code x} is float16 or bfloat16, with this
+   * layer's weights read as float32, and casts the result back to {@code x}'s dtype; otherwise runs
+   * it on {@code x} as it is. Keras 3 computes BatchNormalization and LayerNormalization so under
+   * mixed precision: their statistics overflow or lose too much in 16 bits.
+   */
+  protected static Value inFloat32(
+      Ops ops, Value x, java.util.function.Function<Value, Value> body) {
+    DType d = x.dtype();
+    if (d != DType.FLOAT16 && d != DType.BFLOAT16) {
+      return body.apply(x);
+    }
+    Value wide = ops.cast(x, DType.FLOAT32);
+    if (ops.mask(x) != null) {
+      ops.setMask(wide, ops.mask(x));
+    }
+    Value y = ops.context().withAutocast(DType.FLOAT32, () -> body.apply(wide));
+    return ops.cast(y, d);
   }
 
   /**

@@ -154,14 +154,16 @@ public abstract class Loss implements KerasObject {
   public abstract Value call(Ops ops, Value yTrue, Value yPred);
 
   /**
-   * The reduced loss.
+   * The reduced loss, in float32 for float16 or bfloat16 predictions (which are cast first, as
+   * Keras's losses compute in float32 under mixed precision).
    *
    * @param sampleWeight per-sample weights broadcastable to the values, or null
    * @param mask a bool mask of the values' shape, or null
    * @throws KilnException if the labels do not fit the predictions
    */
   public Value compute(Ops ops, Value yTrue, Value yPred, Value sampleWeight, Value mask) {
-    Value values = call(ops, yTrue, yPred);
+    // As Keras, a loss computes in float32: a mixed precision model's 16-bit outputs are widened.
+    Value values = call(ops, yTrue, ops.widenHalf(yPred));
     Value weights = null;
     if (sampleWeight != null) {
       weights = ops.toFloat(sampleWeight);

@@ -127,11 +127,14 @@ public abstract class Metric implements KerasObject {
   }
 
   /**
-   * Emits the state updates for one batch.
+   * Emits the state updates for one batch; float16 and bfloat16 predictions are cast to float32
+   * first.
    *
    * @param sampleWeight per-sample weights, or null
    */
   public final void update(Ops ops, Value yTrue, Value yPred, Value sampleWeight) {
+    // Metrics compute in float32, as Keras's: a mixed precision model's 16-bit outputs are widened.
+    yPred = ops.widenHalf(yPred);
     if (!built) {
       build(yTrue.shape(), yPred.shape());
       built = true;

@@ -1,5 +1,6 @@
 package dev.kiln.api.models;
 
+import dev.kiln.api.DTypePolicy;
 import dev.kiln.api.KerasTensor;
 import dev.kiln.api.KilnException;
 import dev.kiln.api.layers.Layer;
@@ -299,6 +300,10 @@ final class FunctionalConfig {
     Sequential s = new Sequential();
     if (config.get("name") instanceof String n) {
       s.name(n);
+    }
+    if (config.get("dtype") != null) {
+      // The model's own policy decides, as in Keras, whether compile adds loss scaling.
+      s.dtypePolicy(DTypePolicy.fromConfig(config.get("dtype"), "model '" + s.name() + "'"));
     }
     for (int i = 0; i < entries.size(); i++) {
       String path = "layers[" + i + "]";

@@ -1,5 +1,6 @@
 package dev.kiln.api.models;
 
+import dev.kiln.api.DTypePolicy;
 import dev.kiln.api.KerasTensor;
 import dev.kiln.api.Kiln;
 import dev.kiln.api.KilnException;
@@ -13,6 +14,7 @@ import dev.kiln.api.losses.Loss;
 import dev.kiln.api.losses.Losses;
 import dev.kiln.api.metrics.Metric;
 import dev.kiln.api.ops.Ops;
+import dev.kiln.api.optimizers.LossScaleOptimizer;
 import dev.kiln.api.optimizers.Optimizer;
 import dev.kiln.api.optimizers.Optimizers;
 import dev.kiln.api.registry.Kind;
@@ -155,6 +157,12 @@ public class Model extends Layer implements AutoCloseable {
     return !inputs.isEmpty();
   }
 
+  /** A Functional model leaves its inputs as they are: each of its layers casts its own. */
+  @Override
+  protected boolean castsInputs() {
+    return !isGraph();
+  }
+
   /** The layer calls in execution order. */
   protected List<LayerCall> callOrder() {
     return order;
@@ -260,6 +268,9 @@ public class Model extends Layer implements AutoCloseable {
   /**
    * Configures training with Keras names: {@code compile("adam", "sparse_categorical_crossentropy",
    * "accuracy")}.
+   *
+   * <p>As Keras's {@code compile}, every form wraps the optimizer in a {@link LossScaleOptimizer}
+   * when this model's dtype policy is {@code mixed_float16} (and it is not one already).
    *
    * @throws KilnException for an unknown optimizer, loss or metric name
    */
@@ -370,6 +381,10 @@ public class Model extends Layer implements AutoCloseable {
       throw new KilnException("compile: model \"" + name() + "\" needs an optimizer");
     }
     closeTrainer();
+    if (dtypePolicy() == DTypePolicy.MIXED_FLOAT16 && !(optimizer instanceof LossScaleOptimizer)) {
+      // As Keras's compile: float16 gradients underflow without loss scaling.
+      optimizer = new LossScaleOptimizer(optimizer);
+    }
     this.compiled =
         new CompileState(optimizer, outputNames(losses.size()), losses, lossWeights, metrics);
   }
@@ -587,7 +602,9 @@ public class Model extends Layer implements AutoCloseable {
         total = total == null ? p : ops.add(total, p);
       }
     }
-    for (Value extra : ops.addedLosses()) {
+    for (Value added : ops.addedLosses()) {
+      // A penalty added by a layer computing in float16 joins the loss in float32.
+      Value extra = ops.widenHalf(added);
       total = total == null ? extra : ops.add(total, extra);
     }
     if (total == null) {
@@ -626,8 +643,10 @@ public class Model extends Layer implements AutoCloseable {
     for (Weight w : weights) {
       reads.add(ops.read(w));
     }
-    List<Value> grads = ops.gradients(loss, reads);
-    Map<Weight, Value> updated = compiled().optimizer.applyGradients(ops, weights, grads);
+    Optimizer optimizer = compiled().optimizer;
+    // A LossScaleOptimizer's scaled loss; the step still returns (and logs) the loss itself.
+    List<Value> grads = ops.gradients(optimizer.scaleLoss(ops, loss, weights), reads);
+    Map<Weight, Value> updated = optimizer.applyGradients(ops, weights, grads);
     for (Map.Entry<Weight, Value> e : updated.entrySet()) {
       Value v = e.getValue();
       if (e.getKey().constraint() != null) {

@@ -463,6 +463,15 @@ public final class Ops {
     return b.cast(x, dtype);
   }
 
+  /**
+   * {@code x} cast to float32 when it is float16 or bfloat16, else {@code x} itself: how losses,
+   * metrics and the training loss take a mixed precision model's 16-bit outputs, as Keras computes
+   * them in float32.
+   */
+  public Value widenHalf(Value x) {
+    return x.dtype() == DType.FLOAT16 || x.dtype() == DType.BFLOAT16 ? b.cast(x, DType.FLOAT32) : x;
+  }
+
   /** Converts to float32. */
   public Value toFloat(Value x) {
     return b.cast(x, DType.FLOAT32);

@@ -1,12 +1,14 @@
 package dev.kiln.api.ops;
 
 import dev.kiln.api.layers.Weight;
+import dev.kiln.spi.DType;
 import dev.kiln.spi.HostTensor;
 import dev.kiln.spi.Shape;
 import dev.kiln.spi.ir.GraphBuilder;
 import dev.kiln.spi.ir.Value;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.EnumMap;
 import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -39,6 +41,8 @@ public final class TraceContext {
   private final Value seed;
   private final TraceContext parent;
   private final Map<Weight, Value> reads = new IdentityHashMap<>();
+  private final Map<Weight, Map<DType, Value>> castReads = new IdentityHashMap<>();
+  private DType autocast;
   private final Map<Weight, Value> updates = new LinkedHashMap<>();
   private final Map<Value, Value> masks = new IdentityHashMap<>();
   private final List<Value> losses = new ArrayList<>();
@@ -69,7 +73,9 @@ public final class TraceContext {
 
   /** The context of a scan body traced into {@code body}, nested in this one. */
   TraceContext scanBody(GraphBuilder body) {
-    return new TraceContext(body, training, null, this);
+    TraceContext c = new TraceContext(body, training, null, this);
+    c.autocast = autocast;
+    return c;
   }
 
   /** The builder this context's values belong to. */
@@ -120,17 +126,61 @@ public final class TraceContext {
   // ---------------------------------------------------------------- weights
 
   /**
-   * The current value of a weight; every read of one weight in a trace gives the same value. In a
-   * scan body it is a body input fed from the enclosing trace's read, so the weight's gradient
-   * accumulates over the steps of the loop.
+   * The current value of a weight, cast to {@link #autocast()} where that is set and the weight is
+   * floating; every read of one weight in one dtype in a trace gives the same value. In a scan body
+   * it is a body input fed from the enclosing trace's read, so the weight's gradient accumulates
+   * over the steps of the loop.
    */
   public Value read(Weight w) {
+    DType want = autocast;
+    if (want == null || !w.type().dtype().isFloating() || w.type().dtype() == want) {
+      return rawRead(w);
+    }
+    Map<DType, Value> byType = castReads.computeIfAbsent(w, k -> new EnumMap<>(DType.class));
+    Value v = byType.get(want);
+    if (v == null) {
+      // A scan body captures the enclosing trace's cast, so the loop does not cast at every step.
+      v = parent != null ? capture(parent.readAs(w, want)) : b.cast(rawRead(w), want);
+      byType.put(want, v);
+    }
+    return v;
+  }
+
+  private Value readAs(Weight w, DType dtype) {
+    return withAutocast(dtype, () -> read(w));
+  }
+
+  private Value rawRead(Weight w) {
     Value v = reads.get(w);
     if (v == null) {
-      v = parent != null ? capture(parent.read(w)) : b.variable(w.id(), w.type());
+      v = parent != null ? capture(parent.rawRead(w)) : b.variable(w.id(), w.type());
       reads.put(w, v);
     }
     return v;
+  }
+
+  /**
+   * The dtype floating weights are read in by {@link #read}, or null where they are read in their
+   * own dtype: a layer's compute dtype while its call is traced (Keras's autocast scope).
+   */
+  public DType autocast() {
+    return autocast;
+  }
+
+  /**
+   * Traces {@code body} with floating weights read cast to {@code dtype} (null: read as they are),
+   * then restores the enclosing setting: how a layer under a {@code mixed_float16} policy reads its
+   * float32 kernel as float16, as in Keras's autocast scope. The gradient of such a read flows back
+   * through the cast to the float32 variable.
+   */
+  public <T> T withAutocast(DType dtype, java.util.function.Supplier<T> body) {
+    DType outer = autocast;
+    autocast = dtype;
+    try {
+      return body.get();
+    } finally {
+      autocast = outer;
+    }
   }
 
   /**

@@ -72,8 +72,8 @@ public abstract class Optimizer implements KerasObject {
 
   /**
    * Keras scales the loss by this and the gradients back by its inverse, against float16 underflow;
-   * Kiln trains in float32, where that changes nothing but rounding, so it is read and written back
-   * but not applied.
+   * Kiln reads and writes it back but does not apply it: float16 training scales its loss with a
+   * {@link LossScaleOptimizer}, which {@code compile} adds under the {@code mixed_float16} policy.
    */
   public static final Arg<Double> LOSS_SCALE_FACTOR = Arg.positive("loss_scale_factor", null);
 
@@ -135,14 +135,22 @@ public abstract class Optimizer implements KerasObject {
    *
    * @throws IllegalStateException if {@code keras} was not made by {@link #declare}
    */
-  @SuppressWarnings("unchecked")
   protected Optimizer(String name, KerasClass<? extends Optimizer> keras) {
+    this(name, keras, false);
+  }
+
+  /**
+   * As {@link #Optimizer(String, KerasClass)}; a {@code wrapper} (a {@link LossScaleOptimizer}) may
+   * lack the common arguments, which belong to the optimizer it wraps.
+   */
+  @SuppressWarnings("unchecked")
+  Optimizer(String name, KerasClass<? extends Optimizer> keras, boolean wrapper) {
     KerasClass<?> d = keras != null ? keras : declarationOf(getClass());
     this.name = name;
     this.args = Args.defaults(d, this::owner);
     this.learningRateArg = (Arg<Object>) d.arg("learning_rate");
     this.weightDecayArg = (Arg<Double>) d.arg("weight_decay");
-    if (learningRateArg == null || weightDecayArg == null) {
+    if (!wrapper && (learningRateArg == null || weightDecayArg == null)) {
       throw new IllegalStateException(
           d + " lacks the common optimizer arguments; declare it with Optimizer.declare");
     }
@@ -345,12 +353,17 @@ public abstract class Optimizer implements KerasObject {
    */
   @Override
   public void readCommonConfig(Map<String, Object> config) {
-    if (config.get("name") != null) {
-      name = NAME.read(config.get("name"), owner());
-    }
+    readName(config);
     if (args.get(CLIPNORM) != null && args.get(GLOBAL_CLIPNORM) != null) {
       throw new ArgumentException(
           owner() + ": only one of `clipnorm` and `global_clipnorm` can be set");
+    }
+  }
+
+  /** Reads {@code name} from a config, if it has one. */
+  final void readName(Map<String, Object> config) {
+    if (config.get("name") != null) {
+      name = NAME.read(config.get("name"), owner());
     }
   }
 
@@ -425,6 +438,15 @@ public abstract class Optimizer implements KerasObject {
             slotName, name + "/" + slotName, HostTensor.scalar((float) init), false, null, null);
     slotOrder.add(w);
     return w;
+  }
+
+  /**
+   * The value the train step differentiates in place of {@code loss}: {@code loss} itself here; a
+   * {@link LossScaleOptimizer} multiplies it by its loss scale. It may create the optimizer's state
+   * for {@code vars}, as {@link #build} does.
+   */
+  public Value scaleLoss(Ops ops, Value loss, List<Weight> vars) {
+    return loss;
   }
 
   /**

@@ -2,6 +2,8 @@ package dev.kiln.api.layers;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.kiln.api.DTypePolicy;
+import dev.kiln.api.Kiln;
 import dev.kiln.api.layers.LayerTestSupport.LayerCase;
 import dev.kiln.api.registry.Kind;
 import dev.kiln.api.registry.Registry;
@@ -9,7 +11,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestFactory;
 
 /** Every registered layer has a runLayerTest case in one of the layer test classes. */
 class LayerCatalogueTest {
@@ -26,6 +31,33 @@ class LayerCatalogueTest {
     all.addAll(ConvolutionLayersTest.cases());
     all.addAll(PoolingLayersTest.cases());
     return all;
+  }
+
+  /**
+   * Every layer case again with the global policy {@code mixed_float16}, then {@code
+   * mixed_bfloat16}, on every backend: each layer builds with float32 weights, returns its compute
+   * dtype ({@code runLayerTest} checks it), predicts and takes a training step, and its values meet
+   * the case's checks.
+   */
+  @TestFactory
+  Stream<DynamicTest> everyLayerRunsUnderTheMixedPolicies() {
+    List<LayerCase> mixed = new ArrayList<>();
+    for (DTypePolicy policy : List.of(DTypePolicy.MIXED_FLOAT16, DTypePolicy.MIXED_BFLOAT16)) {
+      for (LayerCase c : allCases()) {
+        mixed.add(
+            new LayerCase(
+                c.name() + " [" + policy.name() + "]",
+                () -> {
+                  Kiln.setDtypePolicy(policy);
+                  try {
+                    c.check().run();
+                  } finally {
+                    Kiln.setDtypePolicy(DTypePolicy.FLOAT32);
+                  }
+                }));
+      }
+    }
+    return LayerTestSupport.onEveryBackend(mixed);
   }
 
   @Test

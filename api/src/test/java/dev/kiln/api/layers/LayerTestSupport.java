@@ -122,7 +122,7 @@ public final class LayerTestSupport {
     expected[0] = Shape.UNKNOWN;
     System.arraycopy(expect.outputShape(), 0, expected, 1, expect.outputShape().length);
     assertEquals(Shape.of(expected), out.shape(), "output shape of " + layer.className());
-    assertEquals(DType.FLOAT32, out.dtype(), "output dtype");
+    assertEquals(layer.computeDtype(), out.dtype(), "output dtype");
     assertEquals(expect.weights(), layer.weights().size(), "weight count of " + layer.className());
 
     Model model = Model.of(ins, List.of(out));

@@ -61,7 +61,9 @@ class ConfigSchemasValidationTest {
           "values",
           List.of(1.0, 0.5),
           "fn",
-          "mse");
+          "mse",
+          "inner_optimizer",
+          "sgd");
 
   private static JsonNode tree(Object config) {
     return JSON.valueToTree(config);

@@ -68,7 +68,9 @@ class KindsRegistryTest {
           "values",
           List.of(1.0, 0.5),
           "fn",
-          "mse");
+          "mse",
+          "inner_optimizer",
+          "sgd");
 
   /** Config values tried, in order, as a changed value of each declared argument. */
   private static final List<Object> CANDIDATES =

@@ -83,7 +83,10 @@ class LayerConfigCheckTest {
     Map<String, Object> policy =
         Map.of("module", "keras", "class_name", "DTypePolicy", "config", Map.of("name", "float64"));
     assertEquals(DType.FLOAT64, Layers.fromConfig("Dense", dense("dtype", policy)).dtype());
-    assertTrue(refused(dense("dtype", "mixed_float16")).contains("mixed"));
+    String unknown = refused(dense("dtype", "mixed_float32"));
+    assertTrue(
+        unknown.startsWith("layer 'dense_3': unknown dtype policy 'mixed_float32'"), unknown);
+    assertTrue(unknown.contains("mixed_float16, mixed_bfloat16"), unknown);
   }
 
   @Test

@@ -7,6 +7,7 @@ import dev.kiln.api.ops.Ops;
 import dev.kiln.api.registry.Arg;
 import dev.kiln.api.registry.KerasClass;
 import dev.kiln.api.registry.Kind;
+import dev.kiln.spi.DType;
 import dev.kiln.spi.ir.Value;
 import java.util.ArrayList;
 import java.util.List;
@@ -79,7 +80,8 @@ public class Softmax extends Layer {
     Value m = null;
     if (mask != null) {
       m = mask.dtype() == x.dtype() ? mask : ops.cast(mask, x.dtype());
-      x = ops.add(x, ops.mul(ops.sub(1, m), LARGE_NEGATIVE));
+      // As Keras: -1e9 is -inf in float16, where a fully masked row would give NaN.
+      x = ops.add(x, ops.mul(ops.sub(1, m), x.dtype() == DType.FLOAT16 ? -3e4 : LARGE_NEGATIVE));
     }
     int[] axes = AxisArgs.resolve(AxisArgs.toArray(args().get(AXIS)), x.shape(), true, name());
     Value y =

@@ -2,12 +2,28 @@ package dev.kiln.api.layers.attention;
 
 import dev.kiln.api.Tensor;
 import dev.kiln.api.ops.Ops;
+import dev.kiln.spi.DType;
 import dev.kiln.spi.ir.Value;
 
 /** The masking and dropout the attention layers share, as Keras 3 computes them. */
 final class AttentionSupport {
   /** What Keras 3 adds to a masked score in float32 ({@code _large_negative_number}). */
   static final double LARGE_NEGATIVE = -1e9;
+
+  /**
+   * The number added to masked scores, as Keras's {@code _large_negative_number}: -1e9, or -3e4 in
+   * float16, where -1e9 is -inf and a fully masked row would give NaN.
+   */
+  static double largeNegative(DType scores) {
+    return scores == DType.FLOAT16 ? -3e4 : LARGE_NEGATIVE;
+  }
+
+  /**
+   * {@code mask} in {@code like}'s dtype (a float16 score under mixed precision); null stays null.
+   */
+  static Value like(Ops ops, Value mask, Value like) {
+    return mask == null || mask.dtype() == like.dtype() ? mask : ops.cast(mask, like.dtype());
+  }
 
   private AttentionSupport() {}
 
@@ -50,8 +66,9 @@ final class AttentionSupport {
    */
   static Value maskedSoftmax(Ops ops, Value scores, Value mask, int[] axes) {
     Value s = scores;
+    mask = like(ops, mask, scores);
     if (mask != null) {
-      s = ops.add(s, ops.mul(ops.sub(1.0, mask), LARGE_NEGATIVE));
+      s = ops.add(s, ops.mul(ops.sub(1.0, mask), largeNegative(s.dtype())));
     }
     Value p;
     if (axes.length == 1) {

@@ -120,13 +120,16 @@ abstract class DenseAttention extends Layer {
     }
     if (keep != null) {
       // Keras subtracts 1e9 where masked and leaves the softmax as it is.
-      scores = ops.add(scores, ops.mul(ops.sub(1.0, keep), AttentionSupport.LARGE_NEGATIVE));
+      keep = AttentionSupport.like(ops, keep, scores);
+      scores =
+          ops.add(
+              scores, ops.mul(ops.sub(1.0, keep), AttentionSupport.largeNegative(scores.dtype())));
     }
     Value weights = ops.softmax(scores, -1);
     Value dropped = AttentionSupport.dropout(ops, weights, dropoutRate());
     Value out = ops.matmul(dropped, v);
     if (qMask != null) {
-      out = ops.mul(out, ops.expandDims(qMask, -1));
+      out = ops.mul(out, ops.expandDims(AttentionSupport.like(ops, qMask, out), -1));
       ops.setMask(out, ops.mask(q));
     }
     return returnAttentionScores ? List.of(out, weights) : List.of(out);

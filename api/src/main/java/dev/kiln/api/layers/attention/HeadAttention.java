@@ -99,7 +99,7 @@ public abstract class HeadAttention<S extends HeadAttention<S>> extends Projecti
             new EinsumDense(equation, outputShape)
                 .biasAxes(args().get(USE_BIAS) ? biasAxes : null));
     d.name(name);
-    d.dtype(dtype());
+    d.dtypePolicy(dtypePolicy());
     return sublayer(d);
   }
 }

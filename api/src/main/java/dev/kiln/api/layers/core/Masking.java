@@ -32,8 +32,11 @@ public final class Masking extends Layer {
 
   @Override
   protected Value call(Ops ops, Value x) {
+    // In x's dtype, so that a float16 input (mixed precision) is scaled by a float16 mask.
     Value differs =
-        ops.toFloat(ops.compare(CompareFn.NOT_EQUAL, x, ops.scalarLike(args().get(MASK_VALUE), x)));
+        ops.cast(
+            ops.compare(CompareFn.NOT_EQUAL, x, ops.scalarLike(args().get(MASK_VALUE), x)),
+            x.dtype());
     Value keep = ops.max(differs, false, -1);
     Value out = ops.mul(x, ops.expandDims(keep, -1));
     ops.setMask(out, ops.greater(keep, 0));

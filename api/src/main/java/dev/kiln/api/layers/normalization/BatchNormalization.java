@@ -25,6 +25,9 @@ import java.util.Map;
  * moving_mean}, {@code moving_variance} (not trainable), each shaped like the input on {@code
  * axis}. Input and output have the same shape.
  *
+ * <p>Under mixed precision, as in Keras 3, a float16 or bfloat16 input is normalized in float32
+ * (statistics, moving averages and the affine step) and the output cast back to the input's dtype.
+ *
  * {@snippet :
  * KerasTensor y = new BatchNormalization().apply(new Conv2D(32, 3).apply(x));
  * KerasTensor z = new BatchNormalization().axis(1).momentum(0.9).apply(channelsFirst);
@@ -162,6 +165,12 @@ public class BatchNormalization extends AffineNormalization<BatchNormalization> 
 
   @Override
   protected Value call(Ops ops, Value x) {
+    // As Keras 3: 16-bit inputs (mixed precision) are normalized in float32, where the batch
+    // statistics neither overflow nor lose the moving averages' small updates.
+    return inFloat32(ops, x, v -> normalizeInput(ops, v));
+  }
+
+  private Value normalizeInput(Ops ops, Value x) {
     double eps = args().get(EPSILON);
     Value g = gamma == null ? null : ops.read(gamma);
     Value b = beta == null ? null : ops.read(beta);

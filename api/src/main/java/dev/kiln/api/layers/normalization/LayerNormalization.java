@@ -7,6 +7,7 @@ import dev.kiln.api.registry.Args;
 import dev.kiln.api.registry.KerasClass;
 import dev.kiln.api.registry.Kind;
 import dev.kiln.api.registry.Registry;
+import dev.kiln.spi.DType;
 import dev.kiln.spi.Shape;
 import dev.kiln.spi.ir.Value;
 import java.util.ArrayList;
@@ -20,6 +21,9 @@ import java.util.Map;
  * With {@code rms_scaling} the input is only divided by {@code sqrt(variance + epsilon)} and scaled
  * by {@code gamma} (no centring, no {@code beta}), as Keras computes it. Same shape in and out; the
  * same in training and inference.
+ *
+ * <p>Under mixed precision (float32 weights), as in Keras 3, a float16 or bfloat16 input is
+ * normalized in float32 and the output cast back to the input's dtype.
  *
  * {@snippet :
  * KerasTensor y = new LayerNormalization().epsilon(1e-6).apply(new Add().apply(x, attention));
@@ -97,6 +101,13 @@ public class LayerNormalization extends AffineNormalization<LayerNormalization> 
 
   @Override
   protected Value call(Ops ops, Value x) {
+    // Keras 3 normalizes 16-bit inputs in float32 when the weights are float32 (mixed precision).
+    return variableDtype() == DType.FLOAT32
+        ? inFloat32(ops, x, v -> normalize(ops, v))
+        : normalize(ops, x);
+  }
+
+  private Value normalize(Ops ops, Value x) {
     double eps = args().get(EPSILON);
     Value g = gamma == null ? null : ops.read(gamma);
     if (!args().get(RMS_SCALING)) {

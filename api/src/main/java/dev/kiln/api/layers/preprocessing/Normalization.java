@@ -211,9 +211,11 @@ public final class Normalization extends Layer {
 
   @Override
   protected Value call(Ops ops, Value x) {
-    Value f = ops.toFloat(x);
-    Value m = mean != null ? ops.read(mean) : ops.constant(fixedMean);
-    Value v = variance != null ? ops.read(variance) : ops.constant(fixedVariance);
+    // Floating inputs arrive in the compute dtype; the statistics follow them.
+    Value f = x.dtype().isFloating() ? x : ops.cast(x, computeDtype());
+    Value m = ops.cast(mean != null ? ops.read(mean) : ops.constant(fixedMean), f.dtype());
+    Value v =
+        ops.cast(variance != null ? ops.read(variance) : ops.constant(fixedVariance), f.dtype());
     Value std = ops.maximum(ops.sqrt(v), 1e-7);
     if (args().get(INVERT)) {
       return ops.add(ops.mul(f, std), m);

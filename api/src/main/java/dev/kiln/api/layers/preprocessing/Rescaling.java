@@ -146,13 +146,15 @@ public final class Rescaling extends Layer {
 
   @Override
   protected Value call(Ops ops, Value x) {
-    Value f = ops.cast(x, DType.FLOAT32);
+    // As Keras: in the compute dtype, so images come out in float16 under mixed_float16.
+    DType d = computeDtype();
+    Value f = ops.cast(x, d);
     Value y =
         scaleByChannel != null
-            ? ops.mul(f, ops.constant(scaleByChannel))
+            ? ops.mul(f, ops.cast(ops.constant(scaleByChannel), d))
             : ops.mul(f, args().get(SCALE)[0]);
     if (offsetByChannel != null) {
-      return ops.add(y, ops.constant(offsetByChannel));
+      return ops.add(y, ops.cast(ops.constant(offsetByChannel), d));
     }
     double offset = args().get(OFFSET)[0];
     return offset == 0 ? y : ops.add(y, offset);

@@ -148,7 +148,7 @@ public class RNN extends Layer {
   public RNNCell cell() {
     if (cell == null) {
       cell = makeCell();
-      cell.dtype(dtype());
+      cell.dtypePolicy(dtypePolicy());
     }
     return cell;
   }
@@ -312,7 +312,7 @@ public class RNN extends Layer {
     int[] outShape = c.outputShape();
     if (mask != null) {
       // (T, batch, 1, ...): one factor per step and sample, broadcast over the state's axes
-      Value m = ops.transpose(ops.toFloat(mask), 1, 0);
+      Value m = ops.transpose(ops.cast(mask, x.dtype()), 1, 0);
       for (int i = 0; i < outShape.length; i++) {
         m = ops.expandDims(m, -1);
       }

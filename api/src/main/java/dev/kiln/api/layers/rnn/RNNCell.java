@@ -135,7 +135,7 @@ public abstract class RNNCell extends Layer {
   List<Value> zeroStates(Ops ops, int batch) {
     List<Value> out = new ArrayList<>();
     for (int[] s : stateShapes()) {
-      out.add(ops.zeros(TensorType.of(dtype(), withBatch(batch, s))));
+      out.add(ops.zeros(TensorType.of(computeDtype(), withBatch(batch, s))));
     }
     return out;
   }

@@ -1,5 +1,6 @@
 package dev.kiln.api.saving.configs;
 
+import dev.kiln.api.DTypePolicy;
 import dev.kiln.api.KilnException;
 import dev.kiln.api.activations.LegacyHardSigmoid;
 import dev.kiln.api.registry.Arg;
@@ -830,14 +831,7 @@ public final class KerasConfigs {
                 + show(v));
       }
       if ("Policy".equals(cls) || "DTypePolicy".equals(cls)) {
-        Map<String, Object> cfg = new LinkedHashMap<>();
-        cfg.put("name", name);
-        Map<String, Object> out = new LinkedHashMap<>();
-        out.put("module", "keras");
-        out.put("class_name", "DTypePolicy");
-        out.put("config", cfg);
-        out.put("registered_name", null);
-        return out;
+        return DTypePolicy.envelope(name);
       }
       return m;
     }
