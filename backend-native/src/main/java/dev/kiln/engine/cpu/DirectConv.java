@@ -212,6 +212,27 @@ final class DirectConv {
       return copy ? (long) hp * wp * c : (long) h * w * c;
     }
 
+    /** A zeroed buffer for one padded image, its border never written again. */
+    MemorySegment imageBuffer() {
+      MemorySegment b = OffHeap.allocate(Arena.ofAuto(), Math.max(4, (long) hp * wp * c * 4), 64);
+      b.fill((byte) 0);
+      return b;
+    }
+
+    /** Copies image {@code b} of {@code src} into the interior of the one-image {@code dst}. */
+    void copyImage(MemorySegment src, int b, MemorySegment dst) {
+      int i0 = Math.max(0, top);
+      int i1 = Math.min(hp, top + h);
+      int j0 = Math.max(0, left);
+      int j1 = Math.min(wp, left + w);
+      long floats = (long) (j1 - j0) * c;
+      for (int i = i0; i < i1 && j0 < j1; i++) {
+        long s = (((long) b * h + (i - top)) * w + (j0 - left)) * c;
+        long d = ((long) i * wp + j0) * c;
+        MemorySegment.copy(src, s * 4, dst, d * 4, floats * 4);
+      }
+    }
+
     MemorySegment bind(MemorySegment src, CpuPool pool) {
       if (!copy) {
         return src;
@@ -798,8 +819,14 @@ final class DirectConv {
       int rem = k - a * g.kw * g.c;
       offsets[r] = a * rowStride + rem;
     }
+    // Each thread pads the image it is about to read into its own buffer, which stays in its
+    // cache, rather than the whole batch being padded first and read back from memory.
+    MemorySegment[] imageBuffers = new MemorySegment[src.copy ? threads : 0];
+    for (int t = 0; t < imageBuffers.length; t++) {
+      imageBuffers[t] = src.imageBuffer();
+    }
     return (in, out) -> {
-      MemorySegment xs = src.bind(in[0], pool);
+      MemorySegment xs = src.copy ? null : in[0];
       MemorySegment d = in[1];
       if (padCols) {
         padColumns(in[1], dyPadded, g.n * g.oh * g.ow, g.cout, (int) dyStride, pool);
@@ -816,14 +843,20 @@ final class DirectConv {
               int b1 = (int) ((long) g.n * (t + 1) / threads);
               long partAt = t * partFloats;
               for (int b = b0; b < b1; b++) {
+                MemorySegment xb = xs;
                 long xImg = b * imageStride;
+                if (xs == null) {
+                  xb = imageBuffers[t];
+                  src.copyImage(in[0], b, xb);
+                  xImg = 0;
+                }
                 long dyImg = (long) b * g.oh * g.ow * dyStride;
                 for (int q = 0; q < panels; q++) {
                   for (int kt = 0; kt < kTiles; kt++) {
                     int r = kt * mr;
                     if (tapTiles) {
                       filterTileTap(
-                          xs,
+                          xb,
                           xImg + offsets[r],
                           g.oh,
                           g.ow,
@@ -840,7 +873,7 @@ final class DirectConv {
                     }
                     if (nr != NR) {
                       filterTileNarrow(
-                          xs,
+                          xb,
                           xImg,
                           g.oh,
                           g.ow,
@@ -858,7 +891,7 @@ final class DirectConv {
                       continue;
                     }
                     filterTile(
-                        xs,
+                        xb,
                         xImg,
                         g.oh,
                         g.ow,
