@@ -273,10 +273,31 @@ final class DirectConv {
         new Padded(
             g.n, g.h, g.w, g.c, (g.oh - 1) * g.sh + g.kh, (g.ow - 1) * g.sw + g.kw, lo[0], lo[1]);
     MemorySegment packed = packBuffer(g);
+    if (padsPerImage(src, pool)) {
+      MemorySegment[] buffers = imageBuffers(src, pool);
+      Geo[] geos = {g};
+      MemorySegment[] packs = {packed};
+      Out[] outs = {Out.dense(g)};
+      int[][] taps = {taps(g, src.rowStride())};
+      long[] base = {0};
+      return (in, out) -> {
+        packForward(in[1], packed, g);
+        correlateImages(in[0], src, buffers, base, packs, out[0], outs, geos, taps, pool);
+      };
+    }
     return (in, out) -> {
       packForward(in[1], packed, g);
       correlate(src.bind(in[0], pool), 0, src, packed, out[0], Out.dense(g), g, pool);
     };
+  }
+
+  /** One zeroed one-image buffer per thread of the pool. */
+  private static MemorySegment[] imageBuffers(Padded src, CpuPool pool) {
+    MemorySegment[] b = new MemorySegment[Math.min(pool.threads(), src.n)];
+    for (int t = 0; t < b.length; t++) {
+      b[t] = src.imageBuffer();
+    }
+    return b;
   }
 
   /**
@@ -394,6 +415,11 @@ final class DirectConv {
       }
     }
     boolean clear = someEmpty;
+    MemorySegment[] buffers = padsPerImage(src, pool) ? imageBuffers(src, pool) : null;
+    int[][] taps = new int[phases][];
+    for (int p = 0; p < phases; p++) {
+      taps[p] = geos[p] == null ? null : taps(geos[p], src.rowStride());
+    }
     return (in, out) -> {
       if (clear) {
         // Clearing all of dx first measured level with or faster than clearing only the holes
@@ -404,7 +430,6 @@ final class DirectConv {
         pool.parallelFor(
             fwd.n, 1, (from, to) -> grad.asSlice(from * image, (to - from) * image).fill((byte) 0));
       }
-      MemorySegment x = src.bind(in[0], pool);
       for (int p = 0; p < phases; p++) {
         if (geos[p] == null) {
           continue;
@@ -420,7 +445,16 @@ final class DirectConv {
             rows.taps[rh],
             cols.first[rw],
             cols.taps[rw]);
-        correlate(x, base[p], src, packed[p], out[0], outs[p], geos[p], pool);
+      }
+      if (buffers != null) {
+        correlateImages(in[0], src, buffers, base, packed, out[0], outs, geos, taps, pool);
+        return;
+      }
+      MemorySegment x = src.bind(in[0], pool);
+      for (int p = 0; p < phases; p++) {
+        if (geos[p] != null) {
+          correlate(x, base[p], src, packed[p], out[0], outs[p], geos[p], pool);
+        }
       }
     };
   }
@@ -512,98 +546,186 @@ final class DirectConv {
       CpuPool pool) {
     int pixels = g.n * g.oh * g.ow;
     int mr = g.mr();
-    int nr = g.nr();
     int tiles = (pixels + mr - 1) / mr;
-    long rowStride = src.rowStride();
-    long imageStride = src.imageStride();
-    int kwc = g.kw * g.c;
-    int panels = g.panels();
-    int depth = g.depth();
-    // A pixel's receptive field as offsets from its corner: KH runs of KW * C floats. For the
-    // two-vector tile one depth loop over the table beats nested loops over the runs when runs
-    // are short (one input channel: 3 or 5 floats; per core, 5x5 on one channel 13 against 9
-    // GFLOP/s) and is level with them when they are long; the one-vector tile, with twice the
-    // loads per multiply, takes nested loops for long runs (NESTED_MIN_RUN).
-    int[] taps = new int[depth];
-    for (int d = 0; d < depth; d++) {
-      taps[d] = (int) ((d / kwc) * rowStride + d % kwc);
-    }
+    int[] taps = taps(g, src.rowStride());
     pool.parallelFor(
         tiles,
-        Math.max(1, 4096 / Math.max(1, depth * panels)),
+        Math.max(1, 4096 / Math.max(1, g.depth() * g.panels())),
+        (from, to) ->
+            tiles(
+                x,
+                base,
+                src.imageStride(),
+                src.rowStride(),
+                taps,
+                packed,
+                y,
+                out,
+                g,
+                from * mr,
+                Math.min(pixels, to * mr)));
+  }
+
+  /**
+   * A pixel's receptive field as offsets from its corner: KH runs of KW * C floats. For the
+   * two-vector tile one depth loop over the table beats nested loops over the runs when runs are
+   * short (one input channel: 3 or 5 floats; per core, 5x5 on one channel 13 against 9 GFLOP/s) and
+   * is level with them when they are long; the one-vector tile, with twice the loads per multiply,
+   * takes nested loops for long runs (NESTED_MIN_RUN).
+   */
+  private static int[] taps(Geo g, long rowStride) {
+    int kwc = g.kw * g.c;
+    int[] taps = new int[g.depth()];
+    for (int d = 0; d < taps.length; d++) {
+      taps[d] = (int) ((d / kwc) * rowStride + d % kwc);
+    }
+    return taps;
+  }
+
+  /**
+   * Whether a padded source is better padded image by image, by the thread that reads it: the image
+   * stays in that thread's cache, where a padded copy of the whole batch went out to memory and was
+   * read back (per 2 cores, 16 to 16 channels 3x3 on 28x28: filter gradient 1.31 against 1.17 ms).
+   * With fewer images than two per thread the threads split the tiles instead.
+   */
+  private static boolean padsPerImage(Padded src, CpuPool pool) {
+    return src.copy && pool.threads() > 1 && src.n >= 2 * pool.threads();
+  }
+
+  /** One pass of {@link #correlate} per image and phase, each image padded by its thread. */
+  private static void correlateImages(
+      MemorySegment input,
+      Padded src,
+      MemorySegment[] imageBuffers,
+      long[] base,
+      MemorySegment[] packed,
+      MemorySegment y,
+      Out[] outs,
+      Geo[] geos,
+      int[][] taps,
+      CpuPool pool) {
+    int parts = imageBuffers.length;
+    pool.parallelFor(
+        parts,
+        1,
         (from, to) -> {
-          long[] at = new long[mr];
-          long[] yAt = new long[mr];
-          long[] edgeAt = new long[mr];
-          for (int r = 0; r < mr; r++) {
-            edgeAt[r] = (long) r * nr;
-          }
-          // The pixel (b, i, j) the next row starts at, stepped rather than divided out: with a
-          // short depth (one input channel, 1x1 phases) four divisions per row cost more than the
-          // tile's multiplications.
-          int pb = from * mr / (g.oh * g.ow);
-          int rem0 = from * mr - pb * g.oh * g.ow;
-          int pi = rem0 / g.ow;
-          int pj = rem0 - pi * g.ow;
           for (int t = from; t < to; t++) {
-            int p0 = t * mr;
-            int rows = Math.min(mr, pixels - p0);
-            for (int r = 0; r < rows; r++) {
-              at[r] =
-                  base + pb * imageStride + (long) pi * g.sh * rowStride + (long) pj * g.sw * g.c;
-              yAt[r] = out.base + pb * out.image + pi * out.row + pj * out.col;
-              if (++pj == g.ow) {
-                pj = 0;
-                if (++pi == g.oh) {
-                  pi = 0;
-                  pb++;
+            MemorySegment image = imageBuffers[t];
+            int b1 = (int) ((long) src.n * (t + 1) / parts);
+            for (int b = (int) ((long) src.n * t / parts); b < b1; b++) {
+              src.copyImage(input, b, image);
+              for (int p = 0; p < geos.length; p++) {
+                Geo g = geos[p];
+                if (g == null) {
+                  continue;
                 }
-              }
-            }
-            // Rows past the end repeat the last pixel: computed, never stored.
-            for (int r = rows; r < mr; r++) {
-              at[r] = at[rows - 1];
-              yAt[r] = yAt[rows - 1];
-            }
-            for (int q = 0; q < panels; q++) {
-              int cols = Math.min(nr, g.cout - q * nr);
-              boolean full = rows == mr && cols == nr;
-              MemorySegment dst = full ? y : EDGE.get();
-              long[] dstAt = full ? yAt : edgeAt;
-              long add = full ? (long) q * nr : 0;
-              if (nr == NR) {
-                forwardTile(
-                    x,
-                    at[0],
-                    at[1],
-                    at[2],
-                    at[3],
-                    at[4],
-                    at[5],
-                    taps,
-                    packed,
-                    (long) q * depth * NR,
-                    dst,
-                    dstAt,
-                    add);
-              } else {
-                if (kwc >= NESTED_MIN_RUN) {
-                  forwardTileRuns(
-                      x, at, g.kh, rowStride, kwc, packed, (long) q * depth * nr, dst, dstAt, add);
-                } else {
-                  forwardTileNarrow(x, at, taps, packed, (long) q * depth * nr, dst, dstAt, add);
-                }
-              }
-              if (!full) {
-                MemorySegment edge = dst;
-                for (int r = 0; r < rows; r++) {
-                  MemorySegment.copy(
-                      edge, (long) r * nr * 4, y, (yAt[r] + (long) q * nr) * 4, (long) cols * 4);
-                }
+                int perImage = g.oh * g.ow;
+                // The buffer holds image b alone: its image stride is 0.
+                tiles(
+                    image,
+                    base[p],
+                    0,
+                    src.rowStride(),
+                    taps[p],
+                    packed[p],
+                    y,
+                    outs[p],
+                    g,
+                    b * perImage,
+                    (b + 1) * perImage);
               }
             }
           }
         });
+  }
+
+  /** The tiles of output pixels {@code [pFrom, pTo)}, counted over the batch, the last partial. */
+  private static void tiles(
+      MemorySegment x,
+      long base,
+      long imageStride,
+      long rowStride,
+      int[] taps,
+      MemorySegment packed,
+      MemorySegment y,
+      Out out,
+      Geo g,
+      int pFrom,
+      int pTo) {
+    int mr = g.mr();
+    int nr = g.nr();
+    int kwc = g.kw * g.c;
+    int panels = g.panels();
+    int depth = g.depth();
+    long[] at = new long[mr];
+    long[] yAt = new long[mr];
+    long[] edgeAt = new long[mr];
+    for (int r = 0; r < mr; r++) {
+      edgeAt[r] = (long) r * nr;
+    }
+    // The pixel (b, i, j) the next row starts at, stepped rather than divided out: with a short
+    // depth (one input channel, 1x1 phases) four divisions per row cost more than the tile's
+    // multiplications.
+    int pb = pFrom / (g.oh * g.ow);
+    int rem0 = pFrom - pb * g.oh * g.ow;
+    int pi = rem0 / g.ow;
+    int pj = rem0 - pi * g.ow;
+    for (int p0 = pFrom; p0 < pTo; p0 += mr) {
+      int rows = Math.min(mr, pTo - p0);
+      for (int r = 0; r < rows; r++) {
+        at[r] = base + pb * imageStride + (long) pi * g.sh * rowStride + (long) pj * g.sw * g.c;
+        yAt[r] = out.base + pb * out.image + pi * out.row + pj * out.col;
+        if (++pj == g.ow) {
+          pj = 0;
+          if (++pi == g.oh) {
+            pi = 0;
+            pb++;
+          }
+        }
+      }
+      // Rows past the end repeat the last pixel: computed, never stored.
+      for (int r = rows; r < mr; r++) {
+        at[r] = at[rows - 1];
+        yAt[r] = yAt[rows - 1];
+      }
+      for (int q = 0; q < panels; q++) {
+        int cols = Math.min(nr, g.cout - q * nr);
+        boolean full = rows == mr && cols == nr;
+        MemorySegment dst = full ? y : EDGE.get();
+        long[] dstAt = full ? yAt : edgeAt;
+        long add = full ? (long) q * nr : 0;
+        if (nr == NR) {
+          forwardTile(
+              x,
+              at[0],
+              at[1],
+              at[2],
+              at[3],
+              at[4],
+              at[5],
+              taps,
+              packed,
+              (long) q * depth * NR,
+              dst,
+              dstAt,
+              add);
+        } else {
+          if (kwc >= NESTED_MIN_RUN) {
+            forwardTileRuns(
+                x, at, g.kh, rowStride, kwc, packed, (long) q * depth * nr, dst, dstAt, add);
+          } else {
+            forwardTileNarrow(x, at, taps, packed, (long) q * depth * nr, dst, dstAt, add);
+          }
+        }
+        if (!full) {
+          MemorySegment edge = dst;
+          for (int r = 0; r < rows; r++) {
+            MemorySegment.copy(
+                edge, (long) r * nr * 4, y, (yAt[r] + (long) q * nr) * 4, (long) cols * 4);
+          }
+        }
+      }
+    }
   }
 
   /**

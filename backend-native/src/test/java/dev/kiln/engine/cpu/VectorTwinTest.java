@@ -429,6 +429,24 @@ class VectorTwinTest {
                 ConvSpec.simple(2, Padding.SAME),
                 new int[] {5, 4, 3, 70},
                 new int[] {3, 3, 70, 9}),
+            // Padded sources with at least two images per thread: each image padded by the
+            // thread that reads it (one-vector and two-vector tiles, stride 1 and 2, a tail tile
+            // in every image).
+            new Direct(
+                "per_image_same",
+                ConvSpec.simple(2, Padding.SAME),
+                new int[] {5, 9, 7, 16},
+                new int[] {3, 3, 16, 16}),
+            new Direct(
+                "per_image_wide",
+                ConvSpec.simple(2, Padding.SAME),
+                new int[] {4, 5, 7, 12},
+                new int[] {3, 3, 12, 40}),
+            new Direct(
+                "per_image_s2",
+                new ConvSpec(new int[] {2, 2}, Padding.SAME, new int[] {1, 1}, 1),
+                new int[] {4, 11, 10, 24},
+                new int[] {3, 3, 24, 16}),
             new Direct(
                 "phases_s2_1d",
                 new ConvSpec(new int[] {2}, Padding.SAME, new int[] {1}, 1),
