@@ -29,7 +29,7 @@ import java.util.Optional;
  * <p>Usage: {@code EndToEnd [--models mlp,lenet,resnet,lstm] [--peers
  * kiln,kiln-api,kiln-nd4j,dl4j,pytorch] [--steps N] [--repeat N]}; {@code --steps} caps every
  * model's steps (the MLP and LeNet run a whole epoch without it); Kiln runs {@code --repeat} times
- * (default 3) and reports the median.
+ * (default 3) and reports the median, and PyTorch runs as often at each thread count it tries.
  */
 public final class EndToEnd {
   private EndToEnd() {}
@@ -117,7 +117,7 @@ public final class EndToEnd {
                   dl4jAvailable()
                       ? java("dl4j", model, stepArg, dl4jEnv())
                       : skip("dl4j", "not built: add -Ppeers");
-              case "pytorch" -> pytorch(model, data, stepArg);
+              case "pytorch" -> pytorch(model, data, stepArg, repeat);
               default -> throw new IllegalArgumentException("unknown peer " + peer);
             };
         r.ifPresent(results::add);
@@ -240,7 +240,7 @@ public final class EndToEnd {
     return run(cmd, env);
   }
 
-  private static Optional<Result> pytorch(String model, Path data, String steps)
+  private static Optional<Result> pytorch(String model, Path data, String steps, int repeat)
       throws IOException, InterruptedException {
     Optional<String> python = torchPython();
     if (python.isEmpty()) {
@@ -256,16 +256,18 @@ public final class EndToEnd {
       cmd.add(steps);
     }
     if (System.getenv("TORCH_PEER_THREADS") != null) {
-      return run(cmd, Map.of());
+      return median(run(cmd, Map.of()), repeat - 1, () -> run(cmd, Map.of()));
     }
     // PyTorch's best thread count depends on the model and the machine's load: on two cores two
     // threads nearly doubled its ResNet while its LSTM fell to a third (RESULTS.md). The peer is
-    // measured with one thread and with every core, and the faster run is the row.
+    // measured with one thread and with every core, as often as Kiln (its two-thread LeNet moved
+    // between 2,935 and 3,840 samples/s from run to run), and the faster median is the row.
     Result best = null;
     List<String> tried = new ArrayList<>();
     int cores = Runtime.getRuntime().availableProcessors();
     for (int t : cores > 1 ? new int[] {1, cores} : new int[] {1}) {
-      Optional<Result> r = run(cmd, Map.of("TORCH_PEER_THREADS", Integer.toString(t)));
+      Map<String, String> env = Map.of("TORCH_PEER_THREADS", Integer.toString(t));
+      Optional<Result> r = median(run(cmd, env), repeat - 1, () -> run(cmd, env));
       if (r.isPresent()) {
         tried.add(String.format(Locale.ROOT, "%d thread(s) %.0f", t, r.get().samplesPerSecond()));
         if (best == null || r.get().samplesPerSecond() > best.samplesPerSecond()) {
