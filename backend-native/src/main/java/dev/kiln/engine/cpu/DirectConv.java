@@ -943,10 +943,7 @@ final class DirectConv {
     }
     // Each thread pads the image it is about to read into its own buffer, which stays in its
     // cache, rather than the whole batch being padded first and read back from memory.
-    MemorySegment[] imageBuffers = new MemorySegment[src.copy ? threads : 0];
-    for (int t = 0; t < imageBuffers.length; t++) {
-      imageBuffers[t] = src.imageBuffer();
-    }
+    MemorySegment[] imageBuffers = src.copy ? imageBuffers(src, pool) : null;
     return (in, out) -> {
       MemorySegment xs = src.copy ? null : in[0];
       MemorySegment d = in[1];
