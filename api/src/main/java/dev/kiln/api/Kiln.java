@@ -119,11 +119,14 @@ public final class Kiln {
   }
 
   /**
-   * Forgets the name counters, so the next Dense is {@code dense} again, and frees the backend
-   * memory of models the program has dropped and the collector has found unreachable.
+   * Forgets the name counters, so the next Dense is {@code dense} again, puts the global dtype
+   * policy back to {@code float32} (Keras 3 keeps both in the global state that {@code
+   * clear_session} drops), and frees the backend memory of models the program has dropped and the
+   * collector has found unreachable.
    */
   public static synchronized void clearSession() {
     NAMES.clear();
+    dtypePolicy = DTypePolicy.FLOAT32;
     Releases.releaseDropped();
   }
 

@@ -82,6 +82,14 @@ class DTypePolicyTest {
   }
 
   @Test
+  void clearSessionPutsTheGlobalPolicyBackToFloat32() {
+    Kiln.setDtypePolicy("mixed_float16");
+    Kiln.clearSession();
+    assertSame(DTypePolicy.FLOAT32, Kiln.dtypePolicy());
+    assertSame(DTypePolicy.FLOAT32, new Dense(2).dtypePolicy());
+  }
+
+  @Test
   void readsKeras3EnvelopesPlainNamesAndKeras2Policies() {
     Map<String, Object> envelope = DTypePolicy.MIXED_FLOAT16.serialize();
     assertEquals(
@@ -100,8 +108,8 @@ class DTypePolicyTest {
       DTypePolicy expected =
           form == keras2 ? DTypePolicy.MIXED_BFLOAT16 : DTypePolicy.MIXED_FLOAT16;
       assertSame(expected, d.dtypePolicy(), "from " + form);
-      // Written back as the policy's name, which every Keras 3 reads.
-      assertEquals(expected.name(), d.getConfig().get("dtype"));
+      // Written back as Keras 3.4+ writes it (the keras_version Kiln's archives declare).
+      assertEquals(expected.serialize(), d.getConfig().get("dtype"));
       Layer again = Layers.fromConfig("Dense", d.getConfig());
       assertSame(expected, again.dtypePolicy());
     }

@@ -139,7 +139,7 @@ public abstract class Layer implements KerasObject {
     Map<String, Object> c = new LinkedHashMap<>();
     c.put("name", name);
     c.put("trainable", trainable);
-    c.put("dtype", policy.name());
+    c.put("dtype", policy.serialize());
     if (batchInputShape != null) {
       List<Object> s = new ArrayList<>();
       for (int d : batchInputShape) {

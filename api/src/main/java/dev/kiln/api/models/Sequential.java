@@ -181,7 +181,7 @@ public class Sequential extends Model {
     Map<String, Object> c = new LinkedHashMap<>();
     c.put("name", name());
     c.put("trainable", trainable());
-    c.put("dtype", dtypePolicy().name());
+    c.put("dtype", dtypePolicy().serialize());
     List<Object> ls = new ArrayList<>();
     if (input != null) {
       ls.add(FunctionalConfig.entry(input.layer()));

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.kiln.api.DTypePolicy;
 import dev.kiln.api.KilnException;
 import dev.kiln.api.layers.Layer;
 import dev.kiln.api.layers.Layers;
@@ -79,7 +80,7 @@ class LayerConfigCheckTest {
   void dtypeIsReadAndWritten() {
     Layer d = Layers.fromConfig("Dense", dense("dtype", "float64"));
     assertEquals(DType.FLOAT64, d.dtype());
-    assertEquals("float64", d.getConfig().get("dtype"));
+    assertEquals(DTypePolicy.of("float64").serialize(), d.getConfig().get("dtype"));
     Map<String, Object> policy =
         Map.of("module", "keras", "class_name", "DTypePolicy", "config", Map.of("name", "float64"));
     assertEquals(DType.FLOAT64, Layers.fromConfig("Dense", dense("dtype", policy)).dtype());
