@@ -13,9 +13,9 @@ import java.util.Set;
 /**
  * A model's Keras 3 config rewritten in the Keras 2 form tfjs-layers reads: envelopes reduced to
  * {@code class_name} and {@code config} ({@code module}, {@code registered_name}, {@code
- * build_config} dropped), dtype policies as their name, {@code batch_shape} as {@code
- * batch_input_shape}, inbound nodes as lists of {@code [layer, node, tensor, kwargs]} and {@code
- * input_layers}/{@code output_layers} as lists of triples.
+ * build_config} dropped), dtype policies as {@code float32} (the only one TF.js computes in),
+ * {@code batch_shape} as {@code batch_input_shape}, inbound nodes as lists of {@code [layer, node,
+ * tensor, kwargs]} and {@code input_layers}/{@code output_layers} as lists of triples.
  */
 final class TfjsTopology {
   private TfjsTopology() {}
@@ -38,8 +38,10 @@ final class TfjsTopology {
   private static Object convert(Object v, String key, Set<String> shifted) {
     if (v instanceof Map<?, ?> raw) {
       Map<String, Object> m = (Map<String, Object>) raw;
-      if ("DTypePolicy".equals(m.get("class_name")) && m.get("config") instanceof Map<?, ?> c) {
-        return c.get("name");
+      if ("DTypePolicy".equals(m.get("class_name"))) {
+        // TF.js layers compute in float32 only, and the weights are written as float32, so a
+        // float64, 16-bit or mixed policy exports as a float32 model.
+        return "float32";
       }
       if (m.get("layers") instanceof List<?> entries && m.containsKey("input_layers")) {
         shifted = shiftedSequentials(entries);

@@ -55,6 +55,44 @@ class TfjsModelTest {
   }
 
   @Test
+  void aMixedPrecisionModelExportsAsFloat32(@TempDir Path dir) throws Exception {
+    Sequential a =
+        new Sequential(
+            Input.of(4),
+            new Dense(5, "relu").dtypePolicy("mixed_float16"),
+            new Dense(2).dtypePolicy("mixed_bfloat16"));
+    Path folder = dir.resolve("mixed");
+    a.save(folder);
+    String text = Files.readString(folder.resolve("model.json"));
+    assertTrue(!text.contains("mixed_") && !text.contains("DTypePolicy"), text);
+    Map<String, Object> json = TfjsModel.readJson(folder);
+    for (Object e : weightEntries(json)) {
+      assertEquals("float32", ((Map<?, ?>) e).get("dtype"), e.toString());
+    }
+    // Read back in float32: the same weights, and outputs within half precision of the mixed ones.
+    Model b = ModelFiles.load(folder.resolve("model.json"));
+    for (dev.kiln.api.layers.Layer l : b.layers()) {
+      assertEquals(dev.kiln.api.DTypePolicy.FLOAT32, l.dtypePolicy(), l.name());
+    }
+    assertEquals(a.getWeights(), b.getWeights());
+    Tensor x = randomX(3, 4, 5);
+    float[] mixed = a.predict(x).toFloatArray();
+    float[] full = b.predict(x).toFloatArray();
+    for (int i = 0; i < full.length; i++) {
+      assertEquals(full[i], mixed[i], 0.02 * Math.max(1, Math.abs(full[i])), "output " + i);
+    }
+  }
+
+  @SuppressWarnings("unchecked")
+  private static List<Object> weightEntries(Map<String, Object> json) {
+    List<Object> out = new java.util.ArrayList<>();
+    for (Object group : (List<Object>) json.get("weightsManifest")) {
+      out.addAll((List<Object>) ((Map<String, Object>) group).get("weights"));
+    }
+    return out;
+  }
+
+  @Test
   void weightsAreCutIntoShardsOfFourMebibytes(@TempDir Path dir) throws Exception {
     // 1000 * 1100 floats = 4.4 MB: two shards, the kernel straddling them.
     Sequential a = new Sequential(Input.of(1000), new Dense(1100));
