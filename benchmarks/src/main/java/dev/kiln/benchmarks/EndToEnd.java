@@ -19,8 +19,8 @@ import java.util.Optional;
  * on MNIST images and of a 1-layer LSTM (100 steps x 32 features, 128 units) on random sequences,
  * for Kiln and for each peer found (DL4J when built with {@code -Ppeers}, PyTorch when some {@code
  * python3} imports torch), each in its own process so that peak memory is each one's own. Prints
- * samples/second, peak RSS and the ratios Kiln/peer, and the time from JVM start to the first
- * prediction of a small model.
+ * samples/second, peak RSS and the ratios of Kiln's api (or, for the MLP, the IR) to each peer, and
+ * the time from JVM start to the first prediction of a small model.
  *
  * <p>The ResNet and the LSTM exist only through the api ({@code kiln-api}; with {@code kiln-nd4j}
  * the same api model on the nd4j backend, for at most {@value #ND4J_API_STEPS} steps); the
@@ -28,8 +28,9 @@ import java.util.Optional;
  *
  * <p>Usage: {@code EndToEnd [--models mlp,lenet,resnet,lstm] [--peers
  * kiln,kiln-api,kiln-nd4j,dl4j,pytorch] [--steps N] [--repeat N]}; {@code --steps} caps every
- * model's steps (the MLP and LeNet run a whole epoch without it); Kiln runs {@code --repeat} times
- * (default 3) and reports the median, and PyTorch runs as often at each thread count it tries.
+ * model's steps (the MLP and LeNet run a whole epoch without it). Each model runs {@code --repeat}
+ * rounds (default 3), every peer once per round (PyTorch once at each thread count it tries), and
+ * each row is the median of its rounds.
  */
 public final class EndToEnd {
   private EndToEnd() {}
@@ -76,53 +77,13 @@ public final class EndToEnd {
         "MNIST from " + data + "; " + Runtime.getRuntime().availableProcessors() + " cores");
     List<Result> results = new ArrayList<>();
     for (String model : models) {
-      String m = model;
       boolean ir = IR_MODELS.contains(model);
       if (!ir && !List.of("resnet", "lstm").contains(model)) {
         throw new IllegalArgumentException("unknown model " + model);
       }
       // Both sides of a ResNet or LSTM row run the same number of steps, the default if none given.
       String stepArg = ir || !steps.isEmpty() ? steps : Integer.toString(DEFAULT_STEPS);
-      for (String peer : peers) {
-        if (!ir && (peer.equals("kiln") || peer.equals("dl4j"))) {
-          skip(peer, "no hand-written IR or DL4J " + model + "; see the kiln-api row");
-          continue;
-        }
-        Optional<Result> r =
-            switch (peer) {
-              case "kiln-nd4j" ->
-                  !ir
-                      ? java(
-                          "kiln-api",
-                          m,
-                          Integer.toString(Math.min(ND4J_API_STEPS, Integer.parseInt(stepArg))),
-                          Map.of("OPENBLAS_CORETYPE", "HASWELL"),
-                          List.of(
-                              "-Dkiln.backend=nd4j",
-                              // JavaCPP's default cap (4x the 128 MB heap) is too small for the
-                              // ResNet's and the LSTM's off-heap arrays.
-                              "-Dorg.bytedeco.javacpp.maxPhysicalBytes=2G"))
-                      : java("kiln-nd4j", m, stepArg, Map.of("OPENBLAS_CORETYPE", "HASWELL"));
-              case "kiln" ->
-                  median(
-                      java("kiln", m, stepArg, Map.of()),
-                      repeat - 1,
-                      () -> java("kiln", m, stepArg, Map.of()));
-              case "kiln-api" ->
-                  median(
-                      java("kiln-api", m, stepArg, Map.of()),
-                      repeat - 1,
-                      () -> java("kiln-api", m, stepArg, Map.of()));
-              case "dl4j" ->
-                  dl4jAvailable()
-                      ? java("dl4j", model, stepArg, dl4jEnv())
-                      : skip("dl4j", "not built: add -Ppeers");
-              case "pytorch" -> pytorch(model, data, stepArg, repeat);
-              default -> throw new IllegalArgumentException("unknown peer " + peer);
-            };
-        r.ifPresent(results::add);
-        r.ifPresent(x -> System.out.println("  done: " + x.peer() + " " + x.model()));
-      }
+      results.addAll(measure(model, ir, peers, stepArg, data, repeat));
     }
     printTable(results);
     System.out.printf(
@@ -137,32 +98,111 @@ public final class EndToEnd {
     }
   }
 
-  /** A measurement that may fail: the process and I/O exceptions of a child run. */
-  interface Run {
-    Optional<Result> get() throws IOException, InterruptedException;
+  /**
+   * One model's rows. The peers run in rounds, each once per round ({@code kiln}, {@code kiln-api},
+   * PyTorch at one thread and at every core), and each row is the median of its rounds: this shared
+   * machine has spells of a few seconds to minutes where it runs at half speed (2026-12-02: a
+   * 1024^3 SGEMM at 61 then 121 GFLOP/s a few seconds apart), and rounds spread such a spell over
+   * every peer instead of one peer's runs. ND4J and DL4J, far slower, run once.
+   */
+  private static List<Result> measure(
+      String model, boolean ir, List<String> peers, String stepArg, Path data, int repeat)
+      throws IOException, InterruptedException {
+    Map<String, List<Result>> rounds = new java.util.LinkedHashMap<>();
+    Map<String, Result> once = new java.util.HashMap<>();
+    Optional<List<String>> torch =
+        peers.contains("pytorch") ? torchCommand(model, data, stepArg) : Optional.empty();
+    List<Integer> torchThreads = torchThreads();
+    for (int round = 0; round < repeat; round++) {
+      for (String peer : peers) {
+        if (!ir && (peer.equals("kiln") || peer.equals("dl4j"))) {
+          if (round == 0) {
+            skip(peer, "no hand-written IR or DL4J " + model + "; see the kiln-api row");
+          }
+          continue;
+        }
+        switch (peer) {
+          case "kiln", "kiln-api" ->
+              java(peer, model, stepArg, Map.of())
+                  .ifPresent(r -> rounds.computeIfAbsent(peer, k -> new ArrayList<>()).add(r));
+          case "kiln-nd4j" -> {
+            if (round == 0) {
+              nd4j(model, ir, stepArg).ifPresent(r -> once.put(peer, r));
+            }
+          }
+          case "dl4j" -> {
+            if (round == 0) {
+              (dl4jAvailable()
+                      ? java("dl4j", model, stepArg, dl4jEnv())
+                      : skip("dl4j", "not built: add -Ppeers"))
+                  .ifPresent(r -> once.put(peer, r));
+            }
+          }
+          case "pytorch" -> {
+            if (torch.isEmpty()) {
+              if (round == 0) {
+                skip("pytorch", "no python3 with torch (Debian: apt-get install python3-torch)");
+              }
+              continue;
+            }
+            for (int t : torchThreads) {
+              Map<String, String> env =
+                  System.getenv("TORCH_PEER_THREADS") != null
+                      ? Map.of()
+                      : Map.of("TORCH_PEER_THREADS", Integer.toString(t));
+              run(torch.get(), env)
+                  .ifPresent(
+                      r -> rounds.computeIfAbsent("pytorch/" + t, k -> new ArrayList<>()).add(r));
+            }
+          }
+          default -> throw new IllegalArgumentException("unknown peer " + peer);
+        }
+      }
+      System.out.println("  done: round " + (round + 1) + " of " + repeat + " for " + model);
+    }
+    List<Result> out = new ArrayList<>();
+    for (String peer : peers) {
+      if (once.containsKey(peer)) {
+        out.add(once.get(peer));
+      } else if (peer.equals("pytorch")) {
+        pytorchRow(rounds, torchThreads).ifPresent(out::add);
+      } else {
+        median(rounds.getOrDefault(peer, List.of())).ifPresent(out::add);
+      }
+    }
+    return out;
   }
 
-  /**
-   * The median by samples/s of the first run and {@code more} further runs: Kiln's throughput on
-   * this machine varies from run to run (see RESULTS.md), so one sample would mislead.
-   */
-  private static Optional<Result> median(Optional<Result> first, int more, Run run)
+  private static Optional<Result> nd4j(String model, boolean ir, String stepArg)
       throws IOException, InterruptedException {
-    List<Result> all = new ArrayList<>();
-    first.ifPresent(all::add);
-    for (int i = 0; i < more; i++) {
-      run.get().ifPresent(all::add);
+    if (ir) {
+      return java("kiln-nd4j", model, stepArg, Map.of("OPENBLAS_CORETYPE", "HASWELL"));
     }
-    if (all.isEmpty()) {
+    return java(
+        "kiln-api",
+        model,
+        Integer.toString(Math.min(ND4J_API_STEPS, Integer.parseInt(stepArg))),
+        Map.of("OPENBLAS_CORETYPE", "HASWELL"),
+        List.of(
+            "-Dkiln.backend=nd4j",
+            // JavaCPP's default cap (4x the 128 MB heap) is too small for the ResNet's and the
+            // LSTM's off-heap arrays.
+            "-Dorg.bytedeco.javacpp.maxPhysicalBytes=2G"));
+  }
+
+  /** The median by samples/s of a peer's rounds, its settings listing every round. */
+  private static Optional<Result> median(List<Result> rounds) {
+    if (rounds.isEmpty()) {
       return Optional.empty();
     }
-    all.sort(java.util.Comparator.comparingDouble(Result::samplesPerSecond));
-    Result m = all.get(all.size() / 2);
+    List<Result> all = new ArrayList<>(rounds);
     String runs =
         all.stream()
             .map(r -> String.format(Locale.ROOT, "%.0f", r.samplesPerSecond()))
             .toList()
             .toString();
+    all.sort(java.util.Comparator.comparingDouble(Result::samplesPerSecond));
+    Result m = all.get(all.size() / 2);
     return Optional.of(
         new Result(
             m.peer(),
@@ -170,7 +210,7 @@ public final class EndToEnd {
             m.samplesPerSecond(),
             m.peakRssMb(),
             m.finalLoss(),
-            m.settings() + ", median of runs " + runs));
+            m.settings() + ", median of rounds " + runs));
   }
 
   private static Optional<Result> skip(String peer, String why) {
@@ -240,11 +280,11 @@ public final class EndToEnd {
     return run(cmd, env);
   }
 
-  private static Optional<Result> pytorch(String model, Path data, String steps, int repeat)
-      throws IOException, InterruptedException {
+  private static Optional<List<String>> torchCommand(String model, Path data, String steps)
+      throws InterruptedException {
     Optional<String> python = torchPython();
     if (python.isEmpty()) {
-      return skip("pytorch", "no python3 with torch (Debian: apt-get install python3-torch)");
+      return Optional.empty();
     }
     Path script = Path.of("benchmarks/src/main/python/torch_peer.py");
     if (!Files.exists(script)) {
@@ -255,19 +295,30 @@ public final class EndToEnd {
     if (!steps.isEmpty()) {
       cmd.add(steps);
     }
-    if (System.getenv("TORCH_PEER_THREADS") != null) {
-      return median(run(cmd, Map.of()), repeat - 1, () -> run(cmd, Map.of()));
+    return Optional.of(cmd);
+  }
+
+  /**
+   * PyTorch's thread counts: one and every core, unless {@code TORCH_PEER_THREADS} names one. Its
+   * best count depends on the model and the machine's load: on two cores two threads nearly doubled
+   * its ResNet while its LSTM fell to a third (RESULTS.md).
+   */
+  private static List<Integer> torchThreads() {
+    String fixed = System.getenv("TORCH_PEER_THREADS");
+    if (fixed != null) {
+      return List.of(Integer.parseInt(fixed));
     }
-    // PyTorch's best thread count depends on the model and the machine's load: on two cores two
-    // threads nearly doubled its ResNet while its LSTM fell to a third (RESULTS.md). The peer is
-    // measured with one thread and with every core, as often as Kiln (its two-thread LeNet moved
-    // between 2,935 and 3,840 samples/s from run to run), and the faster median is the row.
+    int cores = Runtime.getRuntime().availableProcessors();
+    return cores > 1 ? List.of(1, cores) : List.of(1);
+  }
+
+  /** The PyTorch row: the faster of its per-thread-count medians. */
+  private static Optional<Result> pytorchRow(
+      Map<String, List<Result>> rounds, List<Integer> threads) {
     Result best = null;
     List<String> tried = new ArrayList<>();
-    int cores = Runtime.getRuntime().availableProcessors();
-    for (int t : cores > 1 ? new int[] {1, cores} : new int[] {1}) {
-      Map<String, String> env = Map.of("TORCH_PEER_THREADS", Integer.toString(t));
-      Optional<Result> r = median(run(cmd, env), repeat - 1, () -> run(cmd, env));
+    for (int t : threads) {
+      Optional<Result> r = median(rounds.getOrDefault("pytorch/" + t, List.of()));
       if (r.isPresent()) {
         tried.add(String.format(Locale.ROOT, "%d thread(s) %.0f", t, r.get().samplesPerSecond()));
         if (best == null || r.get().samplesPerSecond() > best.samplesPerSecond()) {
@@ -414,24 +465,36 @@ public final class EndToEnd {
         "final loss",
         "Kiln/peer");
     for (Result r : results) {
+      // Against the api's row where there is one: what a user of Kiln gets.
       Optional<Result> kiln =
           results.stream()
-              .filter(
-                  k ->
-                      k.model().equals(r.model())
-                          && k.peer().startsWith("kiln")
-                          && !k.peer().contains("nd4j"))
-              .findFirst();
+              .filter(k -> k.model().equals(r.model()) && k.peer().equals("kiln-api"))
+              .findFirst()
+              .or(
+                  () ->
+                      results.stream()
+                          .filter(
+                              k -> k.model().equals(r.model()) && k.peer().equals("kiln+native"))
+                          .findFirst());
       // A PyTorch on the reference BLAS is several times slower than a properly set-up one: a
       // ratio against it would flatter Kiln, so none is printed.
       boolean referenceBlas = r.settings().contains("BLAS: reference BLAS");
+      // Kiln's other rows show the api against them (LeNet: the api within 10% of the IR).
       String ratio =
-          !kiln.isPresent() || r.peer().startsWith("kiln")
+          !kiln.isPresent() || kiln.get() == r
               ? ""
-              : referenceBlas
-                  ? "none: ref BLAS"
-                  : String.format(
-                      Locale.ROOT, "%.2fx", kiln.get().samplesPerSecond() / r.samplesPerSecond());
+              : r.peer().startsWith("kiln")
+                  ? String.format(
+                      Locale.ROOT,
+                      "%s %.2fx",
+                      kiln.get().peer(),
+                      kiln.get().samplesPerSecond() / r.samplesPerSecond())
+                  : referenceBlas
+                      ? "none: ref BLAS"
+                      : String.format(
+                          Locale.ROOT,
+                          "%.2fx",
+                          kiln.get().samplesPerSecond() / r.samplesPerSecond());
       System.out.printf(
           Locale.ROOT,
           "%-6s %-14s %14.0f %14.0f %12.4f %14s%n",
