@@ -50,6 +50,17 @@ final class F32Loops {
     };
   }
 
+  /**
+   * True for the functions whose vector loop is a polynomial or a division per element: a few dozen
+   * operations per vector, so a row of a few thousand is worth splitting across threads.
+   */
+  static boolean isCostly(UnaryFn fn) {
+    return switch (fn) {
+      case EXP, EXPM1, LOG, LOG1P, SIN, COS, TANH, SIGMOID -> true;
+      default -> false;
+    };
+  }
+
   /** True if the binary loops handle {@code fn}. */
   static boolean hasBinary(BinaryFn fn) {
     return switch (fn) {

@@ -38,7 +38,7 @@ import org.junit.jupiter.api.TestFactory;
  * runs; the build runs the suite at the preferred width and at 256 bits).
  */
 class VectorTwinTest {
-  static final int[] SIZES = {1, 3, 7, 15, 16, 17, 31, 33, 255, 1023, 4099};
+  static final int[] SIZES = {1, 3, 7, 15, 16, 17, 31, 33, 255, 1023, 4099, 8195};
   static final CpuPool POOL = CpuPool.shared(2);
 
   /** An op on random inputs in [lo, hi), rounded to multiples of {@code step} when it is > 0. */
