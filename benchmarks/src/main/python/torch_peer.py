@@ -151,10 +151,13 @@ def main():
     opt = torch.optim.Adam(net.parameters(), lr=1e-3, eps=1e-7)
     loss_fn = nn.CrossEntropyLoss()
     start = None
+    half = None
     loss = float("nan")
     for s in range(steps):
         if s == 1:
             start = time.perf_counter()
+        if s == steps // 2:
+            half = time.perf_counter()
         xb = xt[s * batch:(s + 1) * batch]
         if name in ("lenet", "resnet"):
             xb = xb.view(batch, 1, 28, 28)
@@ -165,7 +168,9 @@ def main():
         out.backward()
         opt.step()
         loss = out.item()
-    seconds = time.perf_counter() - start
+    end = time.perf_counter()
+    seconds = end - start
+    steady = (steps - steps // 2) * batch / (end - half)
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
     libs, kind = blas()
     what = {"resnet": f"ResNet (stem + blocks 16/32/64, BN), {steps} steps, {memory_format}, ",
@@ -177,7 +182,7 @@ def main():
     settings = (f"{what}PyTorch {torch.__version__}, torch.set_num_threads({threads}), "
                 f"{torch.backends.mkldnn.is_available() and 'oneDNN' or 'no oneDNN'}, "
                 f"BLAS: {kind} ({libs}), sgemm 1024^3: {sgemm_gflops():.1f} GFLOP/s")
-    print(f"RESULT\tpytorch\t{name}\t{(steps - 1) * batch / seconds:.1f}\t{rss_mb:.1f}\t{loss:.4f}\t{settings}")
+    print(f"RESULT\tpytorch\t{name}\t{(steps - 1) * batch / seconds:.1f}\t{rss_mb:.1f}\t{loss:.4f}\t{settings}\t{steady:.1f}")
 
 
 if __name__ == "__main__":

@@ -201,6 +201,12 @@ public final class EndToEnd {
             .map(r -> String.format(Locale.ROOT, "%.0f", r.samplesPerSecond()))
             .toList()
             .toString();
+    double[] steady =
+        all.stream()
+            .mapToDouble(Result::steadySamplesPerSecond)
+            .filter(v -> !Double.isNaN(v))
+            .sorted()
+            .toArray();
     all.sort(java.util.Comparator.comparingDouble(Result::samplesPerSecond));
     Result m = all.get(all.size() / 2);
     return Optional.of(
@@ -210,7 +216,8 @@ public final class EndToEnd {
             m.samplesPerSecond(),
             m.peakRssMb(),
             m.finalLoss(),
-            m.settings() + ", median of rounds " + runs));
+            m.settings() + ", median of rounds " + runs,
+            steady.length == 0 ? Double.NaN : steady[steady.length / 2]));
   }
 
   private static Optional<Result> skip(String peer, String why) {
@@ -330,12 +337,7 @@ public final class EndToEnd {
       return Optional.empty();
     }
     return Optional.of(
-        new Result(
-            best.peer(),
-            best.model(),
-            best.samplesPerSecond(),
-            best.peakRssMb(),
-            best.finalLoss(),
+        best.withSettings(
             best.settings() + "; the faster of " + String.join(", ", tried) + " samples/s"));
   }
 
@@ -457,13 +459,15 @@ public final class EndToEnd {
     System.out.println();
     System.out.printf(
         Locale.ROOT,
-        "%-6s %-14s %14s %14s %12s %14s%n",
+        "%-6s %-14s %10s %14s %12s %18s %10s %18s%n",
         "model",
         "peer",
         "samples/s",
         "peak RSS MB",
         "final loss",
-        "Kiln/peer");
+        "Kiln/peer",
+        "steady/s",
+        "steady Kiln/peer");
     for (Result r : results) {
       // Against the api's row where there is one: what a user of Kiln gets.
       Optional<Result> kiln =
@@ -495,16 +499,31 @@ public final class EndToEnd {
                           Locale.ROOT,
                           "%.2fx",
                           kiln.get().samplesPerSecond() / r.samplesPerSecond());
+      String steadyRatio =
+          ratio.isEmpty()
+                  || ratio.startsWith("none")
+                  || Double.isNaN(r.steadySamplesPerSecond())
+                  || Double.isNaN(kiln.get().steadySamplesPerSecond())
+              ? ""
+              : String.format(
+                  Locale.ROOT,
+                  "%.2fx",
+                  kiln.get().steadySamplesPerSecond() / r.steadySamplesPerSecond());
       System.out.printf(
           Locale.ROOT,
-          "%-6s %-14s %14.0f %14.0f %12.4f %14s%n",
+          "%-6s %-14s %10.0f %14.0f %12.4f %18s %10.0f %18s%n",
           r.model(),
           r.peer(),
           r.samplesPerSecond(),
           r.peakRssMb(),
           r.finalLoss(),
-          ratio);
+          ratio,
+          r.steadySamplesPerSecond(),
+          steadyRatio);
     }
+    System.out.println(
+        "steady/s: the second half of each run's steps, after the JIT's warm-up; samples/s: every"
+            + " step after the first");
     System.out.println();
     for (Result r : results) {
       System.out.println("settings " + r.peer() + " " + r.model() + ": " + r.settings());

@@ -26,10 +26,14 @@ final class KilnWorker {
       int[] y = new int[batch];
       double loss = Double.NaN;
       long start = 0;
+      long half = 0;
       try (Executable exe = backend.compile(step, CompileOptions.defaults())) {
         for (int s = 0; s < steps; s++) {
           if (s == 1) {
             start = System.nanoTime();
+          }
+          if (s == steps / 2) {
+            half = System.nanoTime();
           }
           data.batch(s * batch, batch, x);
           System.arraycopy(data.labels(), s * batch, y, 0, batch);
@@ -43,8 +47,10 @@ final class KilnWorker {
           }
         }
       }
-      double seconds = (System.nanoTime() - start) / 1e9;
+      long end = System.nanoTime();
+      double seconds = (end - start) / 1e9;
       double sps = (steps - 1) * (double) batch / seconds;
+      double steady = Result.steady(steps, steps / 2, batch, end - half);
       String settings =
           backendName.equals("nd4j")
               ? "ND4J 1.0.0-M2.1 (nd4j-native linux-x86_64, its OpenBLAS), OPENBLAS_CORETYPE="
@@ -54,7 +60,7 @@ final class KilnWorker {
                   + ", no BLAS (Kiln's own SGEMM), "
                   + simd();
       return new Result(
-          "kiln+" + backendName, model, sps, Result.processPeakRssMb(), loss, settings);
+          "kiln+" + backendName, model, sps, Result.processPeakRssMb(), loss, settings, steady);
     }
   }
 
@@ -152,6 +158,7 @@ final class KilnWorker {
         new dev.kiln.api.losses.Losses.SparseCategoricalCrossentropy()
             .fromLogits(!model.equals("resnet")));
     long[] start = {0};
+    long[] half = {0};
     double[] loss = {Double.NaN};
     dev.kiln.api.callbacks.LambdaCallback timer =
         new dev.kiln.api.callbacks.LambdaCallback()
@@ -159,6 +166,10 @@ final class KilnWorker {
                 (b, logs) -> {
                   if (b == 0) {
                     start[0] = System.nanoTime();
+                  }
+                  // The end of step half - 1 is where step half starts.
+                  if (b == steps / 2 - 1) {
+                    half[0] = System.nanoTime();
                   }
                   if (TRACE_EVERY > 0 && b % TRACE_EVERY == 0) {
                     System.err.printf(
@@ -171,8 +182,10 @@ final class KilnWorker {
                   loss[0] = logs.get("loss");
                 });
     m.fit(batches, new dev.kiln.api.models.FitOptions().epochs(1).verbose(0).callbacks(timer));
-    double seconds = (System.nanoTime() - start[0]) / 1e9;
+    long end = System.nanoTime();
+    double seconds = (end - start[0]) / 1e9;
     double sps = (steps - 1) * (double) batch / seconds;
+    double steady = Result.steady(steps, steps / 2, batch, end - half[0]);
     String backend = dev.kiln.api.Kiln.backend().name();
     String what =
         switch (model) {
@@ -199,7 +212,8 @@ final class KilnWorker {
             + " weights; "
             + (backend.equals("native")
                 ? "threads=" + Runtime.getRuntime().availableProcessors() + ", " + simd()
-                : "backend " + backend));
+                : "backend " + backend),
+        steady);
   }
 
   private static String simd() {

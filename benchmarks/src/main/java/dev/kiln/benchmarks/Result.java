@@ -14,6 +14,8 @@ import java.util.Locale;
  * @param peakRssMb the process's peak resident set (VmHWM)
  * @param finalLoss the loss of the last step, a sanity check that training happened
  * @param settings threads and BLAS settings in effect
+ * @param steadySamplesPerSecond throughput over the second half of the steps, once the JIT (or
+ *     PyTorch's allocator caches) have warmed up; NaN where not measured
  */
 record Result(
     String peer,
@@ -21,17 +23,43 @@ record Result(
     double samplesPerSecond,
     double peakRssMb,
     double finalLoss,
-    String settings) {
+    String settings,
+    double steadySamplesPerSecond) {
+  Result(
+      String peer,
+      String model,
+      double samplesPerSecond,
+      double peakRssMb,
+      double finalLoss,
+      String settings) {
+    this(peer, model, samplesPerSecond, peakRssMb, finalLoss, settings, Double.NaN);
+  }
+
+  /** This result with other settings. */
+  Result withSettings(String s) {
+    return new Result(
+        peer, model, samplesPerSecond, peakRssMb, finalLoss, s, steadySamplesPerSecond);
+  }
+
+  /**
+   * Samples/s over the steps from {@code half} to {@code steps - 1}, which took {@code nanos}: the
+   * steady-state figure of a run timed from step 1.
+   */
+  static double steady(int steps, int half, int batch, long nanos) {
+    return nanos > 0 ? (steps - half) * (double) batch / (nanos / 1e9) : Double.NaN;
+  }
+
   String line() {
     return String.format(
         Locale.ROOT,
-        "RESULT\t%s\t%s\t%.1f\t%.1f\t%.4f\t%s",
+        "RESULT\t%s\t%s\t%.1f\t%.1f\t%.4f\t%s\t%.1f",
         peer,
         model,
         samplesPerSecond,
         peakRssMb,
         finalLoss,
-        settings);
+        settings,
+        steadySamplesPerSecond);
   }
 
   static Result parse(String line) {
@@ -42,7 +70,8 @@ record Result(
         Double.parseDouble(f[3]),
         Double.parseDouble(f[4]),
         Double.parseDouble(f[5]),
-        f.length > 6 ? f[6] : "");
+        f.length > 6 ? f[6] : "",
+        f.length > 7 ? Double.parseDouble(f[7]) : Double.NaN);
   }
 
   /** This process's peak resident set in MB, from /proc (Linux). */
