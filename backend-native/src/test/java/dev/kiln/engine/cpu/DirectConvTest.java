@@ -1,19 +1,26 @@
 package dev.kiln.engine.cpu;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.kiln.spi.DType;
+import dev.kiln.spi.Shape;
 import dev.kiln.spi.TensorType;
 import dev.kiln.spi.ir.ConvSpec;
 import dev.kiln.spi.ir.ConvolutionOp;
 import dev.kiln.spi.ir.Padding;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.util.List;
+import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
 /**
  * Which input gradients the direct kernels take: the strided ones of the benchmark's ResNet go to
- * the phases (their results are checked against the scalar kernels in {@link VectorTwinTest}).
+ * the phases (their results are checked against the scalar kernels in {@link VectorTwinTest}); and
+ * the filter gradient's partial sums across runs.
  */
 class DirectConvTest {
   private static boolean direct(ConvSpec s, int[] x, int[] w) {
@@ -42,6 +49,70 @@ class DirectConvTest {
             new ConvSpec(new int[] {2}, Padding.SAME, new int[] {1}, 1),
             new int[] {64, 100, 32},
             new int[] {3, 32, 32}));
+  }
+
+  /**
+   * The filter gradient run twice on one kernel, with other data the second time, against a sum in
+   * float64: each thread's partial filter must start from zero at every run, not from the last
+   * run's sums. Output channels of one vector, of two and of three (a ragged panel) cover every
+   * tile shape of the vector width this JVM runs.
+   */
+  @Test
+  void theFilterGradientStartsFromZeroAtEveryRun() {
+    for (int cout : new int[] {VectorWidth.F32.length(), 2 * VectorWidth.F32.length(), 24}) {
+      ConvSpec s = ConvSpec.simple(2, Padding.SAME);
+      int n = 3, h = 5, c = 16, k = 3;
+      TensorType x = TensorType.of(DType.FLOAT32, n, h, h, c);
+      TensorType dy = TensorType.of(DType.FLOAT32, n, h, h, cout);
+      TensorType dw = TensorType.of(DType.FLOAT32, k, k, c, cout);
+      Kernel kernel = DirectConv.backpropFilter(s, x, dy, dw, CpuPool.shared(2));
+      SplittableRandom rnd = new SplittableRandom(cout);
+      for (int run = 0; run < 2; run++) {
+        MemorySegment xs = random(x.shape(), rnd);
+        MemorySegment dys = random(dy.shape(), rnd);
+        MemorySegment out = Arena.ofAuto().allocate(dw.shape().size() * 4, 64);
+        kernel.run(new MemorySegment[] {xs, dys}, new MemorySegment[] {out});
+        for (int a = 0; a < k; a++) {
+          for (int b = 0; b < k; b++) {
+            for (int ci = 0; ci < c; ci++) {
+              for (int co = 0; co < cout; co++) {
+                double sum = 0;
+                for (int img = 0; img < n; img++) {
+                  for (int i = 0; i < h; i++) {
+                    for (int j = 0; j < h; j++) {
+                      int si = i + a - 1, sj = j + b - 1;
+                      if (si >= 0 && si < h && sj >= 0 && sj < h) {
+                        sum +=
+                            (double) at(xs, ((img * h + si) * h + sj) * c + ci)
+                                * at(dys, ((img * h + i) * h + j) * cout + co);
+                      }
+                    }
+                  }
+                }
+                int idx = ((a * k + b) * c + ci) * cout + co;
+                assertEquals(
+                    sum,
+                    at(out, idx),
+                    1e-4 * (1 + Math.abs(sum)),
+                    "run " + run + ", " + cout + " output channels, dw index " + idx);
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+
+  private static MemorySegment random(Shape shape, SplittableRandom rnd) {
+    MemorySegment m = Arena.ofAuto().allocate(shape.size() * 4, 64);
+    for (long i = 0; i < shape.size(); i++) {
+      m.setAtIndex(ValueLayout.JAVA_FLOAT, i, (float) rnd.nextDouble(-1, 1));
+    }
+    return m;
+  }
+
+  private static float at(MemorySegment m, int i) {
+    return m.getAtIndex(ValueLayout.JAVA_FLOAT, i);
   }
 
   @Test
