@@ -941,6 +941,14 @@ final class DirectConv {
       int rem = k - a * g.kw * g.c;
       offsets[r] = a * rowStride + rem;
     }
+    // Each tile walks an image's output pixels in one loop, reading the source through this table
+    // of pixel offsets: a loop per output row left 7 or 14 iterations to the inner loop, and one
+    // flat loop ran the two-vector tile 20-30% faster (256-bit, per 2 cores: 16 to 16 channels on
+    // 28x28 94 -> 113 GFLOP/s, 32 to 32 on 14x14 86-89 -> 105-108, 64 to 64 on 7x7 75 -> 97-98).
+    long[] pix = new long[g.oh * g.ow];
+    for (int p = 0; p < pix.length; p++) {
+      pix[p] = (long) (p / g.ow) * g.sh * rowStride + (long) (p % g.ow) * g.sw * g.c;
+    }
     // Each thread pads the image it is about to read into its own buffer, which stays in its
     // cache, rather than the whole batch being padded first and read back from memory.
     MemorySegment[] imageBuffers = src.copy ? imageBuffers(src, pool) : null;
@@ -982,13 +990,9 @@ final class DirectConv {
                       filterTileTap(
                           xb,
                           xImg + offsets[r],
-                          g.oh,
-                          g.ow,
-                          g.sh * rowStride,
-                          (long) g.sw * g.c,
+                          pix,
                           dys,
                           dyImg + (long) q * nr,
-                          g.ow * dyStride,
                           dyStride,
                           parts,
                           partAt + ((long) q * kTiles * mr + r) * nr);
@@ -998,15 +1002,11 @@ final class DirectConv {
                       filterTileNarrow(
                           xb,
                           xImg,
-                          g.oh,
-                          g.ow,
-                          g.sh * rowStride,
-                          (long) g.sw * g.c,
+                          pix,
                           offsets,
                           r,
                           dys,
                           dyImg + (long) q * nr,
-                          g.ow * dyStride,
                           dyStride,
                           parts,
                           partAt + ((long) q * kTiles * mr + r) * nr);
@@ -1015,10 +1015,7 @@ final class DirectConv {
                     filterTile(
                         xb,
                         xImg,
-                        g.oh,
-                        g.ow,
-                        g.sh * rowStride,
-                        (long) g.sw * g.c,
+                        pix,
                         offsets[r],
                         offsets[r + 1],
                         offsets[r + 2],
@@ -1027,7 +1024,6 @@ final class DirectConv {
                         offsets[r + 5],
                         dys,
                         dyImg + (long) q * NR,
-                        g.ow * dyStride,
                         dyStride,
                         parts,
                         partAt + ((long) q * kTiles * MR + r) * NR);
@@ -1090,10 +1086,7 @@ final class DirectConv {
   private static void filterTile(
       MemorySegment x,
       long xImg,
-      int oh,
-      int ow,
-      long xRow,
-      long xCol,
+      long[] pix,
       long d0,
       long d1,
       long d2,
@@ -1102,7 +1095,6 @@ final class DirectConv {
       long d5,
       MemorySegment dy,
       long dyImg,
-      long dyRow,
       long dyCol,
       MemorySegment part,
       long partAt) {
@@ -1120,34 +1112,30 @@ final class DirectConv {
     FloatVector c41 = FloatVector.fromMemorySegment(S, part, r0 + 4 * step + 4L * V, ORDER);
     FloatVector c50 = FloatVector.fromMemorySegment(S, part, r0 + 5 * step, ORDER);
     FloatVector c51 = FloatVector.fromMemorySegment(S, part, r0 + 5 * step + 4L * V, ORDER);
-    for (int i = 0; i < oh; i++) {
-      long xb = xImg + i * xRow;
-      long db = dyImg + i * dyRow;
-      for (long j = 0; j < ow; j++) {
-        long xo = xb + j * xCol;
-        long bi = (db + j * dyCol) * 4;
-        FloatVector b0 = FloatVector.fromMemorySegment(S, dy, bi, ORDER);
-        FloatVector b1 = FloatVector.fromMemorySegment(S, dy, bi + 4L * V, ORDER);
-        FloatVector v;
-        v = FloatVector.broadcast(S, x.get(F, (xo + d0) * 4));
-        c00 = v.fma(b0, c00);
-        c01 = v.fma(b1, c01);
-        v = FloatVector.broadcast(S, x.get(F, (xo + d1) * 4));
-        c10 = v.fma(b0, c10);
-        c11 = v.fma(b1, c11);
-        v = FloatVector.broadcast(S, x.get(F, (xo + d2) * 4));
-        c20 = v.fma(b0, c20);
-        c21 = v.fma(b1, c21);
-        v = FloatVector.broadcast(S, x.get(F, (xo + d3) * 4));
-        c30 = v.fma(b0, c30);
-        c31 = v.fma(b1, c31);
-        v = FloatVector.broadcast(S, x.get(F, (xo + d4) * 4));
-        c40 = v.fma(b0, c40);
-        c41 = v.fma(b1, c41);
-        v = FloatVector.broadcast(S, x.get(F, (xo + d5) * 4));
-        c50 = v.fma(b0, c50);
-        c51 = v.fma(b1, c51);
-      }
+    for (int p = 0; p < pix.length; p++) {
+      long xo = xImg + pix[p];
+      long bi = (dyImg + p * dyCol) * 4;
+      FloatVector b0 = FloatVector.fromMemorySegment(S, dy, bi, ORDER);
+      FloatVector b1 = FloatVector.fromMemorySegment(S, dy, bi + 4L * V, ORDER);
+      FloatVector v;
+      v = FloatVector.broadcast(S, x.get(F, (xo + d0) * 4));
+      c00 = v.fma(b0, c00);
+      c01 = v.fma(b1, c01);
+      v = FloatVector.broadcast(S, x.get(F, (xo + d1) * 4));
+      c10 = v.fma(b0, c10);
+      c11 = v.fma(b1, c11);
+      v = FloatVector.broadcast(S, x.get(F, (xo + d2) * 4));
+      c20 = v.fma(b0, c20);
+      c21 = v.fma(b1, c21);
+      v = FloatVector.broadcast(S, x.get(F, (xo + d3) * 4));
+      c30 = v.fma(b0, c30);
+      c31 = v.fma(b1, c31);
+      v = FloatVector.broadcast(S, x.get(F, (xo + d4) * 4));
+      c40 = v.fma(b0, c40);
+      c41 = v.fma(b1, c41);
+      v = FloatVector.broadcast(S, x.get(F, (xo + d5) * 4));
+      c50 = v.fma(b0, c50);
+      c51 = v.fma(b1, c51);
     }
     c00.intoMemorySegment(part, r0, ORDER);
     c01.intoMemorySegment(part, r0 + 4L * V, ORDER);
@@ -1170,15 +1158,11 @@ final class DirectConv {
   private static void filterTileNarrow(
       MemorySegment x,
       long xImg,
-      int oh,
-      int ow,
-      long xRow,
-      long xCol,
+      long[] pix,
       long[] d,
       int r,
       MemorySegment dy,
       long dyImg,
-      long dyRow,
       long dyCol,
       MemorySegment part,
       long partAt) {
@@ -1199,25 +1183,21 @@ final class DirectConv {
     FloatVector c9 = FloatVector.fromMemorySegment(S, part, r0 + 9 * step, ORDER);
     FloatVector c10 = FloatVector.fromMemorySegment(S, part, r0 + 10 * step, ORDER);
     FloatVector c11 = FloatVector.fromMemorySegment(S, part, r0 + 11 * step, ORDER);
-    for (int i = 0; i < oh; i++) {
-      long xb = xImg + i * xRow;
-      long db = dyImg + i * dyRow;
-      for (long j = 0; j < ow; j++) {
-        long xo = xb + j * xCol;
-        FloatVector b = FloatVector.fromMemorySegment(S, dy, (db + j * dyCol) * 4, ORDER);
-        c0 = FloatVector.broadcast(S, x.get(F, (xo + d0) * 4)).fma(b, c0);
-        c1 = FloatVector.broadcast(S, x.get(F, (xo + d1) * 4)).fma(b, c1);
-        c2 = FloatVector.broadcast(S, x.get(F, (xo + d2) * 4)).fma(b, c2);
-        c3 = FloatVector.broadcast(S, x.get(F, (xo + d3) * 4)).fma(b, c3);
-        c4 = FloatVector.broadcast(S, x.get(F, (xo + d4) * 4)).fma(b, c4);
-        c5 = FloatVector.broadcast(S, x.get(F, (xo + d5) * 4)).fma(b, c5);
-        c6 = FloatVector.broadcast(S, x.get(F, (xo + d6) * 4)).fma(b, c6);
-        c7 = FloatVector.broadcast(S, x.get(F, (xo + d7) * 4)).fma(b, c7);
-        c8 = FloatVector.broadcast(S, x.get(F, (xo + d8) * 4)).fma(b, c8);
-        c9 = FloatVector.broadcast(S, x.get(F, (xo + d9) * 4)).fma(b, c9);
-        c10 = FloatVector.broadcast(S, x.get(F, (xo + d10) * 4)).fma(b, c10);
-        c11 = FloatVector.broadcast(S, x.get(F, (xo + d11) * 4)).fma(b, c11);
-      }
+    for (int p = 0; p < pix.length; p++) {
+      long xo = xImg + pix[p];
+      FloatVector b = FloatVector.fromMemorySegment(S, dy, (dyImg + p * dyCol) * 4, ORDER);
+      c0 = FloatVector.broadcast(S, x.get(F, (xo + d0) * 4)).fma(b, c0);
+      c1 = FloatVector.broadcast(S, x.get(F, (xo + d1) * 4)).fma(b, c1);
+      c2 = FloatVector.broadcast(S, x.get(F, (xo + d2) * 4)).fma(b, c2);
+      c3 = FloatVector.broadcast(S, x.get(F, (xo + d3) * 4)).fma(b, c3);
+      c4 = FloatVector.broadcast(S, x.get(F, (xo + d4) * 4)).fma(b, c4);
+      c5 = FloatVector.broadcast(S, x.get(F, (xo + d5) * 4)).fma(b, c5);
+      c6 = FloatVector.broadcast(S, x.get(F, (xo + d6) * 4)).fma(b, c6);
+      c7 = FloatVector.broadcast(S, x.get(F, (xo + d7) * 4)).fma(b, c7);
+      c8 = FloatVector.broadcast(S, x.get(F, (xo + d8) * 4)).fma(b, c8);
+      c9 = FloatVector.broadcast(S, x.get(F, (xo + d9) * 4)).fma(b, c9);
+      c10 = FloatVector.broadcast(S, x.get(F, (xo + d10) * 4)).fma(b, c10);
+      c11 = FloatVector.broadcast(S, x.get(F, (xo + d11) * 4)).fma(b, c11);
     }
     c0.intoMemorySegment(part, r0, ORDER);
     c1.intoMemorySegment(part, r0 + step, ORDER);
@@ -1242,13 +1222,9 @@ final class DirectConv {
   private static void filterTileTap(
       MemorySegment x,
       long x0,
-      int oh,
-      int ow,
-      long xRow,
-      long xCol,
+      long[] pix,
       MemorySegment dy,
       long dyImg,
-      long dyRow,
       long dyCol,
       MemorySegment part,
       long partAt) {
@@ -1270,29 +1246,25 @@ final class DirectConv {
     FloatVector c13 = FloatVector.fromMemorySegment(S, part, r0 + 13 * step, ORDER);
     FloatVector c14 = FloatVector.fromMemorySegment(S, part, r0 + 14 * step, ORDER);
     FloatVector c15 = FloatVector.fromMemorySegment(S, part, r0 + 15 * step, ORDER);
-    for (int i = 0; i < oh; i++) {
-      long xb = x0 + i * xRow;
-      long db = dyImg + i * dyRow;
-      for (long j = 0; j < ow; j++) {
-        long xo = (xb + j * xCol) * 4;
-        FloatVector b = FloatVector.fromMemorySegment(S, dy, (db + j * dyCol) * 4, ORDER);
-        c0 = FloatVector.broadcast(S, x.get(F, xo)).fma(b, c0);
-        c1 = FloatVector.broadcast(S, x.get(F, xo + 4)).fma(b, c1);
-        c2 = FloatVector.broadcast(S, x.get(F, xo + 8)).fma(b, c2);
-        c3 = FloatVector.broadcast(S, x.get(F, xo + 12)).fma(b, c3);
-        c4 = FloatVector.broadcast(S, x.get(F, xo + 16)).fma(b, c4);
-        c5 = FloatVector.broadcast(S, x.get(F, xo + 20)).fma(b, c5);
-        c6 = FloatVector.broadcast(S, x.get(F, xo + 24)).fma(b, c6);
-        c7 = FloatVector.broadcast(S, x.get(F, xo + 28)).fma(b, c7);
-        c8 = FloatVector.broadcast(S, x.get(F, xo + 32)).fma(b, c8);
-        c9 = FloatVector.broadcast(S, x.get(F, xo + 36)).fma(b, c9);
-        c10 = FloatVector.broadcast(S, x.get(F, xo + 40)).fma(b, c10);
-        c11 = FloatVector.broadcast(S, x.get(F, xo + 44)).fma(b, c11);
-        c12 = FloatVector.broadcast(S, x.get(F, xo + 48)).fma(b, c12);
-        c13 = FloatVector.broadcast(S, x.get(F, xo + 52)).fma(b, c13);
-        c14 = FloatVector.broadcast(S, x.get(F, xo + 56)).fma(b, c14);
-        c15 = FloatVector.broadcast(S, x.get(F, xo + 60)).fma(b, c15);
-      }
+    for (int p = 0; p < pix.length; p++) {
+      long xo = (x0 + pix[p]) * 4;
+      FloatVector b = FloatVector.fromMemorySegment(S, dy, (dyImg + p * dyCol) * 4, ORDER);
+      c0 = FloatVector.broadcast(S, x.get(F, xo)).fma(b, c0);
+      c1 = FloatVector.broadcast(S, x.get(F, xo + 4)).fma(b, c1);
+      c2 = FloatVector.broadcast(S, x.get(F, xo + 8)).fma(b, c2);
+      c3 = FloatVector.broadcast(S, x.get(F, xo + 12)).fma(b, c3);
+      c4 = FloatVector.broadcast(S, x.get(F, xo + 16)).fma(b, c4);
+      c5 = FloatVector.broadcast(S, x.get(F, xo + 20)).fma(b, c5);
+      c6 = FloatVector.broadcast(S, x.get(F, xo + 24)).fma(b, c6);
+      c7 = FloatVector.broadcast(S, x.get(F, xo + 28)).fma(b, c7);
+      c8 = FloatVector.broadcast(S, x.get(F, xo + 32)).fma(b, c8);
+      c9 = FloatVector.broadcast(S, x.get(F, xo + 36)).fma(b, c9);
+      c10 = FloatVector.broadcast(S, x.get(F, xo + 40)).fma(b, c10);
+      c11 = FloatVector.broadcast(S, x.get(F, xo + 44)).fma(b, c11);
+      c12 = FloatVector.broadcast(S, x.get(F, xo + 48)).fma(b, c12);
+      c13 = FloatVector.broadcast(S, x.get(F, xo + 52)).fma(b, c13);
+      c14 = FloatVector.broadcast(S, x.get(F, xo + 56)).fma(b, c14);
+      c15 = FloatVector.broadcast(S, x.get(F, xo + 60)).fma(b, c15);
     }
     c0.intoMemorySegment(part, r0, ORDER);
     c1.intoMemorySegment(part, r0 + step, ORDER);
