@@ -73,6 +73,7 @@ public final class CudaDriverRuntime implements CudaRuntime {
         b = Cublas.bind(cublas);
         h = b.create();
         b.setStream(h, stream);
+        b.setMathMode(h, mathMode());
       } catch (CudaException e) {
         // A cuBLAS that does not bind or start leaves the GEMMs to Kiln's kernels.
         blasProblem = "cuBLAS unusable, Kiln's GEMM kernels used: " + e.getMessage();
@@ -82,6 +83,25 @@ public final class CudaDriverRuntime implements CudaRuntime {
     }
     blas = b;
     blasHandle = h;
+  }
+
+  /**
+   * cuBLAS's math mode for float32 GEMMs: {@link Cublas#TF32_TENSOR_OP_MATH} with {@code
+   * -Dkiln.cuda.tf32=true} (or {@code KILN_CUDA_TF32=true}), which lets Ampere and newer round the
+   * inputs to TF32 (10-bit mantissa) on the tensor cores, as PyTorch's {@code
+   * torch.backends.cuda.matmul.allow_tf32}; else {@link Cublas#DEFAULT_MATH}, exact float32, which
+   * is also PyTorch's default.
+   */
+  static int mathMode() {
+    String v = System.getProperty("kiln.cuda.tf32", System.getenv("KILN_CUDA_TF32"));
+    if (v == null || v.isBlank() || v.equalsIgnoreCase("false")) {
+      return Cublas.DEFAULT_MATH;
+    }
+    if (v.equalsIgnoreCase("true")) {
+      return Cublas.TF32_TENSOR_OP_MATH;
+    }
+    throw new IllegalArgumentException(
+        "kiln.cuda.tf32 (or KILN_CUDA_TF32) must be true or false, got '" + v + "'");
   }
 
   /** Why cuBLAS is not used although it was found, or null. */
