@@ -42,11 +42,12 @@ final class VectorKernels {
   static final int GRAIN = 1 << 15;
 
   /**
-   * The grain of the plain binary ops (same shapes, or a scalar operand) and of the costly unary
-   * functions ({@link F32Loops#isCostly}): an LSTM's cell runs a dozen of them per time step on
-   * rows of a few thousand floats, whose 3-12 µs on one thread halve on two for a hand-off of about
-   * a microsecond to a spinning worker. Alternating steps of two copies of the benchmark's LSTM in
-   * one process (2 cores, AVX2): 4.1% and 4.6% less step time for the two, LeNet unchanged.
+   * The grain of the binary ops that run unwidened (same shapes, a scalar or a long repeated row)
+   * and of the costly unary functions ({@link F32Loops#isCostly}): an LSTM's cell runs a dozen of
+   * them per time step on rows of a few thousand floats, whose 3-12 µs on one thread (profiled in
+   * the LSTM) are worth a hand-off to a spinning worker, which costs a few microseconds ({@link
+   * CpuPool}). Alternating steps of two copies of the benchmark's LSTM in one process (2 cores,
+   * AVX2): 4.1% and 4.6% less step time for the two, LeNet unchanged.
    */
   static final int SMALL_GRAIN = 1 << 12;
 
