@@ -53,10 +53,11 @@ final class DirectConv {
           () -> Arena.ofAuto().allocate((long) Math.max(MR * NR, NARROW_MR * V) * 4, 64));
 
   /**
-   * All bits set, in a field C2 cannot fold: the input's index in the micro-kernels is masked with
-   * it so that it is not affine in the loop variable. When it was, C2's range-check elimination
-   * split the depth loop into pre, main and post loops and the main loop ran at half the speed of
-   * one that keeps its bounds check (measured on one core: 26 against 47 GFLOP/s).
+   * All bits set, in a field C2 cannot fold: an index masked with it is not affine in the loop
+   * variable, so its load keeps its bounds check. Without any check in a micro-kernel's loop, C2
+   * split it into pre, main and post loops and scheduled all its loads first, and the main loop ran
+   * at half the speed of one that keeps a check (measured on one core: 26 against 47 GFLOP/s; see
+   * {@link #forwardTileWideRuns}).
    */
   @SuppressWarnings("FieldMayBeFinal")
   private static long allBits = -1L;
@@ -694,7 +695,10 @@ final class DirectConv {
         MemorySegment dst = full ? y : EDGE.get();
         long[] dstAt = full ? yAt : edgeAt;
         long add = full ? (long) q * nr : 0;
-        if (nr == NR) {
+        if (nr == NR && kwc >= NESTED_MIN_RUN) {
+          forwardTileWideRuns(
+              x, at, g.kh, rowStride, kwc, packed, (long) q * depth * NR, dst, dstAt, add);
+        } else if (nr == NR) {
           forwardTile(
               x,
               at[0],
@@ -730,7 +734,10 @@ final class DirectConv {
 
   /**
    * One MR x NR tile of the output, one depth loop through a table of tap offsets: six pixels'
-   * receptive fields against one weight panel.
+   * receptive fields against one weight panel. For short runs (one input channel) only: {@link
+   * #forwardTileWideRuns} is faster otherwise. Its loads are not masked: a table's index is not
+   * affine anyway, and the mask's six extra instructions per step cost 15% (per core, 16 to 16
+   * channels on 28x28: 47 against 55 GFLOP/s).
    */
   private static void forwardTile(
       MemorySegment x,
@@ -752,31 +759,111 @@ final class DirectConv {
     FloatVector c30 = FloatVector.zero(S), c31 = FloatVector.zero(S);
     FloatVector c40 = FloatVector.zero(S), c41 = FloatVector.zero(S);
     FloatVector c50 = FloatVector.zero(S), c51 = FloatVector.zero(S);
-    long m = allBits;
+
     for (int d = 0; d < taps.length; d++) {
       long t = taps[d];
       long bi = (wAt + (long) d * NR) * 4;
       FloatVector b0 = FloatVector.fromMemorySegment(S, w, bi, ORDER);
       FloatVector b1 = FloatVector.fromMemorySegment(S, w, bi + 4L * V, ORDER);
       FloatVector v;
-      v = FloatVector.broadcast(S, x.get(F, ((o0 + t) * 4) & m));
+      v = FloatVector.broadcast(S, x.get(F, (o0 + t) * 4));
       c00 = v.fma(b0, c00);
       c01 = v.fma(b1, c01);
-      v = FloatVector.broadcast(S, x.get(F, ((o1 + t) * 4) & m));
+      v = FloatVector.broadcast(S, x.get(F, (o1 + t) * 4));
       c10 = v.fma(b0, c10);
       c11 = v.fma(b1, c11);
-      v = FloatVector.broadcast(S, x.get(F, ((o2 + t) * 4) & m));
+      v = FloatVector.broadcast(S, x.get(F, (o2 + t) * 4));
       c20 = v.fma(b0, c20);
       c21 = v.fma(b1, c21);
-      v = FloatVector.broadcast(S, x.get(F, ((o3 + t) * 4) & m));
+      v = FloatVector.broadcast(S, x.get(F, (o3 + t) * 4));
       c30 = v.fma(b0, c30);
       c31 = v.fma(b1, c31);
-      v = FloatVector.broadcast(S, x.get(F, ((o4 + t) * 4) & m));
+      v = FloatVector.broadcast(S, x.get(F, (o4 + t) * 4));
       c40 = v.fma(b0, c40);
       c41 = v.fma(b1, c41);
-      v = FloatVector.broadcast(S, x.get(F, ((o5 + t) * 4) & m));
+      v = FloatVector.broadcast(S, x.get(F, (o5 + t) * 4));
       c50 = v.fma(b0, c50);
       c51 = v.fma(b1, c51);
+    }
+    c00.intoMemorySegment(y, (yAt[0] + yAdd) * 4, ORDER);
+    c01.intoMemorySegment(y, (yAt[0] + yAdd) * 4 + 4L * V, ORDER);
+    c10.intoMemorySegment(y, (yAt[1] + yAdd) * 4, ORDER);
+    c11.intoMemorySegment(y, (yAt[1] + yAdd) * 4 + 4L * V, ORDER);
+    c20.intoMemorySegment(y, (yAt[2] + yAdd) * 4, ORDER);
+    c21.intoMemorySegment(y, (yAt[2] + yAdd) * 4 + 4L * V, ORDER);
+    c30.intoMemorySegment(y, (yAt[3] + yAdd) * 4, ORDER);
+    c31.intoMemorySegment(y, (yAt[3] + yAdd) * 4 + 4L * V, ORDER);
+    c40.intoMemorySegment(y, (yAt[4] + yAdd) * 4, ORDER);
+    c41.intoMemorySegment(y, (yAt[4] + yAdd) * 4 + 4L * V, ORDER);
+    c50.intoMemorySegment(y, (yAt[5] + yAdd) * 4, ORDER);
+    c51.intoMemorySegment(y, (yAt[5] + yAdd) * 4 + 4L * V, ORDER);
+  }
+
+  /**
+   * {@link #forwardTile} over the receptive field's {@code KH} runs of {@code KW * C} floats, for
+   * runs of at least {@link #NESTED_MIN_RUN}. The six pixels' loads are affine in an {@code int}
+   * loop variable, so C2 drops their bounds checks, where the tap table's loads each keep a compare
+   * and a branch that left the loop bound by scalar instructions rather than by its twelve
+   * multiply-adds. 256-bit, per core, 3x3 "same", GFLOP/s against the tap table without and with
+   * the {@link #allBits} mask on its loads: 16 to 16 channels on 28x28 65 against 55 and 47; 32 to
+   * 32 on 14x14 78 against 57 and 52; 64 to 64 on 7x7 83 against 54 and 53.
+   *
+   * <ul>
+   *   <li>The loop variable is an {@code int}: with a {@code long} one C2 neither eliminates the
+   *       checks nor unrolls, 34 GFLOP/s.
+   *   <li>The first weight vector's index stays masked, so its load keeps its check. With every
+   *       check gone C2 hoisted all six broadcasts ahead of the multiply-adds, ran out of the
+   *       sixteen vector registers and spilled four accumulators to the stack inside the loop (33
+   *       GFLOP/s); the check orders the loop body so that two broadcasts are live at a time.
+   * </ul>
+   */
+  private static void forwardTileWideRuns(
+      MemorySegment x,
+      long[] at,
+      int kh,
+      long rowStride,
+      int run,
+      MemorySegment w,
+      long wAt,
+      MemorySegment y,
+      long[] yAt,
+      long yAdd) {
+    FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S);
+    FloatVector c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
+    FloatVector c20 = FloatVector.zero(S), c21 = FloatVector.zero(S);
+    FloatVector c30 = FloatVector.zero(S), c31 = FloatVector.zero(S);
+    FloatVector c40 = FloatVector.zero(S), c41 = FloatVector.zero(S);
+    FloatVector c50 = FloatVector.zero(S), c51 = FloatVector.zero(S);
+    long m = allBits;
+    for (int a = 0; a < kh; a++) {
+      long ro = a * rowStride;
+      long o0 = at[0] + ro, o1 = at[1] + ro, o2 = at[2] + ro;
+      long o3 = at[3] + ro, o4 = at[4] + ro, o5 = at[5] + ro;
+      long wb = wAt + (long) a * run * NR;
+      for (int k = 0; k < run; k++) {
+        long bi = (wb + (long) k * NR) * 4;
+        FloatVector b0 = FloatVector.fromMemorySegment(S, w, bi & m, ORDER);
+        FloatVector b1 = FloatVector.fromMemorySegment(S, w, bi + 4L * V, ORDER);
+        FloatVector v;
+        v = FloatVector.broadcast(S, x.get(F, (o0 + k) * 4));
+        c00 = v.fma(b0, c00);
+        c01 = v.fma(b1, c01);
+        v = FloatVector.broadcast(S, x.get(F, (o1 + k) * 4));
+        c10 = v.fma(b0, c10);
+        c11 = v.fma(b1, c11);
+        v = FloatVector.broadcast(S, x.get(F, (o2 + k) * 4));
+        c20 = v.fma(b0, c20);
+        c21 = v.fma(b1, c21);
+        v = FloatVector.broadcast(S, x.get(F, (o3 + k) * 4));
+        c30 = v.fma(b0, c30);
+        c31 = v.fma(b1, c31);
+        v = FloatVector.broadcast(S, x.get(F, (o4 + k) * 4));
+        c40 = v.fma(b0, c40);
+        c41 = v.fma(b1, c41);
+        v = FloatVector.broadcast(S, x.get(F, (o5 + k) * 4));
+        c50 = v.fma(b0, c50);
+        c51 = v.fma(b1, c51);
+      }
     }
     c00.intoMemorySegment(y, (yAt[0] + yAdd) * 4, ORDER);
     c01.intoMemorySegment(y, (yAt[0] + yAdd) * 4 + 4L * V, ORDER);
