@@ -174,10 +174,11 @@ final class KilnWorker {
                   if (TRACE_EVERY > 0 && b % TRACE_EVERY == 0) {
                     System.err.printf(
                         java.util.Locale.ROOT,
-                        "step %d at %.3f s (%s)%n",
+                        "step %d at %.3f s (%s, JVM uptime %d ms)%n",
                         b,
                         (System.nanoTime() - start[0]) / 1e9,
-                        java.time.LocalTime.now());
+                        java.time.LocalTime.now(),
+                        java.lang.management.ManagementFactory.getRuntimeMXBean().getUptime());
                   }
                   loss[0] = logs.get("loss");
                 });
