@@ -892,9 +892,10 @@ final class DirectConv {
   /**
    * {@link #forwardTileWideRuns} reading the image and the weights from heap arrays. Their int
    * indices take C2's array range-check elimination, which sets up each run's loop in a few
-   * instructions; the memory segments' long indices took about 25 per load and run, a fifth of the
-   * tile's time with runs of 48 floats (one core, 256-bit, 3x3 on 16 channels: 85 against 73
-   * GFLOP/s).
+   * instructions. For the memory segments' long indices C2 computes each load's bounds before every
+   * run, about 25 instructions per load: a fifth of the segment tile's samples under perf fell
+   * outside its inner loop, with runs of 48 floats. The two tiles alone on one core, 256-bit, runs
+   * of 48: 85 against 73 GFLOP/s.
    */
   private static void forwardTileHeap(
       float[] x,
