@@ -1172,12 +1172,16 @@ final class DirectConv {
     int threads = Math.min(pool.threads(), g.n);
     long partFloats = (long) panels * kTiles * mr * nr;
     MemorySegment parts = Arena.ofAuto().allocate(Math.max(4, threads * partFloats * 4), 64);
-    boolean padCols = g.cout % nr != 0;
-    long dyStride = padCols ? (long) panels * nr : g.cout;
-    MemorySegment dyPadded =
-        padCols
-            ? Arena.ofAuto().allocate((long) g.n * g.oh * g.ow * dyStride * 4 + 4L * nr, 64)
-            : null;
+    int pixels = g.oh * g.ow;
+    // Each tile reads its panel of dy at p * nr from the panel's start, a constant scale that
+    // lets C2 drop the loads' bounds checks. When the panel is not the whole row of dy, each
+    // thread copies its image's dy into panel-major order first. A variable scale, written as
+    // constants for the common widths, was as fast only while one layer shape ran in the JVM:
+    // with the ResNet's three widths C2's loop lost that unswitching and ran the 16-channel tile
+    // 47% slower (256-bit, 2 cores, 16 to 16 channels 3x3 on 28x28: 1.40 -> 2.06 ms).
+    boolean panelCopy = g.cout != nr;
+    MemorySegment[] dyPanels =
+        panelCopy ? panelBuffers(panels * (long) pixels * nr, threads) : null;
     // The filter row (kh, kw, ci) reads the source at kh * rowStride + kw * c + ci from a pixel's
     // corner; rows past the end repeat the last one, computed into the partial's slack.
     long rowStride = src.rowStride();
@@ -1207,12 +1211,6 @@ final class DirectConv {
     MemorySegment[] imageBuffers = src.copy ? imageBuffers(src, pool) : null;
     return (in, out) -> {
       MemorySegment xs = src.copy ? null : in[0];
-      MemorySegment d = in[1];
-      if (padCols) {
-        padColumns(in[1], dyPadded, g.n * g.oh * g.ow, g.cout, (int) dyStride, pool);
-        d = dyPadded;
-      }
-      MemorySegment dys = d;
       long imageStride = src.imageStride();
       pool.parallelFor(
           threads,
@@ -1235,8 +1233,15 @@ final class DirectConv {
                   src.copyImage(in[0], b, xb);
                   xImg = 0;
                 }
-                long dyImg = (long) b * g.oh * g.ow * dyStride;
+                MemorySegment dys = in[1];
+                long dyImg = (long) b * pixels * g.cout;
+                if (panelCopy) {
+                  dys = dyPanels[t];
+                  copyPanels(in[1], dyImg, pixels, g.cout, nr, dys);
+                  dyImg = 0;
+                }
                 for (int q = 0; q < panels; q++) {
+                  long dyPanel = dyImg + (long) q * pixels * nr;
                   for (int kt = 0; kt < kTiles; kt++) {
                     int r = kt * mr;
                     if (tapTiles) {
@@ -1245,8 +1250,7 @@ final class DirectConv {
                           xImg + offsets[r],
                           pix,
                           dys,
-                          dyImg + (long) q * nr,
-                          dyStride,
+                          dyPanel,
                           parts,
                           partAt + ((long) q * kTiles * mr + r) * nr);
                       continue;
@@ -1259,8 +1263,7 @@ final class DirectConv {
                           offsets,
                           r,
                           dys,
-                          dyImg + (long) q * nr,
-                          dyStride,
+                          dyPanel,
                           parts,
                           partAt + ((long) q * kTiles * mr + r) * nr);
                       continue;
@@ -1271,8 +1274,7 @@ final class DirectConv {
                           xImg + offsets[r],
                           pix,
                           dys,
-                          dyImg + (long) q * NR,
-                          dyStride,
+                          dyPanel,
                           parts,
                           partAt + ((long) q * kTiles * MR + r) * NR);
                       continue;
@@ -1288,8 +1290,7 @@ final class DirectConv {
                         offsets[r + 4],
                         offsets[r + 5],
                         dys,
-                        dyImg + (long) q * NR,
-                        dyStride,
+                        dyPanel,
                         parts,
                         partAt + ((long) q * kTiles * MR + r) * NR);
                   }
@@ -1301,18 +1302,37 @@ final class DirectConv {
     };
   }
 
-  /** Copies {@code rows x cols} to rows {@code stride} floats apart (the rest stays zero). */
-  private static void padColumns(
-      MemorySegment src, MemorySegment dst, int rows, int cols, int stride, CpuPool pool) {
-    pool.parallelFor(
-        rows,
-        256,
-        (from, to) -> {
-          for (int r = from; r < to; r++) {
-            MemorySegment.copy(
-                src, (long) r * cols * 4, dst, (long) r * stride * 4, (long) cols * 4);
-          }
-        });
+  /** One zeroed buffer of {@code floats} per thread. */
+  private static MemorySegment[] panelBuffers(long floats, int threads) {
+    MemorySegment[] b = new MemorySegment[threads];
+    for (int t = 0; t < threads; t++) {
+      b[t] = Arena.ofAuto().allocate(floats * 4, 64);
+    }
+    return b;
+  }
+
+  /**
+   * Copies one image's {@code dy} ({@code pixels x cout}, from {@code dyImg}) into panel-major
+   * order: panel {@code q} holds columns {@code q * nr ..} of every pixel, {@code nr} floats a
+   * pixel. The columns past {@code cout} in the last panel are never written and stay zero.
+   */
+  private static void copyPanels(
+      MemorySegment dy, long dyImg, int pixels, int cout, int nr, MemorySegment dst) {
+    for (int p = 0; p < pixels; p++) {
+      long from = (dyImg + (long) p * cout) * 4;
+      long to = (long) p * nr * 4;
+      for (int co = 0; co < cout; co += nr, to += (long) pixels * nr * 4) {
+        int cols = Math.min(nr, cout - co);
+        int j = 0;
+        for (; j + V <= cols; j += V) {
+          FloatVector.fromMemorySegment(S, dy, from + (co + j) * 4L, ORDER)
+              .intoMemorySegment(dst, to + j * 4L, ORDER);
+        }
+        for (; j < cols; j++) {
+          dst.set(F, to + j * 4L, dy.get(F, from + (co + j) * 4L));
+        }
+      }
+    }
   }
 
   private static void sumParts(
@@ -1360,7 +1380,6 @@ final class DirectConv {
       long d5,
       MemorySegment dy,
       long dyImg,
-      long dyCol,
       MemorySegment part,
       long partAt) {
     long r0 = partAt * 4;
@@ -1379,7 +1398,7 @@ final class DirectConv {
     FloatVector c51 = FloatVector.fromMemorySegment(S, part, r0 + 5 * step + 4L * V, ORDER);
     for (int p = 0; p < pix.length; p++) {
       long xo = xImg + pix[p];
-      long bi = (dyImg + pixelOffset(p, dyCol)) * 4;
+      long bi = (dyImg + (long) p * NR) * 4;
       FloatVector b0 = FloatVector.fromMemorySegment(S, dy, bi, ORDER);
       FloatVector b1 = FloatVector.fromMemorySegment(S, dy, bi + 4L * V, ORDER);
       FloatVector v;
@@ -1417,24 +1436,6 @@ final class DirectConv {
   }
 
   /**
-   * {@code p * stride}, with the common strides (16, 32 and 64 channels) written as constants. The
-   * test is invariant in a tile's pixel loop, so C2 unswitches the loop into one copy per constant,
-   * in which {@code dy}'s index is affine with a constant scale and its loads lose their bounds
-   * checks; with a variable scale they kept them. 256-bit, 2 cores, 3x3 "same", {@link
-   * #filterTileRun}: 16 to 16 channels on 28x28 132 -> 161 GFLOP/s, 32 to 32 on 14x14 115 -> 143,
-   * 64 to 64 on 7x7 99 -> 110, stride 2 16 to 32 on 28x28 109 -> 133.
-   */
-  private static long pixelOffset(int p, long stride) {
-    if (stride == 16) {
-      return (long) p * 16;
-    }
-    if (stride == 32) {
-      return (long) p * 32;
-    }
-    return stride == 64 ? (long) p * 64 : p * stride;
-  }
-
-  /**
    * {@link #filterTile} for six consecutive filter rows, whose source floats are consecutive too:
    * the loads sit at one offset plus constants, where six offsets from the row table each took a
    * register or a stack slot and an add. 256-bit, 2 cores, 3x3 "same", GFLOP/s against {@link
@@ -1447,7 +1448,6 @@ final class DirectConv {
       long[] pix,
       MemorySegment dy,
       long dyImg,
-      long dyCol,
       MemorySegment part,
       long partAt) {
     long r0 = partAt * 4;
@@ -1466,7 +1466,7 @@ final class DirectConv {
     FloatVector c51 = FloatVector.fromMemorySegment(S, part, r0 + 5 * step + 4L * V, ORDER);
     for (int p = 0; p < pix.length; p++) {
       long xi = (x0 + pix[p]) * 4;
-      long bi = (dyImg + pixelOffset(p, dyCol)) * 4;
+      long bi = (dyImg + (long) p * NR) * 4;
       FloatVector b0 = FloatVector.fromMemorySegment(S, dy, bi, ORDER);
       FloatVector b1 = FloatVector.fromMemorySegment(S, dy, bi + 4L * V, ORDER);
       FloatVector v;
@@ -1515,7 +1515,6 @@ final class DirectConv {
       int r,
       MemorySegment dy,
       long dyImg,
-      long dyCol,
       MemorySegment part,
       long partAt) {
     long d0 = d[r], d1 = d[r + 1], d2 = d[r + 2], d3 = d[r + 3], d4 = d[r + 4], d5 = d[r + 5];
@@ -1537,7 +1536,7 @@ final class DirectConv {
     FloatVector c11 = FloatVector.fromMemorySegment(S, part, r0 + 11 * step, ORDER);
     for (int p = 0; p < pix.length; p++) {
       long xo = xImg + pix[p];
-      FloatVector b = FloatVector.fromMemorySegment(S, dy, (dyImg + p * dyCol) * 4, ORDER);
+      FloatVector b = FloatVector.fromMemorySegment(S, dy, (dyImg + (long) p * V) * 4, ORDER);
       c0 = FloatVector.broadcast(S, x.get(F, (xo + d0) * 4)).fma(b, c0);
       c1 = FloatVector.broadcast(S, x.get(F, (xo + d1) * 4)).fma(b, c1);
       c2 = FloatVector.broadcast(S, x.get(F, (xo + d2) * 4)).fma(b, c2);
@@ -1577,7 +1576,6 @@ final class DirectConv {
       long[] pix,
       MemorySegment dy,
       long dyImg,
-      long dyCol,
       MemorySegment part,
       long partAt) {
     long r0 = partAt * 4;
@@ -1600,7 +1598,7 @@ final class DirectConv {
     FloatVector c15 = FloatVector.fromMemorySegment(S, part, r0 + 15 * step, ORDER);
     for (int p = 0; p < pix.length; p++) {
       long xo = (x0 + pix[p]) * 4;
-      FloatVector b = FloatVector.fromMemorySegment(S, dy, (dyImg + p * dyCol) * 4, ORDER);
+      FloatVector b = FloatVector.fromMemorySegment(S, dy, (dyImg + (long) p * V) * 4, ORDER);
       c0 = FloatVector.broadcast(S, x.get(F, xo)).fma(b, c0);
       c1 = FloatVector.broadcast(S, x.get(F, xo + 4)).fma(b, c1);
       c2 = FloatVector.broadcast(S, x.get(F, xo + 8)).fma(b, c2);
