@@ -15,12 +15,13 @@ import java.util.Optional;
 
 /**
  * The end-to-end benchmark: one epoch of MNIST for the MLP (784-512-256-10, Adam, batch 128) and
- * LeNet (batch 64), and {@value #DEFAULT_STEPS} training steps (batch 64, Adam) of a small ResNet
- * on MNIST images and of a 1-layer LSTM (100 steps x 32 features, 128 units) on random sequences,
- * for Kiln and for each peer found (DL4J when built with {@code -Ppeers}, PyTorch when some {@code
- * python3} imports torch), each in its own process so that peak memory is each one's own. Prints
- * samples/second, peak RSS and the ratios of Kiln's api (or, for the MLP, the IR) to each peer, and
- * the time from JVM start to the first prediction of a small model.
+ * LeNet (batch 64), one epoch ({@value #RESNET_STEPS} steps, batch 64, Adam) of a small ResNet on
+ * MNIST, and {@value #DEFAULT_STEPS} training steps (batch 64, Adam) of a 1-layer LSTM (100 steps x
+ * 32 features, 128 units) on random sequences, for Kiln and for each peer found (DL4J when built
+ * with {@code -Ppeers}, PyTorch when some {@code python3} imports torch), each in its own process
+ * so that peak memory is each one's own. Prints samples/second, peak RSS and the ratios of Kiln's
+ * api (or, for the MLP, the IR) to each peer, and the time from JVM start to the first prediction
+ * of a small model.
  *
  * <p>The ResNet and the LSTM exist only through the api ({@code kiln-api}; with {@code kiln-nd4j}
  * the same api model on the nd4j backend, for at most {@value #ND4J_API_STEPS} steps); the
@@ -36,12 +37,19 @@ public final class EndToEnd {
   private EndToEnd() {}
 
   /**
-   * Training steps of the ResNet and LSTM rows when {@code --steps} is not given: enough that the
-   * JIT's first seconds are a small part of the run. With 100 steps (5 s) Kiln's ResNet measured
-   * 1,240-1,360 samples/s, with 300 steps 1,585-1,597, where PyTorch, which compiles nothing,
-   * changes little.
+   * Training steps of the LSTM row when {@code --steps} is not given: enough that the JIT's first
+   * seconds are a small part of the run. With 100 steps (5 s) Kiln's ResNet measured 1,240-1,360
+   * samples/s, with 300 steps 1,585-1,597, where PyTorch, which compiles nothing, changes little.
    */
   static final int DEFAULT_STEPS = 300;
+
+  /**
+   * Training steps of the ResNet row when {@code --steps} is not given: one MNIST epoch at batch
+   * 64, as the MLP and LeNet rows run. Its step takes twice LeNet's, and on two cores the JIT's
+   * compiler holds one core for about three seconds after the first step (2026-12-03: C2 compiled
+   * for 3.2 s after it), so 300 steps left the warm-up a sixth of the run.
+   */
+  static final int RESNET_STEPS = 60_000 / 64;
 
   /**
    * Steps of the ResNet and LSTM on the nd4j backend, at most: they train there at a few samples/s
@@ -82,7 +90,10 @@ public final class EndToEnd {
         throw new IllegalArgumentException("unknown model " + model);
       }
       // Both sides of a ResNet or LSTM row run the same number of steps, the default if none given.
-      String stepArg = ir || !steps.isEmpty() ? steps : Integer.toString(DEFAULT_STEPS);
+      String stepArg =
+          ir || !steps.isEmpty()
+              ? steps
+              : Integer.toString(model.equals("resnet") ? RESNET_STEPS : DEFAULT_STEPS);
       results.addAll(measure(model, ir, peers, stepArg, data, repeat));
     }
     printTable(results);
@@ -430,7 +441,9 @@ public final class EndToEnd {
     int steps =
         limited
             ? Integer.parseInt(args[3])
-            : IR_MODELS.contains(model) ? data.count() / batch : DEFAULT_STEPS;
+            : IR_MODELS.contains(model) || model.equals("resnet")
+                ? data.count() / batch
+                : DEFAULT_STEPS;
     if (data != null) {
       steps = Math.min(steps, data.count() / batch);
       int n = steps * batch;
