@@ -8,7 +8,6 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -344,8 +343,8 @@ final class BatchNorms {
           qs += product(va, b, base + k, center[ch]);
         }
       }
-      plain[ch] = p.reduceLanes(VectorOperators.ADD) + ps;
-      product[ch] = q.reduceLanes(VectorOperators.ADD) + qs;
+      plain[ch] = F32Loops.sumLanes(p) + ps;
+      product[ch] = F32Loops.sumLanes(q) + qs;
     }
   }
 

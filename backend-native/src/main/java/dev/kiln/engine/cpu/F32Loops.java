@@ -126,7 +126,22 @@ final class F32Loops {
     long i = 0;
     for (; i < bound; i += V) {
       FloatVector x = FloatVector.fromMemorySegment(S, xs, (xOff + i) * 4, O);
-      x.lanewise(VectorOperators.EXP).intoMemorySegment(ys, (yOff + i) * 4, O);
+      FloatVector y = expClamped(x);
+      // Past the clamp (overflow to infinity, results below the smallest normal float) the
+      // scalar function gives the exact answer; such lanes are rare in real inputs.
+      if (x.compare(VectorOperators.LT, EXP_LO)
+          .or(x.compare(VectorOperators.GT, EXP_HI))
+          .anyTrue()) {
+        float[] lanes = y.toArray();
+        for (int j = 0; j < V; j++) {
+          float v = xs.getAtIndex(F, xOff + i + j);
+          if (v < EXP_LO || v > EXP_HI) {
+            lanes[j] = (float) Math.exp(v);
+          }
+        }
+        y = FloatVector.fromArray(S, lanes, 0);
+      }
+      y.intoMemorySegment(ys, (yOff + i) * 4, O);
     }
     for (; i < n; i++) {
       float v = xs.getAtIndex(F, xOff + i);
@@ -139,7 +154,18 @@ final class F32Loops {
     long i = 0;
     for (; i < bound; i += V) {
       FloatVector x = FloatVector.fromMemorySegment(S, xs, (xOff + i) * 4, O);
-      x.lanewise(VectorOperators.EXPM1).intoMemorySegment(ys, (yOff + i) * 4, O);
+      FloatVector y = expm1(x);
+      if (x.compare(VectorOperators.GT, EXP_HI).anyTrue()) {
+        float[] lanes = y.toArray();
+        for (int j = 0; j < V; j++) {
+          float v = xs.getAtIndex(F, xOff + i + j);
+          if (v > EXP_HI) {
+            lanes[j] = (float) Math.expm1(v);
+          }
+        }
+        y = FloatVector.fromArray(S, lanes, 0);
+      }
+      y.intoMemorySegment(ys, (yOff + i) * 4, O);
     }
     for (; i < n; i++) {
       float v = xs.getAtIndex(F, xOff + i);
@@ -147,29 +173,62 @@ final class F32Loops {
     }
   }
 
-  private static void log(MemorySegment xs, long xOff, MemorySegment ys, long yOff, long n) {
-    long bound = S.loopBound(n);
-    long i = 0;
-    for (; i < bound; i += V) {
-      FloatVector x = FloatVector.fromMemorySegment(S, xs, (xOff + i) * 4, O);
-      x.lanewise(VectorOperators.LOG).intoMemorySegment(ys, (yOff + i) * 4, O);
+  // e^x - 1 below |x| = 1 by its Taylor series to x^11 (truncation below 3e-8 relative), where
+  // e^x - 1 would cancel; above, e^x - 1, which cancels at most 1.6 times there.
+  static final float[] EXPM1_TERMS = {
+    1f / 39916800,
+    1f / 3628800,
+    1f / 362880,
+    1f / 40320,
+    1f / 5040,
+    1f / 720,
+    1f / 120,
+    1f / 24,
+    1f / 6,
+    0.5f,
+    1f
+  };
+  private static final FloatVector[] EXPM1_V = new FloatVector[EXPM1_TERMS.length];
+
+  static {
+    for (int k = 0; k < EXPM1_TERMS.length; k++) {
+      EXPM1_V[k] = FloatVector.broadcast(S, EXPM1_TERMS[k]);
     }
-    for (; i < n; i++) {
-      float v = xs.getAtIndex(F, xOff + i);
-      ys.setAtIndex(F, yOff + i, (float) Math.log(v));
+  }
+
+  /** e^x - 1 for x up to 88.3 (past it, not the answer), the same bits in every JIT tier. */
+  static FloatVector expm1(FloatVector x) {
+    FloatVector p = EXPM1_V[0];
+    p = p.fma(x, EXPM1_V[1]);
+    p = p.fma(x, EXPM1_V[2]);
+    p = p.fma(x, EXPM1_V[3]);
+    p = p.fma(x, EXPM1_V[4]);
+    p = p.fma(x, EXPM1_V[5]);
+    p = p.fma(x, EXPM1_V[6]);
+    p = p.fma(x, EXPM1_V[7]);
+    p = p.fma(x, EXPM1_V[8]);
+    p = p.fma(x, EXPM1_V[9]);
+    p = p.fma(x, EXPM1_V[10]);
+    FloatVector small = p.mul(x);
+    FloatVector big = expClamped(x).sub(ONE);
+    return big.blend(small, x.abs().compare(VectorOperators.LT, 1f));
+  }
+
+  // log, log1p, sin and cos run on scalars. The Vector API's versions of these functions round
+  // differently once C2 compiles them (a vector math library) than before (the Java fallback, per
+  // lane): 4-19% of the lanes of a row of random floats differed in their last bit (sin matched on
+  // that row, with nothing to promise it), so a training run's results depended on when the JIT
+  // got to the kernel. Math's functions give the same bits in every tier, at a fifth to a tenth
+  // of the vector speed; these functions are rare in a train step's large tensors.
+  private static void log(MemorySegment xs, long xOff, MemorySegment ys, long yOff, long n) {
+    for (long i = 0; i < n; i++) {
+      ys.setAtIndex(F, yOff + i, (float) Math.log(xs.getAtIndex(F, xOff + i)));
     }
   }
 
   private static void log1p(MemorySegment xs, long xOff, MemorySegment ys, long yOff, long n) {
-    long bound = S.loopBound(n);
-    long i = 0;
-    for (; i < bound; i += V) {
-      FloatVector x = FloatVector.fromMemorySegment(S, xs, (xOff + i) * 4, O);
-      x.lanewise(VectorOperators.LOG1P).intoMemorySegment(ys, (yOff + i) * 4, O);
-    }
-    for (; i < n; i++) {
-      float v = xs.getAtIndex(F, xOff + i);
-      ys.setAtIndex(F, yOff + i, (float) Math.log1p(v));
+    for (long i = 0; i < n; i++) {
+      ys.setAtIndex(F, yOff + i, (float) Math.log1p(xs.getAtIndex(F, xOff + i)));
     }
   }
 
@@ -226,28 +285,14 @@ final class F32Loops {
   }
 
   private static void sin(MemorySegment xs, long xOff, MemorySegment ys, long yOff, long n) {
-    long bound = S.loopBound(n);
-    long i = 0;
-    for (; i < bound; i += V) {
-      FloatVector x = FloatVector.fromMemorySegment(S, xs, (xOff + i) * 4, O);
-      x.lanewise(VectorOperators.SIN).intoMemorySegment(ys, (yOff + i) * 4, O);
-    }
-    for (; i < n; i++) {
-      float v = xs.getAtIndex(F, xOff + i);
-      ys.setAtIndex(F, yOff + i, (float) Math.sin(v));
+    for (long i = 0; i < n; i++) {
+      ys.setAtIndex(F, yOff + i, (float) Math.sin(xs.getAtIndex(F, xOff + i)));
     }
   }
 
   private static void cos(MemorySegment xs, long xOff, MemorySegment ys, long yOff, long n) {
-    long bound = S.loopBound(n);
-    long i = 0;
-    for (; i < bound; i += V) {
-      FloatVector x = FloatVector.fromMemorySegment(S, xs, (xOff + i) * 4, O);
-      x.lanewise(VectorOperators.COS).intoMemorySegment(ys, (yOff + i) * 4, O);
-    }
-    for (; i < n; i++) {
-      float v = xs.getAtIndex(F, xOff + i);
-      ys.setAtIndex(F, yOff + i, (float) Math.cos(v));
+    for (long i = 0; i < n; i++) {
+      ys.setAtIndex(F, yOff + i, (float) Math.cos(xs.getAtIndex(F, xOff + i)));
     }
   }
 
@@ -295,13 +340,27 @@ final class F32Loops {
   private static final FloatVector MINUS_LN2_HI = FloatVector.broadcast(S, -LN2_HI);
   private static final FloatVector MINUS_LN2_LO = FloatVector.broadcast(S, -LN2_LO);
   // The clamp keeps n in [-126, 127], where 2^n is a normal float.
-  private static final float EXP_LO = -87.3f;
-  private static final float EXP_HI = 88.3f;
+  static final float EXP_LO = -87.3f;
+  static final float EXP_HI = 88.3f;
 
   /**
-   * e^x for x clamped to [-87.3, 88.3], within two units in the last place: for functions such as
-   * the sigmoid whose results do not change past the clamp (VectorOperators.EXP calls a scalar
-   * routine per lane where no vector math library is present, ten times slower).
+   * The lanes of {@code v} added in lane order. {@code reduceLanes(ADD)} may add them in any order,
+   * and C2's order differs from the interpreter's (over half of random 8-lane sums differed in the
+   * last bit), which made reductions, and so training, depend on when the JIT compiled them.
+   */
+  static float sumLanes(FloatVector v) {
+    float[] lanes = v.toArray();
+    float s = lanes[0];
+    for (int i = 1; i < lanes.length; i++) {
+      s += lanes[i];
+    }
+    return s;
+  }
+
+  /**
+   * e^x for x clamped to [-87.3, 88.3], within two units in the last place, and the same bits in
+   * every JIT tier (VectorOperators.EXP rounds differently before and after C2 compiles it, and
+   * calls a scalar routine per lane where no vector math library is present, ten times slower).
    */
   static FloatVector expClamped(FloatVector x) {
     FloatVector c = x.max(EXP_LO).min(EXP_HI);

@@ -656,8 +656,9 @@ final class VectorKernels {
       acc = max ? acc.max(v) : min ? acc.min(v) : acc.add(v);
     }
     float r =
-        acc.reduceLanes(
-            max ? VectorOperators.MAX : min ? VectorOperators.MIN : VectorOperators.ADD);
+        max
+            ? acc.reduceLanes(VectorOperators.MAX)
+            : min ? acc.reduceLanes(VectorOperators.MIN) : F32Loops.sumLanes(acc);
     for (; i < len; i++) {
       float v = x.getAtIndex(F, base + i);
       r = max ? Math.max(r, v) : min ? Math.min(r, v) : r + v;
@@ -689,16 +690,18 @@ final class VectorKernels {
         int i = 0;
         int bound = S.loopBound(len);
         for (; i < bound; i += V) {
+          FloatVector d = FloatVector.fromMemorySegment(S, in[0], (base + i) * 4, ORDER).sub(m);
+          // The polynomial, not VectorOperators.EXP, so the bits do not depend on the JIT tier.
+          // d <= 0, and below the clamp e^d is under the smallest normal float: 0 there, as for
+          // the masked logits of attention.
           FloatVector e =
-              FloatVector.fromMemorySegment(S, in[0], (base + i) * 4, ORDER)
-                  .sub(m)
-                  .lanewise(VectorOperators.EXP);
+              F32Loops.expClamped(d).blend(0f, d.compare(VectorOperators.LT, F32Loops.EXP_LO));
           sum = sum.add(e);
           if (!log) {
             e.intoMemorySegment(out[0], (base + i) * 4, ORDER);
           }
         }
-        float s = sum.reduceLanes(VectorOperators.ADD);
+        float s = F32Loops.sumLanes(sum);
         for (int j = i; j < len; j++) {
           float e = (float) Math.exp(in[0].getAtIndex(F, base + j) - max);
           s += e;

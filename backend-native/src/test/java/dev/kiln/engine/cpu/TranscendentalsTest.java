@@ -11,9 +11,11 @@ import java.util.function.DoubleUnaryOperator;
 import org.junit.jupiter.api.Test;
 
 /**
- * The vector tanh and sigmoid are polynomial approximations: each is held to a few units in the
- * last place of float32 against the float64 function, over the whole range, at the boundary between
- * the approximation's pieces, near zero (where tanh's relative error shows) and at the extremes.
+ * The vector exp, tanh and sigmoid are polynomial approximations: each is held to a few units in
+ * the last place of float32 against the float64 function, over the whole range, at the boundary
+ * between the approximation's pieces, near zero (where tanh's relative error shows) and at the
+ * extremes. Every transcendental loop, and the lane sum of reductions, must give the same bits
+ * before and after C2 compiles it, or a seeded training run would depend on the JIT's timing.
  */
 class TranscendentalsTest {
 
@@ -58,6 +60,138 @@ class TranscendentalsTest {
         }
       }
       assertTrue(worst <= ulps, fn + ": " + worst + " ulps at x = " + worstAt);
+    }
+  }
+
+  @Test
+  void expIsWithinOneUlp() {
+    check(UnaryFn.EXP, Math::exp, 1);
+  }
+
+  /** The vector exp's polynomial step by step in scalar float arithmetic, which JLS fixes. */
+  private static float expTwin(float x) {
+    if (x < F32Loops.EXP_LO || x > F32Loops.EXP_HI) {
+      return (float) Math.exp(x);
+    }
+    float rounder = 12582912f;
+    float t = Math.fma(x, 1.44269504088896341f, rounder);
+    float nf = t - rounder;
+    float r = Math.fma(nf, -0.693145751953125f, x);
+    r = Math.fma(nf, -1.428606765330187e-6f, r);
+    float p = Math.fma(r, 1f / 5040, 1f / 720);
+    for (float c : new float[] {1f / 120, 1f / 24, 1f / 6, 0.5f, 1f, 1f}) {
+      p = Math.fma(p, r, c);
+    }
+    float scale =
+        Float.intBitsToFloat(
+            (Float.floatToRawIntBits(t) - (Float.floatToRawIntBits(rounder) - 127)) << 23);
+    return p * scale;
+  }
+
+  @Test
+  void expm1IsWithinTwoUlps() {
+    check(UnaryFn.EXPM1, Math::expm1, 2);
+  }
+
+  /** The vector expm1 in scalar float arithmetic. */
+  private static float expm1Twin(float x) {
+    if (x > F32Loops.EXP_HI) {
+      return (float) Math.expm1(x);
+    }
+    if (Math.abs(x) >= 1) {
+      return expTwin(Math.max(x, F32Loops.EXP_LO)) - 1;
+    }
+    float[] terms = F32Loops.EXPM1_TERMS;
+    float p = terms[0];
+    for (int k = 1; k < terms.length; k++) {
+      p = Math.fma(p, x, terms[k]);
+    }
+    return p * x;
+  }
+
+  @Test
+  void transcendentalsGiveTheSameBitsOnceCompiled() {
+    int n = 1024;
+    float[] x = new float[n];
+    java.util.Random rnd = new java.util.Random(11);
+    for (int i = 0; i < n; i++) {
+      x[i] = (float) (rnd.nextGaussian() * 4);
+    }
+    x[0] = 95f;
+    x[1] = -95f;
+    java.util.Map<UnaryFn, DoubleUnaryOperator> twins = new java.util.LinkedHashMap<>();
+    twins.put(UnaryFn.EXP, v -> expTwin((float) v));
+    twins.put(UnaryFn.EXPM1, v -> expm1Twin((float) v));
+    twins.put(UnaryFn.LOG, v -> Math.log(Math.abs(v)));
+    twins.put(UnaryFn.LOG1P, v -> Math.log1p(Math.abs(v)));
+    twins.put(UnaryFn.SIN, Math::sin);
+    twins.put(UnaryFn.COS, Math::cos);
+    try (Arena arena = Arena.ofConfined()) {
+      MemorySegment in = arena.allocate(n * 4L, 64);
+      MemorySegment out = arena.allocate(n * 4L, 64);
+      for (var e : twins.entrySet()) {
+        boolean positive = e.getKey() == UnaryFn.LOG || e.getKey() == UnaryFn.LOG1P;
+        for (int i = 0; i < n; i++) {
+          in.setAtIndex(ValueLayout.JAVA_FLOAT, i, positive ? Math.abs(x[i]) : x[i]);
+        }
+        // Enough calls for C2 to compile the loop, whose bits are the ones that could differ.
+        for (int rep = 0; rep < 20_000; rep++) {
+          F32Loops.unary(e.getKey(), in, out, 0, n);
+        }
+        for (int i = 0; i < n; i++) {
+          float want = (float) e.getValue().applyAsDouble(x[i]);
+          float got = out.getAtIndex(ValueLayout.JAVA_FLOAT, i);
+          assertEquals(
+              Float.floatToRawIntBits(want),
+              Float.floatToRawIntBits(got),
+              e.getKey() + " of " + x[i] + ": " + got + ", not " + want);
+        }
+      }
+    }
+  }
+
+  @Test
+  void rowSumsGiveTheSameBitsOnceCompiled() {
+    int rows = 256;
+    int len = 8 * F32Loops.V + 3;
+    java.util.Random rnd = new java.util.Random(5);
+    float[] x = new float[rows * len];
+    for (int i = 0; i < x.length; i++) {
+      x[i] = (float) rnd.nextGaussian() * (1 << rnd.nextInt(12));
+    }
+    Kernel sum =
+        VectorKernels.reduce(
+            new dev.kiln.spi.ir.ReductionOp.Reduce(
+                dev.kiln.spi.ir.ReduceFn.SUM, new int[] {1}, false),
+            dev.kiln.spi.Shape.of(rows, len));
+    try (Arena arena = Arena.ofConfined()) {
+      MemorySegment in = arena.allocate(x.length * 4L, 64);
+      MemorySegment out = arena.allocate(rows * 4L, 64);
+      MemorySegment.copy(x, 0, in, ValueLayout.JAVA_FLOAT, 0, x.length);
+      for (int rep = 0; rep < 5_000; rep++) {
+        sum.run(new MemorySegment[] {in}, new MemorySegment[] {out});
+      }
+      int v = F32Loops.V;
+      for (int r = 0; r < rows; r++) {
+        // Lane j sums elements j, j + V, ...; then the lanes in order, then the tail.
+        float[] lanes = new float[v];
+        int i = 0;
+        for (; i + v <= len; i += v) {
+          for (int j = 0; j < v; j++) {
+            lanes[j] += x[r * len + i + j];
+          }
+        }
+        float want = lanes[0];
+        for (int j = 1; j < v; j++) {
+          want += lanes[j];
+        }
+        for (; i < len; i++) {
+          want += x[r * len + i];
+        }
+        float got = out.getAtIndex(ValueLayout.JAVA_FLOAT, r);
+        assertEquals(
+            Float.floatToRawIntBits(want), Float.floatToRawIntBits(got), "row " + r + ": " + got);
+      }
     }
   }
 
