@@ -5,7 +5,9 @@ import dev.kiln.spi.ir.UnaryFn;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
+import java.util.function.DoubleUnaryOperator;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -126,22 +128,11 @@ final class F32Loops {
     long i = 0;
     for (; i < bound; i += V) {
       FloatVector x = FloatVector.fromMemorySegment(S, xs, (xOff + i) * 4, O);
-      FloatVector y = expClamped(x);
       // Past the clamp (overflow to infinity, results below the smallest normal float) the
       // scalar function gives the exact answer; such lanes are rare in real inputs.
-      if (x.compare(VectorOperators.LT, EXP_LO)
-          .or(x.compare(VectorOperators.GT, EXP_HI))
-          .anyTrue()) {
-        float[] lanes = y.toArray();
-        for (int j = 0; j < V; j++) {
-          float v = xs.getAtIndex(F, xOff + i + j);
-          if (v < EXP_LO || v > EXP_HI) {
-            lanes[j] = (float) Math.exp(v);
-          }
-        }
-        y = FloatVector.fromArray(S, lanes, 0);
-      }
-      y.intoMemorySegment(ys, (yOff + i) * 4, O);
+      VectorMask<Float> past =
+          x.compare(VectorOperators.LT, EXP_LO).or(x.compare(VectorOperators.GT, EXP_HI));
+      scalarWhere(past, expClamped(x), x, Math::exp).intoMemorySegment(ys, (yOff + i) * 4, O);
     }
     for (; i < n; i++) {
       float v = xs.getAtIndex(F, xOff + i);
@@ -154,23 +145,29 @@ final class F32Loops {
     long i = 0;
     for (; i < bound; i += V) {
       FloatVector x = FloatVector.fromMemorySegment(S, xs, (xOff + i) * 4, O);
-      FloatVector y = expm1(x);
-      if (x.compare(VectorOperators.GT, EXP_HI).anyTrue()) {
-        float[] lanes = y.toArray();
-        for (int j = 0; j < V; j++) {
-          float v = xs.getAtIndex(F, xOff + i + j);
-          if (v > EXP_HI) {
-            lanes[j] = (float) Math.expm1(v);
-          }
-        }
-        y = FloatVector.fromArray(S, lanes, 0);
-      }
-      y.intoMemorySegment(ys, (yOff + i) * 4, O);
+      VectorMask<Float> past = x.compare(VectorOperators.GT, EXP_HI);
+      scalarWhere(past, expm1(x), x, Math::expm1).intoMemorySegment(ys, (yOff + i) * 4, O);
     }
     for (; i < n; i++) {
       float v = xs.getAtIndex(F, xOff + i);
       ys.setAtIndex(F, yOff + i, (float) Math.expm1(v));
     }
+  }
+
+  /** {@code y} with the lanes set in {@code where} replaced by {@code f} of {@code x}'s lanes. */
+  private static FloatVector scalarWhere(
+      VectorMask<Float> where, FloatVector y, FloatVector x, DoubleUnaryOperator f) {
+    if (!where.anyTrue()) {
+      return y;
+    }
+    float[] lanes = y.toArray();
+    float[] in = x.toArray();
+    for (int j = 0; j < lanes.length; j++) {
+      if (where.laneIsSet(j)) {
+        lanes[j] = (float) f.applyAsDouble(in[j]);
+      }
+    }
+    return FloatVector.fromArray(S, lanes, 0);
   }
 
   // e^x - 1 below |x| = 1 by its Taylor series to x^11 (truncation below 3e-8 relative), where

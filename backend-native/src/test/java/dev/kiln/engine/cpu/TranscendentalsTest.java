@@ -196,6 +196,39 @@ class TranscendentalsTest {
   }
 
   @Test
+  void softmaxGivesExactZerosForMaskedLogits() {
+    int len = 2 * F32Loops.V;
+    float[] x = new float[len];
+    for (int i = 0; i < len; i++) {
+      // Masked positions, as attention masks them, and one far below the clamp but finite.
+      x[i] = i % 3 == 0 ? -1e9f : i == 1 ? -95f : (float) Math.sin(i);
+    }
+    Kernel softmax = VectorKernels.softmax(dev.kiln.spi.Shape.of(1, len), false);
+    try (Arena arena = Arena.ofConfined()) {
+      MemorySegment in = arena.allocate(len * 4L, 64);
+      MemorySegment out = arena.allocate(len * 4L, 64);
+      MemorySegment.copy(x, 0, in, ValueLayout.JAVA_FLOAT, 0, len);
+      softmax.run(new MemorySegment[] {in}, new MemorySegment[] {out});
+      double max = -Double.MAX_VALUE;
+      for (float v : x) {
+        max = Math.max(max, v);
+      }
+      double sum = 0;
+      for (float v : x) {
+        sum += Math.exp(v - max);
+      }
+      for (int i = 0; i < len; i++) {
+        float got = out.getAtIndex(ValueLayout.JAVA_FLOAT, i);
+        if (x[i] < -90) {
+          assertEquals(0f, got, "position " + i + " of " + x[i]);
+        } else {
+          assertEquals(Math.exp(x[i] - max) / sum, got, 1e-6, "position " + i);
+        }
+      }
+    }
+  }
+
+  @Test
   void tanhIsWithinTwoUlps() {
     check(UnaryFn.TANH, Math::tanh, 2);
   }
