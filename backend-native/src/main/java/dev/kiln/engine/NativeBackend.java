@@ -30,8 +30,9 @@ import java.util.function.Function;
 /**
  * The Kiln engine. Options: {@code threads} (worker count, default the available processors) and
  * {@code device} (the default device, see {@link NativeDevices}). Programs run on the CPU, and on
- * CUDA devices once {@link NativeDevices#CUDA_EXECUTOR_READY} is set. Variables live on the default
- * device: in host memory for the CPU, in device memory (across steps) for a GPU.
+ * CUDA devices once {@link NativeDevices#CUDA_EXECUTOR_READY} is set or {@code
+ * kiln.cuda.executor=true} switches the executor on. Variables live on the default device: in host
+ * memory for the CPU, in device memory (across steps) for a GPU.
  */
 final class NativeBackend implements Backend {
   private final Device cpu = new Device(NativeBackendProvider.NAME, "cpu", 0);
@@ -74,12 +75,13 @@ final class NativeBackend implements Backend {
 
   /**
    * A backend whose CUDA devices run through {@code cudaRuntimes} (tests give a fake device); with
-   * null, through the CUDA driver, and only when {@link NativeDevices#CUDA_EXECUTOR_READY}.
+   * null, through the CUDA driver, and only when the executor is enabled ({@link
+   * NativeDevices#executorEnabled}).
    */
   NativeBackend(
       BackendOptions options, NativeDevices devices, Function<Device, CudaRuntime> cudaRuntimes) {
     this.devices = devices;
-    this.cudaEnabled = cudaRuntimes != null || NativeDevices.CUDA_EXECUTOR_READY;
+    this.cudaEnabled = cudaRuntimes != null || devices.executorEnabled();
     this.cudaRuntimes =
         cudaRuntimes != null
             ? cudaRuntimes

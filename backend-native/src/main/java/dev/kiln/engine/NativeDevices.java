@@ -22,9 +22,19 @@ final class NativeDevices {
    * CUDA devices are listed with their details, the default stays the CPU unless {@code
    * kiln.device} asks for CUDA, and compiling for (or uploading to) a CUDA device fails with "not
    * yet implemented". When true, the default device is {@code cuda:0} when a GPU is usable. The GPU
-   * tests ({@code CudaConformanceTest}) run the executor whatever this says.
+   * tests ({@code CudaConformanceTest}) run the executor whatever this says, and {@link
+   * #EXECUTOR_PROPERTY} switches it on for a user who wants to try it.
    */
   static final boolean CUDA_EXECUTOR_READY = false;
+
+  /**
+   * The system property ({@code kiln.cuda.executor=true}) that switches the CUDA executor on before
+   * {@link #CUDA_EXECUTOR_READY}: for the GPU benchmark and for running the api's tests on a GPU.
+   */
+  static final String EXECUTOR_PROPERTY = "kiln.cuda.executor";
+
+  /** The environment variable with the meaning of {@link #EXECUTOR_PROPERTY}. */
+  static final String EXECUTOR_ENVIRONMENT = "KILN_CUDA_EXECUTOR";
 
   /** The system property that picks the default device. */
   static final String PROPERTY = "kiln.device";
@@ -50,6 +60,7 @@ final class NativeDevices {
   private final Supplier<CudaDevices.Status> probe;
   private final String requested;
   private final String source;
+  private final boolean executor;
   private CudaDevices.Status cuda;
   private Device chosen;
 
@@ -60,14 +71,51 @@ final class NativeDevices {
    * @throws BackendException if the request is malformed or asks for a device that is not there
    */
   NativeDevices(Supplier<CudaDevices.Status> probe, String requested, String source) {
+    this(
+        probe,
+        requested,
+        source,
+        executorSwitch(System.getProperty(EXECUTOR_PROPERTY), System.getenv(EXECUTOR_ENVIRONMENT)));
+  }
+
+  /**
+   * @param executor whether the CUDA executor is switched on (it is anyway once {@link
+   *     #CUDA_EXECUTOR_READY})
+   */
+  NativeDevices(
+      Supplier<CudaDevices.Status> probe, String requested, String source, boolean executor) {
     this.probe = probe;
     this.requested = requested == null || requested.isBlank() ? null : requested.strip();
     this.source = source;
+    this.executor = CUDA_EXECUTOR_READY || executor;
     if (this.requested != null) {
       chosen = resolve(parse(this.requested, source));
-    } else if (!CUDA_EXECUTOR_READY) {
+    } else if (!executor) {
       chosen = cpu;
     }
+  }
+
+  /**
+   * Reads the executor switch: the property's value, else the environment's; {@code true} or {@code
+   * false}, false when neither is set.
+   *
+   * @throws BackendException naming the setting and its value when it is neither
+   */
+  static boolean executorSwitch(String property, String environment) {
+    String source = property != null ? "-D" + EXECUTOR_PROPERTY : EXECUTOR_ENVIRONMENT;
+    String v = property != null ? property : environment;
+    if (v == null || v.isBlank() || v.strip().equalsIgnoreCase("false")) {
+      return false;
+    }
+    if (v.strip().equalsIgnoreCase("true")) {
+      return true;
+    }
+    throw new BackendException(source + "=" + v + ": expected true or false");
+  }
+
+  /** Whether programs may run on CUDA devices ({@link #CUDA_EXECUTOR_READY} or the switch). */
+  boolean executorEnabled() {
+    return executor;
   }
 
   /** The request from the backend options, the system property or the environment. */
@@ -207,8 +255,11 @@ final class NativeDevices {
 
   /** A device and what it is, saying when it is listed only. */
   String describe(Device d) {
-    return isCuda(d) && !CUDA_EXECUTOR_READY
-        ? details(d) + " (listed only: running programs on it is not yet implemented)"
+    return isCuda(d) && !executor
+        ? details(d)
+            + " (listed only: running programs on it is not yet implemented; -D"
+            + EXECUTOR_PROPERTY
+            + "=true tries it)"
         : details(d);
   }
 
@@ -230,6 +281,8 @@ final class NativeDevices {
             + details(d)
             + " is not yet implemented: the Kiln engine's CUDA executor is not enabled until it has passed"
             + " the conformance kit on a GPU; use"
-            + " -Dkiln.device=cpu (or KILN_DEVICE=cpu) meanwhile");
+            + " -Dkiln.device=cpu (or KILN_DEVICE=cpu) meanwhile, or -D"
+            + EXECUTOR_PROPERTY
+            + "=true to try it");
   }
 }

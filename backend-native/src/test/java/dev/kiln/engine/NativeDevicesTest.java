@@ -87,13 +87,40 @@ class NativeDevicesTest {
     d.devices();
     assertEquals(1, probes.get(), "probed once");
     assertEquals(
-        "native:cuda:1 Test GPU B, compute 8.6, 84 SMs, 24.0 GiB (listed only: running programs on it is not yet implemented)",
+        "native:cuda:1 Test GPU B, compute 8.6, 84 SMs, 24.0 GiB (listed only: running programs on it is not yet implemented; -Dkiln.cuda.executor=true tries it)",
         d.describe(native_("cuda", 1)));
     assertEquals("native:cpu:0", d.describe(native_("cpu", 0)));
     assertEquals(
         List.of(
             "CUDA 13.0: 2 devices; cuBLAS not searched, cuDNN not searched, NVRTC not searched"),
         d.notes());
+  }
+
+  @Test
+  void theExecutorSwitchMakesAUsableGpuTheDefault() {
+    NativeDevices on = new NativeDevices(() -> TWO_GPUS, null, "test", true);
+    assertTrue(on.executorEnabled());
+    assertEquals(native_("cuda", 0), on.defaultDevice());
+    assertEquals(
+        "native:cuda:1 Test GPU B, compute 8.6, 84 SMs, 24.0 GiB", on.describe(native_("cuda", 1)));
+    assertEquals(
+        native_("cpu", 0), new NativeDevices(() -> NONE, null, "test", true).defaultDevice());
+  }
+
+  @Test
+  void theExecutorSwitchReadsTheProperty() {
+    assertTrue(NativeDevices.executorSwitch("true", null));
+    assertTrue(NativeDevices.executorSwitch(null, " TRUE "));
+    assertEquals(false, NativeDevices.executorSwitch("false", "true"), "the property wins");
+    assertEquals(false, NativeDevices.executorSwitch(null, null));
+    assertEquals(
+        "-Dkiln.cuda.executor=yes: expected true or false",
+        assertThrows(BackendException.class, () -> NativeDevices.executorSwitch("yes", null))
+            .getMessage());
+    assertEquals(
+        "KILN_CUDA_EXECUTOR=1: expected true or false",
+        assertThrows(BackendException.class, () -> NativeDevices.executorSwitch(null, "1"))
+            .getMessage());
   }
 
   @Test
