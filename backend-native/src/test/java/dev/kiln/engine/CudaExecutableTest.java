@@ -80,7 +80,7 @@ class CudaExecutableTest {
   }
 
   /** One SGD step of a two-layer perceptron with softmax cross-entropy; outputs the loss. */
-  private static Graph step() {
+  static Graph step() {
     GraphBuilder b = new GraphBuilder();
     Value x = b.input(X);
     Value y = b.input(Y);
@@ -100,6 +100,12 @@ class CudaExecutableTest {
   }
 
   static List<Double> train(Backend backend, int steps) {
+    return train(backend, steps, e -> {});
+  }
+
+  /** Trains {@code steps} steps; {@code after} sees the executable before it is closed. */
+  static List<Double> train(
+      Backend backend, int steps, java.util.function.Consumer<Executable> after) {
     backend.createVariable("w1", random(W1, 1, 0.5));
     backend.createVariable("b1", random(B1, 2, 0.1));
     backend.createVariable("w2", random(W2, 3, 0.5));
@@ -110,6 +116,7 @@ class CudaExecutableTest {
       for (int s = 0; s < steps; s++) {
         losses.add(e.runHost(List.of(x, y)).get(0).getDouble(0));
       }
+      after.accept(e);
     }
     return losses;
   }
@@ -147,6 +154,8 @@ class CudaExecutableTest {
         DeviceTensor x = backend.upload(random(X, 4, 1));
         DeviceTensor y = backend.upload(labels());
         assertInstanceOf(CudaTensor.class, x);
+        // The first run goes launch by launch, the second captures the step into a graph.
+        e.run(List.of(x, y)).forEach(DeviceTensor::close);
         e.run(List.of(x, y)).forEach(DeviceTensor::close);
         device.events.clear();
         List<DeviceTensor> out = e.run(List.of(x, y));

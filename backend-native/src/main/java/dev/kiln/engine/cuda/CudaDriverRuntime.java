@@ -6,21 +6,45 @@ import dev.kiln.engine.cuda.driver.CudaDriver;
 import dev.kiln.engine.cuda.driver.CudaException;
 import dev.kiln.engine.cuda.driver.CudaLibraries.Library;
 import dev.kiln.engine.cuda.driver.CudaLibraries.Located;
+import dev.kiln.engine.cuda.driver.Cudnn;
 import dev.kiln.engine.cuda.driver.KernelParameters;
 import dev.kiln.engine.cuda.kernels.CudaKernel;
 import dev.kiln.engine.cuda.kernels.KernelCatalog;
+import dev.kiln.engine.cuda.kernels.KernelFamily;
+import dev.kiln.spi.backend.BackendException;
 import java.lang.foreign.MemorySegment;
 import java.util.HashMap;
+import java.util.LinkedHashSet;
 import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The {@link CudaRuntime} of a real GPU: the device's primary context, one non-blocking stream,
- * Kiln's PTX modules for the device's architecture loaded on first use, and a pinned staging buffer
+ * Kiln's PTX modules for the device's architecture loaded on first use, and a few pinned buffers
  * through which host memory crosses the bus. Every call makes the context current on the calling
  * thread first, so executables may be run from any thread (one at a time).
+ *
+ * <p>Uploads are asynchronous: the bytes are copied into a free pinned buffer and the copy to the
+ * device is queued with an event after it, so uploading the next batch does not wait for the step
+ * queued before it (see {@link PinnedPool}). At most 4 buffers of at most 64 MiB are pinned (256
+ * MiB in all); a larger upload goes in 64 MiB chunks, each waiting for a buffer, so it is in effect
+ * synchronous. Downloads wait for the queued work and the bytes.
+ *
+ * <p>Work can be captured into CUDA graphs ({@link #capture}) on the stream, cuBLAS included, when
+ * cuBLAS has {@code cublasSetWorkspace}.
  */
 public final class CudaDriverRuntime implements CudaRuntime {
+  private static final Logger LOG = LoggerFactory.getLogger(CudaDriverRuntime.class);
   private static final String OUT_OF_MEMORY = "CUDA_ERROR_OUT_OF_MEMORY";
+
+  /** How many pinned buffers uploads may use at once. */
+  static final int PINNED_BUFFERS = 4;
+
+  private static final long PINNED_MIN_BYTES = 1L << 20;
+  private static final long PINNED_MAX_BYTES = 64L << 20;
 
   private final CudaDriver driver;
   private final CudaDevices.Info info;
@@ -33,29 +57,49 @@ public final class CudaDriverRuntime implements CudaRuntime {
   private final Cublas blas;
   private final MemorySegment blasHandle;
   private String blasProblem;
-  private MemorySegment staging = MemorySegment.NULL;
-  private long stagingBytes;
+  private final CudnnConvolutions convolutions;
+  private String cudnnProblem;
+  private long blasWorkspace;
+  private String captureProblem;
+  private final PinnedPool pinned;
+  private final Set<Long> graphs = new LinkedHashSet<>();
+  private boolean capturing;
   private boolean closed;
 
-  /** Opens device {@code info} of the probe's {@code status}, with cuBLAS when it found it. */
+  /**
+   * Opens device {@code info} of the probe's {@code status}, with cuBLAS and cuDNN when it found
+   * them ({@code -Dkiln.cuda.cublas=false} and {@code -Dkiln.cuda.cudnn=false} leave GEMMs and
+   * convolutions to Kiln's kernels).
+   */
   public CudaDriverRuntime(CudaDevices.Status status, CudaDevices.Info info) {
     this(
         status.driver(),
         info,
-        useCublas() ? status.library(Library.CUBLAS).orElse(null) : null,
-        status.library(Library.CUBLAS_LT).orElse(null));
+        use("kiln.cuda.cublas") ? status.library(Library.CUBLAS).orElse(null) : null,
+        status.library(Library.CUBLAS_LT).orElse(null),
+        use("kiln.cuda.cudnn") ? status.library(Library.CUDNN).orElse(null) : null);
   }
 
-  private static boolean useCublas() {
-    return !"false".equalsIgnoreCase(System.getProperty("kiln.cuda.cublas", "true"));
+  private static boolean use(String property) {
+    return !"false".equalsIgnoreCase(System.getProperty(property, "true"));
   }
 
   /**
    * Opens device {@code info} through {@code driver}; GEMMs through cuBLAS when {@code cublas} is a
-   * found library (cuBLASLt, which cuBLAS links to, is loaded first when found).
+   * found library (cuBLASLt, which cuBLAS links to, is loaded first when found); convolutions with
+   * Kiln's kernels.
    */
   public CudaDriverRuntime(
       CudaDriver driver, CudaDevices.Info info, Located cublas, Located cublasLt) {
+    this(driver, info, cublas, cublasLt, null);
+  }
+
+  /**
+   * As {@link #CudaDriverRuntime(CudaDriver, CudaDevices.Info, Located, Located)}, with
+   * convolutions through cuDNN when {@code cudnn} is a found library.
+   */
+  public CudaDriverRuntime(
+      CudaDriver driver, CudaDevices.Info info, Located cublas, Located cublasLt, Located cudnn) {
     this.driver = driver;
     this.info = info;
     this.device = driver.device(info.index());
@@ -83,6 +127,93 @@ public final class CudaDriverRuntime implements CudaRuntime {
     }
     blas = b;
     blasHandle = h;
+    CudnnConvolutions convs = null;
+    if (cudnn != null && cudnn.found()) {
+      try {
+        convs =
+            new CudnnConvolutions(
+                Cudnn.bind(cudnn), stream, mathMode() == Cublas.TF32_TENSOR_OP_MATH);
+      } catch (CudaException e) {
+        // A cuDNN that does not bind or start leaves the convolutions to Kiln's kernels.
+        cudnnProblem = "cuDNN unusable, Kiln's convolution kernels used: " + e.getMessage();
+        LOG.info("{}: {}", name(), cudnnProblem);
+      }
+    }
+    convolutions = convs;
+    if (b != null) {
+      giveCublasAWorkspace(info.major());
+    }
+    if (captureProblem != null) {
+      LOG.info("CUDA graphs are off on {}: {}; steps run launch by launch", name(), captureProblem);
+    }
+    this.pinned =
+        new PinnedPool(
+            new PinnedPool.Host() {
+              @Override
+              public MemorySegment allocate(long bytes) {
+                return driver.memHostAlloc(bytes, 0);
+              }
+
+              @Override
+              public void free(MemorySegment memory) {
+                driver.memFreeHost(memory);
+              }
+
+              @Override
+              public MemorySegment createEvent() {
+                return driver.eventCreate(CudaDriver.EVENT_DISABLE_TIMING);
+              }
+
+              @Override
+              public void record(MemorySegment event) {
+                driver.eventRecord(event, stream);
+              }
+
+              @Override
+              public boolean done(MemorySegment event) {
+                return driver.eventQuery(event);
+              }
+
+              @Override
+              public void waitFor(MemorySegment event) {
+                driver.eventSynchronize(event);
+              }
+
+              @Override
+              public void destroyEvent(MemorySegment event) {
+                driver.eventDestroy(event);
+              }
+            },
+            PINNED_BUFFERS,
+            PINNED_MIN_BYTES,
+            PINNED_MAX_BYTES);
+  }
+
+  /**
+   * Gives the cuBLAS handle a workspace of its own. Without one, cuBLAS takes workspace memory from
+   * a pool it allocates on first use per stream, and an allocation there while the stream is being
+   * captured either fails the capture or becomes a memory node of the graph; with a fixed
+   * workspace, a GEMM under capture only launches kernels. 32 MiB on Hopper and newer and 4 MiB
+   * before, the sizes cuBLAS's documentation recommends. Must follow {@code setStream}, which
+   * resets the workspace.
+   */
+  private void giveCublasAWorkspace(int major) {
+    if (!blas.canSetWorkspace()) {
+      captureProblem = "this cuBLAS has no cublasSetWorkspace_v2 (11.4 and newer)";
+      return;
+    }
+    long bytes = major >= 9 ? 32L << 20 : 4L << 20;
+    try {
+      blasWorkspace = driver.memAlloc(bytes);
+      blas.setWorkspace(blasHandle, blasWorkspace, bytes);
+    } catch (CudaException e) {
+      captureProblem = "cuBLAS's workspace could not be set: " + e.getMessage();
+    }
+  }
+
+  /** Why work cannot be captured into graphs on this device, or null when it can. */
+  public String captureProblem() {
+    return captureProblem;
   }
 
   /**
@@ -128,8 +259,16 @@ public final class CudaDriverRuntime implements CudaRuntime {
     driver.ctxSetCurrent(context);
   }
 
+  private void notCapturing(String what) {
+    if (capturing) {
+      throw new IllegalStateException(
+          what + " on " + name() + " while its stream is captured into a graph");
+    }
+  }
+
   @Override
   public synchronized long allocate(long bytes) {
+    notCapturing("an allocation");
     current();
     try {
       return driver.memAlloc(bytes);
@@ -143,6 +282,7 @@ public final class CudaDriverRuntime implements CudaRuntime {
 
   @Override
   public synchronized void free(long address) {
+    notCapturing("a free");
     current();
     // The memory may still be read by queued launches; cuMemFree waits for the device to finish
     // with it only across contexts, so drain this stream first.
@@ -157,29 +297,22 @@ public final class CudaDriverRuntime implements CudaRuntime {
     return new MemoryInfo(m.free(), m.total());
   }
 
-  /** The pinned staging buffer, grown to at least {@code bytes}; the stream must be idle. */
-  private MemorySegment staging(long bytes) {
-    if (stagingBytes < bytes) {
-      if (stagingBytes > 0) {
-        driver.memFreeHost(staging);
-      }
-      stagingBytes = Math.max(bytes, 1L << 20);
-      staging = driver.memHostAlloc(stagingBytes, 0).reinterpret(stagingBytes);
-    }
-    return staging;
-  }
-
   @Override
   public synchronized void copyToDevice(MemorySegment host, long deviceAddress, long bytes) {
     if (bytes == 0) {
       return;
     }
+    notCapturing("an upload");
     current();
-    // The staging buffer is reused, so the previous copy out of it must be done.
-    driver.streamSynchronize(stream);
-    MemorySegment s = staging(bytes);
-    MemorySegment.copy(host, 0, s, 0, bytes);
-    driver.memcpyHtoDAsync(deviceAddress, s.asSlice(0, bytes), bytes, stream);
+    for (long done = 0; done < bytes; ) {
+      long n = Math.min(pinned.chunkBytes(), bytes - done);
+      // A buffer no queued copy still reads: the caller's memory may change once this returns.
+      PinnedPool.Buffer b = pinned.acquire(n);
+      MemorySegment.copy(host, done, b.memory(), 0, n);
+      driver.memcpyHtoDAsync(deviceAddress + done, b.memory().asSlice(0, n), n, stream);
+      pinned.queued(b);
+      done += n;
+    }
   }
 
   @Override
@@ -187,12 +320,17 @@ public final class CudaDriverRuntime implements CudaRuntime {
     if (bytes == 0) {
       return;
     }
+    notCapturing("a download");
     current();
-    driver.streamSynchronize(stream);
-    MemorySegment s = staging(bytes);
-    driver.memcpyDtoHAsync(s.asSlice(0, bytes), deviceAddress, bytes, stream);
-    driver.streamSynchronize(stream);
-    MemorySegment.copy(s, 0, host, 0, bytes);
+    for (long done = 0; done < bytes; ) {
+      long n = Math.min(pinned.chunkBytes(), bytes - done);
+      PinnedPool.Buffer b = pinned.acquire(n);
+      driver.memcpyDtoHAsync(b.memory().asSlice(0, n), deviceAddress + done, n, stream);
+      driver.streamSynchronize(stream);
+      pinned.idle();
+      MemorySegment.copy(b.memory(), 0, host, done, n);
+      done += n;
+    }
   }
 
   @Override
@@ -216,8 +354,37 @@ public final class CudaDriverRuntime implements CudaRuntime {
     return f;
   }
 
+  /** Why cuDNN is not used although it was found, or null. */
+  public String cudnnProblem() {
+    return cudnnProblem;
+  }
+
+  /** Whether convolutions may go to cuDNN. */
+  public boolean usesCudnn() {
+    return convolutions != null;
+  }
+
+  @Override
+  public synchronized Optional<CudnnPlan> cudnnPlan(CudnnConvolution convolution) {
+    if (convolutions == null) {
+      return Optional.empty();
+    }
+    current();
+    notCapturing("planning a cuDNN convolution");
+    try {
+      return Optional.of(convolutions.plan(convolution, workspaceLimit()));
+    } catch (BackendException e) {
+      // cuDNN refusing one geometry leaves that convolution to Kiln's kernels, not the program.
+      LOG.info("{}: {}; Kiln's kernels run it", name(), e.getMessage());
+      return Optional.empty();
+    }
+  }
+
   @Override
   public synchronized void check(CudaKernel kernel) {
+    if (kernel.family().library()) {
+      return;
+    }
     current();
     function(kernel);
   }
@@ -225,6 +392,19 @@ public final class CudaDriverRuntime implements CudaRuntime {
   @Override
   public synchronized void launch(CudaLaunch launch, long[] pointers) {
     current();
+    if (launch.kernel().family() == KernelFamily.CUDNN_CONVOLUTION) {
+      if (convolutions == null) {
+        throw new IllegalStateException(name() + " has no cuDNN for " + launch);
+      }
+      convolutions.run(
+          ((CudaLaunch.I32) launch.args().get(0)).value(),
+          pointers[0],
+          pointers[1],
+          pointers[2],
+          pointers[3],
+          ((CudaLaunch.I64) launch.args().get(5)).value());
+      return;
+    }
     if (blas != null) {
       CublasGemm call = CublasGemm.of(launch, pointers);
       if (call != null) {
@@ -241,8 +421,78 @@ public final class CudaDriverRuntime implements CudaRuntime {
 
   @Override
   public synchronized void synchronize() {
+    notCapturing("a wait for the stream");
     current();
     driver.streamSynchronize(stream);
+    pinned.idle();
+  }
+
+  @Override
+  public boolean canCapture() {
+    return captureProblem == null;
+  }
+
+  @Override
+  public synchronized long capture(Runnable work) {
+    if (captureProblem != null) {
+      throw new UnsupportedOperationException(
+          name() + " cannot capture work into graphs: " + captureProblem);
+    }
+    current();
+    // Thread-local mode: only this thread is kept from calls that are unsafe during a capture;
+    // other threads (other devices' runtimes) go on, and this runtime's lock keeps them off the
+    // stream until the capture ends.
+    driver.streamBeginCapture(stream, CudaDriver.CAPTURE_MODE_THREAD_LOCAL);
+    capturing = true;
+    try {
+      work.run();
+    } catch (RuntimeException | Error e) {
+      capturing = false;
+      discardCapture(e);
+      throw e;
+    }
+    capturing = false;
+    MemorySegment graph = driver.streamEndCapture(stream);
+    try {
+      MemorySegment exec = driver.graphInstantiate(graph, 0);
+      graphs.add(exec.address());
+      return exec.address();
+    } finally {
+      // The executable graph is a copy; the captured one is not needed once instantiated.
+      driver.graphDestroy(graph);
+    }
+  }
+
+  /** Ends a capture that failed, so the stream runs work again; the partial graph is dropped. */
+  private void discardCapture(Throwable cause) {
+    try {
+      MemorySegment g = driver.streamEndCapture(stream);
+      if (g.address() != 0) {
+        driver.graphDestroy(g);
+      }
+    } catch (CudaException e) {
+      cause.addSuppressed(e);
+    }
+  }
+
+  @Override
+  public synchronized void launchGraph(long graph) {
+    if (!graphs.contains(graph)) {
+      throw new IllegalArgumentException(
+          "graph 0x" + Long.toHexString(graph) + " was not captured on " + name() + " or is gone");
+    }
+    current();
+    driver.graphLaunch(MemorySegment.ofAddress(graph), stream);
+  }
+
+  @Override
+  public synchronized void destroyGraph(long graph) {
+    // After close the context's graphs are gone already.
+    if (closed || !graphs.remove(graph)) {
+      return;
+    }
+    current();
+    driver.graphExecDestroy(MemorySegment.ofAddress(graph));
   }
 
   @Override
@@ -253,15 +503,23 @@ public final class CudaDriverRuntime implements CudaRuntime {
     closed = true;
     current();
     driver.streamSynchronize(stream);
+    for (long g : graphs) {
+      driver.graphExecDestroy(MemorySegment.ofAddress(g));
+    }
+    graphs.clear();
     if (blas != null) {
       blas.destroy(blasHandle);
+    }
+    if (convolutions != null) {
+      convolutions.close();
+    }
+    if (blasWorkspace != 0) {
+      driver.memFree(blasWorkspace);
     }
     for (MemorySegment m : modules.values()) {
       driver.moduleUnload(m);
     }
-    if (stagingBytes > 0) {
-      driver.memFreeHost(staging);
-    }
+    pinned.close();
     driver.streamDestroy(stream);
     driver.primaryContextRelease(device);
   }

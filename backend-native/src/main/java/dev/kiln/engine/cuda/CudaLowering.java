@@ -8,6 +8,7 @@ import dev.kiln.engine.cuda.CudaLaunch.I32;
 import dev.kiln.engine.cuda.CudaLaunch.I64;
 import dev.kiln.engine.cuda.CudaLaunch.Ptr;
 import dev.kiln.engine.cuda.CudaLaunch.Struct;
+import dev.kiln.engine.cuda.driver.Cudnn;
 import dev.kiln.engine.cuda.kernels.ConvGeometry;
 import dev.kiln.engine.cuda.kernels.Copy;
 import dev.kiln.engine.cuda.kernels.CudaKernel;
@@ -38,6 +39,8 @@ import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
+import java.util.function.Function;
 import java.util.function.ToIntFunction;
 
 /**
@@ -49,6 +52,11 @@ import java.util.function.ToIntFunction;
  * the loops take the rest); the reductions get one block per output row; the GEMMs the grids {@code
  * gemm.cu} asks for. A convolution's column matrix lives in the program's workspace, whose size is
  * the largest any node asks for ({@link #workspaceBytes()}).
+ *
+ * <p>Where the device has cuDNN and plans a convolution pass ({@link CudnnConvolution}), the pass
+ * is one cuDNN call instead: the kernel is transposed into cuDNN's filter order at the workspace's
+ * start, cuDNN's own workspace follows it, and a filter gradient comes back in that order and is
+ * transposed into Kiln's.
  */
 public final class CudaLowering {
   /** Threads per block of the grid-stride and row kernels. */
@@ -60,6 +68,7 @@ public final class CudaLowering {
   private final ToIntFunction<Value> slotOf;
   private final int multiprocessors;
   private final long workspaceLimit;
+  private final Function<CudnnConvolution, Optional<CudnnPlan>> cudnn;
   private long workspaceBytes;
 
   /**
@@ -69,9 +78,23 @@ public final class CudaLowering {
    *     chunks of images (at least one image per chunk)
    */
   public CudaLowering(ToIntFunction<Value> slotOf, int multiprocessors, long workspaceLimit) {
+    this(slotOf, multiprocessors, workspaceLimit, c -> Optional.empty());
+  }
+
+  /**
+   * As {@link #CudaLowering(ToIntFunction, int, long)}, with convolutions going to cuDNN where
+   * {@code cudnn} plans them ({@link CudaRuntime#cudnnPlan}); the others, and all of them when it
+   * plans none, run as Kiln's im2col and GEMM kernels.
+   */
+  public CudaLowering(
+      ToIntFunction<Value> slotOf,
+      int multiprocessors,
+      long workspaceLimit,
+      Function<CudnnConvolution, Optional<CudnnPlan>> cudnn) {
     this.slotOf = slotOf;
     this.multiprocessors = multiprocessors;
     this.workspaceLimit = workspaceLimit;
+    this.cudnn = cudnn;
   }
 
   /**
@@ -490,9 +513,71 @@ public final class CudaLowering {
     }
   }
 
+  /** Bytes from the workspace's start to cuDNN's part of it, after a transposed kernel. */
+  private static long afterFilter(CudnnConvolution c) {
+    long bytes = c.filterElements() * c.dtype().byteSize();
+    // cuDNN wants its workspace aligned; 256 bytes is cudaMalloc's own alignment.
+    return (bytes + 255) / 256 * 256;
+  }
+
+  private Ptr workspaceAt(long byteOffset, boolean written) {
+    return new Ptr(CudaLaunch.WORKSPACE, byteOffset, null, written);
+  }
+
+  private CudaLaunch cudnnLaunch(CudnnPlan plan, long after, Ptr first, Ptr second, Ptr output) {
+    needWorkspace(after + plan.workspaceBytes());
+    return launch(
+        KernelFamily.CUDNN_CONVOLUTION.kernel(""),
+        new int[] {1, 1, 1},
+        new int[] {1, 1, 1},
+        new I32(plan.id()),
+        first,
+        second,
+        output,
+        workspaceAt(after, true),
+        new I64(plan.workspaceBytes()));
+  }
+
+  /** A copy of {@code c} from {@code from} to {@code to}, elements of {@code dtype}. */
+  private static CudaLaunch copyBetween(DType dtype, Copy c, Ptr from, Ptr to) {
+    return covering(
+        KernelFamily.COPY.kernel(KernelCatalog.bytes(dtype)),
+        c.n(),
+        new I64(c.n()),
+        struct(c.indexer()),
+        from,
+        new I64(c.xOffset()),
+        to,
+        new I64(c.yOffset()));
+  }
+
+  /** Kiln's kernel {@code w} transposed into cuDNN's filter order at the workspace's start. */
+  private CudaLaunch filterToCudnn(Value w) {
+    int rank = w.shape().rank() - 2;
+    return copyBetween(
+        w.dtype(),
+        Copy.transpose(w.shape(), CudnnConvolution.toCudnnFilter(rank)),
+        read(w),
+        workspaceAt(0, true));
+  }
+
+  private Optional<CudnnPlan> cudnnPlan(Optional<CudnnConvolution> c) {
+    return c.flatMap(cudnn);
+  }
+
   private List<CudaLaunch> conv(Node n, ConvolutionOp.Conv c) {
     Value x = in(n, 0);
     Value w = in(n, 1);
+    Optional<CudnnConvolution> cc =
+        CudnnConvolution.of(
+            Cudnn.Pass.FORWARD, c.spec(), x.shape(), w.shape(), out(n).shape(), out(n).dtype());
+    Optional<CudnnPlan> plan = cudnnPlan(cc);
+    if (plan.isPresent()) {
+      long after = afterFilter(cc.get());
+      return List.of(
+          filterToCudnn(w),
+          cudnnLaunch(plan.get(), after, read(x), workspaceAt(0, false), write(out(n))));
+    }
     int bytes = out(n).dtype().byteSize();
     long xImage = x.shape().size() / Math.max(1, x.shape().dim(0)) * bytes;
     long yImage = out(n).shape().size() / Math.max(1, x.shape().dim(0)) * bytes;
@@ -516,6 +601,16 @@ public final class CudaLowering {
     Value dy = in(n, 0);
     Value w = in(n, 1);
     Shape dx = out(n).shape();
+    Optional<CudnnConvolution> cc =
+        CudnnConvolution.of(
+            Cudnn.Pass.BACKWARD_DATA, c.spec(), dx, w.shape(), dy.shape(), out(n).dtype());
+    Optional<CudnnPlan> plan = cudnnPlan(cc);
+    if (plan.isPresent()) {
+      long after = afterFilter(cc.get());
+      return List.of(
+          filterToCudnn(w),
+          cudnnLaunch(plan.get(), after, workspaceAt(0, false), read(dy), write(out(n))));
+    }
     int bytes = out(n).dtype().byteSize();
     long dxImage = dx.size() / Math.max(1, dx.dim(0)) * bytes;
     long dyImage = dy.shape().size() / Math.max(1, dx.dim(0)) * bytes;
@@ -552,6 +647,35 @@ public final class CudaLowering {
   private List<CudaLaunch> convFilterGradient(Node n, ConvolutionOp.ConvBackpropFilter c) {
     Value x = in(n, 0);
     Value dy = in(n, 1);
+    Optional<CudnnConvolution> cc =
+        CudnnConvolution.of(
+            Cudnn.Pass.BACKWARD_FILTER,
+            c.spec(),
+            x.shape(),
+            out(n).shape(),
+            dy.shape(),
+            out(n).dtype());
+    Optional<CudnnPlan> plan = cudnnPlan(cc);
+    if (plan.isPresent()) {
+      // cuDNN writes the gradient in its filter order at the workspace's start; it is transposed
+      // back into Kiln's order.
+      Shape hwio = out(n).shape();
+      int rank = hwio.rank() - 2;
+      int[] toCudnn = CudnnConvolution.toCudnnFilter(rank);
+      int[] cudnnDims = new int[toCudnn.length];
+      int[] back = new int[toCudnn.length];
+      for (int i = 0; i < toCudnn.length; i++) {
+        cudnnDims[i] = hwio.dim(toCudnn[i]);
+        back[toCudnn[i]] = i;
+      }
+      return List.of(
+          cudnnLaunch(plan.get(), afterFilter(cc.get()), read(x), read(dy), workspaceAt(0, true)),
+          copyBetween(
+              out(n).dtype(),
+              Copy.transpose(Shape.of(cudnnDims), back),
+              workspaceAt(0, false),
+              write(out(n))));
+    }
     int bytes = out(n).dtype().byteSize();
     long xImage = x.shape().size() / Math.max(1, x.shape().dim(0)) * bytes;
     long dyImage = dy.shape().size() / Math.max(1, x.shape().dim(0)) * bytes;

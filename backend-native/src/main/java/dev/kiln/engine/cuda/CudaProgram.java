@@ -94,7 +94,8 @@ public final class CudaProgram implements AutoCloseable {
       }
       plan.bufferOf.forEach((v, b) -> address[slotOf.get(v)] = buffers[b]);
       CudaLowering lowering =
-          new CudaLowering(slotOf::get, runtime.multiprocessors(), runtime.workspaceLimit());
+          new CudaLowering(
+              slotOf::get, runtime.multiprocessors(), runtime.workspaceLimit(), runtime::cudnnPlan);
       for (Node n : plan.live) {
         switch (n.op()) {
           case SourceOp.Parameter p -> {}

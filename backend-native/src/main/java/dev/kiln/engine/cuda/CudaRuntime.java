@@ -63,11 +63,55 @@ public interface CudaRuntime extends AutoCloseable {
    */
   void launch(CudaLaunch launch, long[] pointers);
 
+  /**
+   * The device's plan for a cuDNN convolution pass, made when a program is compiled; empty when the
+   * device runs convolutions with Kiln's kernels (no cuDNN, or cuDNN cannot run this one). Launches
+   * of {@link dev.kiln.engine.cuda.kernels.KernelFamily#CUDNN_CONVOLUTION} name the plan's id.
+   */
+  default java.util.Optional<CudnnPlan> cudnnPlan(CudnnConvolution convolution) {
+    return java.util.Optional.empty();
+  }
+
   /** The kernel's entry point exists with the parameters the launch passes, or this throws. */
   default void check(CudaKernel kernel) {}
 
   /** Waits until the queued work is done. */
   void synchronize();
+
+  /**
+   * Whether {@link #capture} can record work into a graph. False by default: a runtime without
+   * graphs runs every step as it is queued.
+   */
+  default boolean canCapture() {
+    return false;
+  }
+
+  /**
+   * Records the launches and device copies that {@code work} queues into a graph, without running
+   * them, and returns a handle to the graph ready to launch. Between its start and end nothing may
+   * be allocated, freed, waited for or copied to or from the host (a real device refuses those
+   * under stream capture). The runtime is held for the whole capture, so other threads' work on the
+   * same stream cannot land in the graph. The graph bakes in every address and kernel argument that
+   * {@code work} passed.
+   *
+   * @return a handle for {@link #launchGraph} and {@link #destroyGraph}
+   * @throws dev.kiln.engine.cuda.driver.CudaException when the device cannot capture the work; the
+   *     capture is then ended and nothing was queued
+   * @throws UnsupportedOperationException when {@link #canCapture} is false
+   */
+  default long capture(Runnable work) {
+    throw new UnsupportedOperationException(name() + " cannot capture work into graphs");
+  }
+
+  /** Queues one run of a graph from {@link #capture}, after the queued work. */
+  default void launchGraph(long graph) {
+    throw new UnsupportedOperationException(name() + " cannot capture work into graphs");
+  }
+
+  /** Destroys a graph from {@link #capture}; a launch already queued still runs. */
+  default void destroyGraph(long graph) {
+    throw new UnsupportedOperationException(name() + " cannot capture work into graphs");
+  }
 
   @Override
   void close();

@@ -1,7 +1,9 @@
 package dev.kiln.engine.cuda;
 
+import dev.kiln.engine.cuda.driver.CudaException;
 import dev.kiln.engine.cuda.kernels.CudaKernel;
 import dev.kiln.engine.cuda.kernels.KernelCatalog;
+import dev.kiln.engine.cuda.kernels.KernelFamily;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -13,6 +15,11 @@ import java.util.Map;
  * pointer cannot hit a newer allocation by chance), a capacity that makes allocations fail, copies
  * that move real bytes, and launches recorded with their resolved pointers. Kernels are checked
  * against the shipped PTX of one architecture, as the real runtime checks them.
+ *
+ * <p>Graphs: {@link #capture} records the launches and device copies queued while it runs, without
+ * running them, and {@link #launchGraph} replays them with the pointers they were queued with.
+ * Allocating, freeing, waiting, checking a kernel or copying to or from the host while capturing
+ * fails with an {@link AssertionError}, as a real device refuses those under stream capture.
  */
 public final class FakeCudaRuntime implements CudaRuntime {
   /** A recorded launch. */
@@ -29,6 +36,71 @@ public final class FakeCudaRuntime implements CudaRuntime {
 
   private final KernelEmulator emulator;
   private long workspaceLimit = 256L << 20;
+
+  private boolean graphs = true;
+  private CudaException captureFailure;
+  private List<Runnable> recording;
+  private final Map<Long, List<Runnable>> captured = new LinkedHashMap<>();
+  private long nextGraph = 1;
+
+  /** Graphs captured so far. */
+  public int captures;
+
+  /** Graph launches so far. */
+  public int graphLaunches;
+
+  private final List<CudnnConvolution> cudnnPlans = new ArrayList<>();
+  private boolean cudnn;
+
+  /**
+   * Gives this device a cuDNN: convolutions are planned ({@link #cudnnPlan}, each with a workspace
+   * of 4 KiB that the emulated pass fills with NaNs first, so a workspace overlapping an operand
+   * shows) and run by {@link CudnnEmulator}.
+   */
+  public FakeCudaRuntime withCudnn() {
+    cudnn = true;
+    return this;
+  }
+
+  /** The convolutions planned for cuDNN so far. */
+  public List<CudnnConvolution> cudnnPlans() {
+    return cudnnPlans;
+  }
+
+  @Override
+  public java.util.Optional<CudnnPlan> cudnnPlan(CudnnConvolution convolution) {
+    if (!cudnn) {
+      return java.util.Optional.empty();
+    }
+    notCapturing("planning a cuDNN convolution");
+    cudnnPlans.add(convolution);
+    return java.util.Optional.of(new CudnnPlan(cudnnPlans.size() - 1, CUDNN_WORKSPACE));
+  }
+
+  private static final long CUDNN_WORKSPACE = 4096;
+
+  /** Makes this device unable to capture graphs, as a runtime without them. */
+  public FakeCudaRuntime withoutGraphs() {
+    graphs = false;
+    return this;
+  }
+
+  /** Makes every capture from now on end with {@code failure}, as the driver's would. */
+  public FakeCudaRuntime failCaptures(CudaException failure) {
+    captureFailure = failure;
+    return this;
+  }
+
+  /** Graphs captured and not destroyed. */
+  public int liveGraphs() {
+    return captured.size();
+  }
+
+  private void notCapturing(String what) {
+    if (recording != null) {
+      throw new AssertionError(what + " during stream capture, which a real device refuses");
+    }
+  }
 
   /** Makes convolutions whose column matrices exceed {@code bytes} run in chunks of images. */
   public FakeCudaRuntime limitWorkspace(long bytes) {
@@ -67,6 +139,7 @@ public final class FakeCudaRuntime implements CudaRuntime {
 
   @Override
   public long allocate(long bytes) {
+    notCapturing("an allocation of " + bytes + " bytes");
     if (used + bytes > capacity) {
       events.add("alloc " + bytes + " failed");
       return 0;
@@ -81,6 +154,7 @@ public final class FakeCudaRuntime implements CudaRuntime {
 
   @Override
   public void free(long address) {
+    notCapturing("a free");
     byte[] b = memory.remove(address);
     if (b == null) {
       throw new AssertionError("free of unallocated 0x" + Long.toHexString(address));
@@ -124,38 +198,128 @@ public final class FakeCudaRuntime implements CudaRuntime {
 
   @Override
   public void copyToDevice(MemorySegment host, long device, long bytes) {
+    notCapturing("an upload");
     MemorySegment.copy(host, 0, at(device, bytes), 0, bytes);
     events.add("upload " + bytes);
   }
 
   @Override
   public void copyToHost(long device, MemorySegment host, long bytes) {
+    notCapturing("a download");
     MemorySegment.copy(at(device, bytes), 0, host, 0, bytes);
     events.add("download " + bytes);
   }
 
   @Override
   public void copyOnDevice(long destination, long source, long bytes) {
+    if (recording != null) {
+      recording.add(
+          () -> MemorySegment.copy(at(source, bytes), 0, at(destination, bytes), 0, bytes));
+      events.add("capture copy " + bytes);
+      return;
+    }
     MemorySegment.copy(at(source, bytes), 0, at(destination, bytes), 0, bytes);
     events.add("copy " + bytes);
   }
 
   @Override
   public void check(CudaKernel kernel) {
+    notCapturing("loading kernel " + kernel.name());
+    if (kernel.family().library()) {
+      return;
+    }
     catalog.entry(kernel);
   }
 
   @Override
   public void launch(CudaLaunch launch, long[] pointers) {
-    launches.add(new Launched(launch, pointers.clone()));
+    long[] at = pointers.clone();
+    if (recording != null) {
+      recording.add(() -> execute(launch, at));
+      events.add("capture launch " + launch.kernel().name());
+      return;
+    }
+    launches.add(new Launched(launch, at));
     events.add("launch " + launch.kernel().name());
+    execute(launch, at);
+  }
+
+  private void execute(CudaLaunch launch, long[] pointers) {
+    if (launch.kernel().family() == KernelFamily.CUDNN_CONVOLUTION) {
+      int id = ((CudaLaunch.I32) launch.args().get(0)).value();
+      long bytes = ((CudaLaunch.I64) launch.args().get(5)).value();
+      if (!cudnn || id < 0 || id >= cudnnPlans.size() || bytes != CUDNN_WORKSPACE) {
+        throw new AssertionError("a cuDNN launch of no plan of this device: " + launch);
+      }
+      if (emulator != null) {
+        MemorySegment scratch = at(pointers[3], bytes);
+        for (long i = 0; i < bytes; i += 4) {
+          scratch.set(java.lang.foreign.ValueLayout.JAVA_INT_UNALIGNED, i, 0x7fc00000);
+        }
+        new CudnnEmulator(this::from)
+            .run(cudnnPlans.get(id), pointers[0], pointers[1], pointers[2]);
+      }
+      return;
+    }
     if (emulator != null) {
       emulator.run(launch, pointers);
     }
   }
 
   @Override
-  public void synchronize() {}
+  public void synchronize() {
+    notCapturing("a wait for the stream");
+  }
+
+  @Override
+  public boolean canCapture() {
+    return graphs;
+  }
+
+  @Override
+  public long capture(Runnable work) {
+    if (!graphs) {
+      throw new UnsupportedOperationException(name() + " cannot capture work into graphs");
+    }
+    notCapturing("a nested capture");
+    recording = new ArrayList<>();
+    events.add("begin capture");
+    List<Runnable> ops;
+    try {
+      work.run();
+    } finally {
+      ops = recording;
+      recording = null;
+    }
+    events.add("end capture");
+    if (captureFailure != null) {
+      throw captureFailure;
+    }
+    long id = nextGraph++;
+    captured.put(id, ops);
+    captures++;
+    return id;
+  }
+
+  @Override
+  public void launchGraph(long graph) {
+    notCapturing("a graph launch");
+    List<Runnable> ops = captured.get(graph);
+    if (ops == null) {
+      throw new AssertionError("launch of graph " + graph + ", which is destroyed or unknown");
+    }
+    graphLaunches++;
+    events.add("graph launch");
+    ops.forEach(Runnable::run);
+  }
+
+  @Override
+  public void destroyGraph(long graph) {
+    if (captured.remove(graph) == null) {
+      throw new AssertionError("destroy of graph " + graph + ", which is destroyed or unknown");
+    }
+    events.add("graph destroy");
+  }
 
   @Override
   public void close() {}

@@ -56,6 +56,9 @@ public final class Cublas {
   static final CFunction DESTROY = CFunction.status("cublasDestroy_v2", ADDRESS);
   static final CFunction SET_STREAM = CFunction.status("cublasSetStream_v2", ADDRESS, ADDRESS);
   static final CFunction SET_MATH_MODE = CFunction.status("cublasSetMathMode", ADDRESS, JAVA_INT);
+  // Optional: a cuBLAS without it still runs GEMMs, only not under CUDA graph capture.
+  static final CFunction SET_WORKSPACE =
+      CFunction.status("cublasSetWorkspace_v2", ADDRESS, ADDRESS, JAVA_LONG).optionalFn();
   static final CFunction SGEMM =
       CFunction.status(
           "cublasSgemm_v2",
@@ -116,6 +119,32 @@ public final class Cublas {
           JAVA_INT,
           JAVA_INT,
           JAVA_INT);
+  static final CFunction GEMM_STRIDED_BATCHED_EX =
+      CFunction.status(
+          "cublasGemmStridedBatchedEx",
+          ADDRESS,
+          JAVA_INT,
+          JAVA_INT,
+          JAVA_INT,
+          JAVA_INT,
+          JAVA_INT,
+          ADDRESS,
+          ADDRESS,
+          JAVA_INT,
+          JAVA_INT,
+          JAVA_LONG,
+          ADDRESS,
+          JAVA_INT,
+          JAVA_INT,
+          JAVA_LONG,
+          ADDRESS,
+          ADDRESS,
+          JAVA_INT,
+          JAVA_INT,
+          JAVA_LONG,
+          JAVA_INT,
+          JAVA_INT,
+          JAVA_INT);
   static final CFunction GET_STATUS_NAME =
       new CFunction(
           "cublasGetStatusName", List.of(), FunctionDescriptor.of(ADDRESS, JAVA_INT), true);
@@ -130,9 +159,11 @@ public final class Cublas {
           DESTROY,
           SET_STREAM,
           SET_MATH_MODE,
+          SET_WORKSPACE,
           SGEMM,
           SGEMM_STRIDED_BATCHED,
           GEMM_EX,
+          GEMM_STRIDED_BATCHED_EX,
           GET_STATUS_NAME,
           GET_STATUS_STRING);
 
@@ -140,9 +171,11 @@ public final class Cublas {
   private final MethodHandle destroy;
   private final MethodHandle setStream;
   private final MethodHandle setMathMode;
+  private final MethodHandle setWorkspace;
   private final MethodHandle sgemm;
   private final MethodHandle sgemmStridedBatched;
   private final MethodHandle gemmEx;
+  private final MethodHandle gemmStridedBatchedEx;
   private final MethodHandle getStatusName;
   private final MethodHandle getStatusString;
   private final Calls calls = new Calls(this::check);
@@ -152,9 +185,11 @@ public final class Cublas {
     destroy = resolve.apply(DESTROY);
     setStream = resolve.apply(SET_STREAM);
     setMathMode = resolve.apply(SET_MATH_MODE);
+    setWorkspace = resolve.apply(SET_WORKSPACE);
     sgemm = resolve.apply(SGEMM);
     sgemmStridedBatched = resolve.apply(SGEMM_STRIDED_BATCHED);
     gemmEx = resolve.apply(GEMM_EX);
+    gemmStridedBatchedEx = resolve.apply(GEMM_STRIDED_BATCHED_EX);
     getStatusName = resolve.apply(GET_STATUS_NAME);
     getStatusString = resolve.apply(GET_STATUS_STRING);
   }
@@ -194,6 +229,31 @@ public final class Cublas {
   /** Runs the handle's work on {@code stream}. */
   public void setStream(MemorySegment handle, MemorySegment stream) {
     calls.run(setStream, SET_STREAM, named("handle", handle, "streamId", stream), handle, stream);
+  }
+
+  /** Whether this cuBLAS has {@code cublasSetWorkspace} (11.4 and newer). */
+  public boolean canSetWorkspace() {
+    return setWorkspace != null;
+  }
+
+  /**
+   * Gives the handle {@code bytes} of device memory at {@code address} as its workspace, instead of
+   * the pool cuBLAS allocates from itself. Call it after {@link #setStream}, which resets the
+   * workspace to the default pool.
+   *
+   * @throws IllegalStateException when this cuBLAS lacks the function ({@link #canSetWorkspace})
+   */
+  public void setWorkspace(MemorySegment handle, long address, long bytes) {
+    if (setWorkspace == null) {
+      throw new IllegalStateException("this cuBLAS has no cublasSetWorkspace_v2 (11.4 and newer)");
+    }
+    calls.run(
+        setWorkspace,
+        SET_WORKSPACE,
+        named("handle", handle, "workspace", new Pointer(address), "workspaceSizeInBytes", bytes),
+        handle,
+        MemorySegment.ofAddress(address),
+        bytes);
   }
 
   /** {@link #DEFAULT_MATH} or {@link #TF32_TENSOR_OP_MATH}. */
@@ -435,6 +495,107 @@ public final class Cublas {
           cType,
           "ldc",
           ldc,
+          "computeType",
+          computeType);
+    }
+  }
+
+  /**
+   * Column-major {@code cublasGemmStridedBatchedEx} with float32 scalars: {@link #gemmEx} over
+   * {@code batchCount} matrices of each operand, {@code strideA}, {@code strideB} and {@code
+   * strideC} elements apart.
+   */
+  public void gemmStridedBatchedEx(
+      MemorySegment handle,
+      int transa,
+      int transb,
+      int m,
+      int n,
+      int k,
+      float alpha,
+      long a,
+      int abType,
+      int lda,
+      long strideA,
+      long b,
+      int ldb,
+      long strideB,
+      float beta,
+      long c,
+      int cType,
+      int ldc,
+      long strideC,
+      int batchCount,
+      int computeType) {
+    try (Arena arena = Arena.ofConfined()) {
+      int r;
+      try {
+        r =
+            (int)
+                gemmStridedBatchedEx.invokeExact(
+                    handle,
+                    transa,
+                    transb,
+                    m,
+                    n,
+                    k,
+                    arena.allocateFrom(JAVA_FLOAT, alpha),
+                    MemorySegment.ofAddress(a),
+                    abType,
+                    lda,
+                    strideA,
+                    MemorySegment.ofAddress(b),
+                    abType,
+                    ldb,
+                    strideB,
+                    arena.allocateFrom(JAVA_FLOAT, beta),
+                    MemorySegment.ofAddress(c),
+                    cType,
+                    ldc,
+                    strideC,
+                    batchCount,
+                    computeType,
+                    GEMM_DEFAULT);
+      } catch (Throwable t) {
+        throw CFunction.unexpected(GEMM_STRIDED_BATCHED_EX, t);
+      }
+      check(
+          r,
+          GEMM_STRIDED_BATCHED_EX,
+          "transa",
+          transa,
+          "transb",
+          transb,
+          "m",
+          m,
+          "n",
+          n,
+          "k",
+          k,
+          "A",
+          new Pointer(a),
+          "Atype",
+          abType,
+          "lda",
+          lda,
+          "strideA",
+          strideA,
+          "B",
+          new Pointer(b),
+          "ldb",
+          ldb,
+          "strideB",
+          strideB,
+          "C",
+          new Pointer(c),
+          "Ctype",
+          cType,
+          "ldc",
+          ldc,
+          "strideC",
+          strideC,
+          "batchCount",
+          batchCount,
           "computeType",
           computeType);
     }

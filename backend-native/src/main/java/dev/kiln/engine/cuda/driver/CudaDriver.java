@@ -50,6 +50,9 @@ public final class CudaDriver {
   /** {@code CU_MEMHOSTALLOC_PORTABLE}: pinned memory usable from every context. */
   public static final int MEMHOSTALLOC_PORTABLE = 1;
 
+  /** {@code CUDA_ERROR_NOT_READY}: {@code cuEventQuery}'s answer while the work is pending. */
+  public static final int ERROR_NOT_READY = 600;
+
   /** {@code CU_STREAM_CAPTURE_MODE_GLOBAL}. */
   public static final int CAPTURE_MODE_GLOBAL = 0;
 
@@ -81,6 +84,7 @@ public final class CudaDriver {
   static final CFunction EVENT_CREATE = CFunction.status("cuEventCreate", ADDRESS, JAVA_INT);
   static final CFunction EVENT_RECORD = CFunction.status("cuEventRecord", ADDRESS, ADDRESS);
   static final CFunction EVENT_SYNCHRONIZE = CFunction.status("cuEventSynchronize", ADDRESS);
+  static final CFunction EVENT_QUERY = CFunction.status("cuEventQuery", ADDRESS);
   // CUDA 13's header maps cuEventElapsedTime to _v2; drivers before 12.8 have only the first.
   static final CFunction EVENT_ELAPSED_TIME =
       CFunction.status("cuEventElapsedTime_v2", ADDRESS, ADDRESS, ADDRESS).or("cuEventElapsedTime");
@@ -151,6 +155,7 @@ public final class CudaDriver {
           EVENT_CREATE,
           EVENT_RECORD,
           EVENT_SYNCHRONIZE,
+          EVENT_QUERY,
           EVENT_ELAPSED_TIME,
           EVENT_DESTROY,
           MEM_ALLOC,
@@ -192,6 +197,7 @@ public final class CudaDriver {
   private final MethodHandle eventCreate;
   private final MethodHandle eventRecord;
   private final MethodHandle eventSynchronize;
+  private final MethodHandle eventQuery;
   private final MethodHandle eventElapsedTime;
   private final MethodHandle eventDestroy;
   private final MethodHandle memAlloc;
@@ -236,6 +242,7 @@ public final class CudaDriver {
     eventCreate = resolve.apply(EVENT_CREATE);
     eventRecord = resolve.apply(EVENT_RECORD);
     eventSynchronize = resolve.apply(EVENT_SYNCHRONIZE);
+    eventQuery = resolve.apply(EVENT_QUERY);
     eventElapsedTime = resolve.apply(EVENT_ELAPSED_TIME);
     eventDestroy = resolve.apply(EVENT_DESTROY);
     memAlloc = resolve.apply(MEM_ALLOC);
@@ -406,6 +413,24 @@ public final class CudaDriver {
   /** Waits for the event. */
   public void eventSynchronize(MemorySegment event) {
     calls.run(eventSynchronize, EVENT_SYNCHRONIZE, named("hEvent", event), event);
+  }
+
+  /**
+   * Whether the work the event was recorded after is done (true too for an event never recorded).
+   * Does not wait.
+   */
+  public boolean eventQuery(MemorySegment event) {
+    int r;
+    try {
+      r = (int) eventQuery.invokeExact(event);
+    } catch (Throwable t) {
+      throw CFunction.unexpected(EVENT_QUERY, t);
+    }
+    if (r == ERROR_NOT_READY) {
+      return false;
+    }
+    check(r, EVENT_QUERY, "hEvent", event);
+    return true;
   }
 
   /** Milliseconds between two recorded, completed events. */

@@ -54,6 +54,9 @@ public final class Cudnn {
   /** {@code CUDNN_TENSOR_OP_MATH}. */
   public static final int TENSOR_OP_MATH = 1;
 
+  /** {@code CUDNN_FMA_MATH}: float32 passes stay in float32, no TF32 tensor cores. */
+  public static final int FMA_MATH = 3;
+
   /** {@code CUDNN_POOLING_MAX}. */
   public static final int POOLING_MAX = 0;
 

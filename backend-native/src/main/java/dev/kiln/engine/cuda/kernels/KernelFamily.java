@@ -65,6 +65,11 @@ public enum KernelFamily {
   RANDOM("random", "kiln_random_", I32, I64, F64, F64, PTR, PTR),
   /** {@code kiln_adam_<t>(n, 1 - beta1, 1 - beta2, epsilon, alpha, w, g, m, v, w', m', v')}. */
   ADAM("adam", "kiln_adam_", I64, F64, F64, F64, PTR, PTR, PTR, PTR, PTR, PTR, PTR, PTR),
+  /**
+   * Not a PTX kernel: a cuDNN convolution pass that the runtime calls, {@code (plan, first, second,
+   * output, workspace, workspaceBytes)} with the operands in the pass's order.
+   */
+  CUDNN_CONVOLUTION(null, "cudnn_convolution", I32, PTR, PTR, PTR, PTR, I64),
   /** {@code kiln_batch_norm_stats_<t>(outer, c, inner, x, mean, var)}. */
   BATCH_NORM_STATS("batchnorm", "kiln_batch_norm_stats_", I64, I64, I64, PTR, PTR, PTR),
   /** {@code kiln_batch_norm_apply_<t>(outer, c, inner, epsilon, x, gamma, beta, mean, var, y)}. */
@@ -117,9 +122,17 @@ public enum KernelFamily {
     this.params = List.of(params);
   }
 
-  /** The PTX module (source file name without {@code .cu}) defining the family. */
+  /**
+   * The PTX module (source file name without {@code .cu}) defining the family, or null for a
+   * library call ({@link #library()}).
+   */
   public String module() {
     return module;
+  }
+
+  /** Whether the family's launches are calls into a CUDA library that the runtime makes. */
+  public boolean library() {
+    return module == null;
   }
 
   /** The parameter list of every kernel of the family. */

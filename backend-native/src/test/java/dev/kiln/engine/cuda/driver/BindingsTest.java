@@ -96,6 +96,7 @@ class BindingsTest {
     d.eventCreate(CudaDriver.EVENT_DEFAULT);
     d.eventRecord(p, p);
     d.eventSynchronize(p);
+    assertTrue(d.eventQuery(p));
     d.eventElapsedMillis(p, p);
     d.eventDestroy(p);
     d.memAlloc(1024);
@@ -166,6 +167,7 @@ class BindingsTest {
     MemorySegment h = b.create();
     b.setStream(h, MemorySegment.NULL);
     b.setMathMode(h, Cublas.TF32_TENSOR_OP_MATH);
+    b.setWorkspace(h, 0x4000, 1 << 20);
     b.gemmEx(
         h,
         Cublas.OP_N,
