@@ -18,6 +18,7 @@ import dev.kiln.spi.backend.Device;
 import dev.kiln.spi.backend.DeviceTensor;
 import dev.kiln.spi.backend.Executable;
 import dev.kiln.spi.backend.ExecutableSupport;
+import dev.kiln.spi.backend.MemoryUsage;
 import dev.kiln.spi.backend.Variable;
 import dev.kiln.spi.ir.Graph;
 import java.lang.foreign.MemorySegment;
@@ -125,6 +126,22 @@ final class NativeBackend implements Backend {
   @Override
   public List<String> notes() {
     return devices.notes();
+  }
+
+  /**
+   * The caching allocator's figures for a CUDA device (zeros before its first use); empty for the
+   * CPU, whose memory comes from the JVM and the operating system.
+   */
+  @Override
+  public Optional<MemoryUsage> memoryUsage(Device device) {
+    if (!devices.isCuda(device)) {
+      return Optional.empty();
+    }
+    CudaPlace p;
+    synchronized (this) {
+      p = cudaPlaces.get(device);
+    }
+    return Optional.of(p == null ? new MemoryUsage(0, 0, 0, 0) : p.allocator().usage());
   }
 
   /** The CPU, or the error for a CUDA device (not yet runnable) or a device of another backend. */

@@ -6,7 +6,6 @@ import dev.kiln.engine.cuda.CudnnConvolution;
 import dev.kiln.engine.cuda.FakeCudaRuntime;
 import dev.kiln.engine.cuda.driver.Cudnn;
 import dev.kiln.spi.backend.Backend;
-import dev.kiln.spi.backend.BackendOptions;
 import dev.kiln.spi.testkit.ConformanceSuite;
 import java.util.EnumSet;
 import java.util.List;
@@ -39,14 +38,6 @@ class CudaEmulatedConformanceTest extends ConformanceSuite {
 
   @Override
   protected Backend openBackend() {
-    return new NativeBackend(
-        BackendOptions.defaults(),
-        new NativeDevices(() -> CudaExecutableTest.ONE_GPU, "cuda:0", "the emulated-GPU test"),
-        // A small workspace makes the convolutions Kiln's kernels run run in chunks of images too.
-        d -> {
-          FakeCudaRuntime f = new FakeCudaRuntime(4L << 30, true).limitWorkspace(2048).withCudnn();
-          DEVICES.add(f);
-          return f;
-        });
+    return CudaTestBackends.emulatedForTheKit(FakeCudaRuntime::withCudnn, DEVICES);
   }
 }

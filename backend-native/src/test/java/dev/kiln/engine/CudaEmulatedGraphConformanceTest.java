@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.kiln.engine.cuda.FakeCudaRuntime;
 import dev.kiln.spi.backend.Backend;
-import dev.kiln.spi.backend.BackendOptions;
 import dev.kiln.spi.testkit.ConformanceSuite;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -41,13 +40,6 @@ class CudaEmulatedGraphConformanceTest extends ConformanceSuite {
 
   @Override
   protected Backend openBackend() {
-    return new NativeBackend(
-        BackendOptions.defaults(),
-        new NativeDevices(() -> CudaExecutableTest.ONE_GPU, "cuda:0", "the emulated-GPU test"),
-        d -> {
-          FakeCudaRuntime f = new FakeCudaRuntime(4L << 30, true).limitWorkspace(2048);
-          DEVICES.add(f);
-          return f;
-        });
+    return CudaTestBackends.emulatedForTheKit(f -> f, DEVICES);
   }
 }

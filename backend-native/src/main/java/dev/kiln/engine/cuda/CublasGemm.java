@@ -14,11 +14,14 @@ import java.nio.ByteOrder;
 import java.util.List;
 
 /**
- * A float32 launch of Kiln's GEMM kernels restated as one {@code cublasSgemmStridedBatched} call.
- * The kernels are row-major; a row-major matrix read column-major is its transpose, so {@code C =
- * op(A) op(B)} becomes {@code C^T = op(B)^T op(A)^T}: the operands swap, {@code m} and {@code n}
- * swap, each keeps its transpose flag and leading dimension. The batch must walk A, B and C at
- * fixed strides (one batch axis, or none).
+ * A launch of Kiln's float32, float16 or bfloat16 GEMM kernels restated as one cuBLAS call: {@code
+ * cublasSgemmStridedBatched} for float32 (so the handle's math mode, TF32 or not, applies), {@code
+ * cublasGemmEx} (one matrix) or {@code cublasGemmStridedBatchedEx} for the 16-bit types, with
+ * 16-bit inputs and output and float32 accumulation ({@code CUBLAS_COMPUTE_32F}), as the kernels
+ * accumulate. The kernels are row-major; a row-major matrix read column-major is its transpose, so
+ * {@code C = op(A) op(B)} becomes {@code C^T = op(B)^T op(A)^T}: the operands swap, {@code m} and
+ * {@code n} swap, each keeps its transpose flag and leading dimension. The batch must walk A, B and
+ * C at fixed strides (one batch axis, or none).
  *
  * @param opFirst cuBLAS's {@code transa} (row-major B's flag)
  * @param opSecond cuBLAS's {@code transb} (row-major A's flag)
@@ -37,6 +40,8 @@ import java.util.List;
  * @param ldc C's leading dimension
  * @param strideC elements between C's batch entries
  * @param batch the batch count
+ * @param dataType the element type of A, B and C: {@link Cublas#R_32F}, {@link Cublas#R_16F} or
+ *     {@link Cublas#R_16BF}
  */
 public record CublasGemm(
     int opFirst,
@@ -55,16 +60,20 @@ public record CublasGemm(
     long c,
     int ldc,
     long strideC,
-    int batch) {
+    int batch,
+    int dataType) {
 
   /**
-   * The cuBLAS call of a float32 GEMM launch with its resolved pointers (A, B, C), or null when the
-   * launch is not a float32 GEMM or its batch is not strided.
+   * The cuBLAS call of a float32, float16 or bfloat16 GEMM launch with its resolved pointers (A, B,
+   * C), or null when the launch is not such a GEMM or its batch is not strided.
    */
   public static CublasGemm of(CudaLaunch l, long[] pointers) {
     KernelFamily f = l.kernel().family();
-    if ((f != KernelFamily.GEMM && f != KernelFamily.GEMM64)
-        || !l.kernel().name().endsWith("_f32")) {
+    if (f != KernelFamily.GEMM && f != KernelFamily.GEMM64) {
+      return null;
+    }
+    int dataType = dataType(l.kernel().name());
+    if (dataType < 0) {
       return null;
     }
     List<Arg> a = l.args();
@@ -109,11 +118,72 @@ public record CublasGemm(
         pointers[2],
         (int) Math.max(1, ldc),
         strides[2],
-        (int) batch);
+        (int) batch,
+        dataType);
+  }
+
+  /** cuBLAS's type of a GEMM kernel's elements, from its name's suffix; -1 for other types. */
+  static int dataType(String kernel) {
+    if (kernel.endsWith("_f32")) {
+      return Cublas.R_32F;
+    }
+    if (kernel.endsWith("_bf16")) {
+      return Cublas.R_16BF;
+    }
+    if (kernel.endsWith("_f16")) {
+      return Cublas.R_16F;
+    }
+    return -1;
   }
 
   /** Runs the call through {@code blas} on {@code handle}'s stream. */
   public void run(Cublas blas, MemorySegment handle) {
+    if (dataType != Cublas.R_32F) {
+      if (batch == 1) {
+        blas.gemmEx(
+            handle,
+            opFirst,
+            opSecond,
+            m,
+            n,
+            k,
+            alpha,
+            first,
+            dataType,
+            ldFirst,
+            second,
+            ldSecond,
+            beta,
+            c,
+            dataType,
+            ldc,
+            Cublas.COMPUTE_32F);
+      } else {
+        blas.gemmStridedBatchedEx(
+            handle,
+            opFirst,
+            opSecond,
+            m,
+            n,
+            k,
+            alpha,
+            first,
+            dataType,
+            ldFirst,
+            strideFirst,
+            second,
+            ldSecond,
+            strideSecond,
+            beta,
+            c,
+            dataType,
+            ldc,
+            strideC,
+            batch,
+            Cublas.COMPUTE_32F);
+      }
+      return;
+    }
     blas.sgemmStridedBatched(
         handle,
         opFirst,

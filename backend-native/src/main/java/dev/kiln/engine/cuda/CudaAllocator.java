@@ -1,6 +1,7 @@
 package dev.kiln.engine.cuda;
 
 import dev.kiln.spi.backend.BackendException;
+import dev.kiln.spi.backend.MemoryUsage;
 import java.util.ArrayDeque;
 import java.util.HashMap;
 import java.util.Map;
@@ -26,6 +27,8 @@ public final class CudaAllocator {
   private long bytesInUse;
   private long bytesCached;
   private long fromDriver;
+  private long peakInUse;
+  private long peakReserved;
 
   /** An allocator of {@code runtime}'s memory. */
   public CudaAllocator(CudaRuntime runtime) {
@@ -66,6 +69,8 @@ public final class CudaAllocator {
     }
     inUse.put(address, size);
     bytesInUse += size;
+    peakInUse = Math.max(peakInUse, bytesInUse);
+    peakReserved = Math.max(peakReserved, bytesInUse + bytesCached);
     return address;
   }
 
@@ -115,6 +120,14 @@ public final class CudaAllocator {
   /** Bytes held in the cache. */
   public synchronized long bytesCached() {
     return bytesCached;
+  }
+
+  /**
+   * Bytes in use and reserved from the device (in use plus cached), now and at their highest since
+   * this allocator was made, all by size class.
+   */
+  public synchronized MemoryUsage usage() {
+    return new MemoryUsage(bytesInUse, bytesInUse + bytesCached, peakInUse, peakReserved);
   }
 
   /** How many allocations went to the driver. */

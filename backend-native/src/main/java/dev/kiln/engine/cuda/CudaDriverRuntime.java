@@ -8,13 +8,18 @@ import dev.kiln.engine.cuda.driver.CudaLibraries.Library;
 import dev.kiln.engine.cuda.driver.CudaLibraries.Located;
 import dev.kiln.engine.cuda.driver.Cudnn;
 import dev.kiln.engine.cuda.driver.KernelParameters;
+import dev.kiln.engine.cuda.driver.Nvrtc;
 import dev.kiln.engine.cuda.kernels.CudaKernel;
 import dev.kiln.engine.cuda.kernels.KernelCatalog;
 import dev.kiln.engine.cuda.kernels.KernelFamily;
 import dev.kiln.spi.backend.BackendException;
 import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -35,6 +40,12 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Work can be captured into CUDA graphs ({@link #capture}) on the stream, cuBLAS included, when
  * cuBLAS has {@code cublasSetWorkspace}.
+ *
+ * <p>With NVRTC, generated kernels of fused elementwise chains ({@link FusedElementwise}) are
+ * compiled for the architecture of Kiln's PTX that the device runs, all chains of a program in one
+ * NVRTC call, and loaded as modules of their own. A chain that does not compile is logged once and
+ * runs op by op; an NVRTC that fails otherwise, or PTX the driver cannot load, turns fusion off on
+ * the device with one warning.
  */
 public final class CudaDriverRuntime implements CudaRuntime {
   private static final Logger LOG = LoggerFactory.getLogger(CudaDriverRuntime.class);
@@ -54,6 +65,11 @@ public final class CudaDriverRuntime implements CudaRuntime {
   private final KernelCatalog catalog;
   private final Map<String, MemorySegment> modules = new HashMap<>();
   private final Map<String, MemorySegment> functions = new HashMap<>();
+  private Nvrtc nvrtc;
+  private String nvrtcProblem;
+  private final Map<String, MemorySegment> fusedFunctions = new HashMap<>();
+  private final Set<String> unfusable = new HashSet<>();
+  private final List<MemorySegment> fusedModules = new ArrayList<>();
   private final Cublas blas;
   private final MemorySegment blasHandle;
   private String blasProblem;
@@ -67,9 +83,10 @@ public final class CudaDriverRuntime implements CudaRuntime {
   private boolean closed;
 
   /**
-   * Opens device {@code info} of the probe's {@code status}, with cuBLAS and cuDNN when it found
-   * them ({@code -Dkiln.cuda.cublas=false} and {@code -Dkiln.cuda.cudnn=false} leave GEMMs and
-   * convolutions to Kiln's kernels).
+   * Opens device {@code info} of the probe's {@code status}, with cuBLAS, cuDNN and NVRTC when it
+   * found them ({@code -Dkiln.cuda.cublas=false} and {@code -Dkiln.cuda.cudnn=false} leave GEMMs
+   * and convolutions to Kiln's kernels, {@code -Dkiln.cuda.nvrtc=false} runs elementwise chains op
+   * by op).
    */
   public CudaDriverRuntime(CudaDevices.Status status, CudaDevices.Info info) {
     this(
@@ -77,7 +94,21 @@ public final class CudaDriverRuntime implements CudaRuntime {
         info,
         use("kiln.cuda.cublas") ? status.library(Library.CUBLAS).orElse(null) : null,
         status.library(Library.CUBLAS_LT).orElse(null),
-        use("kiln.cuda.cudnn") ? status.library(Library.CUDNN).orElse(null) : null);
+        use("kiln.cuda.cudnn") ? status.library(Library.CUDNN).orElse(null) : null,
+        use("kiln.cuda.nvrtc") ? bindNvrtc(status.library(Library.NVRTC).orElse(null)) : null);
+  }
+
+  /** NVRTC bound, or null when it was not found or does not bind (logged). */
+  private static Nvrtc bindNvrtc(Located nvrtc) {
+    if (nvrtc == null || !nvrtc.found()) {
+      return null;
+    }
+    try {
+      return Nvrtc.bind(nvrtc);
+    } catch (CudaException e) {
+      LOG.info("NVRTC unusable, elementwise chains run op by op: {}", e.getMessage());
+      return null;
+    }
   }
 
   private static boolean use(String property) {
@@ -100,7 +131,22 @@ public final class CudaDriverRuntime implements CudaRuntime {
    */
   public CudaDriverRuntime(
       CudaDriver driver, CudaDevices.Info info, Located cublas, Located cublasLt, Located cudnn) {
+    this(driver, info, cublas, cublasLt, cudnn, null);
+  }
+
+  /**
+   * As {@link #CudaDriverRuntime(CudaDriver, CudaDevices.Info, Located, Located, Located)}, with
+   * fused elementwise chains compiled by {@code nvrtc} when it is not null.
+   */
+  public CudaDriverRuntime(
+      CudaDriver driver,
+      CudaDevices.Info info,
+      Located cublas,
+      Located cublasLt,
+      Located cudnn,
+      Nvrtc nvrtc) {
     this.driver = driver;
+    this.nvrtc = nvrtc;
     this.info = info;
     this.device = driver.device(info.index());
     this.context = driver.primaryContextRetain(device);
@@ -385,8 +431,127 @@ public final class CudaDriverRuntime implements CudaRuntime {
     if (kernel.family().library()) {
       return;
     }
+    if (kernel.family().generated()) {
+      fusedFunction(kernel);
+      return;
+    }
     current();
     function(kernel);
+  }
+
+  private MemorySegment fusedFunction(CudaKernel k) {
+    MemorySegment f = fusedFunctions.get(k.name());
+    if (f == null) {
+      throw new IllegalStateException(
+          "generated kernel " + k.name() + " was not compiled on " + name() + " (see compile)");
+    }
+    return f;
+  }
+
+  /** Whether generated kernels are compiled (NVRTC found, not turned off or failed). */
+  public synchronized boolean usesNvrtc() {
+    return nvrtc != null;
+  }
+
+  /** Why NVRTC was turned off although it was found, or null. */
+  public synchronized String nvrtcProblem() {
+    return nvrtcProblem;
+  }
+
+  @Override
+  public synchronized boolean canCompile() {
+    return nvrtc != null;
+  }
+
+  @Override
+  public synchronized Set<String> compile(List<FusedElementwise.Kernel> kernels) {
+    Map<String, FusedElementwise.Kernel> todo = new LinkedHashMap<>();
+    for (FusedElementwise.Kernel k : kernels) {
+      if (!fusedFunctions.containsKey(k.name()) && !unfusable.contains(k.name())) {
+        todo.putIfAbsent(k.name(), k);
+      }
+    }
+    if (nvrtc != null && !todo.isEmpty()) {
+      notCapturing("compiling generated kernels");
+      current();
+      // One NVRTC call for the program; when a kernel in it does not compile, each alone, so
+      // that only that one runs op by op.
+      if (!load(List.copyOf(todo.values()), false)) {
+        for (FusedElementwise.Kernel k : todo.values()) {
+          if (nvrtc != null) {
+            load(List.of(k), true);
+          }
+        }
+      }
+    }
+    Set<String> ready = new LinkedHashSet<>();
+    for (FusedElementwise.Kernel k : kernels) {
+      if (fusedFunctions.containsKey(k.name())) {
+        ready.add(k.name());
+      }
+    }
+    return ready;
+  }
+
+  /** The NVRTC option naming the virtual architecture of the device's shipped PTX. */
+  String nvrtcArchitecture() {
+    return "--gpu-architecture=compute_" + catalog.arch().substring("sm_".length());
+  }
+
+  /**
+   * Compiles and loads {@code kernels} as one module. A kernel that does not compile is, when
+   * {@code alone}, logged and remembered; anything else going wrong turns fusion off here.
+   *
+   * @return whether the module loaded (or fusion was turned off)
+   */
+  private boolean load(List<FusedElementwise.Kernel> kernels, boolean alone) {
+    String unit = alone ? kernels.get(0).name() + ".cu" : "kiln_fused.cu";
+    String ptx;
+    try {
+      ptx = nvrtc.compile(FusedElementwise.source(kernels), unit, List.of(nvrtcArchitecture()));
+    } catch (CudaException e) {
+      if (!"NVRTC_ERROR_COMPILATION".equals(e.errorName())) {
+        return turnOffNvrtc("NVRTC failed: " + e.getMessage());
+      }
+      if (alone) {
+        FusedElementwise.Kernel k = kernels.get(0);
+        unfusable.add(k.name());
+        LOG.warn(
+            "{}: NVRTC could not compile fused kernel {} ({}); those ops run one kernel each: {}",
+            name(),
+            k.name(),
+            k.describe(),
+            e.getMessage());
+      }
+      return false;
+    } catch (RuntimeException e) {
+      return turnOffNvrtc("NVRTC failed: " + e);
+    }
+    MemorySegment module;
+    try {
+      module = driver.moduleLoadData(ptx);
+    } catch (CudaException e) {
+      // NVRTC newer than the driver writes PTX the driver cannot read, and so for every kernel.
+      return turnOffNvrtc("the driver cannot load NVRTC's PTX: " + e.getMessage());
+    }
+    fusedModules.add(module);
+    Map<String, MemorySegment> found = new HashMap<>();
+    try {
+      for (FusedElementwise.Kernel k : kernels) {
+        found.put(k.name(), driver.moduleGetFunction(module, k.name()));
+      }
+    } catch (CudaException e) {
+      return turnOffNvrtc("a compiled module lacks a generated kernel: " + e.getMessage());
+    }
+    fusedFunctions.putAll(found);
+    return true;
+  }
+
+  private boolean turnOffNvrtc(String why) {
+    nvrtc = null;
+    nvrtcProblem = why;
+    LOG.warn("{}: fused elementwise kernels are off, each op runs its own kernel: {}", name(), why);
+    return true;
   }
 
   @Override
@@ -412,7 +577,10 @@ public final class CudaDriverRuntime implements CudaRuntime {
         return;
       }
     }
-    MemorySegment f = function(launch.kernel());
+    MemorySegment f =
+        launch.kernel().family().generated()
+            ? fusedFunction(launch.kernel())
+            : function(launch.kernel());
     try (KernelParameters p = new KernelParameters()) {
       launch.write(p, pointers);
       driver.launchKernel(f, launch.grid(), launch.block(), 0, stream, p);
@@ -517,6 +685,9 @@ public final class CudaDriverRuntime implements CudaRuntime {
       driver.memFree(blasWorkspace);
     }
     for (MemorySegment m : modules.values()) {
+      driver.moduleUnload(m);
+    }
+    for (MemorySegment m : fusedModules) {
       driver.moduleUnload(m);
     }
     pinned.close();

@@ -14,6 +14,7 @@ import dev.kiln.spi.ir.Value;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -23,7 +24,9 @@ import java.util.Set;
  * once on the device, and each live node lowered to its kernel launches. Running it binds the
  * inputs (and the caller's outputs), reads the variables' device addresses, and queues the launches
  * in order on the runtime's stream; nothing is allocated per run. A scan runs its body's program
- * once per step, the carries alternating between two buffer sets as on the CPU.
+ * once per step, the carries alternating between two buffer sets as on the CPU. When the runtime
+ * compiles generated kernels, each chain of elementwise nodes ({@link FusedElementwise}) is one
+ * launch at its last node.
  */
 public final class CudaProgram implements AutoCloseable {
   /** Where the program finds the variables it reads. */
@@ -57,6 +60,7 @@ public final class CudaProgram implements AutoCloseable {
   private final CudaAllocator allocator;
   private final MemoryPlan plan;
   private final Map<Value, Integer> slotOf = new HashMap<>();
+  private final Map<Node, FusedElementwise.Kernel> fusedAt = new java.util.LinkedHashMap<>();
   private final long[] address;
   private final List<Step> steps = new ArrayList<>();
   private final List<Long> owned = new ArrayList<>();
@@ -78,7 +82,18 @@ public final class CudaProgram implements AutoCloseable {
     this.graph = graph;
     this.runtime = runtime;
     this.allocator = allocator;
-    this.plan = new MemoryPlan(graph, external, CudaProgram::inPlaceAllowed);
+    // A fused chain runs at its last node: its inputs stay alive until then, and its
+    // intermediates, which stay in registers, get no memory.
+    Map<Node, Node> runsWith = new HashMap<>();
+    Set<Value> unplanned = new HashSet<>(external);
+    for (FusedElementwise.Kernel k : fusedChains(graph, runtime)) {
+      fusedAt.put(k.last(), k);
+      for (Node n : k.nodes().subList(0, k.nodes().size() - 1)) {
+        runsWith.put(n, k.last());
+        unplanned.add(n.output());
+      }
+    }
+    this.plan = new MemoryPlan(graph, unplanned, CudaProgram::inPlaceAllowed, runsWith);
     int count = 0;
     for (Node n : graph.nodes()) {
       for (Value v : n.outputs()) {
@@ -97,6 +112,16 @@ public final class CudaProgram implements AutoCloseable {
           new CudaLowering(
               slotOf::get, runtime.multiprocessors(), runtime.workspaceLimit(), runtime::cudnnPlan);
       for (Node n : plan.live) {
+        if (runsWith.containsKey(n)) {
+          continue;
+        }
+        FusedElementwise.Kernel fused = fusedAt.get(n);
+        if (fused != null) {
+          CudaLaunch l = fused.launch(slotOf::get);
+          runtime.check(l.kernel());
+          steps.add(new Launch(n, l));
+          continue;
+        }
         switch (n.op()) {
           case SourceOp.Parameter p -> {}
           case SourceOp.VariableRead r -> {}
@@ -136,6 +161,27 @@ public final class CudaProgram implements AutoCloseable {
       variableSlots[i] = slotOf.get(vars.get(i).output());
     }
     inputSlots = graph.inputs().stream().mapToInt(slotOf::get).toArray();
+  }
+
+  /**
+   * The fused elementwise chains of {@code graph} that {@code runtime} compiled, or none when it
+   * compiles no generated kernels.
+   */
+  private static List<FusedElementwise.Kernel> fusedChains(Graph graph, CudaRuntime runtime) {
+    if (!runtime.canCompile()) {
+      return List.of();
+    }
+    List<FusedElementwise.Kernel> chains = FusedElementwise.plan(graph);
+    if (chains.isEmpty()) {
+      return chains;
+    }
+    Set<String> compiled = runtime.compile(chains);
+    return chains.stream().filter(k -> compiled.contains(k.name())).toList();
+  }
+
+  /** The fused chains this program launches, for tests. */
+  public List<FusedElementwise.Kernel> fusedChains() {
+    return List.copyOf(fusedAt.values());
   }
 
   /**

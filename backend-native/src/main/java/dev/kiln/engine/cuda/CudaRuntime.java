@@ -75,6 +75,26 @@ public interface CudaRuntime extends AutoCloseable {
   /** The kernel's entry point exists with the parameters the launch passes, or this throws. */
   default void check(CudaKernel kernel) {}
 
+  /**
+   * Whether the device compiles generated kernels ({@link #compile}); programs plan fused chains
+   * only then. False by default.
+   */
+  default boolean canCompile() {
+    return false;
+  }
+
+  /**
+   * Compiles generated kernels of fused elementwise chains and loads them, so that launches of
+   * their {@link FusedElementwise.Kernel#kernel()} run. A kernel that does not compile is left out
+   * (its chain then runs op by op); this never fails for one. Compiled kernels stay loaded until
+   * the runtime closes, so programs sharing a chain share its kernel.
+   *
+   * @return the names of the kernels that can be launched, among {@code kernels}; none by default
+   */
+  default java.util.Set<String> compile(java.util.List<FusedElementwise.Kernel> kernels) {
+    return java.util.Set.of();
+  }
+
   /** Waits until the queued work is done. */
   void synchronize();
 

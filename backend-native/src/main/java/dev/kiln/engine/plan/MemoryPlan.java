@@ -87,6 +87,11 @@ public final class MemoryPlan {
         }
       }
     }
+    // A node that runs later reads its operands there: their buffers free at that point.
+    Map<Node, List<Value>> readLater = new HashMap<>();
+    runsWith.forEach(
+        (early, at) ->
+            readLater.computeIfAbsent(at, x -> new ArrayList<>()).addAll(early.inputs()));
     // Free buffers by capacity: best fit keeps large buffers for large values.
     TreeMap<Long, List<Integer>> free = new TreeMap<>();
     for (int i = 0; i < live.size(); i++) {
@@ -135,7 +140,9 @@ public final class MemoryPlan {
         bufferOf.put(out, buf);
       }
       Set<Integer> released = new HashSet<>();
-      for (Value in : n.inputs()) {
+      List<Value> read = new ArrayList<>(n.inputs());
+      read.addAll(readLater.getOrDefault(n, List.of()));
+      for (Value in : read) {
         Integer b = bufferOf.get(in);
         if (b != null
             && lastUse.getOrDefault(root(in, aliasOf), -1) == i

@@ -83,7 +83,7 @@ class CublasGemmTest {
     }
   }
 
-  private static void check(Graph g, int launch) {
+  private static CublasGemm check(Graph g, int launch) {
     FakeCudaRuntime device = new FakeCudaRuntime(1L << 30);
     CudaProgram p = new CudaProgram(g, Set.of(), device, new CudaAllocator(device));
     CudaLaunch l = p.launches().get(launch);
@@ -100,6 +100,7 @@ class CublasGemmTest {
     for (int i = (int) C; i < one.length; i++) {
       assertEquals(one[i], two[i], 1e-9, "element " + (i - C) + " of C");
     }
+    return call;
   }
 
   private static TensorType t(int... dims) {
@@ -125,6 +126,24 @@ class CublasGemmTest {
     Value w = b.input(t(3, 3, 2, 6));
     ConvSpec spec = new ConvSpec(new int[] {1, 1}, Padding.SAME, new int[] {1, 1}, 2);
     check(b.output(b.conv(x, w, spec)).build(), 1);
+  }
+
+  @Test
+  void sixteenBitGemmsMapAsFloat32DoesAndNameTheirType() {
+    for (DType d : new DType[] {DType.FLOAT32, DType.BFLOAT16, DType.FLOAT16}) {
+      GraphBuilder b = new GraphBuilder();
+      Value x = b.input(TensorType.of(d, 3, 7, 5));
+      Value w = b.input(TensorType.of(d, 4, 7));
+      CublasGemm call = check(b.output(b.matmul(x, w, true, true)).build(), 0);
+      int expected =
+          switch (d) {
+            case BFLOAT16 -> Cublas.R_16BF;
+            case FLOAT16 -> Cublas.R_16F;
+            default -> Cublas.R_32F;
+          };
+      assertEquals(expected, call.dataType(), d.toString());
+      assertEquals(3, call.batch(), d.toString());
+    }
   }
 
   @Test

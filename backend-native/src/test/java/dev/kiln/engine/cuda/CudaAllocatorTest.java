@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.kiln.spi.backend.BackendException;
+import dev.kiln.spi.backend.MemoryUsage;
 import org.junit.jupiter.api.Test;
 
 /** The caching allocator over a fake device: size classes, reuse, the retry and its message. */
@@ -68,6 +69,27 @@ class CudaAllocatorTest {
     assertTrue(m.contains("2.0 MiB free of 8.0 MiB"), m);
     assertTrue(m.contains("Kiln holds 6.0 MiB in use"), m);
     assertEquals(2, device.events.stream().filter(s -> s.endsWith("failed")).count(), "one retry");
+  }
+
+  @Test
+  void usageKeepsThePeaksOfWhatIsInUseAndWhatIsReserved() {
+    FakeCudaRuntime device = new FakeCudaRuntime(1L << 30);
+    CudaAllocator a = new CudaAllocator(device);
+    long x = a.allocate(3L << 20, () -> "x");
+    long y = a.allocate(1000, () -> "y");
+    a.release(x);
+    // 4 MiB of x cached, 1 KiB of y in use; the peaks were 4 MiB + 1 KiB of both.
+    assertEquals(
+        new MemoryUsage(1024, (4L << 20) + 1024, (4L << 20) + 1024, (4L << 20) + 1024), a.usage());
+    long z = a.allocate(1L << 20, () -> "z");
+    assertEquals(
+        new MemoryUsage(1024 + (1L << 20), (5L << 20) + 1024, (4L << 20) + 1024, (5L << 20) + 1024),
+        a.usage());
+    a.release(y);
+    a.release(z);
+    a.emptyCache();
+    assertEquals(new MemoryUsage(0, 0, (4L << 20) + 1024, (5L << 20) + 1024), a.usage());
+    assertEquals(device.used(), a.usage().reserved(), "reserved is what the device handed out");
   }
 
   @Test

@@ -20,6 +20,13 @@ import java.util.Map;
  * running them, and {@link #launchGraph} replays them with the pointers they were queued with.
  * Allocating, freeing, waiting, checking a kernel or copying to or from the host while capturing
  * fails with an {@link AssertionError}, as a real device refuses those under stream capture.
+ *
+ * <p>NVRTC ({@link #withNvrtc}): generated kernels of fused chains are accepted without compiling
+ * their C, after checking that the source declares the parameters the launches pass. An emulated
+ * launch of one lowers each node of the chain as the unfused program would ({@link CudaLowering})
+ * and runs those launches through {@link KernelEmulator} over scratch memory, so a fused result
+ * equals the unfused one whatever the generated C says; the C itself is checked by {@code
+ * FusedElementwiseSourceTest} and on a GPU.
  */
 public final class FakeCudaRuntime implements CudaRuntime {
   /** A recorded launch. */
@@ -51,6 +58,130 @@ public final class FakeCudaRuntime implements CudaRuntime {
 
   private final List<CudnnConvolution> cudnnPlans = new ArrayList<>();
   private boolean cudnn;
+
+  private java.util.function.Predicate<FusedElementwise.Kernel> nvrtc;
+  private final Map<String, FusedElementwise.Kernel> compiled = new LinkedHashMap<>();
+
+  /** Calls of {@link #compile} that had kernels to compile. */
+  public int compileCalls;
+
+  /** Gives this device an NVRTC that compiles every generated kernel. */
+  public FakeCudaRuntime withNvrtc() {
+    return withNvrtc(k -> true);
+  }
+
+  /** Gives this device an NVRTC that compiles the generated kernels {@code compiles} accepts. */
+  public FakeCudaRuntime withNvrtc(java.util.function.Predicate<FusedElementwise.Kernel> compiles) {
+    nvrtc = compiles;
+    return this;
+  }
+
+  /** The generated kernels compiled so far, by name. */
+  public Map<String, FusedElementwise.Kernel> compiled() {
+    return compiled;
+  }
+
+  @Override
+  public boolean canCompile() {
+    return nvrtc != null;
+  }
+
+  @Override
+  public java.util.Set<String> compile(List<FusedElementwise.Kernel> kernels) {
+    if (nvrtc == null) {
+      return java.util.Set.of();
+    }
+    notCapturing("compiling generated kernels");
+    compileCalls++;
+    java.util.Set<String> ready = new java.util.LinkedHashSet<>();
+    for (FusedElementwise.Kernel k : kernels) {
+      if (nvrtc.test(k)) {
+        checkSignature(k);
+        compiled.put(k.name(), k);
+        ready.add(k.name());
+      }
+    }
+    return ready;
+  }
+
+  private static final java.util.regex.Pattern SIGNATURE =
+      java.util.regex.Pattern.compile("extern \"C\" __global__ void (\\w+)\\(([^)]*)\\)");
+
+  /** The source declares the kernel with the parameters its launches pass, in order. */
+  private static void checkSignature(FusedElementwise.Kernel k) {
+    java.util.regex.Matcher m = SIGNATURE.matcher(k.source());
+    String declared = m.find() && m.group(1).equals(k.name()) ? m.group(2) : null;
+    if (declared == null || m.find()) {
+      throw new AssertionError(
+          "the source of " + k.name() + " does not declare it once:\n" + k.source());
+    }
+    List<String> want = new ArrayList<>();
+    want.add("long long n");
+    for (int i = 0; i < k.inputs().size(); i++) {
+      want.add("const " + cType(k.inputs().get(i)) + "* in" + i);
+    }
+    want.add(cType(k.output()) + "* out");
+    List<String> got = List.of(declared.split(",\\s*"));
+    if (!got.equals(want) || k.kernel().params().size() != want.size()) {
+      throw new AssertionError(
+          k.name() + " declares " + got + " but its launches pass " + want + " " + k.kernel());
+    }
+  }
+
+  private static String cType(dev.kiln.spi.ir.Value v) {
+    return v.dtype() == dev.kiln.spi.DType.BOOL ? "unsigned char" : "float";
+  }
+
+  private static final long SCRATCH = 1L << 48;
+
+  /**
+   * Runs a fused chain as the unfused program would: each node's own launches, the intermediates in
+   * scratch memory of this call.
+   */
+  private void emulateFused(FusedElementwise.Kernel k, CudaLaunch launch, long[] pointers) {
+    long n = ((CudaLaunch.I64) launch.args().get(0)).value();
+    if (n != k.output().shape().size() || pointers.length != k.inputs().size() + 1) {
+      throw new AssertionError(
+          "a launch of " + k.name() + " over the wrong size or operands: " + launch);
+    }
+    Map<dev.kiln.spi.ir.Value, Long> address = new java.util.HashMap<>();
+    for (int i = 0; i < k.inputs().size(); i++) {
+      address.put(k.inputs().get(i), pointers[i]);
+    }
+    address.put(k.output(), pointers[pointers.length - 1]);
+    Map<Long, MemorySegment> scratch = new java.util.HashMap<>();
+    long at = SCRATCH;
+    for (dev.kiln.spi.ir.Node node : k.nodes().subList(0, k.nodes().size() - 1)) {
+      long bytes = dev.kiln.engine.plan.MemoryPlan.bytes(node.output());
+      // NaNs, so that an intermediate read before it is written shows.
+      byte[] b = new byte[Math.toIntExact(bytes)];
+      java.util.Arrays.fill(b, (byte) 0xff);
+      scratch.put(at, MemorySegment.ofArray(b));
+      address.put(node.output(), at);
+      at += bytes + 4096;
+    }
+    List<dev.kiln.spi.ir.Value> values = new ArrayList<>(address.keySet());
+    CudaLowering lowering = new CudaLowering(values::indexOf, multiprocessors(), workspaceLimit);
+    KernelEmulator e =
+        new KernelEmulator(
+            a -> {
+              for (Map.Entry<Long, MemorySegment> s : scratch.entrySet()) {
+                if (a >= s.getKey() && a < s.getKey() + s.getValue().byteSize()) {
+                  return s.getValue().asSlice(a - s.getKey());
+                }
+              }
+              return from(a);
+            });
+    for (dev.kiln.spi.ir.Node node : k.nodes()) {
+      for (CudaLaunch l : lowering.lower(node, false)) {
+        long[] p =
+            l.pointers().stream()
+                .mapToLong(ptr -> address.get(values.get(ptr.slot())) + ptr.byteOffset())
+                .toArray();
+        e.run(l, p);
+      }
+    }
+  }
 
   /**
    * Gives this device a cuDNN: convolutions are planned ({@link #cudnnPlan}, each with a workspace
@@ -228,6 +359,13 @@ public final class FakeCudaRuntime implements CudaRuntime {
     if (kernel.family().library()) {
       return;
     }
+    if (kernel.family().generated()) {
+      FusedElementwise.Kernel k = compiled.get(kernel.name());
+      if (k == null || !k.kernel().equals(kernel)) {
+        throw new AssertionError("generated kernel " + kernel + " was not compiled on this device");
+      }
+      return;
+    }
     catalog.entry(kernel);
   }
 
@@ -258,6 +396,16 @@ public final class FakeCudaRuntime implements CudaRuntime {
         }
         new CudnnEmulator(this::from)
             .run(cudnnPlans.get(id), pointers[0], pointers[1], pointers[2]);
+      }
+      return;
+    }
+    if (launch.kernel().family().generated()) {
+      FusedElementwise.Kernel k = compiled.get(launch.kernel().name());
+      if (k == null) {
+        throw new AssertionError("a launch of a kernel this device did not compile: " + launch);
+      }
+      if (emulator != null) {
+        emulateFused(k, launch, pointers);
       }
       return;
     }

@@ -13,10 +13,11 @@ import java.util.List;
 import java.util.function.LongFunction;
 
 /**
- * Runs launches of Kiln's kernels on the host, in double, for the kernels that float32 dense models
- * use: unary, binary, compare, select, cast, copy, fill, reduce, softmax and the float32 GEMMs. It
- * follows each kernel's documented ABI (the comments in {@code src/main/cuda}), reading the
- * arguments back from the launch, so a wrong argument gives a wrong number.
+ * Runs launches of Kiln's kernels on the host: floats in double, rounded once to the storage type;
+ * integers in int64, as the kernels compute them. It follows each kernel's documented ABI (the
+ * comments in {@code src/main/cuda}), reading the arguments back from the launch, so a wrong
+ * argument gives a wrong number; and it checks each launch's grid and block against the shape the
+ * ABI asks for ({@link #checkShape}), since it computes every element whatever the grid.
  */
 final class KernelEmulator {
   private static final ValueLayout.OfInt I32L =
@@ -57,38 +58,130 @@ final class KernelEmulator {
     return new Indexer(dims, strides);
   }
 
-  /** Element access by a kernel-name type suffix. */
-  private record Typed(String type, MemorySegment m) {
+  /**
+   * The indexer struct read back as a walk: the operands' offsets at a linear position, by the
+   * arithmetic {@code kiln_offsets} documents (the innermost dimension varies fastest; rank 0 means
+   * every operand is at the position itself), into a caller's array so that nothing is allocated
+   * per element.
+   */
+  private static final class Walk {
+    private final long[] dims;
+    private final long[][] strides;
+
+    Walk(Arg a) {
+      Indexer ix = indexer(a);
+      dims = ix.dims();
+      strides = ix.strides();
+    }
+
+    void offsets(long i, long[] off) {
+      if (dims.length == 0) {
+        java.util.Arrays.fill(off, i);
+        return;
+      }
+      java.util.Arrays.fill(off, 0);
+      for (int d = dims.length - 1; d >= 0 && i > 0; d--) {
+        long c = i % dims[d];
+        i /= dims[d];
+        for (int k = 0; k < off.length; k++) {
+          off[k] += c * strides[k][d];
+        }
+      }
+    }
+
+    long first(long i) {
+      if (dims.length == 0) {
+        return i;
+      }
+      long off = 0;
+      for (int d = dims.length - 1; d >= 0 && i > 0; d--) {
+        off += (i % dims[d]) * strides[0][d];
+        i /= dims[d];
+      }
+      return off;
+    }
+  }
+
+  /**
+   * Element access by a kernel-name type suffix. Floats are read as doubles; integers also as
+   * longs, since the kernels compute them in int64 (a seed's 64-bit key does not survive a double).
+   */
+  private static final class Typed {
+    private static final int F32 = 0;
+    private static final int F64 = 1;
+    private static final int F16 = 2;
+    private static final int BF16 = 3;
+    private static final int I32 = 4;
+    private static final int I64 = 5;
+    private static final int I8 = 6;
+    private static final int U8 = 7;
+
+    private final int kind;
+    private final MemorySegment m;
+
+    Typed(String type, MemorySegment m) {
+      this.m = m;
+      this.kind =
+          switch (type) {
+            case "f32", "b4" -> F32;
+            case "f64" -> F64;
+            case "f16" -> F16;
+            case "bf16" -> BF16;
+            case "i32" -> I32;
+            case "i64" -> I64;
+            case "i8" -> I8;
+            case "u8", "b1", "b8" -> U8;
+            default -> throw new AssertionError("the emulator has no type " + type);
+          };
+    }
+
+    /** Whether the kernels compute this type in int64. */
+    boolean integer() {
+      return kind >= I32;
+    }
+
     double get(long i) {
-      return switch (type) {
-        case "f32", "b4" -> m.getAtIndex(ValueLayout.JAVA_FLOAT_UNALIGNED, i);
-        case "f64" -> m.getAtIndex(ValueLayout.JAVA_DOUBLE_UNALIGNED, i);
-        case "f16" -> Float.float16ToFloat(m.getAtIndex(ValueLayout.JAVA_SHORT_UNALIGNED, i));
-        case "bf16" ->
-            Float.intBitsToFloat(m.getAtIndex(ValueLayout.JAVA_SHORT_UNALIGNED, i) << 16);
-        case "i32" -> m.getAtIndex(ValueLayout.JAVA_INT_UNALIGNED, i);
-        case "i64" -> m.getAtIndex(ValueLayout.JAVA_LONG_UNALIGNED, i);
-        case "i8" -> m.get(ValueLayout.JAVA_BYTE, i);
-        case "u8", "b1", "b8" -> m.get(ValueLayout.JAVA_BYTE, i) & 0xff;
-        default -> throw new AssertionError("the emulator has no type " + type);
+      return switch (kind) {
+        case F32 -> m.getAtIndex(ValueLayout.JAVA_FLOAT_UNALIGNED, i);
+        case F64 -> m.getAtIndex(ValueLayout.JAVA_DOUBLE_UNALIGNED, i);
+        case F16 -> Float.float16ToFloat(m.getAtIndex(ValueLayout.JAVA_SHORT_UNALIGNED, i));
+        case BF16 -> Float.intBitsToFloat(m.getAtIndex(ValueLayout.JAVA_SHORT_UNALIGNED, i) << 16);
+        default -> getLong(i);
+      };
+    }
+
+    long getLong(long i) {
+      return switch (kind) {
+        case I32 -> m.getAtIndex(ValueLayout.JAVA_INT_UNALIGNED, i);
+        case I64 -> m.getAtIndex(ValueLayout.JAVA_LONG_UNALIGNED, i);
+        case I8 -> m.get(ValueLayout.JAVA_BYTE, i);
+        case U8 -> m.get(ValueLayout.JAVA_BYTE, i) & 0xff;
+        default -> (long) get(i);
       };
     }
 
     void set(long i, double v) {
-      switch (type) {
-        case "f32", "b4" -> m.setAtIndex(ValueLayout.JAVA_FLOAT_UNALIGNED, i, (float) v);
-        case "f64" -> m.setAtIndex(ValueLayout.JAVA_DOUBLE_UNALIGNED, i, v);
-        case "f16" ->
+      switch (kind) {
+        case F32 -> m.setAtIndex(ValueLayout.JAVA_FLOAT_UNALIGNED, i, (float) v);
+        case F64 -> m.setAtIndex(ValueLayout.JAVA_DOUBLE_UNALIGNED, i, v);
+        case F16 ->
             m.setAtIndex(ValueLayout.JAVA_SHORT_UNALIGNED, i, Float.floatToFloat16((float) v));
-        case "bf16" -> {
+        case BF16 -> {
           int bits = Float.floatToRawIntBits((float) v);
           int rounded = bits + 0x7fff + ((bits >>> 16) & 1);
           m.setAtIndex(ValueLayout.JAVA_SHORT_UNALIGNED, i, (short) (rounded >>> 16));
         }
-        case "i32" -> m.setAtIndex(ValueLayout.JAVA_INT_UNALIGNED, i, (int) v);
-        case "i64" -> m.setAtIndex(ValueLayout.JAVA_LONG_UNALIGNED, i, (long) v);
-        case "i8", "u8", "b1", "b8" -> m.set(ValueLayout.JAVA_BYTE, i, (byte) v);
-        default -> throw new AssertionError("the emulator has no type " + type);
+        default -> setLong(i, (long) v);
+      }
+    }
+
+    /** Stores an int64 result, wrapping to the type's width as the kernels' stores do. */
+    void setLong(long i, long v) {
+      switch (kind) {
+        case I32 -> m.setAtIndex(ValueLayout.JAVA_INT_UNALIGNED, i, (int) v);
+        case I64 -> m.setAtIndex(ValueLayout.JAVA_LONG_UNALIGNED, i, v);
+        case I8, U8 -> m.set(ValueLayout.JAVA_BYTE, i, (byte) v);
+        default -> set(i, v);
       }
     }
   }
@@ -101,7 +194,82 @@ final class KernelEmulator {
     return name.substring(prefix.length());
   }
 
+  /**
+   * Checks a launch's grid and block against CUDA's limits and the kernel's documented launch
+   * shape, since the emulation itself computes every element whatever the grid: the GEMMs' tiles
+   * must cover C (the grid's x and y are not strided), the row kernels need whole warps, and the
+   * one-dimensional grid-stride kernels a one-dimensional grid (a second row of blocks would apply
+   * an accumulating kernel twice).
+   *
+   * @throws AssertionError naming the kernel, its grid and block, and the rule broken
+   */
+  static void checkShape(CudaLaunch l) {
+    int[] g = l.grid();
+    int[] b = l.block();
+    String what =
+        l.kernel().name()
+            + " launched with grid "
+            + java.util.Arrays.toString(g)
+            + " and block "
+            + java.util.Arrays.toString(b);
+    for (int i = 0; i < 3; i++) {
+      if (g[i] < 1 || b[i] < 1) {
+        throw new AssertionError(what + ": every grid and block dimension must be at least 1");
+      }
+    }
+    if ((long) b[0] * b[1] * b[2] > 1024 || b[2] > 64) {
+      throw new AssertionError(what + ": a block holds at most 1024 threads, 64 along z");
+    }
+    if (g[1] > 65535 || g[2] > 65535) {
+      throw new AssertionError(what + ": the grid's y and z are at most 65535");
+    }
+    List<Arg> a = l.args();
+    switch (l.kernel().family()) {
+      case GEMM, GEMM64, GEMM_SIMPLE -> {
+        boolean simple =
+            l.kernel().family() == dev.kiln.engine.cuda.kernels.KernelFamily.GEMM_SIMPLE;
+        int tile =
+            switch (l.kernel().family()) {
+              case GEMM -> 128;
+              case GEMM64 -> 64;
+              default -> 16;
+            };
+        int[] block = simple ? new int[] {16, 16, 1} : new int[] {256, 1, 1};
+        if (!java.util.Arrays.equals(block, b)) {
+          throw new AssertionError(
+              what + ": gemm.cu wants block " + java.util.Arrays.toString(block));
+        }
+        long m = i32(a, 2);
+        long n = i32(a, 3);
+        if ((long) g[0] * tile < n || (long) g[1] * tile < m) {
+          throw new AssertionError(
+              what
+                  + ": "
+                  + tile
+                  + "x"
+                  + tile
+                  + " tiles of grid x by y must cover C, "
+                  + m
+                  + " x "
+                  + n);
+        }
+      }
+      case REDUCE, ARGREDUCE, SOFTMAX, BATCH_NORM_STATS, BATCH_NORM_GRAD_SUMS -> {
+        if (b[0] % 32 != 0 || b[1] != 1 || b[2] != 1 || g[1] != 1 || g[2] != 1) {
+          throw new AssertionError(
+              what + ": the row kernels take a one-dimensional block of whole warps and grid");
+        }
+      }
+      default -> {
+        if (b[1] != 1 || b[2] != 1 || g[1] != 1 || g[2] != 1) {
+          throw new AssertionError(what + ": the grid-stride kernels take a one-dimensional grid");
+        }
+      }
+    }
+  }
+
   void run(CudaLaunch l, long[] p) {
+    checkShape(l);
     String name = l.kernel().name();
     List<Arg> a = l.args();
     switch (l.kernel().family()) {
@@ -111,43 +279,64 @@ final class KernelEmulator {
         Typed y = at(t, p[1]);
         int fn = i32(a, 0);
         for (long i = 0; i < i64(a, 1); i++) {
-          y.set(i, unary(fn, x.get(i)));
+          if (x.integer()) {
+            y.setLong(i, unaryInteger(fn, x.getLong(i)));
+          } else {
+            y.set(i, unary(fn, x.get(i)));
+          }
         }
       }
       case BINARY, COMPARE -> {
         boolean compare = name.startsWith("kiln_compare_");
         String t = suffix(name, compare ? "kiln_compare_" : "kiln_binary_");
-        Indexer ix = indexer(a.get(2));
+        Walk ix = new Walk(a.get(2));
         Typed x = at(t, p[0]);
         Typed z = at(t, p[1]);
         Typed y = at(compare ? "b1" : t, p[2]);
         int fn = i32(a, 0);
         long n = i64(a, 1);
-        double[] out = new double[(int) n];
+        // Results are written after all reads, so an output that is also an operand is read whole.
+        long[] out = new long[(int) n];
+        double[] outFloat = new double[(int) n];
+        long[] off = new long[2];
         for (long i = 0; i < n; i++) {
-          long[] off = ix.offsets(i);
-          double u = x.get(off[0]);
-          double v = z.get(off[1]);
-          out[(int) i] =
-              compare
-                  ? (compare(fn, u, v) ? 1 : 0)
-                  : binary(fn, u, v, t.startsWith("i") || t.startsWith("u"));
+          ix.offsets(i, off);
+          if (x.integer()) {
+            long u = x.getLong(off[0]);
+            long v = z.getLong(off[1]);
+            out[(int) i] = compare ? (compare(fn, u, v) ? 1 : 0) : binaryInteger(fn, u, v);
+          } else {
+            double u = x.get(off[0]);
+            double v = z.get(off[1]);
+            if (compare) {
+              out[(int) i] = compare(fn, u, v) ? 1 : 0;
+            } else {
+              outFloat[(int) i] = binary(fn, u, v);
+            }
+          }
         }
         for (int i = 0; i < n; i++) {
-          y.set(i, out[i]);
+          if (compare || x.integer()) {
+            y.setLong(i, out[i]);
+          } else {
+            y.set(i, outFloat[i]);
+          }
         }
       }
       case SELECT -> {
         int size = Integer.parseInt(suffix(name, "kiln_select_").substring(1));
-        Indexer ix = indexer(a.get(1));
+        Walk ix = new Walk(a.get(1));
         Typed c = at("b1", p[0]);
+        MemorySegment onTrue = memory.apply(p[1]);
+        MemorySegment onFalse = memory.apply(p[2]);
         long n = i64(a, 0);
         byte[] out = new byte[(int) (n * size)];
+        long[] off = new long[3];
         for (long i = 0; i < n; i++) {
-          long[] off = ix.offsets(i);
-          boolean first = c.get(off[0]) != 0;
+          ix.offsets(i, off);
+          boolean first = c.getLong(off[0]) != 0;
           MemorySegment.copy(
-              memory.apply(first ? p[1] : p[2]),
+              first ? onTrue : onFalse,
               (first ? off[1] : off[2]) * size,
               MemorySegment.ofArray(out),
               i * size,
@@ -160,6 +349,12 @@ final class KernelEmulator {
         Typed x = at(ft[0].equals("b8") ? "b1" : ft[0], p[0]);
         Typed y = at(ft[1].equals("b8") ? "b1" : ft[1], p[1]);
         for (long i = 0; i < i64(a, 0); i++) {
+          if (x.integer() && y.integer()) {
+            // Between integers the cast goes through int64.
+            long v = x.getLong(i);
+            y.setLong(i, ft[1].equals("b8") ? (v != 0 ? 1 : 0) : v);
+            continue;
+          }
           double v = x.get(i);
           if (ft[0].startsWith("f") || ft[0].startsWith("bf")) {
             // Float to integer saturates, NaN giving 0, as the IR's cast says.
@@ -179,14 +374,15 @@ final class KernelEmulator {
       }
       case COPY -> {
         int size = Integer.parseInt(suffix(name, "kiln_copy_").substring(1));
-        Indexer ix = indexer(a.get(1));
+        Walk ix = new Walk(a.get(1));
         MemorySegment x = memory.apply(p[0]);
         MemorySegment y = memory.apply(p[1]);
         long n = i64(a, 0);
         byte[] out = new byte[(int) (n * size)];
         long[] to = new long[(int) n];
+        long[] off = new long[2];
         for (long i = 0; i < n; i++) {
-          long[] off = ix.offsets(i);
+          ix.offsets(i, off);
           MemorySegment.copy(
               x, (i64(a, 3) + off[0]) * size, MemorySegment.ofArray(out), i * size, size);
           to[(int) i] = i64(a, 5) + off[1];
@@ -205,20 +401,35 @@ final class KernelEmulator {
       }
       case REDUCE -> {
         String t = suffix(name, "kiln_reduce_");
-        Indexer kept = indexer(a.get(3));
-        Indexer reduced = indexer(a.get(4));
+        Walk kept = new Walk(a.get(3));
+        Walk reduced = new Walk(a.get(4));
         Typed x = at(t, p[0]);
         Typed y = at(t, p[1]);
         int fn = i32(a, 0);
         long count = i64(a, 2);
         for (long o = 0; o < i64(a, 1); o++) {
-          long base = kept.offsets(o)[0];
+          long base = kept.first(o);
+          if (x.integer()) {
+            long acc = fn == 4 ? 1 : fn == 2 ? Long.MIN_VALUE : fn == 3 ? Long.MAX_VALUE : 0;
+            for (long r = 0; r < count; r++) {
+              long v = x.getLong(base + reduced.first(r));
+              acc =
+                  switch (fn) {
+                    case 0, 1 -> acc + v;
+                    case 2 -> Math.max(acc, v);
+                    case 3 -> Math.min(acc, v);
+                    default -> acc * v;
+                  };
+            }
+            y.setLong(o, fn == 1 ? (count == 0 ? 0 : acc / count) : acc);
+            continue;
+          }
           double acc =
               fn == 4
                   ? 1
                   : fn == 2 ? Double.NEGATIVE_INFINITY : fn == 3 ? Double.POSITIVE_INFINITY : 0;
           for (long r = 0; r < count; r++) {
-            double v = x.get(base + reduced.offsets(r)[0]);
+            double v = x.get(base + reduced.first(r));
             acc =
                 switch (fn) {
                   case 0, 1 -> acc + v;
@@ -268,22 +479,33 @@ final class KernelEmulator {
         long ldb = i64(a, 9);
         double beta = scalar(a.get(10));
         long ldc = i64(a, 12);
-        Indexer batch = indexer(a.get(14));
+        Walk batch = new Walk(a.get(14));
         Typed ma = at(t, p[0]);
         Typed mb = at(t, p[1]);
         Typed mc = at(t, p[2]);
+        // op(A) and op(B) are read once into row-major arrays, so the products run on plain
+        // doubles; each C element still sums its k products in order.
+        double[] av = new double[(int) (m * k)];
+        double[] bv = new double[(int) (k * n)];
+        double[] cv = new double[(int) n];
+        long[] off = new long[3];
         for (long z = 0; z < i64(a, 13); z++) {
-          long[] off = batch.offsets(z);
+          batch.offsets(z, off);
           for (long i = 0; i < m; i++) {
+            for (long q = 0; q < k; q++) {
+              av[(int) (i * k + q)] = ma.get(off[0] + (ta ? q * lda + i : i * lda + q));
+            }
+          }
+          for (long q = 0; q < k; q++) {
             for (long j = 0; j < n; j++) {
-              double acc = 0;
-              for (long q = 0; q < k; q++) {
-                acc +=
-                    ma.get(off[0] + (ta ? q * lda + i : i * lda + q))
-                        * mb.get(off[1] + (tb ? j * ldb + q : q * ldb + j));
-              }
+              bv[(int) (q * n + j)] = mb.get(off[1] + (tb ? j * ldb + q : q * ldb + j));
+            }
+          }
+          for (int i = 0; i < m; i++) {
+            row(av, bv, cv, i, (int) k, (int) n);
+            for (int j = 0; j < n; j++) {
               long c = off[2] + i * ldc + j;
-              mc.set(c, alpha * acc + (beta == 0 ? 0 : beta * mc.get(c)));
+              mc.set(c, alpha * cv[j] + (beta == 0 ? 0 : beta * mc.get(c)));
             }
           }
         }
@@ -363,8 +585,8 @@ final class KernelEmulator {
       case RANDOM -> {
         Typed seed = at("i64", p[0]);
         Typed y = at(suffix(name, "kiln_random_"), p[1]);
-        long key = (long) seed.get(0);
-        long counter = (long) seed.get(1);
+        long key = seed.getLong(0);
+        long counter = seed.getLong(1);
         double lo = ((CudaLaunch.F64) a.get(2)).value();
         double hi = ((CudaLaunch.F64) a.get(3)).value();
         for (long i = 0; i < i64(a, 1); i++) {
@@ -456,6 +678,18 @@ final class KernelEmulator {
         }
       }
       default -> throw new AssertionError("the emulator does not run " + name);
+    }
+  }
+
+  /** Row {@code i} of the product of row-major {@code a} (m x k) and {@code b} (k x n) into c. */
+  private static void row(double[] a, double[] b, double[] c, int i, int k, int n) {
+    java.util.Arrays.fill(c, 0, n, 0);
+    for (int q = 0; q < k; q++) {
+      double aiq = a[i * k + q];
+      int at = q * n;
+      for (int j = 0; j < n; j++) {
+        c[j] += aiq * b[at + j];
+      }
     }
   }
 
@@ -657,21 +891,60 @@ final class KernelEmulator {
     };
   }
 
-  private static double binary(int fn, double u, double v, boolean integer) {
+  private static double binary(int fn, double u, double v) {
     return switch (fn) {
       case 0 -> u + v;
       case 1 -> u - v;
       case 2 -> u * v;
-      case 3 -> integer ? (v == 0 ? 0 : Math.floorDiv((long) u, (long) v)) : u / v;
+      case 3 -> u / v;
       case 4 -> Math.pow(u, v);
       case 5 -> Math.max(u, v);
       case 6 -> Math.min(u, v);
-      case 7 ->
-          integer ? (v == 0 ? 0 : Math.floorMod((long) u, (long) v)) : u - v * Math.floor(u / v);
+      case 7 -> u - v * Math.floor(u / v);
       case 8 -> (u != 0 && v != 0) ? 1 : 0;
       case 9 -> (u != 0 || v != 0) ? 1 : 0;
       case 10 -> ((u != 0) != (v != 0)) ? 1 : 0;
       default -> throw new AssertionError("the emulator has no binary fn " + fn);
+    };
+  }
+
+  /** The integer binary ops, in int64 with wrapping, Python's floor division and remainder. */
+  private static long binaryInteger(int fn, long u, long v) {
+    return switch (fn) {
+      case 0 -> u + v;
+      case 1 -> u - v;
+      case 2 -> u * v;
+      case 3 -> v == 0 ? 0 : Math.floorDiv(u, v);
+      case 5 -> Math.max(u, v);
+      case 6 -> Math.min(u, v);
+      case 7 -> v == 0 || v == -1 ? 0 : Math.floorMod(u, v);
+      case 8 -> (u != 0 && v != 0) ? 1 : 0;
+      case 9 -> (u != 0 || v != 0) ? 1 : 0;
+      case 10 -> ((u != 0) != (v != 0)) ? 1 : 0;
+      default -> throw new AssertionError("the emulator has no integer binary fn " + fn);
+    };
+  }
+
+  /** The integer unary ops, in int64 with wrapping. */
+  private static long unaryInteger(int fn, long v) {
+    return switch (fn) {
+      case 0 -> -v;
+      case 1 -> Math.abs(v);
+      case 2 -> Long.signum(v);
+      case 9 -> v * v;
+      case 19 -> v != 0 ? 0 : 1;
+      default -> throw new AssertionError("the emulator has no integer unary fn " + fn);
+    };
+  }
+
+  private static boolean compare(int fn, long u, long v) {
+    return switch (fn) {
+      case 0 -> u == v;
+      case 1 -> u != v;
+      case 2 -> u < v;
+      case 3 -> u <= v;
+      case 4 -> u > v;
+      default -> u >= v;
     };
   }
 

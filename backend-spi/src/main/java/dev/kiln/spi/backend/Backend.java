@@ -32,6 +32,15 @@ public interface Backend extends AutoCloseable {
     return List.of();
   }
 
+  /**
+   * How much of {@code device}'s memory this backend holds, now and at its peak, where the backend
+   * keeps count (the Kiln engine does for its CUDA devices); empty by default and where it does
+   * not.
+   */
+  default Optional<MemoryUsage> memoryUsage(Device device) {
+    return Optional.empty();
+  }
+
   /** The device that {@link #upload(HostTensor)} and default compilation use. */
   default Device defaultDevice() {
     return devices().get(0);

@@ -101,7 +101,8 @@ public final class Nvrtc {
    * Compiles {@code source} (named {@code name} in messages) with {@code options} ({@code
    * --gpu-architecture=compute_80}, {@code -default-device}, ...) and returns the PTX.
    *
-   * @throws CudaException if compilation fails; the message holds NVRTC's log
+   * @throws CudaException if compilation fails; the message holds NVRTC's log, and {@link
+   *     CudaException#errorName()} is {@code NVRTC_ERROR_COMPILATION} when the source is at fault
    */
   public String compile(String source, String name, List<String> options) {
     try (Arena arena = Arena.ofConfined()) {
@@ -129,7 +130,8 @@ public final class Nvrtc {
               options.size(),
               optionArray);
         } catch (CudaException e) {
-          throw new CudaException(e.getMessage() + "\n" + log(arena, program), null);
+          throw new CudaException(
+              e.getMessage() + "\n" + log(arena, program), e.call(), e.code(), e.errorName());
         }
         return text(arena, program, getPtxSize, GET_PTX_SIZE, getPtx, GET_PTX);
       } finally {

@@ -70,6 +70,12 @@ public enum KernelFamily {
    * output, workspace, workspaceBytes)} with the operands in the pass's order.
    */
   CUDNN_CONVOLUTION(null, "cudnn_convolution", I32, PTR, PTR, PTR, PTR, I64),
+  /**
+   * Not in Kiln's PTX: a fused elementwise kernel generated from the IR and compiled at run time
+   * ({@code dev.kiln.engine.cuda.FusedElementwise}). Each kernel has its own parameter list, {@code
+   * (n, in0, ..., out)}, which its {@link CudaKernel} carries; the family declares none.
+   */
+  FUSED(null, "kiln_fused_"),
   /** {@code kiln_batch_norm_stats_<t>(outer, c, inner, x, mean, var)}. */
   BATCH_NORM_STATS("batchnorm", "kiln_batch_norm_stats_", I64, I64, I64, PTR, PTR, PTR),
   /** {@code kiln_batch_norm_apply_<t>(outer, c, inner, epsilon, x, gamma, beta, mean, var, y)}. */
@@ -124,7 +130,7 @@ public enum KernelFamily {
 
   /**
    * The PTX module (source file name without {@code .cu}) defining the family, or null for a
-   * library call ({@link #library()}).
+   * library call ({@link #library()}) or a generated kernel ({@link #generated()}).
    */
   public String module() {
     return module;
@@ -132,10 +138,15 @@ public enum KernelFamily {
 
   /** Whether the family's launches are calls into a CUDA library that the runtime makes. */
   public boolean library() {
-    return module == null;
+    return module == null && this != FUSED;
   }
 
-  /** The parameter list of every kernel of the family. */
+  /** Whether the family's kernels are generated and compiled at run time, not shipped as PTX. */
+  public boolean generated() {
+    return this == FUSED;
+  }
+
+  /** The parameter list of every kernel of the family (none for {@link #FUSED}). */
   public List<ParamKind> params() {
     return params;
   }
