@@ -11,6 +11,7 @@ import dev.kiln.api.layers.core.Input;
 import dev.kiln.api.losses.Losses;
 import dev.kiln.api.models.Model;
 import dev.kiln.api.optimizers.SGD;
+import dev.kiln.engine.CudaTestBackends;
 import dev.kiln.spi.DType;
 import dev.kiln.spi.HostTensor;
 import dev.kiln.spi.Shape;
@@ -36,11 +37,59 @@ public final class LayerTestSupport {
   private LayerTestSupport() {}
 
   /**
-   * The backends every layer test runs on, for {@code @MethodSource}: a layer whose op a backend
-   * lacks fails there rather than being skipped.
+   * The system property that replaces the backends the layer tests run on: backend names,
+   * comma-separated, such as {@code -Dkiln.test.backends=cuda-emulated} to run every layer case on
+   * the Kiln engine's CUDA executor on an emulated device. Besides the backends' own names it
+   * accepts {@link #EMULATED_CUDA}, {@link #CUDA} and {@link #CPU}.
    */
-  public static List<String> backends() {
+  public static final String BACKENDS_PROPERTY = "kiln.test.backends";
+
+  /**
+   * The Kiln engine on an emulated {@code cuda:0}, which runs each kernel launch on the host by the
+   * kernels' documented ABI.
+   */
+  public static final String EMULATED_CUDA = "cuda-emulated";
+
+  /** The Kiln engine on this machine's real {@code cuda:0}, through the CUDA executor. */
+  public static final String CUDA = "cuda";
+
+  /**
+   * The Kiln engine on the CPU whatever {@code -Dkiln.device} or {@code -Dkiln.cuda.executor} say:
+   * the reference of the CUDA tests.
+   */
+  public static final String CPU = "cpu";
+
+  private static List<String> override;
+
+  /**
+   * The backends every layer test runs on, for {@code @MethodSource}: a layer whose op a backend
+   * lacks fails there rather than being skipped. {@code native} and {@code nd4j}, unless {@link
+   * #BACKENDS_PROPERTY} or {@link #onBackends} says otherwise.
+   */
+  public static synchronized List<String> backends() {
+    if (override != null) {
+      return override;
+    }
+    String names = System.getProperty(BACKENDS_PROPERTY);
+    if (names != null && !names.isBlank()) {
+      return Arrays.stream(names.split(",")).map(String::strip).filter(n -> !n.isEmpty()).toList();
+    }
     return List.of("native", "nd4j");
+  }
+
+  /**
+   * Calls {@code factory} (a layer test's {@code @TestFactory} method, say) with {@link
+   * #backends()} giving {@code names}, so that the dynamic tests it makes run there: how the CUDA
+   * tests rerun the layer tests on a CUDA device.
+   */
+  public static synchronized <T> T onBackends(List<String> names, Supplier<T> factory) {
+    List<String> before = override;
+    override = List.copyOf(names);
+    try {
+      return factory.get();
+    } finally {
+      override = before;
+    }
   }
 
   /**
@@ -48,7 +97,16 @@ public final class LayerTestSupport {
    * first in a test parametrized by {@link #backends()}. {@link #useDefaultBackend()} goes back.
    */
   public static synchronized void useBackend(String name) {
-    Kiln.useBackend(OPEN.computeIfAbsent(name, Backends::open));
+    Kiln.useBackend(OPEN.computeIfAbsent(name, LayerTestSupport::open));
+  }
+
+  private static Backend open(String name) {
+    return switch (name) {
+      case EMULATED_CUDA -> CudaTestBackends.emulated();
+      case CUDA -> CudaTestBackends.gpu();
+      case CPU -> CudaTestBackends.cpu();
+      default -> Backends.open(name);
+    };
   }
 
   /** Back to the default backend (the Kiln engine), for an {@code @AfterEach}. */
@@ -83,6 +141,30 @@ public final class LayerTestSupport {
                                     useDefaultBackend();
                                   }
                                 })));
+  }
+
+  private static List<double[]> observed;
+
+  /**
+   * Runs {@code check} and returns what each {@link #runLayerTest} in it computed, in order: the
+   * predictions, then after the training step its loss and every weight. Two backends running the
+   * same case from the same seed must compute the same values; the CUDA tests compare them.
+   */
+  public static synchronized List<double[]> observe(Runnable check) {
+    List<double[]> before = observed;
+    observed = new ArrayList<>();
+    try {
+      check.run();
+      return observed;
+    } finally {
+      observed = before;
+    }
+  }
+
+  private static synchronized void report(double... values) {
+    if (observed != null) {
+      observed.add(values);
+    }
   }
 
   /** What {@link #runLayerTest} checks. */
@@ -139,10 +221,15 @@ public final class LayerTestSupport {
     Tensor y = random(DType.FLOAT32, ys, 99);
     Tensor pred = model.predict(xs, new dev.kiln.api.models.FitOptions().verbose(0)).get(0);
     assertTrue(Arrays.equals(ys, pred.dims()), "predicted shape " + pred.shape());
+    report(pred.toDoubleArray());
     if (expect.trainStep()) {
       List<Tensor> before = layer.getWeights();
       model.compile(new SGD(0.1), Losses.get("mse"));
       double loss = model.trainOnBatch(xs.get(0), y).get("loss");
+      report(loss);
+      for (Tensor w : layer.getWeights()) {
+        report(w.toDoubleArray());
+      }
       if (xs.size() == 1) {
         assertTrue(Double.isFinite(loss), "loss after one step: " + loss);
         List<Tensor> after = layer.getWeights();

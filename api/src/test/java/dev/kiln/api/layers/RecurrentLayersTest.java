@@ -154,7 +154,7 @@ class RecurrentLayersTest {
 
   // ---------------------------------------------------------------- golden values
 
-  private static List<LayerCase> goldenCases() {
+  static List<LayerCase> goldenCases() {
     List<LayerCase> out = new ArrayList<>();
     out.add(floatGolden("simple_rnn_sequences", () -> new SimpleRNN(U).returnSequences(true)));
     out.add(floatGolden("simple_rnn_backwards_last", () -> new SimpleRNN(U).goBackwards(true)));
