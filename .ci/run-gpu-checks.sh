@@ -1,18 +1,28 @@
 #!/usr/bin/env bash
 # The GPU checks, run from a bundle that .ci/gpu-bundle assembled (this file is copied into it as
 # run-gpu-checks.sh). Needs no Java on the machine: the bundle's own trimmed JDK is unpacked into a
-# temporary directory. Runs every test class tagged `gpu` in the bundle's tests/ jars with the JUnit
-# console launcher; where there is no GPU those tests are skipped with their reason.
+# temporary directory. First runs every test class tagged `gpu` in the bundle's tests/ jars with
+# the JUnit console launcher; where there is no GPU those tests are skipped with their reason. Then
+# runs the GPU benchmark (dev.kiln.benchmarks.GpuBenchmark, with -Dkiln.cuda.executor=true): GEMM
+# against cuBLAS and ResNet-50 training against PyTorch, which says "no GPU" and stops where there
+# is none.
 #
-# Writes gpu-checks.txt (everything printed) and junit/TEST-junit-jupiter.xml under $OUT when it is
-# set, else under KILN_GPU_REPORTS (default: gpu-check-reports beside the bundle, so the bundle
-# itself stays as built). Exits non-zero when a test fails, when no gpu-tagged test is found, when
-# nvidia-smi answers but every test skipped, or when the run outlasts KILN_GPU_CHECK_TIMEOUT
-# seconds (default 420; a Java thread dump is printed first).
+# Writes gpu-checks.txt (everything printed), junit/TEST-junit-jupiter.xml, gpu-benchmark.txt and
+# gpu-benchmark.json under $OUT when it is set, else under KILN_GPU_REPORTS (default:
+# gpu-check-reports beside the bundle, so the bundle itself stays as built). Exits non-zero when a
+# test fails, when no gpu-tagged test is found, when nvidia-smi answers but every test skipped (3),
+# or when the tests outlast KILN_GPU_CHECK_TIMEOUT seconds (default 300; a Java thread dump is
+# printed first; 124 or 137); a failing test's status comes first. When the tests passed but the
+# benchmark failed or was stopped, exits 4. The benchmark gets KILN_GPU_BENCH_TIMEOUT seconds
+# (default 240; 0 skips it), less when the tests leave less of KILN_GPU_TOTAL_TIMEOUT (default 480,
+# so that the whole run ends well inside the GPU machine's 10 minutes a command), and
+# KILN_GPU_BENCH_ARGS is added to its arguments (see GpuBenchmark's Javadoc).
 set -uo pipefail
 bundle=$(cd "$(dirname "$0")" && pwd)
 reports=${OUT:-${KILN_GPU_REPORTS:-$(dirname "$bundle")/gpu-check-reports}}
-limit=${KILN_GPU_CHECK_TIMEOUT:-420}
+limit=${KILN_GPU_CHECK_TIMEOUT:-300}
+total=${KILN_GPU_TOTAL_TIMEOUT:-480}
+bench_limit=${KILN_GPU_BENCH_TIMEOUT:-240}
 mkdir -p "$reports/junit" || exit 1
 log="$reports/gpu-checks.txt"
 : >"$log"
@@ -107,10 +117,53 @@ if [ "$status" = 0 ] && $gpu_seen && [ -n "$found" ] && [ "$found" = "$aborted" 
   status=3
 fi
 case $status in
-  0) say "== GPU checks passed: $found tests found, ${aborted:-0} of them skipped (reasons above)" ;;
-  3) ;;
-  124 | 137) say "== GPU checks stopped after ${limit}s (KILN_GPU_CHECK_TIMEOUT)" ;;
-  *) say "== GPU checks FAILED (exit $status)" ;;
+  0) tests_summary="GPU checks passed: $found tests found, ${aborted:-0} of them skipped (reasons above)" ;;
+  3) tests_summary="GPU checks: nvidia-smi sees a GPU, yet all $found gpu tests were skipped (exit 3)" ;;
+  124 | 137) tests_summary="GPU checks stopped after ${limit}s (KILN_GPU_CHECK_TIMEOUT; exit $status)" ;;
+  *) tests_summary="GPU checks FAILED (exit $status)" ;;
 esac
-say "== reports: $log and $reports/junit"
+say "== $tests_summary"
+
+# The benchmark runs whatever the tests gave: its numbers are wanted even when a test failed, and
+# its own status never replaces theirs.
+left=$((total - SECONDS - 15))
+if [ "$bench_limit" -gt "$left" ]; then
+  bench_limit=$left
+fi
+bench_summary=""
+bench_status=0
+if [ "${KILN_GPU_BENCH_TIMEOUT:-240}" = 0 ]; then
+  bench_summary="GPU benchmark: skipped (KILN_GPU_BENCH_TIMEOUT=0)"
+elif [ "$bench_limit" -lt 60 ]; then
+  bench_summary="GPU benchmark: skipped, only ${left}s of KILN_GPU_TOTAL_TIMEOUT=${total}s left after the tests"
+  bench_status=4
+else
+  say "== GPU benchmark (time limit ${bench_limit}s): dev.kiln.benchmarks.GpuBenchmark ${KILN_GPU_BENCH_ARGS:-}"
+  bench_class_path=$(printf '%s:' "$bundle"/lib/*.jar)
+  rm -f "$reports/gpu-benchmark.txt" "$reports/gpu-benchmark.json"
+  # Its own watchdog stops it at the limit with what it measured; this timeout is for a JVM that
+  # no longer answers. The heap is named: a VM whose memory grows as it is used reports little at
+  # start, and the JVM would size its heap from that (the 8192 GEMMs hold ~2 GB of host arrays).
+  # shellcheck disable=SC2086 # KILN_GPU_BENCH_ARGS is a list of arguments
+  timeout --signal=QUIT --kill-after=15 "$((bench_limit + 30))" \
+    "$java" @"$bundle/jvm.args" -Xmx16g -Dkiln.cuda.executor=true -cp "${bench_class_path%:}" \
+    dev.kiln.benchmarks.GpuBenchmark --time-limit "$bench_limit" --out "$reports" \
+    --torch-script "$bundle/python/torch_train.py" ${KILN_GPU_BENCH_ARGS:-} 2>&1 | tee -a "$log"
+  bench_status=${PIPESTATUS[0]}
+  result=$(head -n 1 "$reports/gpu-benchmark.txt" 2>/dev/null || echo "Kiln GPU benchmark: no report written")
+  case $bench_status in
+    0) bench_summary="GPU benchmark ran: ${result#Kiln GPU benchmark: }" ;;
+    3) bench_summary="GPU benchmark stopped at its time limit of ${bench_limit}s; partial results in $reports/gpu-benchmark.txt" ;;
+    124 | 137) bench_summary="GPU benchmark did not answer after $((bench_limit + 30))s and was killed (exit $bench_status)" ;;
+    *) bench_summary="GPU benchmark FAILED (exit $bench_status): ${result#Kiln GPU benchmark: }" ;;
+  esac
+fi
+
+say "== summary"
+say "== $tests_summary"
+say "== $bench_summary"
+say "== reports: $log, $reports/junit, $reports/gpu-benchmark.txt and .json"
+if [ "$status" = 0 ] && [ "$bench_status" != 0 ]; then
+  status=4
+fi
 exit "$status"

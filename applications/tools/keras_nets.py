@@ -173,7 +173,12 @@ class KerasNet(nn.Module):
         ws = self._weights(name, specs, x)
         gamma = ws[0] if scale else None
         beta = ws[1 if scale else 0] if center else None
-        return F.batch_norm(x, ws[-2], ws[-1], gamma, beta, False, 0.0, epsilon)
+        training, momentum = self._bn_mode()
+        return F.batch_norm(x, ws[-2], ws[-1], gamma, beta, training, momentum, epsilon)
+
+    def _bn_mode(self):
+        """Whether batch normalization uses batch statistics, and PyTorch's momentum for them."""
+        return False, 0.0
 
     def layer_norm(self, x, name, epsilon=1e-6):
         """LayerNormalization over the channels (Keras's last axis)."""
