@@ -4,7 +4,6 @@ import dev.kiln.engine.cuda.CudaLowering;
 import dev.kiln.engine.cuda.CudaProgram;
 import dev.kiln.engine.cuda.CudaRuntime;
 import dev.kiln.engine.cuda.CudaTensor;
-import dev.kiln.engine.cuda.driver.CudaException;
 import dev.kiln.spi.backend.Backend;
 import dev.kiln.spi.backend.BackendException;
 import dev.kiln.spi.backend.DeviceTensor;
@@ -281,7 +280,10 @@ final class CudaExecutable implements Executable {
     long g;
     try {
       g = place.runtime().capture(() -> queueStep(destinations));
-    } catch (CudaException e) {
+    } catch (RuntimeException e) {
+      // The driver's refusal (a CudaException) or the runtime's own, of a call that is illegal
+      // under capture (an IllegalStateException): the capture queued nothing that runs, so the
+      // step runs launch by launch.
       giveUp("capturing the step failed: " + e.getMessage());
       return;
     }

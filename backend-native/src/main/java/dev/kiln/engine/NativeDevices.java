@@ -90,7 +90,7 @@ final class NativeDevices {
     this.executor = CUDA_EXECUTOR_READY || executor;
     if (this.requested != null) {
       chosen = resolve(parse(this.requested, source));
-    } else if (!executor) {
+    } else if (!this.executor) {
       chosen = cpu;
     }
   }

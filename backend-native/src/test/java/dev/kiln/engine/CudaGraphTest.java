@@ -340,6 +340,26 @@ class CudaGraphTest {
   }
 
   @Test
+  void aCaptureTheRuntimeRefusesItselfIsLoggedAndTheStepsRunLaunchByLaunch() {
+    List<Double> plain;
+    try (NativeBackend b = backend(FakeCudaRuntime::withoutGraphs)) {
+      plain = CudaExecutableTest.train(b, 4);
+    }
+    // What CudaDriverRuntime throws for a call that is illegal under capture.
+    try (NativeBackend b =
+        backend(
+            f ->
+                f.failCaptures(
+                    new IllegalStateException(
+                        "an upload on cuda:0 while its stream is captured into a graph")))) {
+      assertEquals(plain, CudaExecutableTest.train(b, 4), "the steps still run");
+      assertEquals(0, device.graphLaunches);
+      assertEquals(1, count(device.events, "begin capture"), "tried once");
+      assertEquals(0, device.liveGraphs());
+    }
+  }
+
+  @Test
   void aDeviceWithoutGraphsRunsLaunchByLaunch() {
     try (NativeBackend b = backend(FakeCudaRuntime::withoutGraphs)) {
       b.createVariable("w", random(f32(6, 3), 1));

@@ -76,6 +76,7 @@ final class CudnnConvolutions implements AutoCloseable {
       undo.add(() -> cudnn.destroyTensorDescriptor(output));
       MemorySegment filter = cudnn.filterDescriptor(type, Cudnn.TENSOR_NHWC, c.filterDims());
       undo.add(() -> cudnn.destroyFilterDescriptor(filter));
+      int math = c.dataType() == Cudnn.DATA_FLOAT ? floatMath : Cudnn.TENSOR_OP_MATH;
       MemorySegment conv =
           cudnn.convolutionDescriptor(
               c.pads(),
@@ -84,7 +85,7 @@ final class CudnnConvolutions implements AutoCloseable {
               c.groups(),
               // Half and bfloat16 data accumulate in float, as Kiln's kernels do.
               Cudnn.DATA_FLOAT,
-              c.dataType() == Cudnn.DATA_FLOAT ? floatMath : Cudnn.TENSOR_OP_MATH);
+              math);
       undo.add(() -> cudnn.destroyConvolutionDescriptor(conv));
       MemorySegment[] order =
           switch (c.pass()) {
@@ -94,7 +95,7 @@ final class CudnnConvolutions implements AutoCloseable {
           };
       Cudnn.Algorithm a =
           cudnn.chooseAlgorithm(
-              handle, c.pass(), order[0], order[1], conv, order[2], workspaceLimit);
+              handle, c.pass(), order[0], order[1], conv, order[2], workspaceLimit, math);
       return new Prepared(c, order[0], order[1], conv, order[2], a);
     } catch (RuntimeException e) {
       for (int i = undo.size() - 1; i >= 0; i--) {

@@ -45,7 +45,7 @@ public final class FakeCudaRuntime implements CudaRuntime {
   private long workspaceLimit = 256L << 20;
 
   private boolean graphs = true;
-  private CudaException captureFailure;
+  private RuntimeException captureFailure;
   private List<Runnable> recording;
   private final Map<Long, List<Runnable>> captured = new LinkedHashMap<>();
   private long nextGraph = 1;
@@ -216,8 +216,11 @@ public final class FakeCudaRuntime implements CudaRuntime {
     return this;
   }
 
-  /** Makes every capture from now on end with {@code failure}, as the driver's would. */
-  public FakeCudaRuntime failCaptures(CudaException failure) {
+  /**
+   * Makes every capture from now on end with {@code failure}, as the driver's would (a {@link
+   * CudaException}) or as the real runtime's refusal of a call under capture would.
+   */
+  public FakeCudaRuntime failCaptures(RuntimeException failure) {
     captureFailure = failure;
     return this;
   }

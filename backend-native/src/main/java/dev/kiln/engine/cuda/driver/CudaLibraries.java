@@ -408,4 +408,50 @@ public final class CudaLibraries {
     found.sort(Comparator.naturalOrder());
     return found;
   }
+
+  /**
+   * The files in the directory of {@code library} whose names match {@code pattern} entirely,
+   * sorted; none when the directory cannot be read.
+   */
+  static List<Path> beside(Path library, String pattern) {
+    Path dir = library.toAbsolutePath().getParent();
+    if (dir == null) {
+      return List.of();
+    }
+    Pattern p = Pattern.compile(pattern);
+    try (Stream<Path> files = Files.list(dir)) {
+      return files.filter(f -> p.matcher(f.getFileName().toString()).matches()).sorted().toList();
+    } catch (IOException | java.io.UncheckedIOException e) {
+      return List.of();
+    }
+  }
+
+  /**
+   * Loads {@code files} for the rest of the process, each after those it needs: a library that does
+   * not load yet is tried again after the others, until a round loads none. NVIDIA's libraries open
+   * their parts by soname at run time (cuDNN its sub-libraries, NVRTC its builtins), through the
+   * dynamic loader's search path, which need not hold the directory Kiln found them in (pip's
+   * {@code nvidia/}{@code *}{@code /lib}, a {@code /usr/local/cuda-X.Y} outside {@code
+   * ld.so.conf}); a library already loaded is found by its soname, wherever it came from.
+   *
+   * @return the files that did not load
+   */
+  static List<Path> preload(List<Path> files, Loader loader) {
+    List<Path> left = new ArrayList<>(files);
+    boolean progress = true;
+    while (progress && !left.isEmpty()) {
+      progress = false;
+      for (java.util.Iterator<Path> it = left.iterator(); it.hasNext(); ) {
+        Path f = it.next();
+        try {
+          loader.load(new Candidate(null, f.getFileName().toString(), f));
+          it.remove();
+          progress = true;
+        } catch (RuntimeException e) {
+          // Perhaps it needs one later in the list; tried again in the next round.
+        }
+      }
+    }
+    return left;
+  }
 }

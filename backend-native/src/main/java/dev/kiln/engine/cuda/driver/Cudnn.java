@@ -255,7 +255,28 @@ public final class Cudnn {
    * @throws CudaException if it was not found or lacks a function Kiln needs
    */
   public static Cudnn bind(CudaLibraries.Located located) {
+    located
+        .loaded()
+        .map(CudaLibraries.Candidate::path)
+        .ifPresent(p -> CudaLibraries.preload(subLibraries(p), CudaLibraries.Loader.SYSTEM));
     return new Cudnn(CFunction.resolver("cuDNN", located));
+  }
+
+  /**
+   * The sub-libraries beside the cuDNN at {@code cudnn} ({@code libcudnn_ops.so.9}, {@code
+   * libcudnn_cnn.so.9}, ..., of its major version), by soname. cuDNN 8 and 9 open them by those
+   * names on first use, and where the loader does not find them, cuDNN 9 aborts the process
+   * ("Invalid handle. Cannot load symbol cudnnCreateConvolutionDescriptor"); loaded first, they are
+   * found ({@link CudaLibraries#preload}).
+   */
+  static List<java.nio.file.Path> subLibraries(java.nio.file.Path cudnn) {
+    java.util.regex.Matcher m =
+        java.util.regex.Pattern.compile("libcudnn\\.so\\.(\\d+).*")
+            .matcher(cudnn.getFileName().toString());
+    if (!m.matches()) {
+      return List.of();
+    }
+    return CudaLibraries.beside(cudnn, "libcudnn_[a-z0-9_]+\\.so\\." + m.group(1));
   }
 
   private MethodHandle handle(CFunction f) {
@@ -484,9 +505,10 @@ public final class Cudnn {
   }
 
   /**
-   * The heuristics' best algorithm for a pass whose workspace fits in {@code workspaceLimit} bytes.
-   * The descriptors are those the pass takes, in cuDNN's order: forward {@code (x, w, conv, y)},
-   * backward data {@code (w, dy, conv, dx)}, backward filter {@code (x, dy, conv, dw)}.
+   * The heuristics' best algorithm for a pass whose workspace fits in {@code workspaceLimit} bytes,
+   * with the larger of the heuristics' workspace and {@code cudnnGetConvolution*WorkspaceSize}'s
+   * for it. The descriptors are those the pass takes, in cuDNN's order: forward {@code (x, w, conv,
+   * y)}, backward data {@code (w, dy, conv, dx)}, backward filter {@code (x, dy, conv, dw)}.
    *
    * @throws CudaException if no ranked algorithm is usable within the limit
    */
@@ -498,6 +520,26 @@ public final class Cudnn {
       MemorySegment convolution,
       MemorySegment output,
       long workspaceLimit) {
+    return chooseAlgorithm(handle, pass, first, second, convolution, output, workspaceLimit, -1);
+  }
+
+  /**
+   * As {@link #chooseAlgorithm(MemorySegment, Pass, MemorySegment, MemorySegment, MemorySegment,
+   * MemorySegment, long)} for a convolution descriptor set up with {@code mathType}: the heuristics
+   * rank pairs of algorithm and math type, and cuDNN runs an algorithm as the descriptor's math
+   * type says, so the descriptor takes the chosen pair's math type (as PyTorch does after the same
+   * query). {@link #FMA_MATH} stays, to keep float32 exact: an algorithm ranked with tensor-core
+   * math is then skipped. With a negative {@code mathType} the descriptor is left as it is.
+   */
+  public Algorithm chooseAlgorithm(
+      MemorySegment handle,
+      Pass pass,
+      MemorySegment first,
+      MemorySegment second,
+      MemorySegment convolution,
+      MemorySegment output,
+      long workspaceLimit,
+      int mathType) {
     CFunction query =
         switch (pass) {
           case FORWARD -> FORWARD_ALGORITHM;
@@ -518,11 +560,44 @@ public final class Cudnn {
           REQUESTED_ALGOS,
           count,
           results);
-      List<Algorithm> ranked = ranked(results, count.get(JAVA_INT, 0));
-      for (Algorithm a : ranked) {
-        if (a.workspaceBytes() <= workspaceLimit) {
-          return a;
+      List<Ranked> rankedWithMath = rankedWithMath(results, count.get(JAVA_INT, 0));
+      List<Algorithm> ranked = rankedWithMath.stream().map(Ranked::algorithm).toList();
+      List<String> refused = new ArrayList<>();
+      int set = mathType;
+      for (Ranked r : rankedWithMath) {
+        Algorithm a = r.algorithm();
+        if (a.workspaceBytes() > workspaceLimit) {
+          continue;
         }
+        if (mathType == FMA_MATH) {
+          if (r.mathType() != FMA_MATH && r.mathType() != DEFAULT_MATH) {
+            refused.add("algo " + a.algo() + ": tensor-core math " + r.mathType());
+            continue;
+          }
+        } else if (mathType >= 0 && r.mathType() != set) {
+          // The workspace the algorithm needs depends on the math type too.
+          call(
+              SET_CONVOLUTION_MATH_TYPE,
+              named("mathType", r.mathType()),
+              convolution,
+              r.mathType());
+          set = r.mathType();
+        }
+        // The heuristics' memory field is an estimate; the pass itself checks its workspace
+        // against cudnnGetConvolution*WorkspaceSize, so the larger of the two is reserved. An
+        // algorithm that query refuses cannot run these descriptors.
+        long needed;
+        try {
+          needed = workspaceSize(handle, pass, first, second, convolution, output, a.algo());
+        } catch (CudaException e) {
+          refused.add("algo " + a.algo() + ": " + e.errorName());
+          continue;
+        }
+        long bytes = Math.max(a.workspaceBytes(), needed);
+        if (bytes <= workspaceLimit) {
+          return new Algorithm(a.algo(), bytes);
+        }
+        refused.add("algo " + a.algo() + ": workspace " + bytes + " bytes");
       }
       throw new CudaException(
           query.symbol()
@@ -531,14 +606,22 @@ public final class Cudnn {
               + " algorithm with a workspace within "
               + workspaceLimit
               + " bytes; ranked: "
-              + ranked,
+              + ranked
+              + (refused.isEmpty() ? "" : "; refused: " + refused),
           null);
     }
   }
 
   /** The usable entries of a perf-result array, in the heuristics' order. */
   static List<Algorithm> ranked(MemorySegment results, int count) {
-    List<Algorithm> usable = new ArrayList<>();
+    return rankedWithMath(results, count).stream().map(Ranked::algorithm).toList();
+  }
+
+  /** A usable perf-result entry and the math type it was ranked with. */
+  private record Ranked(Algorithm algorithm, int mathType) {}
+
+  private static List<Ranked> rankedWithMath(MemorySegment results, int count) {
+    List<Ranked> usable = new ArrayList<>();
     long size = ALGO_PERF.byteSize();
     for (int i = 0; i < Math.min(count, results.byteSize() / size); i++) {
       MemorySegment r = results.asSlice(i * size, size);
@@ -546,12 +629,17 @@ public final class Cudnn {
           r.get(JAVA_INT, ALGO_PERF.byteOffset(MemoryLayout.PathElement.groupElement("status")));
       if (status == 0) {
         usable.add(
-            new Algorithm(
+            new Ranked(
+                new Algorithm(
+                    r.get(
+                        JAVA_INT,
+                        ALGO_PERF.byteOffset(MemoryLayout.PathElement.groupElement("algo"))),
+                    r.get(
+                        JAVA_LONG,
+                        ALGO_PERF.byteOffset(MemoryLayout.PathElement.groupElement("memory")))),
                 r.get(
-                    JAVA_INT, ALGO_PERF.byteOffset(MemoryLayout.PathElement.groupElement("algo"))),
-                r.get(
-                    JAVA_LONG,
-                    ALGO_PERF.byteOffset(MemoryLayout.PathElement.groupElement("memory")))));
+                    JAVA_INT,
+                    ALGO_PERF.byteOffset(MemoryLayout.PathElement.groupElement("mathType")))));
       }
     }
     return usable;

@@ -8,6 +8,7 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandle;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.function.Function;
 
@@ -73,7 +74,22 @@ public final class Nvrtc {
    * @throws CudaException if it was not found or lacks a function Kiln needs
    */
   public static Nvrtc bind(CudaLibraries.Located located) {
-    return new Nvrtc(CFunction.resolver("NVRTC", located));
+    Nvrtc nvrtc = new Nvrtc(CFunction.resolver("NVRTC", located));
+    located
+        .loaded()
+        .map(CudaLibraries.Candidate::path)
+        .ifPresent(p -> CudaLibraries.preload(builtinsBeside(p), CudaLibraries.Loader.SYSTEM));
+    return nvrtc;
+  }
+
+  /**
+   * The builtins library ({@code libnvrtc-builtins.so.13.0}) in the directory of the NVRTC at
+   * {@code nvrtc}: NVRTC opens it by that name when it compiles, and fails every compilation with
+   * NVRTC_ERROR_BUILTIN_OPERATION_FAILURE where the loader does not find it ({@link
+   * CudaLibraries#preload}).
+   */
+  static List<Path> builtinsBeside(Path nvrtc) {
+    return CudaLibraries.beside(nvrtc, "libnvrtc-builtins\\.so\\.\\d+\\.\\d+");
   }
 
   private void check(int code, CFunction f, Object... args) {
