@@ -210,15 +210,29 @@ final class FusedChains {
     return c.graph().outputs().get(0).dtype();
   }
 
+  /** When an actual float counts as the expected one. */
+  @FunctionalInterface
+  interface Close {
+    boolean test(float expected, float actual);
+  }
+
   /**
    * Asserts the same values, bit for bit but any NaN equal to any other: NaN payloads and signs
    * differ between Java's interpreted and compiled arithmetic, and on a GPU between instructions.
    * Prints the first difference's index, expected and actual values.
    */
   static void assertSameValues(Case c, byte[] expected, byte[] actual, String what) {
-    DType d = outputDtype(c);
+    assertValues(
+        c, expected, actual, what, (x, y) -> Float.floatToIntBits(x) == Float.floatToIntBits(y));
+  }
+
+  /**
+   * Asserts that every float of a case's output is {@code close} to the expected one (a boolean
+   * output must match exactly), naming the first that is not, with both values.
+   */
+  static void assertValues(Case c, byte[] expected, byte[] actual, String what, Close close) {
     org.junit.jupiter.api.Assertions.assertEquals(expected.length, actual.length, what);
-    if (d == DType.BOOL) {
+    if (outputDtype(c) == DType.BOOL) {
       org.junit.jupiter.api.Assertions.assertArrayEquals(expected, actual, c + ": " + what);
       return;
     }
@@ -227,7 +241,7 @@ final class FusedChains {
     for (int i = 0; i < expected.length / 4; i++) {
       float x = e.getAtIndex(ValueLayout.JAVA_FLOAT_UNALIGNED, i);
       float y = a.getAtIndex(ValueLayout.JAVA_FLOAT_UNALIGNED, i);
-      if (Float.floatToIntBits(x) != Float.floatToIntBits(y)) {
+      if (!close.test(x, y)) {
         org.junit.jupiter.api.Assertions.fail(
             c + ": " + what + ": element " + i + " expected " + x + " but was " + y);
       }

@@ -215,25 +215,16 @@ class FusedElementwiseSourceTest {
    * gives.
    */
   private static void assertClose(FusedChains.Case c, byte[] expected, byte[] actual) {
-    assertEquals(expected.length, actual.length, c.name());
-    if (FusedChains.outputDtype(c) == DType.BOOL) {
-      org.junit.jupiter.api.Assertions.assertArrayEquals(expected, actual, c.name());
-      return;
-    }
-    MemorySegment e = MemorySegment.ofArray(expected);
-    MemorySegment a = MemorySegment.ofArray(actual);
-    for (int i = 0; i < expected.length / 4; i++) {
-      float x = e.getAtIndex(ValueLayout.JAVA_FLOAT_UNALIGNED, i);
-      float y = a.getAtIndex(ValueLayout.JAVA_FLOAT_UNALIGNED, i);
-      boolean ok =
-          Float.isNaN(x)
-              ? Float.isNaN(y)
-              : Float.isInfinite(x)
-                  ? x == y
-                  : Float.isFinite(y) && Math.abs(x - y) <= 2e-5 * Math.max(1, Math.abs(x));
-      if (!ok) {
-        fail(c.name() + ": element " + i + " expected " + x + " but the host C gave " + y);
-      }
-    }
+    FusedChains.assertValues(
+        c,
+        expected,
+        actual,
+        "the host C",
+        (x, y) ->
+            Float.isNaN(x)
+                ? Float.isNaN(y)
+                : Float.isInfinite(x)
+                    ? x == y
+                    : Float.isFinite(y) && Math.abs(x - y) <= 2e-5 * Math.max(1, Math.abs(x)));
   }
 }
